@@ -1,0 +1,83 @@
+// Table and ratio formatting for the console report.
+import { toMiB } from './rss.js';
+
+export const TARGETS = { rpsRatioMin: 0.75, p99RatioMax: 2, rssIdleMaxMiB: 60 };
+
+export function fmtMs(ms) {
+  if (ms === null || ms === undefined) return '-';
+  if (ms < 1) return `${(ms * 1000).toFixed(0)} us`;
+  if (ms < 100) return `${ms.toFixed(2)} ms`;
+  return `${ms.toFixed(0)} ms`;
+}
+
+const fmtRps = (rps) => (rps === null || rps === undefined ? '-' : Math.round(rps).toLocaleString('en-US'));
+const fmtMiB = (bytes) => (bytes ? `${toMiB(bytes).toFixed(1)} MiB` : '-');
+
+function errorsCell(r) {
+  if (!r.wrk) return '-';
+  const s = r.wrk.socketErrors;
+  if (r.wrk.errors === 0) return '0';
+  const parts = [];
+  if (r.wrk.non2xx3xx) parts.push(`non2xx/3xx ${r.wrk.non2xx3xx}`);
+  for (const k of ['connect', 'read', 'write', 'timeout']) if (s[k]) parts.push(`${k} ${s[k]}`);
+  return parts.join(', ');
+}
+
+function table(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** Results table: one row per mode; failed modes show their reason below the table. */
+export function formatResults(modes) {
+  const header = ['mode', 'cpu', 'req/s', 'p50', 'p99', 'errors', 'RSS idle', 'RSS peak', 'VmHWM', 'flag'];
+  const rows = [];
+  const notes = [];
+  for (const [name, r] of Object.entries(modes)) {
+    if (r.status === 'failed') {
+      rows.push([name, r.cpu ?? '-', '-', '-', '-', '-', '-', '-', '-', 'FAILED']);
+      notes.push(`${name}: ${r.reason}`);
+      continue;
+    }
+    const flag = r.flags.length ? r.flags.join('; ') : 'ok';
+    rows.push([
+      name, r.cpu, fmtRps(r.wrk.rps), fmtMs(r.wrk.p50Ms), fmtMs(r.wrk.p99Ms), errorsCell(r),
+      fmtMiB(r.memory?.idleRssBytes), fmtMiB(r.memory?.peakRssBytes), fmtMiB(r.memory?.vmHwmBytes), flag,
+    ]);
+  }
+  return table(header, rows) + (notes.length ? `\n\n${notes.join('\n')}` : '');
+}
+
+/** Weft vs HAProxy ratios with their targets; every value is null when a side is missing. */
+export function computeRatios(modes) {
+  const w = modes.weft?.status === 'ok' ? modes.weft : null;
+  const h = modes.haproxy?.status === 'ok' ? modes.haproxy : null;
+  const rpsRatio = w && h && h.wrk.rps ? w.wrk.rps / h.wrk.rps : null;
+  const p99Ratio = w && h && h.wrk.p99Ms ? w.wrk.p99Ms / h.wrk.p99Ms : null;
+  const rssIdleMiB = w?.memory ? toMiB(w.memory.idleRssBytes) : null;
+  return {
+    weftOverHaproxyRps: rpsRatio,
+    weftP99OverHaproxyP99: p99Ratio,
+    weftRssIdleMiB: rssIdleMiB,
+    weftRssPeakMiB: w?.memory ? toMiB(w.memory.peakRssBytes) : null,
+    meets: {
+      rps: rpsRatio === null ? null : rpsRatio >= TARGETS.rpsRatioMin,
+      p99: p99Ratio === null ? null : p99Ratio <= TARGETS.p99RatioMax,
+      rssIdle: rssIdleMiB === null ? null : rssIdleMiB <= TARGETS.rssIdleMaxMiB,
+    },
+  };
+}
+
+export function formatRatios(ratios, modes) {
+  const verdict = (ok) => (ok === null ? 'n/a' : ok ? 'MET' : 'MISSED');
+  const missing = modes.weft?.status !== 'ok' ? ' (Weft did not run)' : modes.haproxy?.status !== 'ok' ? ' (HAProxy did not run)' : '';
+  const v = (x, digits, suffix = '') => (x === null ? 'n/a' : `${x.toFixed(digits)}${suffix}`);
+  const rows = [
+    ['Weft / HAProxy req/s', v(ratios.weftOverHaproxyRps, 2), `>= ${TARGETS.rpsRatioMin.toFixed(2)}`, verdict(ratios.meets.rps)],
+    ['Weft p99 / HAProxy p99', v(ratios.weftP99OverHaproxyP99, 2), `<= ${TARGETS.p99RatioMax.toFixed(2)}`, verdict(ratios.meets.p99)],
+    ['Weft RSS idle', v(ratios.weftRssIdleMiB, 1, ' MiB'), `<= ${TARGETS.rssIdleMaxMiB} MiB`, verdict(ratios.meets.rssIdle)],
+    ['Weft RSS peak under load', v(ratios.weftRssPeakMiB, 1, ' MiB'), '(info)', ''],
+  ];
+  return table(['ratio', 'value', 'target', 'verdict'], rows) + (missing ? `\nratios n/a:${missing}` : '');
+}

@@ -1,0 +1,269 @@
+#!/usr/bin/env node
+// Weft benchmark harness: keep-alive HTTP/1.1, small bodies, measured side by side in one run:
+// direct to the nginx upstream, through Weft, through HAProxy. See bench/README.md.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { installCleanupHandlers, isStopping, runCleanups } from './lib/cleanup.js';
+import { expectHelloWorld } from './lib/http-check.js';
+import { startHaproxy } from './lib/haproxy.js';
+import { startNginx } from './lib/nginx.js';
+import { allowedCpus, ensureCommands, pinTree, processTree } from './lib/procs.js';
+import { computeRatios, fmtMs, formatRatios, formatResults, TARGETS } from './lib/report.js';
+import { readTreeMemory, RssSampler } from './lib/rss.js';
+import { startWeft, WEFT_BIN } from './lib/weft.js';
+import { runWrk } from './lib/wrk.js';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = path.resolve(BENCH_DIR, '..');
+const ALL_MODES = ['direct', 'weft', 'haproxy'];
+const USAGE = `usage: node bench/run.js [--duration <s>] [--warmup <s>] [--connections <n>] [--only=direct,weft,haproxy]
+  --duration     measured seconds per mode (default 10, or env BENCH_DURATION)
+  --warmup       discarded warm-up seconds per mode before the measurement (default 2)
+  --connections  wrk connections (default 50); wrk always runs one thread
+  --only         comma-separated subset of: ${ALL_MODES.join(', ')}
+  --weft-bin     Weft CLI entry point (default ${WEFT_BIN})`;
+
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function usageError(msg) {
+  process.stderr.write(`bench: ${msg}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseSeconds(text, what) {
+  const m = /^(\d+(?:\.\d+)?)s?$/.exec(String(text).trim());
+  if (!m || Number(m[1]) <= 0) usageError(`${what} must be a positive number of seconds, got "${text}"`);
+  // wrk takes whole seconds
+  return Math.max(1, Math.round(Number(m[1])));
+}
+
+function parseOptions() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        connections: { type: 'string' },
+        only: { type: 'string' },
+        'weft-bin': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    usageError(err.message);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const connections = Number(values.connections ?? 50);
+  if (!Number.isInteger(connections) || connections < 1) usageError(`--connections must be a positive integer`);
+  const modes = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : ALL_MODES;
+  const unknown = modes.filter((m) => !ALL_MODES.includes(m));
+  if (unknown.length || modes.length === 0) usageError(`--only: unknown mode(s) ${unknown.join(', ') || '(none given)'}`);
+  return {
+    durationSec: parseSeconds(values.duration ?? process.env.BENCH_DURATION ?? '10', '--duration'),
+    warmupSec: parseSeconds(values.warmup ?? '2', '--warmup'),
+    connections,
+    modes: ALL_MODES.filter((m) => modes.includes(m)),
+    weftBin: path.resolve(values['weft-bin'] ?? path.join(REPO_ROOT, WEFT_BIN)),
+  };
+}
+
+/** The first two CPUs this process may run on: [proxy core, load core]. */
+function pickCpus() {
+  const list = allowedCpus(process.pid);
+  const cpus = [];
+  for (const part of list.split(',')) {
+    const [a, b] = part.split('-').map(Number);
+    for (let c = a; c <= (b ?? a); c++) cpus.push(c);
+  }
+  if (cpus.length < 2 || cpus.some(Number.isNaN)) {
+    log(`warning: fewer than 2 usable CPUs (${list}); proxy, upstream and wrk will share one core`);
+    return [cpus[0] ?? 0, cpus[0] ?? 0];
+  }
+  return [cpus[0], cpus[1]];
+}
+
+function toolVersion(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').find((l) => l.trim())?.trim() ?? 'unknown';
+}
+
+/** warm-up (discarded) then measurement with wrk on `loadCpu`; samples the proxy's RSS meanwhile when given. */
+async function measure(port, opts, loadCpu, proc) {
+  const sampler = proc ? new RssSampler(proc.pid, 200) : null;
+  sampler?.start();
+  let mem = null;
+  try {
+    await runWrk({ port, durationSec: opts.warmupSec, connections: opts.connections, cpu: loadCpu });
+    const wrk = await runWrk({ port, durationSec: opts.durationSec, connections: opts.connections, cpu: loadCpu });
+    mem = sampler?.stop() ?? null;
+    return { wrk, mem };
+  } finally {
+    if (sampler && !mem) sampler.stop();
+  }
+}
+
+function flagsFor(wrk, proc) {
+  const flags = [];
+  if (!wrk.parsed) flags.push('wrk output not understood');
+  if (wrk.errors > 0) flags.push('ERRORS');
+  if ((wrk.requests ?? 0) === 0) flags.push('no requests');
+  if (proc && !proc.running) flags.push(`proxy ${proc.describeExit()} during load`);
+  return flags;
+}
+
+function summarizeWrk(wrk) {
+  const { raw: _raw, ...rest } = wrk;
+  return rest;
+}
+
+async function runDirect(upstream, opts, cpus) {
+  const [proxyCpu, loadCpu] = cpus;
+  // Direct: nothing sits in between, so the upstream takes the proxy's core; otherwise nginx and wrk would fight
+  // over core 1 and the baseline would be unfairly low.
+  pinTree(upstream.proc.pid, proxyCpu);
+  try {
+    await expectHelloWorld(upstream.port);
+    const affinity = processTree(upstream.proc.pid).map((pid) => `${pid}:${allowedCpus(pid)}`).join(' ');
+    const { wrk } = await measure(upstream.port, opts, loadCpu, null);
+    return { status: 'ok', cpu: `nginx ${proxyCpu}, wrk ${loadCpu}`, affinity, wrk: summarizeWrk(wrk), raw: wrk.raw, flags: flagsFor(wrk, upstream.proc) };
+  } finally {
+    pinTree(upstream.proc.pid, loadCpu);
+  }
+}
+
+async function runProxied(name, start, opts, cpus) {
+  const [proxyCpu, loadCpu] = cpus;
+  const cpu = `${name} ${proxyCpu}, nginx+wrk ${loadCpu}`;
+  let started;
+  try {
+    started = await start();
+  } catch (err) {
+    return { status: 'failed', cpu, reason: err.message };
+  }
+  const { proc, port } = started;
+  try {
+    await sleep(500); // let start-up garbage settle before the idle reading
+    const idle = readTreeMemory(proc.pid);
+    const affinity = allowedCpus(proc.pid);
+    const { wrk, mem } = await measure(port, opts, loadCpu, proc);
+    return {
+      status: 'ok',
+      cpu,
+      pid: proc.pid,
+      affinity,
+      command: started.command,
+      wrk: summarizeWrk(wrk),
+      raw: wrk.raw,
+      memory: { idleRssBytes: idle.vmRssBytes, peakRssBytes: mem.peakRssBytes, vmHwmBytes: mem.vmHwmBytes, samples: mem.samples, processes: idle.processes },
+      flags: flagsFor(wrk, proc),
+    };
+  } catch (err) {
+    return { status: 'failed', cpu, reason: `during measurement: ${err.message}${proc.running ? '' : ` (${proc.describeExit()}: ${proc.tail(400)})`}` };
+  } finally {
+    await proc.stop();
+  }
+}
+
+async function main() {
+  installCleanupHandlers();
+  const opts = parseOptions();
+  const needed = [{ cmd: 'taskset', pkg: 'util-linux' }, { cmd: 'nginx', pkg: 'nginx-light' }, { cmd: 'wrk', pkg: 'wrk' }];
+  if (opts.modes.includes('haproxy')) needed.push({ cmd: 'haproxy', pkg: 'haproxy' });
+  try {
+    ensureCommands(needed, log);
+  } catch (err) {
+    log(err.message);
+    process.exit(1);
+  }
+
+  const cpus = pickCpus();
+  const [proxyCpu, loadCpu] = cpus;
+  // The harness itself only sleeps and samples /proc during load; keep it off the proxy's core.
+  pinTree(process.pid, loadCpu);
+
+  const started = new Date();
+  const host = {
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.cpus().length,
+    loadavgBefore: os.loadavg().map((x) => Number(x.toFixed(2))),
+    kernel: os.release(),
+    node: process.version,
+  };
+  const tools = {
+    nginx: toolVersion('nginx', ['-v']),
+    wrk: toolVersion('wrk', ['-v']),
+    haproxy: opts.modes.includes('haproxy') ? toolVersion('haproxy', ['-v']) : null,
+  };
+  console.log(`Weft bench — keep-alive HTTP/1.1, GET / -> 200 "hello world\\n" (12-byte body), ${started.toISOString()}`);
+  console.log(`wrk -t1 -c${opts.connections} -d${opts.durationSec}s --latency (after a discarded ${opts.warmupSec}s warm-up), one mode after the other`);
+  console.log(`pinning: proxy under test (Weft --concurrency 1 / HAProxy nbthread 1) on core ${proxyCpu}; nginx upstream (1 worker) and wrk on core ${loadCpu}.`);
+  console.log(`         direct: nginx moved to core ${proxyCpu} (the proxy's core) so it does not share core ${loadCpu} with wrk.`);
+  console.log(`host: ${host.cpus} x ${host.cpuModel}, ${host.kernel}, node ${host.node}, loadavg ${host.loadavgBefore.join(' ')}`);
+  console.log(`tools: ${tools.nginx} | ${tools.wrk}${tools.haproxy ? ` | ${tools.haproxy}` : ''}\n`);
+
+  log(`starting nginx upstream on core ${loadCpu}`);
+  const upstream = await startNginx({ cpu: loadCpu });
+  const results = {};
+  for (const mode of opts.modes) {
+    if (isStopping()) return;
+    log(`${mode}: running (${opts.warmupSec}s warm-up + ${opts.durationSec}s)`);
+    if (mode === 'direct') {
+      try {
+        results.direct = await runDirect(upstream, opts, cpus);
+      } catch (err) {
+        results.direct = { status: 'failed', cpu: `nginx ${proxyCpu}, wrk ${loadCpu}`, reason: err.message };
+      }
+    } else if (mode === 'weft') {
+      results.weft = await runProxied('weft', () => startWeft({ cpu: proxyCpu, upstreamPort: upstream.port, repoRoot: REPO_ROOT, bin: opts.weftBin }), opts, cpus);
+    } else {
+      results.haproxy = await runProxied('haproxy', () => startHaproxy({ cpu: proxyCpu, upstreamPort: upstream.port, connections: opts.connections }), opts, cpus);
+    }
+    const r = results[mode];
+    log(r.status === 'ok' ? `${mode}: ${Math.round(r.wrk.rps)} req/s, p50 ${fmtMs(r.wrk.p50Ms)}, p99 ${fmtMs(r.wrk.p99Ms)}${r.flags.length ? ` [${r.flags.join('; ')}]` : ''}` : `${mode}: ${r.reason}`);
+    await sleep(500);
+  }
+  if (isStopping()) return;
+  await upstream.proc.stop();
+
+  const ratios = computeRatios(results);
+  console.log(formatResults(results));
+  console.log('');
+  console.log(formatRatios(ratios, results));
+
+  const out = {
+    timestamp: started.toISOString(),
+    settings: { ...opts, threads: 1, proxyCpu, loadCpu, directUpstreamCpu: proxyCpu, rssSampleMs: 200 },
+    host: { ...host, loadavgAfter: os.loadavg().map((x) => Number(x.toFixed(2))) },
+    tools,
+    targets: TARGETS,
+    modes: results,
+    ratios,
+  };
+  const dir = path.join(BENCH_DIR, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
+
+  const bad = Object.entries(results).filter(([, r]) => r.status !== 'ok' || r.flags.length > 0);
+  if (bad.length) {
+    log(`not clean: ${bad.map(([m, r]) => `${m} (${r.status === 'ok' ? r.flags.join('; ') : 'failed'})`).join(', ')}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  log(`error: ${err?.stack ?? err}`);
+  runCleanups();
+  process.exit(1);
+});

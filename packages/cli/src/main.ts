@@ -1,0 +1,37 @@
+import { proxyCommand, PROXY_HELP } from './commands/proxy.js';
+import { versionCommand } from './commands/version.js';
+
+const HELP = `weft — a service mesh (Envoy v3 compatible)
+
+Usage:
+  weft <command> [options]
+
+Commands:
+  proxy      run the data-plane proxy from an Envoy v3 bootstrap file
+  version    print the version
+  help       print this help
+
+Run 'weft <command> --help' for a command's options.
+`;
+
+/** CLI entry; resolves to an exit code, or undefined when a long-running command keeps the process alive. */
+export async function main(argv: string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      if (rest[0] === 'proxy') process.stdout.write(PROXY_HELP);
+      else process.stdout.write(HELP);
+      return 0;
+    case 'version':
+    case '--version':
+      return versionCommand();
+    case 'proxy':
+      return proxyCommand(rest);
+    default:
+      process.stderr.write(`weft: unknown command '${command}'\n\n${HELP}`);
+      return 2;
+  }
+}

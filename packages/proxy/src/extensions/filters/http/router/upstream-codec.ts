@@ -1,0 +1,85 @@
+import type net from 'node:net';
+import { Http1Parser } from '../../../../codec/http1/parser.js';
+import type { Http1ParseError } from '../../../../codec/http1/errors.js';
+import type { Http1ParserHandler, ResponseHead } from '../../../../codec/http1/types.js';
+import type { HeaderMap } from '../../../../interfaces/header-map.js';
+
+/** Receives the parsed response of the request currently using an upstream connection. */
+export interface UpstreamResponseHandler {
+  onUpstreamHead(head: ResponseHead): void;
+  onUpstreamBody(chunk: Buffer): void;
+  onUpstreamTrailers(trailers: HeaderMap): void;
+  onUpstreamComplete(): void;
+  onUpstreamError(err: Http1ParseError): void;
+  onUpstreamClose(): void;
+  onUpstreamDrain(): void;
+}
+
+/**
+ * The HTTP/1 client codec bound to one pooled upstream socket for its whole life: one response parser and one set
+ * of socket listeners, pointed at whichever request currently holds the connection.
+ */
+export class UpstreamHttp1Codec implements Http1ParserHandler {
+  private readonly parser = new Http1Parser('response', this);
+  private handler: UpstreamResponseHandler | undefined;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => this.parser.execute(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('close', () => this.handler?.onUpstreamClose());
+    socket.on('drain', () => this.handler?.onUpstreamDrain());
+  }
+
+  private static readonly codecs = new WeakMap<net.Socket, UpstreamHttp1Codec>();
+
+  static of(socket: net.Socket): UpstreamHttp1Codec {
+    let codec = UpstreamHttp1Codec.codecs.get(socket);
+    if (!codec) {
+      codec = new UpstreamHttp1Codec(socket);
+      UpstreamHttp1Codec.codecs.set(socket, codec);
+    }
+    return codec;
+  }
+
+  /**
+   * Peer FIN. Pooled sockets are half-open capable (for tcp_proxy), so 'close' would not follow by itself: a
+   * read-until-close body completes here, anything else is a premature close.
+   */
+  private onEnd(): void {
+    this.parser.finish();
+    this.handler?.onUpstreamClose();
+  }
+
+  attach(handler: UpstreamResponseHandler, headRequest: boolean): void {
+    this.handler = handler;
+    if (headRequest) this.parser.expectNoBody();
+  }
+
+  detach(): void {
+    this.handler = undefined;
+  }
+
+  onResponseHead(head: ResponseHead): void {
+    this.handler?.onUpstreamHead(head);
+  }
+
+  onBody(chunk: Buffer): void {
+    this.handler?.onUpstreamBody(chunk);
+  }
+
+  onTrailers(trailers: HeaderMap): void {
+    this.handler?.onUpstreamTrailers(trailers);
+  }
+
+  onMessageComplete(): void {
+    const h = this.handler;
+    if (h) h.onUpstreamComplete();
+  }
+
+  /** The owner releases the connection as not reusable; the pool closes it. */
+  onError(err: Http1ParseError): void {
+    const h = this.handler;
+    this.handler = undefined;
+    h?.onUpstreamError(err);
+  }
+}

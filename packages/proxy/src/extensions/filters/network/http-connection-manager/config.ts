@@ -1,0 +1,16 @@
+import type { HttpConnectionManager__Output } from '@weft/api/envoy/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.js';
+import type { NetworkFilterFactory } from '../../../../network/network-filter-registry.js';
+import { compileHcmConfig } from '../../../../http/hcm-config.js';
+import { Http1ServerConnection } from '../../../../http/http1-server-connection.js';
+
+export const httpConnectionManagerFactory: NetworkFilterFactory = {
+  configType: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  names: ['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager'],
+  terminal: true,
+  create(config, path, ctx) {
+    const cfg = compileHcmConfig(config as HttpConnectionManager__Output, path, ctx, ctx.direction);
+    return (conn) => {
+      new Http1ServerConnection(cfg, conn).start();
+    };
+  },
+};

@@ -1,0 +1,84 @@
+import type { Counter, Gauge, Histogram, Scope } from '../interfaces/stats.js';
+
+/** Envoy's `http.<stat_prefix>.*` connection manager stats, created once per HCM config. */
+export interface HcmStats {
+  readonly cxTotal: Counter;
+  readonly cxActive: Gauge;
+  readonly cxHttp1Total: Counter;
+  readonly cxHttp1Active: Gauge;
+  readonly cxDestroy: Counter;
+  readonly cxDestroyRemote: Counter;
+  readonly cxDestroyLocal: Counter;
+  readonly cxDestroyActiveRq: Counter;
+  readonly cxRxBytes: Counter;
+  readonly cxTxBytes: Counter;
+  readonly cxProtocolError: Counter;
+  readonly cxIdleTimeout: Counter;
+  readonly cxDrainClose: Counter;
+  readonly cxMaxRequestsReached: Counter;
+  readonly cxMaxDurationReached: Counter;
+  readonly cxLength: Histogram;
+  readonly rqTotal: Counter;
+  readonly rqHttp1Total: Counter;
+  readonly rqActive: Gauge;
+  readonly rqByClass: readonly Counter[];
+  readonly rqCompleted: Counter;
+  readonly rqRxReset: Counter;
+  readonly rqTxReset: Counter;
+  readonly rqTimeout: Counter;
+  readonly rqIdleTimeout: Counter;
+  readonly rqHeaderTimeout: Counter;
+  readonly rqNonRelativePath: Counter;
+  readonly rqTime: Histogram;
+  readonly rqRxBytes: Histogram;
+  readonly rqTxBytes: Histogram;
+  readonly rqMissingHost: Counter;
+  /** Router-owned stats that Envoy keeps under the HCM prefix. */
+  readonly noRoute: Counter;
+  readonly noCluster: Counter;
+  readonly rqRedirect: Counter;
+  readonly rqDirectResponse: Counter;
+  readonly routerRqTotal: Counter;
+}
+
+export function createHcmStats(root: Scope, statPrefix: string): HcmStats {
+  const s = root.scope(`http.${statPrefix}`);
+  return {
+    cxTotal: s.counter('downstream_cx_total'),
+    cxActive: s.gauge('downstream_cx_active'),
+    cxHttp1Total: s.counter('downstream_cx_http1_total'),
+    cxHttp1Active: s.gauge('downstream_cx_http1_active'),
+    cxDestroy: s.counter('downstream_cx_destroy'),
+    cxDestroyRemote: s.counter('downstream_cx_destroy_remote'),
+    cxDestroyLocal: s.counter('downstream_cx_destroy_local'),
+    cxDestroyActiveRq: s.counter('downstream_cx_destroy_active_rq'),
+    cxRxBytes: s.counter('downstream_cx_rx_bytes_total'),
+    cxTxBytes: s.counter('downstream_cx_tx_bytes_total'),
+    cxProtocolError: s.counter('downstream_cx_protocol_error'),
+    cxIdleTimeout: s.counter('downstream_cx_idle_timeout'),
+    cxDrainClose: s.counter('downstream_cx_drain_close'),
+    cxMaxRequestsReached: s.counter('downstream_cx_max_requests_reached'),
+    cxMaxDurationReached: s.counter('downstream_cx_max_duration_reached'),
+    cxLength: s.histogram('downstream_cx_length_ms', 'milliseconds'),
+    rqTotal: s.counter('downstream_rq_total'),
+    rqHttp1Total: s.counter('downstream_rq_http1_total'),
+    rqActive: s.gauge('downstream_rq_active'),
+    rqByClass: [1, 2, 3, 4, 5].map((c) => s.counter(`downstream_rq_${c}xx`)),
+    rqCompleted: s.counter('downstream_rq_completed'),
+    rqRxReset: s.counter('downstream_rq_rx_reset'),
+    rqTxReset: s.counter('downstream_rq_tx_reset'),
+    rqTimeout: s.counter('downstream_rq_timeout'),
+    rqIdleTimeout: s.counter('downstream_rq_idle_timeout'),
+    rqHeaderTimeout: s.counter('downstream_rq_header_timeout'),
+    rqNonRelativePath: s.counter('downstream_rq_non_relative_path'),
+    rqTime: s.histogram('downstream_rq_time', 'milliseconds'),
+    rqRxBytes: s.histogram('downstream_rq_rx_bytes', 'bytes'),
+    rqTxBytes: s.histogram('downstream_rq_tx_bytes', 'bytes'),
+    rqMissingHost: s.counter('downstream_rq_missing_host_header'),
+    noRoute: s.counter('no_route'),
+    noCluster: s.counter('no_cluster'),
+    rqRedirect: s.counter('rq_redirect'),
+    rqDirectResponse: s.counter('rq_direct_response'),
+    routerRqTotal: s.counter('rq_total'),
+  };
+}

@@ -1,0 +1,451 @@
+import type { HeaderMap } from '../interfaces/header-map.js';
+import type { DownstreamConnection, Drainable } from '../interfaces/network-filter.js';
+import { ResponseFlag } from '../interfaces/response-flags.js';
+import { Http1Parser } from '../codec/http1/parser.js';
+import type { Http1ParseError } from '../codec/http1/errors.js';
+import type { Http1ParserHandler, RequestHead } from '../codec/http1/types.js';
+import { encodeChunkHeader, encodeLastChunk, encodeResponseHead, removeHopByHop } from '../codec/http1/encoder.js';
+import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
+import type { HcmConfig } from './hcm-config.js';
+import { ActiveStream } from './active-stream.js';
+import type { ResponseEncoder } from './response-encoder.js';
+
+const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
+const CRLF = '\r\n';
+
+/**
+ * The downstream side of an HTTP/1.1 connection: parses requests with our codec, runs one ActiveStream at a time
+ * (pipelined requests wait in the parser, paused, until the previous response is done), and writes responses with
+ * the right framing. Owns the connection's idle timers and drain behaviour.
+ */
+export class Http1ServerConnection implements Http1ParserHandler, ResponseEncoder, Drainable, DeadlineNode {
+  deadlinePrev: DeadlineNode | null = null;
+  deadlineNext: DeadlineNode | null = null;
+  deadlineAt = 0;
+  deadlineList: DeadlineList | null = null;
+
+  private readonly parser: Http1Parser;
+  private stream: ActiveStream | undefined;
+  private requests = 0;
+  private closing = false;
+  private draining = false;
+  private closed = false;
+  private readDisabled = false;
+  /** Response framing of the current stream. */
+  private chunked = false;
+  private responseHasBody = true;
+  private responseVersionMinor: 0 | 1 = 1;
+  private requestKeepAlive = true;
+  private readonly idleList: DeadlineList | undefined;
+  private readonly streamIdleList: DeadlineList | undefined;
+  private headersTimer: NodeJS.Timeout | undefined;
+  private requestTimer: NodeJS.Timeout | undefined;
+  private durationTimer: NodeJS.Timeout | undefined;
+  private readonly uncork = (): void => this.conn.socket.uncork();
+  private corked = false;
+
+  constructor(
+    private readonly cfg: HcmConfig,
+    private readonly conn: DownstreamConnection,
+  ) {
+    this.parser = new Http1Parser('request', this, { maxHeaderBytes: cfg.maxRequestHeadersBytes, maxHeaders: cfg.maxHeadersCount });
+    const deadlines = cfg.ctx.deadlines;
+    if (cfg.idleTimeoutMs > 0) this.idleList = deadlines.list(cfg.idleTimeoutMs);
+    if (cfg.streamIdleTimeoutMs > 0) this.streamIdleList = deadlines.list(cfg.streamIdleTimeoutMs);
+  }
+
+  start(): void {
+    const { cfg, conn } = this;
+    const stats = cfg.stats;
+    stats.cxTotal.inc();
+    stats.cxActive.inc();
+    stats.cxHttp1Total.inc();
+    stats.cxHttp1Active.inc();
+    conn.setDrainable(this);
+    const socket = conn.socket;
+    socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
+    socket.on('end', () => this.onSocketEnd());
+    socket.on('close', () => this.onSocketClose());
+    socket.on('drain', () => this.stream?.onDownstreamDrain());
+    this.idleList?.schedule(this);
+    if (cfg.requestHeadersTimeoutMs > 0) this.armHeadersTimer();
+    if (cfg.maxConnectionDurationMs > 0) {
+      this.durationTimer = setTimeout(() => {
+        stats.cxMaxDurationReached.inc();
+        this.startDrain();
+        if (!this.stream) this.close('max connection duration');
+      }, cfg.maxConnectionDurationMs);
+    }
+  }
+
+  // ---- socket events ----
+
+  private onSocketData(chunk: Buffer): void {
+    this.cfg.stats.cxRxBytes.add(chunk.length);
+    if (this.stream) this.streamIdleList?.schedule(this);
+    this.parser.execute(chunk);
+    // Pipelined requests wait in the parser; stop reading if a client floods us while we are busy.
+    if (this.parser.paused && this.parser.bufferedBytes > this.conn.bufferLimitBytes) this.conn.socket.pause();
+  }
+
+  private onSocketEnd(): void {
+    // Envoy does not support half-closed HTTP/1 downstream connections: the peer's FIN ends the connection.
+    this.cfg.stats.cxDestroyRemote.inc();
+    this.close('downstream remote close');
+  }
+
+  private onSocketClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cleanup();
+  }
+
+  // ---- parser callbacks ----
+
+  onRequestHead(head: RequestHead): void {
+    if (this.headersTimer) {
+      clearTimeout(this.headersTimer);
+      this.headersTimer = undefined;
+    }
+    this.idleList?.cancel(this);
+    this.streamIdleList?.schedule(this);
+    const cfg = this.cfg;
+    if (cfg.requestTimeoutMs > 0) this.armRequestTimer();
+    this.requests++;
+    const protocol = head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+    const stream = new ActiveStream(cfg, this, this.conn.id, this.conn.meta.sourceIp, this.conn.info, head.headers, protocol);
+    this.stream = stream;
+    this.responseVersionMinor = head.versionMinor;
+    this.requestKeepAlive = head.keepAlive;
+    this.chunked = false;
+    this.responseHasBody = true;
+    stream.method = head.method;
+    stream.info.startTimeMs = Date.now();
+    if (!head.keepAlive || this.draining) this.closing = true;
+    if (cfg.maxRequestsPerConnection > 0 && this.requests >= cfg.maxRequestsPerConnection) {
+      if (!this.closing) cfg.stats.cxMaxRequestsReached.inc();
+      this.closing = true;
+    }
+    const endStream = head.contentLength <= 0 && !head.chunked;
+    if (head.upgrade) {
+      this.closing = true;
+      stream.requestComplete = true;
+      stream.sendLocalReply(403, '', { details: 'upgrade_failed' });
+      return;
+    }
+    if (head.versionMinor === 0 && !cfg.acceptHttp10) {
+      this.closing = true;
+      stream.requestComplete = true;
+      stream.sendLocalReply(426, '', { details: 'http1.codec_error', flags: ResponseFlag.DownstreamProtocolError });
+      return;
+    }
+    if (!this.setTarget(stream, head)) return;
+    if (head.expectContinue) {
+      head.headers.remove('expect');
+      if (!cfg.proxy100Continue) this.encode100Continue();
+    }
+    removeHopByHop(head.headers);
+    stream.decodeHeaders(endStream);
+  }
+
+  /** Fills method/path/authority from the request target (origin, absolute or asterisk form). */
+  private setTarget(stream: ActiveStream, head: RequestHead): boolean {
+    const cfg = this.cfg;
+    let target = head.target;
+    let authority = head.headers.get('host');
+    if (target.charCodeAt(0) !== 47 /* '/' */) {
+      const lower = target.slice(0, 8).toLowerCase();
+      if (cfg.allowAbsoluteUrl && (lower.startsWith('http://') || lower.startsWith('https://'))) {
+        const schemeEnd = target.indexOf('://') + 3;
+        const pathStart = target.indexOf('/', schemeEnd);
+        authority = target.slice(schemeEnd, pathStart === -1 ? undefined : pathStart);
+        target = pathStart === -1 ? '/' : target.slice(pathStart);
+        head.headers.set('host', authority);
+      } else if (target === '*' && head.method === 'OPTIONS') {
+        // asterisk-form is valid only for OPTIONS; routes see it as-is.
+      } else {
+        cfg.stats.rqNonRelativePath.inc();
+        stream.requestComplete = true;
+        this.closing = true;
+        stream.sendLocalReply(404, '', { details: 'absolute_path_required' });
+        return false;
+      }
+    }
+    if (authority === undefined) {
+      if (head.versionMinor === 0 && cfg.defaultHostForHttp10) {
+        authority = cfg.defaultHostForHttp10;
+        head.headers.add('host', authority);
+      } else {
+        cfg.stats.rqMissingHost.inc();
+        stream.requestComplete = true;
+        this.closing = true;
+        stream.sendLocalReply(400, '', { details: 'missing_host_header', flags: ResponseFlag.DownstreamProtocolError });
+        return false;
+      }
+    }
+    if (cfg.stripTrailingHostDot && authority.endsWith('.')) {
+      authority = authority.slice(0, -1);
+      head.headers.set('host', authority);
+    }
+    stream.path = target;
+    stream.authority = authority;
+    return true;
+  }
+
+  onBody(chunk: Buffer): void {
+    const stream = this.stream;
+    if (!stream) return;
+    stream.decodeData(chunk, false);
+  }
+
+  onTrailers(trailers: HeaderMap): void {
+    const stream = this.stream;
+    if (!stream) return;
+    // Envoy drops HTTP/1 request trailers unless enable_trailers is set.
+    if (this.cfg.enableTrailers) stream.decodeTrailers(trailers);
+  }
+
+  onMessageComplete(): void {
+    // One request at a time: hold pipelined bytes in the parser until this response is done.
+    this.parser.pause();
+    if (this.requestTimer) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = undefined;
+    }
+    this.stream?.endRequest();
+  }
+
+  onError(err: Http1ParseError): void {
+    const stats = this.cfg.stats;
+    stats.cxProtocolError.inc();
+    this.closing = true;
+    const stream = this.stream;
+    if (stream && !stream.destroyed) {
+      if (stream.responseStarted) {
+        stream.resetStream('http1.codec_error');
+        return;
+      }
+      stream.requestComplete = true;
+      stream.sendLocalReply(err.status, '', { details: `http1.codec_error:${err.code}`, flags: ResponseFlag.DownstreamProtocolError });
+      return;
+    }
+    this.writeBareError(err.status);
+  }
+
+  /** A protocol error before any stream exists (malformed request line or headers). */
+  private writeBareError(status: number): void {
+    const socket = this.conn.socket;
+    if (socket.destroyed) return;
+    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 505 ? 'HTTP Version Not Supported' : status === 501 ? 'Not Implemented' : status === 413 ? 'Payload Too Large' : 'Bad Request';
+    this.cfg.stats.rqByClass[status >= 500 ? 4 : 3]?.inc();
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`, 'latin1');
+    this.armDelayedClose();
+  }
+
+  // ---- ResponseEncoder ----
+
+  encode100Continue(): void {
+    this.write(CONTINUE_100);
+  }
+
+  encodeHeaders(status: number, headers: HeaderMap, endStream: boolean): void {
+    removeHopByHop(headers);
+    const method = this.stream?.method;
+    // Bodies are never sent for HEAD, 1xx, 204 and 304 (RFC 9110 §6.4.1).
+    this.responseHasBody = !(method === 'HEAD' || status < 200 || status === 204 || status === 304);
+    const drain = this.cfg.ctx.drainState;
+    if (drain.healthCheckFailed || drain.draining) this.closing = true;
+    if (this.closing || this.draining) {
+      headers.set('connection', 'close');
+      this.closing = true;
+    } else if (this.responseVersionMinor === 0 && this.requestKeepAlive) {
+      headers.set('connection', 'keep-alive');
+    }
+    if (status === 204 || status < 200) {
+      headers.remove('content-length');
+    } else if (!headers.has('content-length')) {
+      if (endStream) {
+        if (status !== 304 && method !== 'HEAD') headers.add('content-length', '0');
+      } else if (this.responseVersionMinor === 1) {
+        this.chunked = true;
+        headers.add('transfer-encoding', 'chunked');
+      } else {
+        // HTTP/1.0 client and unknown length: the body ends when we close.
+        this.closing = true;
+        headers.set('connection', 'close');
+      }
+    }
+    this.cork();
+    this.write(encodeResponseHead(status, undefined, headers, 1));
+    if (endStream) this.onResponseDone();
+  }
+
+  encodeData(data: Buffer, endStream: boolean): boolean {
+    const socket = this.conn.socket;
+    let ok = true;
+    if (data.length > 0 && this.responseHasBody) {
+      this.cork();
+      this.cfg.stats.cxTxBytes.add(data.length);
+      if (this.chunked) {
+        socket.write(encodeChunkHeader(data.length), 'latin1');
+        socket.write(data);
+        ok = socket.write(CRLF, 'latin1');
+      } else {
+        ok = socket.write(data);
+      }
+    }
+    if (endStream) {
+      if (this.chunked && this.responseHasBody) this.write(encodeLastChunk(undefined));
+      this.onResponseDone();
+    }
+    if (this.stream) this.streamIdleList?.schedule(this);
+    return ok;
+  }
+
+  encodeTrailers(trailers: HeaderMap): void {
+    if (this.chunked && this.responseHasBody) this.write(encodeLastChunk(this.cfg.enableTrailers ? trailers : undefined));
+    this.onResponseDone();
+  }
+
+  resetStream(): void {
+    this.closing = true;
+    this.stream = undefined;
+    this.conn.socket.destroy();
+  }
+
+  readDisable(disable: boolean): void {
+    if (disable === this.readDisabled) return;
+    this.readDisabled = disable;
+    if (disable) this.conn.socket.pause();
+    else this.conn.socket.resume();
+  }
+
+  closeAfterResponse(): void {
+    this.closing = true;
+  }
+
+  // ---- Drainable / timers ----
+
+  startDrain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.cfg.stats.cxDrainClose.inc();
+    if (!this.stream) this.close('drain');
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.conn.info.connectionTerminationDetails ||= reason;
+    const stream = this.stream;
+    this.stream = undefined;
+    if (stream && !stream.destroyed) {
+      this.cfg.stats.cxDestroyActiveRq.inc();
+      stream.onDownstreamReset();
+    }
+    this.conn.socket.destroy();
+  }
+
+  onDeadline(): void {
+    const stream = this.stream;
+    const stats = this.cfg.stats;
+    if (!stream) {
+      stats.cxIdleTimeout.inc();
+      this.close('idle timeout');
+      return;
+    }
+    stats.rqIdleTimeout.inc();
+    this.timeoutStream(stream, 'stream_idle_timeout', ResponseFlag.StreamIdleTimeout);
+  }
+
+  private timeoutStream(stream: ActiveStream, details: string, flag: number): void {
+    this.closing = true;
+    if (stream.responseStarted) {
+      stream.info.setResponseFlag(flag);
+      stream.resetStream(details);
+      return;
+    }
+    stream.sendLocalReply(408, details === 'stream_idle_timeout' ? 'stream timeout' : 'request timeout', { details, flags: flag });
+  }
+
+  private armHeadersTimer(): void {
+    this.headersTimer = setTimeout(() => {
+      this.headersTimer = undefined;
+      this.cfg.stats.rqHeaderTimeout.inc();
+      this.close('request_header_timeout');
+    }, this.cfg.requestHeadersTimeoutMs);
+    this.headersTimer.unref();
+  }
+
+  private armRequestTimer(): void {
+    this.requestTimer = setTimeout(() => {
+      this.requestTimer = undefined;
+      const stream = this.stream;
+      if (!stream || stream.requestComplete) return;
+      this.cfg.stats.rqTimeout.inc();
+      this.timeoutStream(stream, 'request_overall_timeout', 0);
+    }, this.cfg.requestTimeoutMs);
+    this.requestTimer.unref();
+  }
+
+  // ---- internals ----
+
+  private onResponseDone(): void {
+    this.stream = undefined;
+    this.streamIdleList?.cancel(this);
+    if (this.requestTimer) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = undefined;
+    }
+    if (this.closing || this.draining) {
+      const socket = this.conn.socket;
+      this.cfg.stats.cxDestroyLocal.inc();
+      socket.end();
+      this.armDelayedClose();
+      return;
+    }
+    this.idleList?.schedule(this);
+    if (this.cfg.requestHeadersTimeoutMs > 0 && this.parser.idle) this.armHeadersTimer();
+    if (this.conn.socket.isPaused() && !this.readDisabled) this.conn.socket.resume();
+    // Next pipelined request, if any, starts now (synchronously, possibly re-entering onRequestHead).
+    this.parser.resume();
+  }
+
+  /** After our FIN, give the peer `delayed_close_timeout` to close before we destroy the socket. */
+  private armDelayedClose(): void {
+    const socket = this.conn.socket;
+    const t = setTimeout(() => socket.destroy(), this.cfg.delayedCloseTimeoutMs);
+    t.unref();
+    socket.once('close', () => clearTimeout(t));
+  }
+
+  private cork(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.conn.socket.cork();
+    process.nextTick(this.uncorkOnce);
+  }
+
+  private readonly uncorkOnce = (): void => {
+    this.corked = false;
+    this.uncork();
+  };
+
+  private write(s: string): void {
+    this.conn.socket.write(s, 'latin1');
+  }
+
+  private cleanup(): void {
+    const stats = this.cfg.stats;
+    stats.cxActive.dec();
+    stats.cxHttp1Active.dec();
+    stats.cxDestroy.inc();
+    stats.cxLength.record(performance.now() - this.conn.info.startMonotonicMs);
+    this.deadlineList?.cancel(this);
+    if (this.headersTimer) clearTimeout(this.headersTimer);
+    if (this.requestTimer) clearTimeout(this.requestTimer);
+    if (this.durationTimer) clearTimeout(this.durationTimer);
+    const stream = this.stream;
+    this.stream = undefined;
+    if (stream && !stream.destroyed) stream.onDownstreamReset();
+  }
+}

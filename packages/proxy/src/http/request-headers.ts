@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { HeaderMap } from '../interfaces/header-map.js';
+import type { HttpRequest } from '../interfaces/http-filter.js';
+import { ipBytes } from '../network/cidr.js';
+import type { HcmConfig } from './hcm-config.js';
+
+/** Envoy-internal headers an external (untrusted) client may not set; removed at the edge. */
+const INTERNAL_ONLY_HEADERS = [
+  'x-envoy-decorator-operation',
+  'x-envoy-downstream-service-cluster',
+  'x-envoy-downstream-service-node',
+  'x-envoy-expected-rq-timeout-ms',
+  'x-envoy-external-address',
+  'x-envoy-force-trace',
+  'x-envoy-internal',
+  'x-envoy-ip-tags',
+  'x-envoy-retriable-header-names',
+  'x-envoy-retriable-status-codes',
+  'x-envoy-retry-grpc-on',
+  'x-envoy-retry-on',
+  'x-envoy-max-retries',
+  'x-envoy-upstream-alt-stat-name',
+  'x-envoy-upstream-rq-per-try-timeout-ms',
+  'x-envoy-upstream-rq-timeout-alt-response',
+  'x-envoy-upstream-rq-timeout-ms',
+  'x-envoy-upstream-stream-duration-ms',
+  'x-envoy-hedge-on-per-try-timeout',
+  'x-envoy-original-path',
+];
+
+export interface ClientAddressResult {
+  /** The address Envoy considers the client's (remote address or trusted XFF entry). */
+  readonly clientIp: string;
+  /** Internal requests keep x-envoy-* control headers. */
+  readonly internal: boolean;
+}
+
+/**
+ * The connection manager's request header processing, in Envoy's order: x-forwarded-for / -proto, internal vs
+ * external, sanitising internal-only headers, x-request-id, via, x-forwarded-port.
+ */
+export function mutateRequestHeaders(req: HttpRequest, cfg: HcmConfig, remoteIp: string, localPort: number): ClientAddressResult {
+  const headers = req.headers;
+  let clientIp: string;
+  let internal: boolean;
+  if (cfg.useRemoteAddress) {
+    clientIp = remoteIp;
+    if (!cfg.skipXffAppend) {
+      const xff = headers.getJoined('x-forwarded-for');
+      headers.set('x-forwarded-for', xff ? `${xff},${remoteIp}` : remoteIp);
+    }
+    headers.set('x-forwarded-proto', req.scheme);
+    internal = isInternalAddress(remoteIp, cfg);
+    if (!internal) {
+      cleanInternalHeaders(headers);
+      for (const name of cfg.routeTable.internalOnlyHeaders) headers.remove(name);
+      headers.set('x-envoy-external-address', remoteIp);
+    } else {
+      headers.set('x-envoy-internal', 'true');
+    }
+  } else {
+    clientIp = trustedXffAddress(headers, cfg.xffNumTrustedHops) ?? remoteIp;
+    headers.setIfAbsent('x-forwarded-proto', req.scheme);
+    internal = true;
+  }
+  if (cfg.generateRequestId) {
+    const existing = headers.get('x-request-id');
+    if (!existing || (!internal && !cfg.preserveExternalRequestId)) headers.set('x-request-id', randomUUID());
+  }
+  if (cfg.via) appendVia(headers, cfg.via);
+  if (cfg.appendXForwardedPort) headers.setIfAbsent('x-forwarded-port', String(localPort));
+  return { clientIp, internal };
+}
+
+export function appendVia(headers: HeaderMap, via: string): void {
+  const existing = headers.getJoined('via');
+  headers.set('via', existing ? `${existing}, ${via}` : via);
+}
+
+function cleanInternalHeaders(headers: HeaderMap): void {
+  for (const name of INTERNAL_ONLY_HEADERS) if (headers.has(name)) headers.remove(name);
+}
+
+/** With `xff_num_trusted_hops` N, the client is the (N+1)-th address from the right of x-forwarded-for. */
+function trustedXffAddress(headers: HeaderMap, trustedHops: number): string | undefined {
+  const xff = headers.getJoined('x-forwarded-for');
+  if (!xff) return undefined;
+  const parts = xff.split(',');
+  const entry = parts[parts.length - 1 - trustedHops];
+  if (entry === undefined) return undefined;
+  const ip = entry.trim();
+  return ipBytes(ip) ? ip : undefined;
+}
+
+/** Without internal_address_config Envoy treats loopback and RFC 1918 / unique-local addresses as internal. */
+export function isInternalAddress(ip: string, cfg: Pick<HcmConfig, 'internalCidrs'>): boolean {
+  if (cfg.internalCidrs) return cfg.internalCidrs.some((c) => c.contains(ip));
+  const b = ipBytes(ip);
+  if (!b) return false;
+  if (b.length === 4) {
+    const [a, c] = [b[0] as number, b[1] as number];
+    return a === 10 || a === 127 || (a === 172 && c >= 16 && c <= 31) || (a === 192 && c === 168);
+  }
+  if (((b[0] as number) & 0xfe) === 0xfc) return true;
+  return b.every((v, i) => (i === 15 ? v === 1 : v === 0));
+}

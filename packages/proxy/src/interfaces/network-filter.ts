@@ -1,0 +1,29 @@
+import type net from 'node:net';
+import type { ConnectionMeta } from '../network/filter-chain-match.js';
+import type { StreamInfo } from './stream-info.js';
+
+/** A drain request: the listener is going away or the server is shutting down/upgrading. */
+export interface Drainable {
+  /** Ask the connection to finish gracefully (HTTP/1: `Connection: close` on the next response). */
+  startDrain(): void;
+  /** Close now. */
+  close(reason: string): void;
+}
+
+/** An accepted downstream connection handed to the terminal network filter of the selected filter chain. */
+export interface DownstreamConnection {
+  readonly id: number;
+  readonly socket: net.Socket;
+  readonly meta: ConnectionMeta;
+  /** Connection-level info (TCP access logs use it directly). */
+  readonly info: StreamInfo;
+  readonly listenerName: string;
+  readonly bufferLimitBytes: number;
+  /** Registers the filter's drain handling; the listener calls it on drain/removal. */
+  setDrainable(drainable: Drainable): void;
+  /** Whether drain has started (new filters should close early). */
+  readonly draining: boolean;
+}
+
+/** Per-connection entry of a terminal network filter. Created once per filter chain by its config factory. */
+export type NetworkFilterHandler = (conn: DownstreamConnection) => void;

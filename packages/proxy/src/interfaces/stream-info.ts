@@ -1,0 +1,65 @@
+import type { HeaderMap } from './header-map.js';
+
+/**
+ * What is known about one downstream request (HTTP) or connection (TCP), filled as it proceeds and read by access
+ * logs and stats. A plain mutable class: one per stream, no per-field closures.
+ */
+export class StreamInfo {
+  /** Wall-clock start, ms since epoch. */
+  startTimeMs = Date.now();
+  /** Monotonic start, ms (performance.now()). */
+  startMonotonicMs = 0;
+  /** Monotonic times relative to start, ms; -1 when not reached. */
+  lastDownstreamRxByteMs = -1;
+  firstUpstreamTxByteMs = -1;
+  lastUpstreamTxByteMs = -1;
+  firstUpstreamRxByteMs = -1;
+  lastUpstreamRxByteMs = -1;
+  firstDownstreamTxByteMs = -1;
+  lastDownstreamTxByteMs = -1;
+  /** Total duration in ms, set when the stream ends; -1 while in flight. */
+  durationMs = -1;
+
+  /** 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2' | undefined for TCP. */
+  protocol: string | undefined;
+  responseCode = 0;
+  responseCodeDetails = '';
+  connectionTerminationDetails = '';
+  /** Bit set of ResponseFlag. */
+  responseFlags = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
+
+  /** IP only (no port): ports are kept in the *Port fields; formatters join them. */
+  downstreamRemoteAddress = '';
+  downstreamRemotePort = 0;
+  downstreamLocalAddress = '';
+  downstreamLocalPort = 0;
+  /** The peer IP of the TCP connection, even when the remote address was taken from x-forwarded-for. */
+  downstreamDirectRemoteAddress = '';
+  requestedServerName = '';
+  connectionId = 0;
+
+  upstreamCluster = '';
+  /** `ip:port` of the chosen upstream host, '' if none. */
+  upstreamHost = '';
+  upstreamLocalAddress = '';
+  upstreamTransportFailureReason = '';
+  upstreamRequestAttemptCount = 0;
+
+  routeName = '';
+  virtualClusterName = '';
+  requestId = '';
+
+  requestHeaders: HeaderMap | undefined;
+  responseHeaders: HeaderMap | undefined;
+  responseTrailers: HeaderMap | undefined;
+
+  setResponseFlag(flag: number): void {
+    this.responseFlags |= flag;
+  }
+
+  hasResponseFlag(flag: number): boolean {
+    return (this.responseFlags & flag) !== 0;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Timeouts without a `setTimeout` per request. Most timeouts of one kind share a duration (route timeout, idle
+ * timeout), so entries of the same duration expire in insertion order: a FIFO intrusive list per duration gives O(1)
+ * schedule and cancel, and one Node timer per duration fires the head. Nodes are the owning objects themselves
+ * (streams, connections), so scheduling allocates nothing.
+ */
+export interface DeadlineNode {
+  deadlinePrev: DeadlineNode | null;
+  deadlineNext: DeadlineNode | null;
+  deadlineAt: number;
+  deadlineList: DeadlineList | null;
+  onDeadline(): void;
+}
+
+export type Clock = () => number;
+
+const monotonicNow: Clock = () => performance.now();
+
+export class DeadlineList {
+  private head: DeadlineNode | null = null;
+  private tail: DeadlineNode | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+
+  constructor(
+    readonly durationMs: number,
+    private readonly now: Clock = monotonicNow,
+  ) {}
+
+  /** (Re)arms `node` to fire `durationMs` from now. */
+  schedule(node: DeadlineNode): void {
+    if (node.deadlineList) node.deadlineList.cancel(node);
+    node.deadlineAt = this.now() + this.durationMs;
+    node.deadlineList = this;
+    node.deadlinePrev = this.tail;
+    node.deadlineNext = null;
+    if (this.tail) this.tail.deadlineNext = node;
+    else this.head = node;
+    this.tail = node;
+    if (this.timer === null) this.arm(node.deadlineAt);
+  }
+
+  cancel(node: DeadlineNode): void {
+    if (node.deadlineList !== this) return;
+    const { deadlinePrev: prev, deadlineNext: next } = node;
+    if (prev) prev.deadlineNext = next;
+    else this.head = next;
+    if (next) next.deadlinePrev = prev;
+    else this.tail = prev;
+    node.deadlinePrev = node.deadlineNext = null;
+    node.deadlineList = null;
+    // The timer stays armed: when it fires early it re-arms for the new head (cheaper than clearTimeout per cancel).
+    if (this.head === null && this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.timerAt = Infinity;
+    }
+  }
+
+  get empty(): boolean {
+    return this.head === null;
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    let node = this.head;
+    while (node) {
+      const next = node.deadlineNext;
+      node.deadlinePrev = node.deadlineNext = null;
+      node.deadlineList = null;
+      node = next;
+    }
+    this.head = this.tail = null;
+  }
+
+  private arm(at: number): void {
+    this.timerAt = at;
+    const delay = Math.max(0, at - this.now());
+    this.timer = setTimeout(() => this.fire(), delay);
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = this.now();
+    // Small slack: Node timers may fire a fraction of a millisecond early.
+    while (this.head && this.head.deadlineAt <= now + 1) {
+      const node = this.head;
+      this.cancel(node);
+      node.onDeadline();
+    }
+    if (this.head && this.timer === null) this.arm(this.head.deadlineAt);
+  }
+
+  /** For tests and diagnostics. */
+  get armedAt(): number {
+    return this.timerAt;
+  }
+}
+
+/** One DeadlineList per distinct duration. */
+export class DeadlineQueues {
+  private readonly lists = new Map<number, DeadlineList>();
+
+  constructor(private readonly now: Clock = monotonicNow) {}
+
+  list(durationMs: number): DeadlineList {
+    let list = this.lists.get(durationMs);
+    if (!list) {
+      list = new DeadlineList(durationMs, this.now);
+      this.lists.set(durationMs, list);
+    }
+    return list;
+  }
+
+  schedule(node: DeadlineNode, durationMs: number): void {
+    this.list(durationMs).schedule(node);
+  }
+
+  close(): void {
+    for (const list of this.lists.values()) list.close();
+    this.lists.clear();
+  }
+}
+
+/** A process-wide instance for data-path timeouts. */
+export const deadlines = new DeadlineQueues();
+
+/** A standalone node for code that wants a callback-style timer from the queues. */
+export class DeadlineTimer implements DeadlineNode {
+  deadlinePrev: DeadlineNode | null = null;
+  deadlineNext: DeadlineNode | null = null;
+  deadlineAt = 0;
+  deadlineList: DeadlineList | null = null;
+  constructor(private readonly callback: () => void) {}
+  onDeadline(): void {
+    this.callback();
+  }
+  cancel(): void {
+    this.deadlineList?.cancel(this);
+  }
+}

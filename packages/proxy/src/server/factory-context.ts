@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import type { Runtime } from '../interfaces/runtime.js';
+import type { Scope } from '../interfaces/stats.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+import type { IstioMetrics } from '../observability/istio-metrics.js';
+import type { DeadlineQueues } from './deadline-queue.js';
+
+/** Everything an extension factory may use when it turns its config into a per-connection/per-stream handler. */
+export interface FactoryContext {
+  readonly clusterManager: ClusterManager;
+  readonly stats: Scope;
+  readonly runtime: Runtime;
+  readonly deadlines: DeadlineQueues;
+  readonly istio: IstioMetrics;
+  readonly logger: Logger;
+  /** Local host name, for `%HOSTNAME%`. */
+  readonly hostname: string;
+  /** Whether the server is draining (`/healthcheck/fail` or shutdown): HCM adds `connection: close`. */
+  readonly drainState: DrainState;
+  /** Listener traffic direction: 'inbound' listeners report Istio metrics as the destination. */
+  readonly direction: 'inbound' | 'outbound';
+}
+
+/** Server-wide drain/health state shared by listeners and connection managers. */
+export class DrainState {
+  healthCheckFailed = false;
+  draining = false;
+}

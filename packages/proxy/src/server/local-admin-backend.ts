@@ -1,0 +1,63 @@
+import type { StatsSnapshot } from '../observability/stats-snapshot.js';
+import type { AdminBackend, ListenerStatus } from './admin-backend.js';
+import { collectClusterStatus, type ClusterStatus } from './cluster-status.js';
+import { setLogLevel, type LogLevel } from './logger.js';
+import type { ProxyServer } from './proxy-server.js';
+
+/** Admin backend of a single-process proxy: reads its own server directly. */
+export class LocalAdminBackend implements AdminBackend {
+  constructor(
+    private readonly server: ProxyServer,
+    private readonly commandLine: Record<string, unknown>,
+    private readonly onQuit: () => void,
+  ) {}
+
+  state(): string {
+    return this.server.state;
+  }
+
+  async stats(): Promise<StatsSnapshot> {
+    this.server.refreshServerStats();
+    return this.server.stats.snapshot();
+  }
+
+  async clusters(): Promise<ClusterStatus[]> {
+    return collectClusterStatus(this.server.clusterManager);
+  }
+
+  listeners(): ListenerStatus[] {
+    return [...this.server.listeners.values()].map((l) => ({ name: l.name, address: l.listenerConfig.address.host, port: l.port }));
+  }
+
+  configDump(): Record<string, unknown> {
+    return this.server.configDump();
+  }
+
+  serverInfo(): Record<string, unknown> {
+    return this.server.serverInfo(this.commandLine);
+  }
+
+  runtime(): Record<string, unknown> {
+    return this.server.runtime.snapshot();
+  }
+
+  async setHealthCheckFailed(failed: boolean): Promise<void> {
+    this.server.setHealthCheckFailed(failed);
+  }
+
+  healthCheckFailed(): boolean {
+    return this.server.drainState.healthCheckFailed;
+  }
+
+  async drainListeners(opts: { inboundOnly: boolean; graceful: boolean }): Promise<void> {
+    await this.server.drainListeners(opts);
+  }
+
+  async setLogLevel(level: LogLevel): Promise<void> {
+    setLogLevel(level);
+  }
+
+  quit(): void {
+    this.onQuit();
+  }
+}

@@ -1,0 +1,193 @@
+import os from 'node:os';
+import { ConfigError, joinPath } from '@weft/api';
+import type { Bootstrap__Output } from '@weft/api/envoy/envoy/config/bootstrap/v3/Bootstrap.js';
+import { registerBuiltinExtensions } from '../extensions/builtin.js';
+import { ActiveListener, ListenerConfig } from '../network/listener.js';
+import { StatsStore } from '../observability/stats-store.js';
+import { IstioMetrics } from '../observability/istio-metrics.js';
+import { flushAllAccessLogs } from '../observability/access-log/access-log-factory.js';
+import { ClusterManager } from '../upstream/cluster-manager.js';
+import { createCluster } from '../upstream/cluster-factory.js';
+import { fromNodeMetadata } from '../observability/istio-workload.js';
+import { rejectUnsupportedBootstrap } from './bootstrap-check.js';
+import { deadlines } from './deadline-queue.js';
+import { DrainState, type FactoryContext } from './factory-context.js';
+import { logger } from './logger.js';
+import { LayeredRuntime } from './runtime.js';
+import { WEFT_VERSION } from './version.js';
+
+export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
+
+export interface ProxyServerOptions {
+  /** Whether this process binds listeners (false in the main process of a multi-worker proxy). */
+  readonly serveTraffic: boolean;
+  readonly concurrency: number;
+  /** Seconds a draining listener waits for connections before closing them. */
+  readonly drainTimeMs: number;
+  readonly configPath?: string;
+}
+
+/**
+ * One proxy instance: runtime, stats, clusters and listeners built from an Envoy bootstrap. Construction compiles
+ * and validates everything (throwing ConfigError with a field path); `start()` binds sockets.
+ */
+export class ProxyServer {
+  readonly stats = new StatsStore();
+  readonly runtime: LayeredRuntime;
+  readonly clusterManager: ClusterManager;
+  readonly istio: IstioMetrics;
+  readonly drainState = new DrainState();
+  readonly listeners = new Map<string, ActiveListener>();
+  readonly startedAtMs = Date.now();
+  readonly ctx: FactoryContext;
+  state: ServerState = 'PRE_INITIALIZING';
+  private readonly listenerConfigs: ListenerConfig[] = [];
+
+  constructor(
+    readonly bootstrap: Bootstrap__Output,
+    readonly options: ProxyServerOptions,
+  ) {
+    registerBuiltinExtensions();
+    rejectUnsupportedBootstrap(bootstrap);
+    this.runtime = LayeredRuntime.fromBootstrap(bootstrap.layered_runtime, 'layered_runtime');
+    const node = bootstrap.node;
+    this.istio = new IstioMetrics(this.stats, fromNodeMetadata({ id: node?.id ?? '', cluster: node?.cluster ?? '', metadata: node?.metadata ?? undefined }));
+    this.clusterManager = new ClusterManager({ scope: this.stats, runtime: this.runtime });
+    const seen = new Set<string>();
+    (bootstrap.static_resources?.clusters ?? []).forEach((c, i) => {
+      const path = joinPath('static_resources.clusters', i);
+      if (seen.has(c.name)) throw new ConfigError(joinPath(path, 'name'), `duplicate cluster name '${c.name}'`);
+      seen.add(c.name);
+      this.clusterManager.add(createCluster(c, path, { scope: this.stats, runtime: this.runtime }), joinPath(path, 'name'));
+    });
+    this.ctx = {
+      clusterManager: this.clusterManager,
+      stats: this.stats,
+      runtime: this.runtime,
+      deadlines,
+      istio: this.istio,
+      logger: logger(),
+      hostname: os.hostname(),
+      drainState: this.drainState,
+      direction: 'outbound',
+    };
+    const names = new Set<string>();
+    const addresses = new Set<string>();
+    (bootstrap.static_resources?.listeners ?? []).forEach((l, i) => {
+      const path = joinPath('static_resources.listeners', i);
+      const cfg = new ListenerConfig(l, path, this.ctx);
+      if (names.has(cfg.name)) throw new ConfigError(joinPath(path, 'name'), `duplicate listener name '${cfg.name}'`);
+      names.add(cfg.name);
+      const addrKey = `${cfg.address.host}:${cfg.address.port}`;
+      if (cfg.address.port !== 0 && addresses.has(addrKey)) throw new ConfigError(joinPath(path, 'address'), `duplicate listener address ${addrKey}`);
+      addresses.add(addrKey);
+      this.listenerConfigs.push(cfg);
+    });
+    const serverScope = this.stats.scope('server');
+    serverScope.gauge('concurrency', 'never').set(options.concurrency);
+    this.stats.scope('listener_manager').gauge('total_listeners_active', 'never').set(this.listenerConfigs.length);
+  }
+
+  async start(): Promise<void> {
+    this.state = 'INITIALIZING';
+    await this.clusterManager.initializeAll();
+    if (this.options.serveTraffic) {
+      for (const cfg of this.listenerConfigs) {
+        const listener = new ActiveListener(cfg, this.ctx);
+        await listener.listen();
+        this.listeners.set(cfg.name, listener);
+      }
+    }
+    this.state = 'LIVE';
+    const server = this.stats.scope('server');
+    server.gauge('live', 'never').set(1);
+    server.gauge('state', 'never').set(0);
+  }
+
+  /** Refreshes process gauges (called before stats are read). */
+  refreshServerStats(): void {
+    const server = this.stats.scope('server');
+    const mem = process.memoryUsage();
+    server.gauge('uptime', 'never').set(Math.floor((Date.now() - this.startedAtMs) / 1000));
+    server.gauge('memory_allocated', 'accumulate').set(mem.heapUsed);
+    server.gauge('memory_heap_size', 'accumulate').set(mem.heapTotal);
+    server.gauge('memory_physical_size', 'accumulate').set(mem.rss);
+    let total = 0;
+    for (const l of this.listeners.values()) total += l.activeConnections;
+    server.gauge('total_connections', 'accumulate').set(total);
+  }
+
+  /** Port a listener actually bound (for tests that configure port 0). */
+  listenerPort(name: string): number | undefined {
+    return this.listeners.get(name)?.port;
+  }
+
+  setHealthCheckFailed(failed: boolean): void {
+    this.drainState.healthCheckFailed = failed;
+  }
+
+  /** Envoy's /drain_listeners: stop accepting; with graceful, let connections finish over the drain time. */
+  async drainListeners(opts: { inboundOnly: boolean; graceful: boolean }): Promise<void> {
+    const tasks: Array<Promise<void>> = [];
+    for (const l of this.listeners.values()) {
+      if (opts.inboundOnly && l.listenerConfig.source.traffic_direction !== 'INBOUND') continue;
+      if (opts.graceful) tasks.push(l.drain(this.options.drainTimeMs));
+      else {
+        l.stopListening();
+      }
+    }
+    this.state = 'DRAINING';
+    this.stats.scope('server').gauge('state', 'never').set(1);
+    await Promise.all(tasks);
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'DRAINING';
+    for (const l of this.listeners.values()) l.close();
+    this.listeners.clear();
+    this.clusterManager.close();
+    flushAllAccessLogs();
+  }
+
+  /** Envoy-shaped /config_dump. */
+  configDump(): Record<string, unknown> {
+    const lastUpdated = new Date(this.startedAtMs).toISOString();
+    const listeners = this.bootstrap.static_resources?.listeners ?? [];
+    const routes = [];
+    for (const l of listeners) {
+      for (const chain of l.filter_chains) {
+        for (const f of chain.filters) {
+          const tc = f.typed_config as Record<string, unknown> | null;
+          if (tc && tc['route_config']) routes.push({ route_config: tc['route_config'], last_updated: lastUpdated });
+        }
+      }
+    }
+    return {
+      configs: [
+        { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: this.bootstrap, last_updated: lastUpdated },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+          static_clusters: (this.bootstrap.static_resources?.clusters ?? []).map((cluster) => ({ cluster, last_updated: lastUpdated })),
+        },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+          static_listeners: listeners.map((listener) => ({ listener, last_updated: lastUpdated })),
+        },
+        { '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump', static_route_configs: routes },
+      ],
+    };
+  }
+
+  serverInfo(commandLine: Record<string, unknown>): Record<string, unknown> {
+    const uptime = Math.floor((Date.now() - this.startedAtMs) / 1000);
+    return {
+      version: `weft/${WEFT_VERSION}`,
+      state: this.state,
+      hot_restart_version: 'weft.1',
+      command_line_options: commandLine,
+      node: this.bootstrap.node,
+      uptime_current_epoch: `${uptime}s`,
+      uptime_all_epochs: `${uptime}s`,
+    };
+  }
+}

@@ -1,0 +1,144 @@
+import cluster, { type Worker } from 'node:cluster';
+import { loadBootstrapFile } from '@weft/api';
+import { reopenAllAccessLogs, flushAllAccessLogs } from '../observability/access-log/access-log-factory.js';
+import { parseSocketAddress } from '../network/address.js';
+import { AdminServer } from './admin-server.js';
+import { LocalAdminBackend } from './local-admin-backend.js';
+import { configureLogger, logger, type LogLevel } from './logger.js';
+import { ProxyServer } from './proxy-server.js';
+import { WorkerAdminBackend } from './worker-admin-backend.js';
+import { reportFailed, reportReady, serveWorkerIpc } from './worker.js';
+import { isWorkerToMain } from './worker-protocol.js';
+
+export interface RunProxyOptions {
+  readonly configPath: string;
+  readonly concurrency: number;
+  readonly logLevel: LogLevel;
+  readonly drainTimeMs: number;
+}
+
+/** A started proxy (single process, or main process of several workers). */
+export interface RunningProxy {
+  readonly adminPort: number | undefined;
+  stop(): Promise<void>;
+}
+
+const WORKER_ENV = 'WEFT_PROXY_WORKER';
+const RESTART_DELAY_MS = 1000;
+
+/** Runs `weft proxy` in this process: single-process, main process of N workers, or a worker. */
+export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
+  if (cluster.isWorker && process.env[WORKER_ENV] === '1') return runWorker(opts);
+  configureLogger({ level: opts.logLevel });
+  const bootstrap = loadBootstrapFile(opts.configPath);
+  const commandLine = { config_path: opts.configPath, concurrency: opts.concurrency, log_level: opts.logLevel, drain_time_s: opts.drainTimeMs / 1000 };
+  if (opts.concurrency <= 1) {
+    const server = new ProxyServer(bootstrap, { serveTraffic: true, concurrency: 1, drainTimeMs: opts.drainTimeMs, configPath: opts.configPath });
+    await server.start();
+    let admin: AdminServer | undefined;
+    const stop = async (): Promise<void> => {
+      await admin?.close();
+      await server.stop();
+    };
+    let adminPort: number | undefined;
+    if (bootstrap.admin?.address) {
+      const addr = parseSocketAddress(bootstrap.admin.address, 'admin.address');
+      admin = new AdminServer(new LocalAdminBackend(server, commandLine, () => void stop().then(() => process.exit(0))));
+      adminPort = await admin.listen(addr.host, addr.port);
+    }
+    installSignals(stop);
+    logger().info({ listeners: [...server.listeners.values()].map((l) => `${l.name}@${l.port}`), adminPort }, 'weft proxy started');
+    return { adminPort, stop };
+  }
+  return runMain(opts, bootstrap, commandLine);
+}
+
+async function runMain(opts: RunProxyOptions, bootstrap: ReturnType<typeof loadBootstrapFile>, commandLine: Record<string, unknown>): Promise<RunningProxy> {
+  // Validate everything before forking; the main process serves admin only.
+  const server = new ProxyServer(bootstrap, { serveTraffic: false, concurrency: opts.concurrency, drainTimeMs: opts.drainTimeMs, configPath: opts.configPath });
+  await server.start();
+  server.state = 'INITIALIZING';
+  // Workers accept on the shared listening sockets themselves (no round-robin through this process).
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  let stopping = false;
+  const workers = new Map<number, Worker>();
+  const backend = new WorkerAdminBackend(server, () => [...workers.values()], commandLine, () => void stop().then(() => process.exit(0)));
+
+  const fork = (index: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork({ [WORKER_ENV]: '1', WEFT_WORKER_INDEX: String(index) });
+      workers.set(index, worker);
+      backend.attach(worker);
+      worker.on('message', (msg: unknown) => {
+        if (!isWorkerToMain(msg)) return;
+        if (msg.type === 'ready') resolve();
+        if (msg.type === 'failed') reject(new Error(msg.error));
+      });
+      worker.on('exit', (code, signal) => {
+        workers.delete(index);
+        if (stopping) return;
+        logger().error({ worker: index, code, signal }, 'worker exited; restarting');
+        setTimeout(() => void fork(index).catch((err: unknown) => logger().error({ err }, 'worker restart failed')), RESTART_DELAY_MS).unref();
+      });
+    });
+
+  await Promise.all(Array.from({ length: opts.concurrency }, (_, i) => fork(i)));
+  server.state = 'LIVE';
+  let admin: AdminServer | undefined;
+  let adminPort: number | undefined;
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    await admin?.close();
+    const exits = [...workers.values()].map((w) => new Promise<void>((resolve) => {
+      w.once('exit', () => resolve());
+      w.send({ type: 'shutdown', id: 0 });
+      setTimeout(() => w.kill('SIGKILL'), 5000).unref();
+    }));
+    await Promise.all(exits);
+    await server.stop();
+  };
+  if (bootstrap.admin?.address) {
+    const addr = parseSocketAddress(bootstrap.admin.address, 'admin.address');
+    admin = new AdminServer(backend);
+    adminPort = await admin.listen(addr.host, addr.port);
+  }
+  installSignals(stop);
+  logger().info({ workers: opts.concurrency, adminPort }, 'weft proxy started');
+  return { adminPort, stop };
+}
+
+async function runWorker(opts: RunProxyOptions): Promise<RunningProxy> {
+  configureLogger({ level: opts.logLevel, bindings: { worker: Number(process.env['WEFT_WORKER_INDEX'] ?? 0) } });
+  let server: ProxyServer;
+  try {
+    server = new ProxyServer(loadBootstrapFile(opts.configPath), { serveTraffic: true, concurrency: opts.concurrency, drainTimeMs: opts.drainTimeMs, configPath: opts.configPath });
+    await server.start();
+  } catch (err) {
+    reportFailed((err as Error).message);
+    process.exit(1);
+  }
+  const stop = async (): Promise<void> => {
+    await server.stop();
+  };
+  const exit = (): void => void stop().finally(() => process.exit(0));
+  serveWorkerIpc(server, exit);
+  process.on('SIGUSR1', () => reopenAllAccessLogs());
+  // The main process coordinates shutdown; a terminal's Ctrl-C reaches the whole process group.
+  process.on('SIGINT', () => undefined);
+  process.once('SIGTERM', exit);
+  process.once('disconnect', exit);
+  reportReady(server);
+  return { adminPort: undefined, stop };
+}
+
+function installSignals(stop: () => Promise<void>): void {
+  const onSignal = (): void => {
+    void stop().finally(() => {
+      flushAllAccessLogs();
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  process.on('SIGUSR1', () => reopenAllAccessLogs());
+}

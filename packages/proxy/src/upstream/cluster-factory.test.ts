@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, normalizeMessage } from '@weft/api';
+import { parseClusterConfig } from './cluster-factory.js';
+import type { Cluster__Output } from './envoy-types.js';
+
+const HPO = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+const HPO_TYPE = `type.googleapis.com/${HPO}`;
+
+function endpoint(address: string, port = 80, extra: object = {}): object {
+  return { endpoint: { address: { socket_address: { address, port_value: port } } }, ...extra };
+}
+
+function cluster(extra: object = {}, endpoints: object[] = [endpoint('10.0.0.1')]): Cluster__Output {
+  return normalizeMessage<Cluster__Output>('envoy.config.cluster.v3.Cluster', {
+    name: 'svc',
+    connect_timeout: { seconds: 1 },
+    load_assignment: { cluster_name: 'svc', endpoints: [{ lb_endpoints: endpoints }] },
+    ...extra,
+  });
+}
+
+function rejects(cfg: Cluster__Output, path: string, reason: RegExp = /not supported yet/): void {
+  assert.throws(
+    () => parseClusterConfig(cfg, 'clusters[0]'),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `not a ConfigError: ${String(err)}`);
+      assert.equal(err.path, path);
+      assert.match(err.reason, reason);
+      return true;
+    },
+  );
+}
+
+describe('parseClusterConfig: defaults', () => {
+  it("applies Envoy's defaults", () => {
+    const c = parseClusterConfig(
+      normalizeMessage<Cluster__Output>('envoy.config.cluster.v3.Cluster', { name: 'svc' }),
+      'clusters[0]',
+    );
+    assert.equal(c.type, 'STATIC');
+    assert.equal(c.connectTimeoutMs, 5000);
+    assert.equal(c.perConnectionBufferLimitBytes, 1024 * 1024);
+    assert.equal(c.httpOptions.idleTimeoutMs, 3_600_000);
+    assert.equal(c.httpOptions.maxRequestsPerConnection, 0);
+    assert.equal(c.httpOptions.maxHeadersCount, 100);
+    assert.equal(c.lb.policy, 'ROUND_ROBIN');
+    assert.equal(c.lb.panicThreshold, 50);
+    assert.equal(c.dns.refreshMs, 5000);
+    assert.equal(c.dns.lookupFamily, 'AUTO');
+    assert.equal(c.loadAssignment.overprovisioningFactor, 140);
+    assert.equal(c.statName, 'svc');
+    assert.equal(c.waitForWarmOnInit, true);
+  });
+
+  it('reads HttpProtocolOptions from typed_extension_protocol_options', () => {
+    const c = parseClusterConfig(
+      cluster({
+        typed_extension_protocol_options: {
+          [HPO]: {
+            '@type': HPO_TYPE,
+            common_http_protocol_options: { idle_timeout: { seconds: 2, nanos: 500_000_000 }, max_requests_per_connection: { value: 7 }, max_headers_count: { value: 50 } },
+            explicit_http_config: { http_protocol_options: { accept_http_10: true } },
+          },
+        },
+      }),
+      'clusters[0]',
+    );
+    assert.equal(c.httpOptions.idleTimeoutMs, 2500);
+    assert.equal(c.httpOptions.maxRequestsPerConnection, 7);
+    assert.equal(c.httpOptions.maxHeadersCount, 50);
+    assert.equal(c.httpOptions.http1?.accept_http_10, true);
+  });
+
+  it('reads the deprecated cluster-level protocol fields', () => {
+    const c = parseClusterConfig(
+      cluster({ common_http_protocol_options: { idle_timeout: { seconds: 0 } }, max_requests_per_connection: { value: 3 } }),
+      'clusters[0]',
+    );
+    assert.equal(c.httpOptions.idleTimeoutMs, 0);
+    assert.equal(c.httpOptions.maxRequestsPerConnection, 3);
+  });
+
+  it('accepts raw_buffer transport sockets, default circuit breakers, alt_stat_name and lb configs', () => {
+    const c = parseClusterConfig(
+      cluster({
+        alt_stat_name: 'alt',
+        transport_socket: { name: 'envoy.transport_sockets.raw_buffer' },
+        circuit_breakers: { thresholds: [{ max_connections: { value: 1024 }, max_retries: { value: 3 } }] },
+        lb_policy: 'MAGLEV',
+        maglev_lb_config: { table_size: { value: 7 } },
+        common_lb_config: { healthy_panic_threshold: { value: 25.4 } },
+        upstream_connection_options: { tcp_keepalive: { keepalive_time: { value: 30 } } },
+        dns_failure_refresh_rate: { base_interval: { seconds: 1 }, max_interval: { seconds: 10 } },
+      }),
+      'clusters[0]',
+    );
+    assert.equal(c.statName, 'alt');
+    assert.equal(c.lb.policy, 'MAGLEV');
+    assert.equal(c.lb.panicThreshold, 25);
+    assert.equal(c.tcpKeepaliveMs, 30_000);
+    assert.deepEqual(c.dns.failureBackoff, { baseMs: 1000, maxMs: 10_000 });
+  });
+
+  it('parses endpoints: weights, priorities, localities and health', () => {
+    const c = parseClusterConfig(
+      normalizeMessage<Cluster__Output>('envoy.config.cluster.v3.Cluster', {
+        name: 'svc',
+        load_assignment: {
+          cluster_name: 'svc',
+          endpoints: [
+            {
+              locality: { region: 'r', zone: 'z', sub_zone: 's' },
+              load_balancing_weight: { value: 5 },
+              priority: 1,
+              lb_endpoints: [
+                endpoint('10.0.0.1', 81, { load_balancing_weight: { value: 3 }, health_status: 'DRAINING' }),
+                endpoint('::1', 82, { health_status: 'DEGRADED' }),
+              ],
+            },
+          ],
+          policy: { overprovisioning_factor: { value: 200 } },
+        },
+      }),
+      'c',
+    );
+    const [a, b] = c.loadAssignment.endpoints;
+    assert.deepEqual(
+      { ...a, path: undefined },
+      {
+        address: '10.0.0.1',
+        port: 81,
+        hostname: '',
+        weight: 3,
+        priority: 1,
+        locality: { region: 'r', zone: 'z', subZone: 's' },
+        localityWeight: 5,
+        healthy: false,
+        degraded: false,
+        path: undefined,
+      },
+    );
+    assert.equal(b?.healthy, true);
+    assert.equal(b?.degraded, true);
+    assert.equal(c.loadAssignment.overprovisioningFactor, 200);
+  });
+});
+
+describe('parseClusterConfig: ConfigError paths', () => {
+  const ep0 = 'clusters[0].load_assignment.endpoints[0].lb_endpoints[0]';
+  const cases: [string, Cluster__Output, string, RegExp?][] = [
+    ['an empty name', cluster({ name: '' }), 'clusters[0].name', /must not be empty/],
+    ['EDS clusters', cluster({ type: 'EDS' }), 'clusters[0].type'],
+    ['ORIGINAL_DST clusters', cluster({ type: 'ORIGINAL_DST' }), 'clusters[0].type'],
+    ['custom cluster types', cluster({ cluster_type: { name: 'x' } }), 'clusters[0].cluster_type'],
+    ['a hostname in a STATIC cluster', cluster({}, [endpoint('backend.local')]), `${ep0}.endpoint.address.socket_address.address`, /malformed IP address: backend.local/],
+    [
+      'two endpoints in a LOGICAL_DNS cluster',
+      cluster({ type: 'LOGICAL_DNS' }, [endpoint('a.local'), endpoint('b.local')]),
+      'clusters[0].load_assignment.endpoints',
+      /single locality_lb_endpoint and a single lb_endpoint/,
+    ],
+    ['no endpoint in a LOGICAL_DNS cluster', cluster({ type: 'LOGICAL_DNS' }, []), 'clusters[0].load_assignment.endpoints', /single/],
+    ['health checks', cluster({ health_checks: [{ timeout: { seconds: 1 }, interval: { seconds: 1 }, tcp_health_check: {} }] }), 'clusters[0].health_checks'],
+    ['outlier detection', cluster({ outlier_detection: {} }), 'clusters[0].outlier_detection'],
+    ['non-default circuit breakers', cluster({ circuit_breakers: { thresholds: [{ max_connections: { value: 10 } }] } }), 'clusters[0].circuit_breakers.thresholds[0].max_connections'],
+    ['per-host circuit breakers', cluster({ circuit_breakers: { per_host_thresholds: [{}] } }), 'clusters[0].circuit_breakers.per_host_thresholds'],
+    ['TLS transport sockets', cluster({ transport_socket: { name: 'envoy.transport_sockets.tls' } }), 'clusters[0].transport_socket'],
+    ['transport socket matches', cluster({ transport_socket_matches: [{ name: 'm' }] }), 'clusters[0].transport_socket_matches'],
+    ['eds_cluster_config', cluster({ eds_cluster_config: { service_name: 'x' } }), 'clusters[0].eds_cluster_config'],
+    ['lb_subset_config', cluster({ lb_subset_config: {} }), 'clusters[0].lb_subset_config'],
+    ['upstream_bind_config', cluster({ upstream_bind_config: { source_address: { address: '127.0.0.1', port_value: 0 } } }), 'clusters[0].upstream_bind_config'],
+    ['dns_resolvers', cluster({ dns_resolvers: [{ socket_address: { address: '1.1.1.1', port_value: 53 } }] }), 'clusters[0].dns_resolvers'],
+    ['use_tcp_for_dns_lookups', cluster({ use_tcp_for_dns_lookups: true }), 'clusters[0].use_tcp_for_dns_lookups'],
+    ['upstream network filters', cluster({ filters: [{ name: 'f' }] }), 'clusters[0].filters'],
+    ['preconnect_policy', cluster({ preconnect_policy: {} }), 'clusters[0].preconnect_policy'],
+    ['CLUSTER_PROVIDED', cluster({ lb_policy: 'CLUSTER_PROVIDED' }), 'clusters[0].lb_policy'],
+    ['LOAD_BALANCING_POLICY_CONFIG', cluster({ lb_policy: 'LOAD_BALANCING_POLICY_CONFIG' }), 'clusters[0].lb_policy'],
+    ['load_balancing_policy', cluster({ load_balancing_policy: { policies: [] } }), 'clusters[0].load_balancing_policy'],
+    ['a non-prime Maglev table', cluster({ lb_policy: 'MAGLEV', maglev_lb_config: { table_size: { value: 65536 } } }), 'clusters[0].maglev_lb_config.table_size.value', /must be prime/],
+    [
+      'a ring hash minimum above its maximum',
+      cluster({ lb_policy: 'RING_HASH', ring_hash_lb_config: { minimum_ring_size: { value: 100 }, maximum_ring_size: { value: 10 } } }),
+      'clusters[0].ring_hash_lb_config',
+      /minimum_ring_size \(100\) > maximum_ring_size \(10\)/,
+    ],
+    ['least request choice_count 1', cluster({ lb_policy: 'LEAST_REQUEST', least_request_lb_config: { choice_count: { value: 1 } } }), 'clusters[0].least_request_lb_config.choice_count.value', /at least 2/],
+    ['slow start', cluster({ round_robin_lb_config: { slow_start_config: {} } }), 'clusters[0].round_robin_lb_config.slow_start_config'],
+    ['locality weighted LB', cluster({ common_lb_config: { locality_weighted_lb_config: {} } }), 'clusters[0].common_lb_config.locality_weighted_lb_config'],
+    ['zone aware LB', cluster({ common_lb_config: { zone_aware_lb_config: {} } }), 'clusters[0].common_lb_config.zone_aware_lb_config'],
+    ['a panic threshold above 100', cluster({ common_lb_config: { healthy_panic_threshold: { value: 150 } } }), 'clusters[0].common_lb_config.healthy_panic_threshold.value', /\[0, 100\]/],
+    ['a zero connect timeout', cluster({ connect_timeout: { seconds: 0 } }), 'clusters[0].connect_timeout', /greater than 0/],
+    ['a 1ms dns_refresh_rate', cluster({ dns_refresh_rate: { nanos: 1_000_000 } }), 'clusters[0].dns_refresh_rate', /greater than 1ms/],
+    [
+      'a failure refresh max below its base',
+      cluster({ dns_failure_refresh_rate: { base_interval: { seconds: 5 }, max_interval: { seconds: 1 } } }),
+      'clusters[0].dns_failure_refresh_rate',
+      /max_interval greater than or equal to the base_interval/,
+    ],
+    ['an endpoint weight of 0', cluster({}, [endpoint('10.0.0.1', 80, { load_balancing_weight: { value: 0 } })]), `${ep0}.load_balancing_weight.value`, /at least 1/],
+    ['named ports', cluster({}, [{ endpoint: { address: { socket_address: { address: '10.0.0.1', named_port: 'http' } } } }]), `${ep0}.endpoint.address.socket_address.named_port`],
+    ['pipe addresses', cluster({}, [{ endpoint: { address: { pipe: { path: '/tmp/s' } } } }]), `${ep0}.endpoint.address.pipe`],
+    ['endpoint names', cluster({}, [{ endpoint_name: 'e' }]), `${ep0}.endpoint_name`],
+    ['UDP endpoints', cluster({}, [{ endpoint: { address: { socket_address: { protocol: 'UDP', address: '10.0.0.1', port_value: 1 } } } }]), `${ep0}.endpoint.address.socket_address.protocol`],
+    ['ports above 65535', cluster({}, [endpoint('10.0.0.1', 70000)]), `${ep0}.endpoint.address.socket_address.port_value`, /65535/],
+    ['drop_overloads', cluster({ load_assignment: { cluster_name: 'svc', policy: { drop_overloads: [{ category: 'x' }] } } }), 'clusters[0].load_assignment.policy.drop_overloads'],
+    [
+      'unknown typed_extension_protocol_options',
+      cluster({ typed_extension_protocol_options: { 'envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions': { '@type': 'type.googleapis.com/envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions' } } }),
+      "clusters[0].typed_extension_protocol_options['envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions']",
+    ],
+    [
+      'explicit HTTP/2',
+      cluster({ typed_extension_protocol_options: { [HPO]: { '@type': HPO_TYPE, explicit_http_config: { http2_protocol_options: {} } } } }),
+      `clusters[0].typed_extension_protocol_options['${HPO}'].explicit_http_config.http2_protocol_options`,
+    ],
+    [
+      'auto_config',
+      cluster({ typed_extension_protocol_options: { [HPO]: { '@type': HPO_TYPE, auto_config: {} } } }),
+      `clusters[0].typed_extension_protocol_options['${HPO}'].auto_config`,
+    ],
+    [
+      'max_connection_duration',
+      cluster({
+        typed_extension_protocol_options: {
+          [HPO]: { '@type': HPO_TYPE, common_http_protocol_options: { max_connection_duration: { seconds: 1 } }, explicit_http_config: { http_protocol_options: {} } },
+        },
+      }),
+      `clusters[0].typed_extension_protocol_options['${HPO}'].common_http_protocol_options.max_connection_duration`,
+    ],
+    [
+      'both the typed extension and deprecated protocol options',
+      cluster({
+        common_http_protocol_options: {},
+        typed_extension_protocol_options: { [HPO]: { '@type': HPO_TYPE, explicit_http_config: { http_protocol_options: {} } } },
+      }),
+      `clusters[0].typed_extension_protocol_options['${HPO}']`,
+      /Only one of/,
+    ],
+    [
+      'max_requests_per_connection in two places',
+      cluster({ max_requests_per_connection: { value: 1 }, common_http_protocol_options: { max_requests_per_connection: { value: 2 } } }),
+      'clusters[0].max_requests_per_connection',
+      /Only one of max_requests_per_connection/,
+    ],
+    ['deprecated http2_protocol_options', cluster({ http2_protocol_options: {} }), 'clusters[0].http2_protocol_options'],
+    ['tcp keepalive probes', cluster({ upstream_connection_options: { tcp_keepalive: { keepalive_probes: { value: 3 } } } }), 'clusters[0].upstream_connection_options.tcp_keepalive.keepalive_probes'],
+    ['track_cluster_stats', cluster({ track_cluster_stats: { per_endpoint_stats: true } }), 'clusters[0].track_cluster_stats'],
+  ];
+  for (const [what, cfg, path, reason] of cases) {
+    it(`rejects ${what} at ${path}`, () => rejects(cfg, path, reason));
+  }
+});

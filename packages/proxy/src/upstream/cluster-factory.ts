@@ -1,0 +1,152 @@
+import { ConfigError, joinPath } from '@weft/api';
+import type { CircuitBreakers__Output, Cluster__Output } from './envoy-types.js';
+import { Cluster, type ClusterConfig, type ClusterDeps, type ClusterType } from './cluster.js';
+import { durationMs, optDurationMs, rejectIfSet, unsupported, wrapped } from './config-util.js';
+import type { DnsRefreshPolicy } from './dns-target.js';
+import { parseLoadAssignment } from './endpoints.js';
+import { createLbFactory } from './lb-factory.js';
+import { parseHttpOptions } from './protocol-options.js';
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
+const DEFAULT_DNS_REFRESH_MS = 5000;
+const RAW_BUFFER_NAME = 'envoy.transport_sockets.raw_buffer';
+const RAW_BUFFER_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
+
+/** Envoy's default circuit breaker limits: a threshold that only restates them changes nothing. */
+const CB_DEFAULTS = { max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 } as const;
+
+function validateCircuitBreakers(cb: CircuitBreakers__Output | null, path: string): void {
+  if (!cb) return;
+  const base = joinPath(path, 'circuit_breakers');
+  rejectIfSet(base, 'per_host_thresholds', cb.per_host_thresholds);
+  cb.thresholds.forEach((t, i) => {
+    const tp = joinPath(joinPath(base, 'thresholds'), i);
+    for (const [field, def] of Object.entries(CB_DEFAULTS)) {
+      const v = t[field as keyof typeof CB_DEFAULTS];
+      if (v && v.value !== def) throw unsupported(tp, field, 'non-default circuit breaker limits are not supported yet');
+    }
+    rejectIfSet(tp, 'retry_budget', t.retry_budget);
+    rejectIfSet(tp, 'track_remaining', t.track_remaining);
+    rejectIfSet(tp, 'max_connection_pools', t.max_connection_pools);
+  });
+}
+
+/** Everything in the Cluster message that changes behaviour Weft does not implement yet. */
+function rejectUnsupported(cfg: Cluster__Output, path: string): void {
+  rejectIfSet(path, 'eds_cluster_config', cfg.eds_cluster_config);
+  rejectIfSet(path, 'health_checks', cfg.health_checks);
+  rejectIfSet(path, 'outlier_detection', cfg.outlier_detection);
+  validateCircuitBreakers(cfg.circuit_breakers, path);
+  rejectIfSet(path, 'transport_socket_matches', cfg.transport_socket_matches);
+  const ts = cfg.transport_socket;
+  if (ts && ts.name !== RAW_BUFFER_NAME && (ts.typed_config as { '@type'?: string } | null)?.['@type'] !== RAW_BUFFER_TYPE) {
+    throw unsupported(path, 'transport_socket', `${ts.name || 'this transport socket'} is not supported yet`);
+  }
+  rejectIfSet(path, 'upstream_bind_config', cfg.upstream_bind_config);
+  rejectIfSet(path, 'lb_subset_config', cfg.lb_subset_config);
+  rejectIfSet(path, 'dns_resolvers', cfg.dns_resolvers);
+  rejectIfSet(path, 'dns_resolution_config', cfg.dns_resolution_config);
+  rejectIfSet(path, 'typed_dns_resolver_config', cfg.typed_dns_resolver_config);
+  rejectIfSet(path, 'use_tcp_for_dns_lookups', cfg.use_tcp_for_dns_lookups);
+  rejectIfSet(path, 'filters', cfg.filters);
+  rejectIfSet(path, 'lrs_server', cfg.lrs_server);
+  rejectIfSet(path, 'lrs_report_endpoint_metrics', cfg.lrs_report_endpoint_metrics);
+  rejectIfSet(path, 'track_timeout_budgets', cfg.track_timeout_budgets);
+  rejectIfSet(path, 'upstream_config', cfg.upstream_config);
+  const tcs = cfg.track_cluster_stats;
+  if (tcs && (tcs.timeout_budgets || tcs.request_response_sizes || tcs.per_endpoint_stats)) {
+    throw unsupported(path, 'track_cluster_stats');
+  }
+  rejectIfSet(path, 'preconnect_policy', cfg.preconnect_policy);
+  rejectIfSet(path, 'connection_pool_per_downstream_connection', cfg.connection_pool_per_downstream_connection);
+}
+
+function clusterType(cfg: Cluster__Output, path: string): ClusterType {
+  if (cfg.cluster_discovery_type === 'cluster_type') throw unsupported(path, 'cluster_type');
+  const t = cfg.type ?? 'STATIC';
+  if (t === 'STATIC' || t === 'STRICT_DNS' || t === 'LOGICAL_DNS') return t;
+  throw new ConfigError(joinPath(path, 'type'), `${t} clusters are not supported yet`);
+}
+
+function positiveDuration(d: { seconds: string; nanos: number } | null, path: string, def: number, minExclusiveMs = 0): number {
+  if (!d) return def;
+  const ms = durationMs(d);
+  const totalNanos = Number(d.seconds) * 1e9 + d.nanos;
+  if (totalNanos <= minExclusiveMs * 1e6 || ms <= 0) {
+    throw new ConfigError(path, minExclusiveMs > 0 ? `must be greater than ${minExclusiveMs}ms` : 'must be greater than 0');
+  }
+  return ms;
+}
+
+function dnsPolicy(cfg: Cluster__Output, path: string): DnsRefreshPolicy {
+  const refreshMs = positiveDuration(cfg.dns_refresh_rate, joinPath(path, 'dns_refresh_rate'), DEFAULT_DNS_REFRESH_MS, 1);
+  let failureBackoff: DnsRefreshPolicy['failureBackoff'];
+  const fr = cfg.dns_failure_refresh_rate;
+  if (fr) {
+    const fp = joinPath(path, 'dns_failure_refresh_rate');
+    if (!fr.base_interval) throw new ConfigError(joinPath(fp, 'base_interval'), 'is required');
+    const baseMs = positiveDuration(fr.base_interval, joinPath(fp, 'base_interval'), 0, 1);
+    const maxMs = optDurationMs(fr.max_interval, baseMs * 10);
+    if (maxMs < baseMs) {
+      throw new ConfigError(fp, 'dns_failure_refresh_rate must have max_interval greater than or equal to the base_interval');
+    }
+    failureBackoff = { baseMs, maxMs };
+  }
+  return { lookupFamily: cfg.dns_lookup_family, refreshMs, failureBackoff };
+}
+
+function tcpKeepalive(cfg: Cluster__Output, path: string): number | undefined {
+  const uco = cfg.upstream_connection_options;
+  if (!uco) return undefined;
+  const up = joinPath(path, 'upstream_connection_options');
+  rejectIfSet(up, 'set_local_interface_name_on_upstream_connections', uco.set_local_interface_name_on_upstream_connections);
+  rejectIfSet(up, 'happy_eyeballs_config', uco.happy_eyeballs_config);
+  const ka = uco.tcp_keepalive;
+  if (!ka) return undefined;
+  const kp = joinPath(up, 'tcp_keepalive');
+  // Node can set the idle time only (probes and interval stay at the kernel's defaults).
+  rejectIfSet(kp, 'keepalive_probes', ka.keepalive_probes);
+  rejectIfSet(kp, 'keepalive_interval', ka.keepalive_interval);
+  return ka.keepalive_time ? ka.keepalive_time.value * 1000 : 0;
+}
+
+/** Validates a Cluster message into a ClusterConfig; throws ConfigError with the field path. */
+export function parseClusterConfig(cfg: Cluster__Output, path: string): ClusterConfig {
+  if (cfg.name === '') throw new ConfigError(joinPath(path, 'name'), 'must not be empty');
+  const type = clusterType(cfg, path);
+  rejectUnsupported(cfg, path);
+  const connectTimeoutMs = positiveDuration(cfg.connect_timeout, joinPath(path, 'connect_timeout'), DEFAULT_CONNECT_TIMEOUT_MS);
+  const lb = createLbFactory(cfg, path);
+  const httpOptions = parseHttpOptions(cfg, path);
+  const laPath = joinPath(path, 'load_assignment');
+  const loadAssignment = parseLoadAssignment(cfg.load_assignment, laPath, type === 'STATIC');
+  if (type === 'LOGICAL_DNS') {
+    const lle = cfg.load_assignment?.endpoints ?? [];
+    if (lle.length !== 1 || lle[0]?.lb_endpoints.length !== 1) {
+      throw new ConfigError(
+        joinPath(laPath, 'endpoints'),
+        'LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint',
+      );
+    }
+  }
+  return {
+    name: cfg.name,
+    statName: cfg.alt_stat_name || cfg.name,
+    type,
+    connectTimeoutMs,
+    perConnectionBufferLimitBytes: wrapped(cfg.per_connection_buffer_limit_bytes, DEFAULT_BUFFER_LIMIT),
+    httpOptions,
+    lb,
+    loadAssignment,
+    dns: dnsPolicy(cfg, path),
+    tcpKeepaliveMs: tcpKeepalive(cfg, path),
+    closeConnectionsOnHostSetChange: cfg.common_lb_config?.close_connections_on_host_set_change ?? false,
+    waitForWarmOnInit: cfg.wait_for_warm_on_init ? cfg.wait_for_warm_on_init.value : true,
+  };
+}
+
+/** Builds a cluster from its Envoy config. `deps.scope` is the root scope. Throws ConfigError. */
+export function createCluster(cfg: Cluster__Output, path: string, deps: ClusterDeps): Cluster {
+  return new Cluster(parseClusterConfig(cfg, path), deps);
+}

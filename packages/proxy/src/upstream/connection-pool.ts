@@ -1,0 +1,441 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { ClusterStats } from './cluster-stats.js';
+import type { Host } from './host.js';
+import { connectFailureReason, PoolError } from './pool-error.js';
+
+export { PoolError } from './pool-error.js';
+export type { PoolErrorKind } from './pool-error.js';
+
+/**
+ * A connection handed out by `acquire`. Attach your 'data'/'error'/'close' listeners in the acquire callback (the
+ * socket is already flowing) and remove them before `release`. Give it back with `release`; never destroy the socket
+ * directly (the pool would count a remote close).
+ */
+export interface PooledConnection {
+  readonly socket: Socket;
+  readonly host: Host;
+  /** How many times it has been handed out (for max_requests_per_connection). */
+  readonly requests: number;
+}
+
+export interface PendingHandle {
+  /** The downstream went away before a connection was ready: the callback will not be called. */
+  cancel(): void;
+}
+
+export type AcquireCallback = (err: PoolError | undefined, conn: PooledConnection | undefined) => void;
+
+export interface ConnectionPoolOptions {
+  readonly host: Host;
+  readonly stats: ClusterStats;
+  readonly connectTimeoutMs: number;
+  /** 0 disables the idle timeout. */
+  readonly idleTimeoutMs: number;
+  /** 0 = unlimited. */
+  readonly maxRequestsPerConnection: number;
+  /** `upstream_connection_options.tcp_keepalive.keepalive_time` in ms; undefined = keep-alive off. */
+  readonly tcpKeepaliveMs?: number | undefined;
+  /** Opens the socket (tests inject one that never connects). Default: `net.connect` to the host's current address. */
+  readonly connect?: ((host: Host) => Socket) | undefined;
+  /** Open sockets with allowHalfOpen (TCP proxying); HTTP pools treat a peer FIN as the end of the connection. */
+  readonly halfOpen?: boolean | undefined;
+  readonly now?: (() => number) | undefined;
+}
+
+const CONNECTING = 0;
+const BUSY = 1;
+const IDLE = 2;
+const CLOSED = 3;
+
+function defaultConnect(host: Host): Socket {
+  return netConnect({ host: host.address, port: host.port });
+}
+
+/** Half-open sockets: tcp_proxy relays a FIN in one direction while the other keeps flowing. */
+function halfOpenConnect(host: Host): Socket {
+  return netConnect({ host: host.address, port: host.port, allowHalfOpen: true });
+}
+
+class Conn implements PooledConnection {
+  state = CONNECTING;
+  requests = 0;
+  readonly createdAt: number;
+  connectTimer: NodeJS.Timeout | undefined;
+  idleTimer: NodeJS.Timeout | undefined;
+  rxFlushed = 0;
+  txFlushed = 0;
+  /** Connections older than a `drain()` are closed instead of reused. */
+  readonly generation: number;
+  readonly onConnect: () => void;
+  readonly onError: (err: Error) => void;
+  readonly onClose: () => void;
+  readonly onData: () => void;
+  readonly onEnd: () => void;
+  readonly onConnectTimeout: () => void;
+  readonly onIdleTimeout: () => void;
+
+  constructor(
+    readonly pool: ConnectionPool,
+    readonly socket: Socket,
+    readonly host: Host,
+    now: number,
+  ) {
+    this.createdAt = now;
+    this.generation = pool.generation;
+    // Bound once per connection (not per request).
+    this.onConnect = () => pool.handleConnect(this);
+    this.onError = (err) => pool.handleError(this, err);
+    this.onClose = () => pool.handleRemoteClose(this);
+    this.onData = () => {
+      if (this.state === IDLE) pool.handleIdleActivity(this);
+    };
+    this.onEnd = () => {
+      if (this.state === IDLE) pool.handleIdleEof(this);
+    };
+    this.onConnectTimeout = () => pool.handleConnectTimeout(this);
+    this.onIdleTimeout = () => pool.handleIdleTimeout(this);
+  }
+}
+
+class Pending implements PendingHandle {
+  done = false;
+  constructor(
+    private readonly pool: ConnectionPool,
+    readonly cb: AcquireCallback,
+  ) {}
+  cancel(): void {
+    if (!this.done) this.pool.cancelPending(this);
+  }
+}
+
+/**
+ * Raw TCP connections to one host (Envoy's per-host connection pool, HTTP/1 style: one request per connection at a
+ * time). Idle connections are reused most-recently-released first. Request stats (`upstream_rq_*`) are the
+ * caller's; the pool keeps the connection stats and the pending-request stats.
+ */
+export class ConnectionPool {
+  readonly host: Host;
+  /** Bumped by `drain()`. */
+  generation = 0;
+  private readonly idle: Conn[] = [];
+  private readonly pending: Pending[] = [];
+  private readonly conns = new Set<Conn>();
+  private connecting = 0;
+  private busy = 0;
+  private closed = false;
+  private serveScheduled = false;
+  private readonly now: () => number;
+  private readonly connectFn: (host: Host) => Socket;
+
+  constructor(private readonly opts: ConnectionPoolOptions) {
+    this.host = opts.host;
+    this.now = opts.now ?? performance.now.bind(performance);
+    this.connectFn = opts.connect ?? (opts.halfOpen ? halfOpenConnect : defaultConnect);
+  }
+
+  /** Connections handed out and not yet released. */
+  get activeCount(): number {
+    return this.busy;
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  get connectingCount(): number {
+    return this.connecting;
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** No connection of any kind and nothing waiting. */
+  get isEmpty(): boolean {
+    return this.conns.size === 0 && this.pending.length === 0;
+  }
+
+  /**
+   * Calls `cb` synchronously with an idle connection (returns undefined), or queues the request and connects
+   * (returns a handle to cancel it).
+   */
+  acquire(cb: AcquireCallback): PendingHandle | undefined {
+    if (this.closed) {
+      cb(new PoolError('connect_failure', 'connection pool closed'), undefined);
+      return undefined;
+    }
+    const c = this.popIdle();
+    if (c !== undefined) {
+      this.attach(c);
+      cb(undefined, c);
+      return undefined;
+    }
+    const p = new Pending(this, cb);
+    this.pending.push(p);
+    this.opts.stats.upstream_rq_pending_total.inc();
+    this.opts.stats.upstream_rq_pending_active.inc();
+    if (this.connecting < this.pending.length) this.createConnection();
+    return p;
+  }
+
+  /** Gives a connection back: `reusable` = the protocol exchange ended cleanly and the connection may be reused. */
+  release(conn: PooledConnection, reusable: boolean): void {
+    const c = conn as Conn;
+    if (c.pool !== this) throw new Error('connection released to a pool that does not own it');
+    if (c.state !== BUSY) return; // already closed by the peer
+    this.flushBytes(c);
+    const max = this.opts.maxRequestsPerConnection;
+    if (!reusable || this.closed || c.generation !== this.generation) {
+      this.destroy(c, false);
+      return;
+    }
+    if (max > 0 && c.requests >= max) {
+      this.opts.stats.upstream_cx_max_requests.inc();
+      this.destroy(c, false);
+      return;
+    }
+    if (c.socket.destroyed || !c.socket.writable || c.socket.readableEnded) {
+      this.destroy(c, false);
+      return;
+    }
+    this.busy--;
+    this.park(c);
+    if (this.pending.length > 0) this.scheduleServe();
+  }
+
+  /** Closes idle connections now and every other existing one when released; new requests get new connections. */
+  drain(): void {
+    this.generation++;
+    while (this.idle.length > 0) this.destroy(this.idle[this.idle.length - 1] as Conn, false);
+  }
+
+  /** Closes everything; pending requests fail. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failPending(this.pending.length, new PoolError('connect_failure', 'connection pool closed'));
+    for (const c of [...this.conns]) this.destroy(c, c.state === BUSY);
+  }
+
+  // --- internals (called by Conn / Pending handlers) ---
+
+  cancelPending(p: Pending): void {
+    const i = this.pending.indexOf(p);
+    if (i < 0) return;
+    this.pending.splice(i, 1);
+    p.done = true;
+    this.opts.stats.upstream_rq_pending_active.dec();
+    this.opts.stats.upstream_rq_cancelled.inc();
+  }
+
+  handleConnect(c: Conn): void {
+    if (c.state !== CONNECTING) return;
+    clearTimeout(c.connectTimer);
+    c.connectTimer = undefined;
+    this.connecting--;
+    this.opts.stats.upstream_cx_connect_ms.record(this.now() - c.createdAt);
+    const p = this.pending.shift();
+    if (p !== undefined) {
+      this.opts.stats.upstream_rq_pending_active.dec();
+      p.done = true;
+      this.attach(c);
+      p.cb(undefined, c);
+    } else if (c.generation !== this.generation) {
+      this.destroy(c, false);
+    } else {
+      this.park(c);
+    }
+  }
+
+  handleError(c: Conn, err: Error): void {
+    if (c.state === CONNECTING) {
+      this.connectFailed(c, new PoolError('connect_failure', connectFailureReason(err), { cause: err }), false);
+    } else if (c.state === IDLE) {
+      this.finish(c, false, false);
+    }
+    // BUSY: the caller owns the socket and sees the error; 'close' follows and does the bookkeeping.
+  }
+
+  handleRemoteClose(c: Conn): void {
+    if (c.state === CONNECTING) {
+      this.connectFailed(c, new PoolError('connect_failure', 'remote connection failure'), false);
+    } else if (c.state !== CLOSED) {
+      this.finish(c, false, c.state === BUSY);
+    }
+  }
+
+  handleIdleActivity(c: Conn): void {
+    // Unexpected bytes on an idle connection: it cannot carry another request.
+    this.destroy(c, false);
+  }
+
+  handleIdleEof(c: Conn): void {
+    // The peer closed an idle connection: a remote close.
+    this.finish(c, false, false);
+    c.socket.destroy();
+  }
+
+  handleConnectTimeout(c: Conn): void {
+    if (c.state !== CONNECTING) return;
+    this.opts.stats.upstream_cx_connect_timeout.inc();
+    this.connectFailed(c, new PoolError('timeout', ''), true);
+    c.socket.destroy();
+  }
+
+  handleIdleTimeout(c: Conn): void {
+    if (c.state !== IDLE) return; // handed out meanwhile; re-armed when parked again
+    this.opts.stats.upstream_cx_idle_timeout.inc();
+    this.destroy(c, false);
+  }
+
+  private createConnection(): void {
+    const host = this.host;
+    const socket = this.connectFn(host);
+    socket.setNoDelay(true);
+    if (this.opts.tcpKeepaliveMs !== undefined) socket.setKeepAlive(true, this.opts.tcpKeepaliveMs);
+    const c = new Conn(this, socket, host, this.now());
+    this.conns.add(c);
+    this.connecting++;
+    const stats = this.opts.stats;
+    stats.upstream_cx_total.inc();
+    stats.upstream_cx_active.inc();
+    host.stats.cx_total++;
+    host.stats.cx_active++;
+    socket.once('connect', c.onConnect);
+    socket.on('error', c.onError);
+    socket.on('close', c.onClose);
+    socket.on('data', c.onData);
+    socket.on('end', c.onEnd);
+    c.connectTimer = setTimeout(c.onConnectTimeout, this.opts.connectTimeoutMs);
+  }
+
+  private connectFailed(c: Conn, err: PoolError, local: boolean): void {
+    clearTimeout(c.connectTimer);
+    c.connectTimer = undefined;
+    this.connecting--;
+    this.opts.stats.upstream_cx_connect_fail.inc();
+    this.host.stats.cx_connect_fail++;
+    this.finish(c, local, false);
+    // Requests that no other connecting connection can serve fail now (oldest first).
+    const excess = this.pending.length - this.connecting;
+    if (excess > 0) this.failPending(excess, err);
+  }
+
+  private failPending(n: number, err: PoolError): void {
+    const failed = this.pending.splice(0, n);
+    for (const p of failed) {
+      p.done = true;
+      this.opts.stats.upstream_rq_pending_active.dec();
+      this.opts.stats.upstream_rq_pending_failure_eject.inc();
+    }
+    for (const p of failed) p.cb(err, undefined);
+  }
+
+  private attach(c: Conn): void {
+    c.state = BUSY;
+    c.requests++;
+    this.busy++;
+  }
+
+  private popIdle(): Conn | undefined {
+    for (;;) {
+      const c = this.idle.pop();
+      if (c === undefined) return undefined;
+      const s = c.socket;
+      if (!s.destroyed && s.writable && !s.readableEnded) return c;
+      this.finish(c, false, false);
+      s.destroy();
+    }
+  }
+
+  private park(c: Conn): void {
+    c.state = IDLE;
+    this.idle.push(c);
+    c.socket.resume(); // see EOF or stray bytes while idle
+    const ms = this.opts.idleTimeoutMs;
+    if (ms > 0) {
+      if (c.idleTimer === undefined) {
+        c.idleTimer = setTimeout(c.onIdleTimeout, ms);
+        c.idleTimer.unref();
+      } else {
+        c.idleTimer.refresh();
+      }
+    }
+  }
+
+  private scheduleServe(): void {
+    if (this.serveScheduled) return;
+    this.serveScheduled = true;
+    // Deferred so a release never runs another request's callback inside the releasing caller's stack.
+    process.nextTick(servePending, this);
+  }
+
+  /** Hands idle connections to waiting requests. */
+  servePending(): void {
+    this.serveScheduled = false;
+    while (this.pending.length > 0) {
+      const c = this.popIdle();
+      if (c === undefined) return;
+      const p = this.pending.shift() as Pending;
+      p.done = true;
+      this.opts.stats.upstream_rq_pending_active.dec();
+      this.attach(c);
+      p.cb(undefined, c);
+    }
+  }
+
+  /** Local close: bookkeeping now, then destroy the socket. */
+  private destroy(c: Conn, withActiveRq: boolean): void {
+    if (c.state === CONNECTING) {
+      clearTimeout(c.connectTimer);
+      this.connecting--;
+    }
+    this.finish(c, true, withActiveRq);
+    c.socket.destroy();
+  }
+
+  private finish(c: Conn, local: boolean, withActiveRq: boolean): void {
+    const prev = c.state;
+    if (prev === CLOSED) return;
+    c.state = CLOSED;
+    this.conns.delete(c);
+    if (prev === IDLE) {
+      const i = this.idle.lastIndexOf(c);
+      if (i >= 0) this.idle.splice(i, 1);
+    } else if (prev === BUSY) {
+      this.busy--;
+    }
+    if (c.idleTimer !== undefined) clearTimeout(c.idleTimer);
+    this.flushBytes(c);
+    const s = this.opts.stats;
+    s.upstream_cx_active.dec();
+    this.host.stats.cx_active--;
+    s.upstream_cx_destroy.inc();
+    if (local) s.upstream_cx_destroy_local.inc();
+    else s.upstream_cx_destroy_remote.inc();
+    if (withActiveRq) {
+      s.upstream_cx_destroy_with_active_rq.inc();
+      if (local) s.upstream_cx_destroy_local_with_active_rq.inc();
+      else s.upstream_cx_destroy_remote_with_active_rq.inc();
+    }
+    s.upstream_cx_length_ms.record(this.now() - c.createdAt);
+  }
+
+  private flushBytes(c: Conn): void {
+    const read = c.socket.bytesRead;
+    const written = c.socket.bytesWritten;
+    if (read > c.rxFlushed) {
+      this.opts.stats.upstream_cx_rx_bytes_total.add(read - c.rxFlushed);
+      c.rxFlushed = read;
+    }
+    if (written > c.txFlushed) {
+      this.opts.stats.upstream_cx_tx_bytes_total.add(written - c.txFlushed);
+      c.txFlushed = written;
+    }
+  }
+}
+
+function servePending(pool: ConnectionPool): void {
+  pool.servePending();
+}

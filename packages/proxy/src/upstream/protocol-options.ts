@@ -1,0 +1,113 @@
+import { ConfigError, joinPath } from '@weft/api';
+import type {
+  Cluster__Output,
+  CommonHttpProtocolOptions__Output as CommonHttpOptions,
+  Http1ProtocolOptions__Output,
+  HttpProtocolOptions__Output,
+} from './envoy-types.js';
+import { optDurationMs, rejectIfSet, unsupported, wrapped } from './config-util.js';
+
+export const HTTP_PROTOCOL_OPTIONS_NAME = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+const HTTP_PROTOCOL_OPTIONS_TYPE = `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS_NAME}`;
+
+export interface ClusterHttpOptions {
+  /** `common_http_protocol_options.idle_timeout`: default 1 h, 0 disables it. */
+  readonly idleTimeoutMs: number;
+  /** 0 = unlimited. */
+  readonly maxRequestsPerConnection: number;
+  /** `common_http_protocol_options.max_headers_count` (default 100), for the upstream codec. */
+  readonly maxHeadersCount: number;
+  /** HTTP/1 codec options for upstream connections (null = defaults); interpreted by the codec. */
+  readonly http1: Http1ProtocolOptions__Output | null;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+const DEFAULT_MAX_HEADERS = 100;
+
+function parseCommon(
+  common: CommonHttpOptions | null,
+  path: string,
+): { idleTimeoutMs: number; maxHeadersCount: number; maxRequests: number | undefined } {
+  if (!common) return { idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS, maxHeadersCount: DEFAULT_MAX_HEADERS, maxRequests: undefined };
+  rejectIfSet(path, 'max_connection_duration', common.max_connection_duration);
+  rejectIfSet(path, 'max_stream_duration', common.max_stream_duration);
+  if (common.headers_with_underscores_action !== 'ALLOW') {
+    throw unsupported(path, 'headers_with_underscores_action', `${common.headers_with_underscores_action} is not supported yet`);
+  }
+  const maxHeadersCount = wrapped(common.max_headers_count, DEFAULT_MAX_HEADERS);
+  if (maxHeadersCount < 1) throw new ConfigError(joinPath(path, 'max_headers_count.value'), 'must be at least 1');
+  return {
+    idleTimeoutMs: optDurationMs(common.idle_timeout, DEFAULT_IDLE_TIMEOUT_MS),
+    maxHeadersCount,
+    maxRequests: common.max_requests_per_connection ? Number(common.max_requests_per_connection.value) : undefined,
+  };
+}
+
+function parseExtension(any: unknown, path: string): { common: CommonHttpOptions | null; http1: Http1ProtocolOptions__Output | null } {
+  const o = any as HttpProtocolOptions__Output & { '@type'?: string };
+  if (o['@type'] !== HTTP_PROTOCOL_OPTIONS_TYPE) {
+    throw new ConfigError(joinPath(path, '@type'), `expected ${HTTP_PROTOCOL_OPTIONS_TYPE}, got ${String(o['@type'])}`);
+  }
+  rejectIfSet(path, 'upstream_http_protocol_options', o.upstream_http_protocol_options);
+  rejectIfSet(path, 'http_filters', o.http_filters);
+  rejectIfSet(path, 'header_validation_config', o.header_validation_config);
+  let http1: Http1ProtocolOptions__Output | null = null;
+  if (o.upstream_protocol_options !== 'explicit_http_config') {
+    // use_downstream_protocol_config / auto_config may select HTTP/2 or HTTP/3, which are not there yet.
+    throw o.upstream_protocol_options
+      ? unsupported(path, o.upstream_protocol_options)
+      : new ConfigError(path, 'upstream_protocol_options is required');
+  }
+  const ex = o.explicit_http_config;
+  const ep = joinPath(path, 'explicit_http_config');
+  if (ex?.protocol_config !== 'http_protocol_options') {
+    throw ex?.protocol_config ? unsupported(ep, ex.protocol_config) : new ConfigError(ep, 'protocol_config is required');
+  }
+  http1 = ex.http_protocol_options ?? null;
+  return { common: o.common_http_protocol_options, http1 };
+}
+
+/**
+ * HTTP options from `typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']`
+ * or the deprecated cluster fields (not both, as in Envoy).
+ */
+export function parseHttpOptions(cfg: Cluster__Output, path: string): ClusterHttpOptions {
+  const tepo = cfg.typed_extension_protocol_options;
+  const tp = joinPath(path, 'typed_extension_protocol_options');
+  for (const key of Object.keys(tepo)) {
+    if (key !== HTTP_PROTOCOL_OPTIONS_NAME) throw new ConfigError(`${tp}['${key}']`, 'is not supported yet');
+  }
+  rejectIfSet(path, 'http2_protocol_options', cfg.http2_protocol_options);
+  rejectIfSet(path, 'upstream_http_protocol_options', cfg.upstream_http_protocol_options);
+  if (cfg.protocol_selection !== 'USE_CONFIGURED_PROTOCOL') throw unsupported(path, 'protocol_selection');
+
+  const ext = tepo[HTTP_PROTOCOL_OPTIONS_NAME];
+  let common: CommonHttpOptions | null = cfg.common_http_protocol_options;
+  let commonPath = joinPath(path, 'common_http_protocol_options');
+  let http1 = cfg.http_protocol_options;
+  if (ext !== undefined) {
+    const ep = `${tp}['${HTTP_PROTOCOL_OPTIONS_NAME}']`;
+    if (cfg.common_http_protocol_options || cfg.http_protocol_options) {
+      throw new ConfigError(
+        ep,
+        'Only one of typed_extension_protocol_options or common_http_protocol_options/http_protocol_options can be specified',
+      );
+    }
+    const parsed = parseExtension(ext, ep);
+    common = parsed.common;
+    commonPath = joinPath(ep, 'common_http_protocol_options');
+    http1 = parsed.http1;
+  }
+  const c = parseCommon(common, commonPath);
+  let maxRequests = c.maxRequests ?? 0;
+  if (cfg.max_requests_per_connection) {
+    if (c.maxRequests !== undefined) {
+      throw new ConfigError(
+        joinPath(path, 'max_requests_per_connection'),
+        'Only one of max_requests_per_connection from Cluster or HttpProtocolOptions can be specified',
+      );
+    }
+    maxRequests = cfg.max_requests_per_connection.value;
+  }
+  return { idleTimeoutMs: c.idleTimeoutMs, maxRequestsPerConnection: maxRequests, maxHeadersCount: c.maxHeadersCount, http1 };
+}

@@ -1,0 +1,5 @@
+export { startUpstream, type TestUpstream, type RecordedRequest, type UpstreamHandler } from './upstream.js';
+export { rawExchange, statusCodes } from './raw-client.js';
+export { request, type SimpleResponse } from './http-client.js';
+export { startProxyFromYaml, type TestProxy } from './proxy-harness.js';
+export { freePort } from './ports.js';
