@@ -196,14 +196,21 @@ export function typeInfo(type: protobuf.Type): TypeInfo {
   return info;
 }
 
-const byFullName = new Map<string, protobuf.Type | null>();
+/** Per root, so that releasing the root (releaseEnvoyRoot) frees these too. */
+const byRoot = new WeakMap<protobuf.Root, Map<string, protobuf.Type | null>>();
 
 /** Exact lookup of a message type by full name (protobufjs' own lookup also matches partial names). */
 export function resolveMessageType(fullName: string): protobuf.Type | undefined {
   const name = fullName.startsWith('.') ? fullName.slice(1) : fullName;
+  const root = envoyRoot();
+  let byFullName = byRoot.get(root);
+  if (!byFullName) {
+    byFullName = new Map();
+    byRoot.set(root, byFullName);
+  }
   let found = byFullName.get(name);
   if (found === undefined) {
-    let ns: protobuf.ReflectionObject | null = envoyRoot();
+    let ns: protobuf.ReflectionObject | null = root;
     for (const part of name.split('.')) {
       ns = ns instanceof protobuf.Namespace ? ns.get(part) : null;
       if (!ns) break;

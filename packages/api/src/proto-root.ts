@@ -58,9 +58,17 @@ export function envoyRoot(): protobuf.Root {
   return root;
 }
 
+/**
+ * Drops the loaded root (tens of MB of reflection objects). A static-config proxy calls it once its bootstrap is
+ * converted; the next `envoyRoot()` call loads it again.
+ */
+export function releaseEnvoyRoot(): void {
+  cached = undefined;
+}
+
 /** Looks up a message type by its full name (`envoy.config.listener.v3.Listener`). */
 export function envoyType(fullName: string): protobuf.Type {
   return envoyRoot().lookupType(fullName);
 }
 
-export const TYPE_URL_PREFIX = 'type.googleapis.com/';
+export { TYPE_URL_PREFIX } from './lite.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '@weft/api';
+import { ConfigError } from '@weft/api/lite';
 import { LOG_LEVELS, parseLogLevel, runProxy } from '@weft/proxy';
 
 export const PROXY_HELP = `Usage: weft proxy --config <file> [options]

@@ -1,4 +1,4 @@
-import { ConfigError, joinPath, TYPE_URL_PREFIX } from '@weft/api';
+import { ConfigError, joinPath, TYPE_URL_PREFIX } from '@weft/api/lite';
 
 interface TypedFilter {
   readonly name: string;

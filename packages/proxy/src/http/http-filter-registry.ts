@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { HttpFilter__Output } from '@weft/api/envoy/envoy/extensions/filters/network/http_connection_manager/v3/HttpFilter.js';
 import type { HttpFilterInstance } from '../interfaces/http-filter.js';
 import type { FactoryContext } from '../server/factory-context.js';

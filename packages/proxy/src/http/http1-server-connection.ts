@@ -4,7 +4,7 @@ import { ResponseFlag } from '../interfaces/response-flags.js';
 import { Http1Parser } from '../codec/http1/parser.js';
 import type { Http1ParseError } from '../codec/http1/errors.js';
 import type { Http1ParserHandler, RequestHead } from '../codec/http1/types.js';
-import { encodeChunkHeader, encodeLastChunk, encodeResponseHead, removeHopByHop } from '../codec/http1/encoder.js';
+import { encodeChunkHeader, encodeLastChunk, encodeTrustedResponseHead, removeHopByHop } from '../codec/http1/encoder.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import type { HcmConfig } from './hcm-config.js';
 import { ActiveStream } from './active-stream.js';
@@ -12,6 +12,11 @@ import type { ResponseEncoder } from './response-encoder.js';
 
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 const CRLF = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+const CRLF_LAST_CHUNK = '\r\n0\r\n\r\n';
+/** Bodies up to this size are copied next to the head and sent with one write. */
+const COMBINE_LIMIT = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The downstream side of an HTTP/1.1 connection: parses requests with our codec, runs one ActiveStream at a time
@@ -41,8 +46,9 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   private headersTimer: NodeJS.Timeout | undefined;
   private requestTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
-  private readonly uncork = (): void => this.conn.socket.uncork();
-  private corked = false;
+  /** Response head waiting for its first body bytes (see encodeHeaders). */
+  private pendingHead: string | undefined;
+  private flushScheduled = false;
 
   constructor(
     private readonly cfg: HcmConfig,
@@ -275,34 +281,90 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
         headers.set('connection', 'close');
       }
     }
-    this.cork();
-    this.write(encodeResponseHead(status, undefined, headers, 1));
-    if (endStream) this.onResponseDone();
+    const head = encodeTrustedResponseHead(status, headers);
+    if (endStream) {
+      this.write(head);
+      this.onResponseDone();
+      return;
+    }
+    // The body usually follows synchronously (same upstream read): hold the head to send both in one write.
+    this.pendingHead = head;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flushPendingHead);
+    }
   }
 
   encodeData(data: Buffer, endStream: boolean): boolean {
     const socket = this.conn.socket;
     let ok = true;
-    if (data.length > 0 && this.responseHasBody) {
-      this.cork();
-      this.cfg.stats.cxTxBytes.add(data.length);
+    const hasBody = data.length > 0 && this.responseHasBody;
+    if (hasBody) this.cfg.stats.cxTxBytes.add(data.length);
+    const head = this.pendingHead;
+    if (head !== undefined) {
+      this.pendingHead = undefined;
+      ok = this.writeHeadAndBody(head, hasBody ? data : EMPTY, endStream);
+    } else if (hasBody) {
       if (this.chunked) {
+        socket.cork();
         socket.write(encodeChunkHeader(data.length), 'latin1');
         socket.write(data);
-        ok = socket.write(CRLF, 'latin1');
+        ok = socket.write(endStream ? CRLF_LAST_CHUNK : CRLF, 'latin1');
+        socket.uncork();
       } else {
         ok = socket.write(data);
       }
+    } else if (endStream && this.chunked && this.responseHasBody) {
+      this.write(LAST_CHUNK);
     }
-    if (endStream) {
-      if (this.chunked && this.responseHasBody) this.write(encodeLastChunk(undefined));
-      this.onResponseDone();
-    }
-    if (this.stream) this.streamIdleList?.schedule(this);
+    if (endStream) this.onResponseDone();
+    else if (this.stream) this.streamIdleList?.schedule(this);
     return ok;
   }
 
+  /** Head, first body piece and (when it ends the stream) the framing end, as one buffer for small bodies. */
+  private writeHeadAndBody(head: string, data: Buffer, endStream: boolean): boolean {
+    const socket = this.conn.socket;
+    let prefix = head;
+    let suffix = '';
+    if (this.chunked && this.responseHasBody) {
+      if (data.length > 0) {
+        prefix += encodeChunkHeader(data.length);
+        suffix = endStream ? CRLF_LAST_CHUNK : CRLF;
+      } else if (endStream) {
+        suffix = LAST_CHUNK;
+      }
+    }
+    if (data.length <= COMBINE_LIMIT) {
+      const total = prefix.length + data.length + suffix.length;
+      const buf = Buffer.allocUnsafe(total);
+      buf.write(prefix, 0, 'latin1');
+      data.copy(buf, prefix.length);
+      if (suffix) buf.write(suffix, prefix.length + data.length, 'latin1');
+      return socket.write(buf);
+    }
+    socket.cork();
+    socket.write(prefix, 'latin1');
+    let ok = socket.write(data);
+    if (suffix) ok = socket.write(suffix, 'latin1');
+    socket.uncork();
+    return ok;
+  }
+
+  private readonly flushPendingHead = (): void => {
+    this.flushScheduled = false;
+    const head = this.pendingHead;
+    if (head === undefined) return;
+    this.pendingHead = undefined;
+    this.write(head);
+  };
+
   encodeTrailers(trailers: HeaderMap): void {
+    const head = this.pendingHead;
+    if (head !== undefined) {
+      this.pendingHead = undefined;
+      this.write(head);
+    }
     if (this.chunked && this.responseHasBody) this.write(encodeLastChunk(this.cfg.enableTrailers ? trailers : undefined));
     this.onResponseDone();
   }
@@ -417,18 +479,6 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     t.unref();
     socket.once('close', () => clearTimeout(t));
   }
-
-  private cork(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.conn.socket.cork();
-    process.nextTick(this.uncorkOnce);
-  }
-
-  private readonly uncorkOnce = (): void => {
-    this.corked = false;
-    this.uncork();
-  };
 
   private write(s: string): void {
     this.conn.socket.write(s, 'latin1');

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Address__Output } from '@weft/api/envoy/envoy/config/core/v3/Address.js';
 
 export interface SocketAddress {

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { CidrRange__Output } from '@weft/api/envoy/envoy/config/core/v3/CidrRange.js';
 
 /** An IP prefix compiled to bytes for fast containment checks. */

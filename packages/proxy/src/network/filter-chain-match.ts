@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { FilterChainMatch__Output } from '@weft/api/envoy/envoy/config/listener/v3/FilterChainMatch.js';
 import { Cidr, isLoopback } from './cidr.js';
 

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Listener__Output } from '@weft/api/envoy/envoy/config/listener/v3/Listener.js';
 import type { Drainable, DownstreamConnection, NetworkFilterHandler } from '../interfaces/network-filter.js';
 import type { Counter, Gauge, Histogram } from '../interfaces/stats.js';

@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { FilterChain__Output } from '@weft/api/envoy/envoy/config/listener/v3/FilterChain.js';
 import type { NetworkFilterHandler } from '../interfaces/network-filter.js';
 import type { FactoryContext } from '../server/factory-context.js';

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { DirectResponseAction__Output } from '@weft/api/envoy/envoy/config/route/v3/DirectResponseAction.js';
 
 /** Envoy's default `max_direct_response_body_size_bytes`. */

@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { _envoy_config_route_v3_RouteAction_HashPolicy__Output as HashPolicy__Output } from '@weft/api/envoy/envoy/config/route/v3/RouteAction.js';
 import type { HeaderMap } from '../interfaces/header-map.js';
 import { firstHeaderValue, type RouteRequest } from './route-request.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@weft/api';
+import { ConfigError } from '@weft/api/lite';
 import type { HeaderMap } from '../interfaces/header-map.js';
 import type { StreamInfo } from '../interfaces/stream-info.js';
 

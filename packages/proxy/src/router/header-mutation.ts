@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { HeaderValueOption__Output } from '@weft/api/envoy/envoy/config/core/v3/HeaderValueOption.js';
 import type { HeaderMap } from '../interfaces/header-map.js';
 import { compileHeaderFormat, type HeaderFormatContext, type HeaderFormatter } from './header-formatter.js';

@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { RedirectAction__Output } from '@weft/api/envoy/envoy/config/route/v3/RedirectAction.js';
 import { PathRewrite } from './path-rewrite.js';
 import type { CompiledRouteMatch } from './route-matchers.js';

@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { RouteAction__Output } from '@weft/api/envoy/envoy/config/route/v3/RouteAction.js';
 import type { WeightedCluster__Output } from '@weft/api/envoy/envoy/config/route/v3/WeightedCluster.js';
 import type { Runtime } from '../interfaces/runtime.js';

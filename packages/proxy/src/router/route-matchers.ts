@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { HeaderMatcher__Output } from '@weft/api/envoy/envoy/config/route/v3/HeaderMatcher.js';
 import type { QueryParameterMatcher__Output } from '@weft/api/envoy/envoy/config/route/v3/QueryParameterMatcher.js';
 import type { RouteMatch__Output } from '@weft/api/envoy/envoy/config/route/v3/RouteMatch.js';

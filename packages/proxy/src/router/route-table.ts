@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Route__Output } from '@weft/api/envoy/envoy/config/route/v3/Route.js';
 import type { RouteConfiguration__Output } from '@weft/api/envoy/envoy/config/route/v3/RouteConfiguration.js';
 import type { VirtualHost__Output } from '@weft/api/envoy/envoy/config/route/v3/VirtualHost.js';

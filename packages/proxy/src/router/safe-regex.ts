@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { RegexMatcher__Output } from '@weft/api/envoy/envoy/type/matcher/v3/RegexMatcher.js';
 import type { RegexMatchAndSubstitute__Output } from '@weft/api/envoy/envoy/type/matcher/v3/RegexMatchAndSubstitute.js';
 

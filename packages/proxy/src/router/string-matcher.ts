@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { StringMatcher__Output } from '@weft/api/envoy/envoy/type/matcher/v3/StringMatcher.js';
 import { compileRegexMatcher, type SafeRegex } from './safe-regex.js';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '@weft/api';
+import { ConfigError } from '@weft/api/lite';
 import { asciiLower } from './string-matcher.js';
 
 /** How the connection manager treats a port in Host before matching (HCM strip_any_host_port / strip_matching_host_port). */

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from './logger.js';
 import type { Runtime } from '../interfaces/runtime.js';
 import type { Scope } from '../interfaces/stats.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Bootstrap__Output } from '@weft/api/envoy/envoy/config/bootstrap/v3/Bootstrap.js';
 import { registerBuiltinExtensions } from '../extensions/builtin.js';
 import { ActiveListener, ListenerConfig } from '../network/listener.js';

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
-import { loadBootstrapFile } from '@weft/api';
+import type { Bootstrap__Output } from '@weft/api/envoy/envoy/config/bootstrap/v3/Bootstrap.js';
+import { loadBootstrapIsolated } from '../config/load-bootstrap.js';
 import { reopenAllAccessLogs, flushAllAccessLogs } from '../observability/access-log/access-log-factory.js';
 import { parseSocketAddress } from '../network/address.js';
 import { AdminServer } from './admin-server.js';
@@ -30,7 +31,7 @@ const RESTART_DELAY_MS = 1000;
 export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
   if (cluster.isWorker && process.env[WORKER_ENV] === '1') return runWorker(opts);
   configureLogger({ level: opts.logLevel });
-  const bootstrap = loadBootstrapFile(opts.configPath);
+  const bootstrap = await loadBootstrapIsolated(opts.configPath);
   const commandLine = { config_path: opts.configPath, concurrency: opts.concurrency, log_level: opts.logLevel, drain_time_s: opts.drainTimeMs / 1000 };
   if (opts.concurrency <= 1) {
     const server = new ProxyServer(bootstrap, { serveTraffic: true, concurrency: 1, drainTimeMs: opts.drainTimeMs, configPath: opts.configPath });
@@ -53,7 +54,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
   return runMain(opts, bootstrap, commandLine);
 }
 
-async function runMain(opts: RunProxyOptions, bootstrap: ReturnType<typeof loadBootstrapFile>, commandLine: Record<string, unknown>): Promise<RunningProxy> {
+async function runMain(opts: RunProxyOptions, bootstrap: Bootstrap__Output, commandLine: Record<string, unknown>): Promise<RunningProxy> {
   // Validate everything before forking; the main process serves admin only.
   const server = new ProxyServer(bootstrap, { serveTraffic: false, concurrency: opts.concurrency, drainTimeMs: opts.drainTimeMs, configPath: opts.configPath });
   await server.start();
@@ -111,7 +112,7 @@ async function runWorker(opts: RunProxyOptions): Promise<RunningProxy> {
   configureLogger({ level: opts.logLevel, bindings: { worker: Number(process.env['WEFT_WORKER_INDEX'] ?? 0) } });
   let server: ProxyServer;
   try {
-    server = new ProxyServer(loadBootstrapFile(opts.configPath), { serveTraffic: true, concurrency: opts.concurrency, drainTimeMs: opts.drainTimeMs, configPath: opts.configPath });
+    server = new ProxyServer(await loadBootstrapIsolated(opts.configPath), { serveTraffic: true, concurrency: opts.concurrency, drainTimeMs: opts.drainTimeMs, configPath: opts.configPath });
     await server.start();
   } catch (err) {
     reportFailed((err as Error).message);
@@ -132,13 +133,17 @@ async function runWorker(opts: RunProxyOptions): Promise<RunningProxy> {
 }
 
 function installSignals(stop: () => Promise<void>): void {
+  let stopping = false;
   const onSignal = (): void => {
+    // A repeated signal (e.g. sent to the whole process group and to us) must not cut the graceful stop short.
+    if (stopping) return;
+    stopping = true;
     void stop().finally(() => {
       flushAllAccessLogs();
       process.exit(0);
     });
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   process.on('SIGUSR1', () => reopenAllAccessLogs());
 }

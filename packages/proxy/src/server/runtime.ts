@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { LayeredRuntime__Output } from '@weft/api/envoy/envoy/config/bootstrap/v3/LayeredRuntime.js';
 import type { Runtime } from '../interfaces/runtime.js';
 import { structToJson, type JsonValue } from '../config/struct.js';

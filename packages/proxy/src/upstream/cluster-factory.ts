@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { CircuitBreakers__Output, Cluster__Output } from './envoy-types.js';
 import { Cluster, type ClusterConfig, type ClusterDeps, type ClusterType } from './cluster.js';
 import { durationMs, optDurationMs, rejectIfSet, unsupported, wrapped } from './config-util.js';

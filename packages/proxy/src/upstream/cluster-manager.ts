@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Cluster__Output } from './envoy-types.js';
 import type { Counter, Gauge } from '../interfaces/stats.js';
 import type { Cluster, ClusterDeps } from './cluster.js';

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { ClusterLoadAssignment__Output } from './envoy-types.js';
 import { rejectIfSet, unsupported, wrapped } from './config-util.js';
 import { EMPTY_LOCALITY, type Locality } from './host.js';

@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Cluster__Output } from './envoy-types.js';
 import { rejectIfSet, unsupported, wrapped } from './config-util.js';
 import type { LbDeps, PriorityLoadBalancer } from './load-balancers/base.js';

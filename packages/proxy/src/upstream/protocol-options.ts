@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type {
   Cluster__Output,
   CommonHttpProtocolOptions__Output as CommonHttpOptions,

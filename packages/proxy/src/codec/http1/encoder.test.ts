@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { HeaderMap } from '../../interfaces/header-map.js';
 import {
+  encoderCharClassesAgree,
   CHUNK_END,
   HOP_BY_HOP,
   Http1EncodeError,
@@ -23,6 +24,10 @@ const hm = (...pairs: Array<[string, string]>): HeaderMap => {
 };
 
 describe('HTTP/1 encoder', () => {
+  it('validates outgoing names and values with exactly the parser\'s character classes', () => {
+    assert.equal(encoderCharClassesAgree(), true);
+  });
+
   it('encodes a request head with lower-case names in order', () => {
     const s = encodeRequestHead('POST', '/a?b=c', hm(['host', 'h'], ['content-length', '2'], ['x-a', '1'], ['x-a', '2']));
     assert.equal(s, 'POST /a?b=c HTTP/1.1\r\nhost: h\r\ncontent-length: 2\r\nx-a: 1\r\nx-a: 2\r\n\r\n');

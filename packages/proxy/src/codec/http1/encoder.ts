@@ -23,6 +23,26 @@ export function reasonPhrase(status: number): string {
   return STATUS_REASONS[status] ?? 'Unknown';
 }
 
+/**
+ * Hot-path variant for heads whose every field came from our own parser (already validated on the way in) or from
+ * config that was validated at load time: skips the per-field checks. Anything else must use the checked encoders.
+ */
+export function encodeTrustedRequestHead(method: string, target: string, headers: HeaderMap): string {
+  return encodeFieldsUnchecked(`${method} ${target} HTTP/1.1\r\n`, headers) + '\r\n';
+}
+
+export function encodeTrustedResponseHead(status: number, headers: HeaderMap): string {
+  return encodeFieldsUnchecked(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`, headers) + '\r\n';
+}
+
+function encodeFieldsUnchecked(startLine: string, headers: HeaderMap): string {
+  let out = startLine;
+  const names = headers.names;
+  const values = headers.values;
+  for (let i = 0; i < names.length; i++) out += (names[i] as string) + ': ' + (values[i] as string) + '\r\n';
+  return out;
+}
+
 export function encodeRequestHead(method: string, target: string, headers: HeaderMap, versionMinor: 0 | 1 = 1): string {
   checkToken(method, 'method');
   checkTarget(target);
@@ -63,12 +83,14 @@ function encodeFields(startLine: string, headers: HeaderMap): string {
   return out;
 }
 
+// Regexes rather than char loops: V8 compiles them to native code, several times faster on the hot path. They must
+// agree with the TOKEN / FIELD_VALUE tables (encoder.test checks every char code against both).
+const NOT_TOKEN = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+const NOT_FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
 function checkToken(s: string, what: string): void {
   if (s.length === 0) throw new Http1EncodeError(`empty ${what}`);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff || TOKEN[c] === 0) throw new Http1EncodeError(`invalid character in ${what} ${JSON.stringify(s)}`);
-  }
+  if (NOT_TOKEN.test(s)) throw new Http1EncodeError(`invalid character in ${what} ${JSON.stringify(s)}`);
 }
 
 function checkTarget(s: string): void {
@@ -80,10 +102,17 @@ function checkTarget(s: string): void {
 }
 
 function checkValue(s: string, what: string): void {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff || FIELD_VALUE[c] === 0) throw new Http1EncodeError(`invalid character in value of ${what}`);
+  if (NOT_FIELD_VALUE.test(s)) throw new Http1EncodeError(`invalid character in value of ${what}`);
+}
+
+/** For tests: the regexes above must match the parser's character tables exactly. */
+export function encoderCharClassesAgree(): boolean {
+  for (let c = 0; c < 0x100; c++) {
+    const ch = String.fromCharCode(c);
+    if (NOT_TOKEN.test(ch) !== (TOKEN[c] === 0)) return false;
+    if (NOT_FIELD_VALUE.test(ch) !== (FIELD_VALUE[c] === 0)) return false;
   }
+  return NOT_FIELD_VALUE.test('\u0100') && NOT_TOKEN.test('\u0100');
 }
 
 /**

@@ -29,7 +29,10 @@ export function removeHopByHop(headers: HeaderMap, options?: RemoveHopByHopOptio
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
     if (name === 'connection') {
-      for (const option of tokens(values[i] as string)) {
+      const v = values[i] as string;
+      // Fast path: the usual values nominate nothing beyond the hop-by-hop set.
+      if (v === 'keep-alive' || v === 'close' || v === 'Keep-Alive' || v === 'Close' || v === 'upgrade' || v === 'Upgrade') continue;
+      for (const option of tokens(v)) {
         if (HOP_BY_HOP.has(option) || PROTECTED.has(option) || option.charCodeAt(0) === 0x3a) continue;
         (nominated ??= new Set()).add(option);
       }

@@ -1,5 +1,5 @@
 import * as os from 'node:os';
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { AccessLog__Output } from '@weft/api/envoy/envoy/config/accesslog/v3/AccessLog.js';
 import type { FileAccessLog__Output } from '@weft/api/envoy/envoy/extensions/access_loggers/file/v3/FileAccessLog.js';
 import type { StdoutAccessLog__Output } from '@weft/api/envoy/envoy/extensions/access_loggers/stream/v3/StdoutAccessLog.js';

@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { AccessLogFilter__Output } from '@weft/api/envoy/envoy/config/accesslog/v3/AccessLogFilter.js';
 import type { ComparisonFilter__Output } from '@weft/api/envoy/envoy/config/accesslog/v3/ComparisonFilter.js';
 import type { HeaderMatcher__Output } from '@weft/api/envoy/envoy/config/route/v3/HeaderMatcher.js';

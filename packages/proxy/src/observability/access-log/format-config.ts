@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { SubstitutionFormatString__Output } from '@weft/api/envoy/envoy/config/core/v3/SubstitutionFormatString.js';
 import type { DataSource__Output } from '@weft/api/envoy/envoy/config/core/v3/DataSource.js';
 import type { FileAccessLog__Output } from '@weft/api/envoy/envoy/extensions/access_loggers/file/v3/FileAccessLog.js';

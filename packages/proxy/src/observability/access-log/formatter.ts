@@ -1,4 +1,4 @@
-import { ConfigError } from '@weft/api';
+import { ConfigError } from '@weft/api/lite';
 import type { AccessLogContext } from './context.js';
 import { compileOperator, FormatPart, type OperatorEnv } from './operators.js';
 

@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { HeaderMatcher__Output } from '@weft/api/envoy/envoy/config/route/v3/HeaderMatcher.js';
 import type { StringMatcher__Output } from '@weft/api/envoy/envoy/type/matcher/v3/StringMatcher.js';
 import type { AccessLogContext } from './context.js';

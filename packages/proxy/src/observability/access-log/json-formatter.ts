@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { AccessLogContext } from './context.js';
 import { parseFormat, type Formatter } from './formatter.js';
 import type { FormatPart, OperatorEnv } from './operators.js';

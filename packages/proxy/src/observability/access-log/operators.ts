@@ -1,4 +1,4 @@
-import { ConfigError } from '@weft/api';
+import { ConfigError } from '@weft/api/lite';
 import { ResponseFlag, formatResponseFlags } from '../../interfaces/response-flags.js';
 import type { HeaderMap } from '../../interfaces/header-map.js';
 import type { StreamInfo } from '../../interfaces/stream-info.js';

@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Router__Output } from '@weft/api/envoy/envoy/extensions/filters/http/router/v3/Router.js';
 import type { HttpFilterFactory, HttpFilterFactoryContext } from '../../../../http/http-filter-registry.js';
 import { createHcmStats, type HcmStats } from '../../../../http/hcm-stats.js';

@@ -1,6 +1,6 @@
 import type { ResponseHead } from '../../../../codec/http1/types.js';
 import type { Http1ParseError } from '../../../../codec/http1/errors.js';
-import { encodeChunkHeader, encodeLastChunk, encodeRequestHead } from '../../../../codec/http1/encoder.js';
+import { encodeChunkHeader, encodeLastChunk, encodeTrustedRequestHead } from '../../../../codec/http1/encoder.js';
 import type { HeaderMap } from '../../../../interfaces/header-map.js';
 import { FilterStatus, type StreamDecoderFilter, type StreamFilterCallbacks } from '../../../../interfaces/http-filter.js';
 import { ResponseFlag } from '../../../../interfaces/response-flags.js';
@@ -221,7 +221,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     const headers = req.headers;
     if (this.chunkedRequest) headers.set('transfer-encoding', 'chunked');
     socket.cork();
-    socket.write(encodeRequestHead(req.method, req.path, headers), 'latin1');
+    socket.write(encodeTrustedRequestHead(req.method, req.path, headers), 'latin1');
     info.firstUpstreamTxByteMs = performance.now() - info.startMonotonicMs;
     const buffered = this.buffered;
     this.buffered = undefined;

@@ -1,4 +1,4 @@
-import { ConfigError, joinPath } from '@weft/api';
+import { ConfigError, joinPath } from '@weft/api/lite';
 import type { TcpProxy__Output } from '@weft/api/envoy/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy.js';
 import type { NetworkFilterFactory } from '../../../../network/network-filter-registry.js';
 import type { FactoryContext } from '../../../../server/factory-context.js';
