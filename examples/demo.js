@@ -62,7 +62,7 @@ Weft demo mesh is running:
   curl http://127.0.0.1:10000/v2/anything  prefix-rewritten to hello_v2
   curl http://127.0.0.1:10000/health       direct response
   curl http://127.0.0.1:9901/stats/prometheus   metrics (admin API on :9901)
-  nc 127.0.0.1 10001                       TCP proxy to hello_v1
+  curl http://127.0.0.1:10001/             tcp_proxy (L4) to hello_v1
 Ctrl-C to stop.
 `);
 } else {

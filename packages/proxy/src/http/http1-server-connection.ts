@@ -42,7 +42,9 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   private responseVersionMinor: 0 | 1 = 1;
   private requestKeepAlive = true;
   private readonly idleList: DeadlineList | undefined;
-  private readonly streamIdleList: DeadlineList | undefined;
+  private readonly defaultStreamIdleList: DeadlineList | undefined;
+  /** The current stream's idle timeout list: the HCM's, or the route's `idle_timeout` override. */
+  private streamIdleList: DeadlineList | undefined;
   private headersTimer: NodeJS.Timeout | undefined;
   private requestTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
@@ -57,7 +59,8 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     this.parser = new Http1Parser('request', this, { maxHeaderBytes: cfg.maxRequestHeadersBytes, maxHeaders: cfg.maxHeadersCount });
     const deadlines = cfg.ctx.deadlines;
     if (cfg.idleTimeoutMs > 0) this.idleList = deadlines.list(cfg.idleTimeoutMs);
-    if (cfg.streamIdleTimeoutMs > 0) this.streamIdleList = deadlines.list(cfg.streamIdleTimeoutMs);
+    if (cfg.streamIdleTimeoutMs > 0) this.defaultStreamIdleList = deadlines.list(cfg.streamIdleTimeoutMs);
+    this.streamIdleList = this.defaultStreamIdleList;
   }
 
   start(): void {
@@ -114,6 +117,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       this.headersTimer = undefined;
     }
     this.idleList?.cancel(this);
+    this.streamIdleList = this.defaultStreamIdleList;
     this.streamIdleList?.schedule(this);
     const cfg = this.cfg;
     if (cfg.requestTimeoutMs > 0) this.armRequestTimer();
@@ -152,6 +156,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     }
     removeHopByHop(head.headers);
     stream.decodeHeaders(endStream);
+    this.applyRouteIdleTimeout(stream);
   }
 
   /** Fills method/path/authority from the request target (origin, absolute or asterisk form). */
@@ -196,6 +201,15 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     stream.path = target;
     stream.authority = authority;
     return true;
+  }
+
+  /** A route's `idle_timeout` replaces the connection manager's stream idle timeout (0 disables it). */
+  private applyRouteIdleTimeout(stream: ActiveStream): void {
+    const action = stream.route?.action;
+    if (this.stream !== stream || action?.kind !== 'route' || action.idleTimeoutMs === undefined) return;
+    this.streamIdleList?.cancel(this);
+    this.streamIdleList = action.idleTimeoutMs > 0 ? this.cfg.ctx.deadlines.list(action.idleTimeoutMs) : undefined;
+    this.streamIdleList?.schedule(this);
   }
 
   onBody(chunk: Buffer): void {

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DeadlineQueues, DeadlineTimer } from './deadline-queue.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('deadline queues (one timer per duration)', () => {
+  test('fires entries of one duration in order, after their duration', async () => {
+    const q = new DeadlineQueues();
+    const fired: string[] = [];
+    const start = performance.now();
+    const a = new DeadlineTimer(() => fired.push(`a@${Math.round(performance.now() - start)}`));
+    const b = new DeadlineTimer(() => fired.push('b'));
+    q.schedule(a, 40);
+    await sleep(10);
+    q.schedule(b, 40);
+    await sleep(80);
+    assert.equal(fired.length, 2);
+    assert.ok(fired[0]?.startsWith('a@'));
+    assert.ok(Number(fired[0]?.slice(2)) >= 38, fired[0]);
+    assert.equal(fired[1], 'b');
+    q.close();
+  });
+
+  test('a cancelled entry never fires; rescheduling pushes the deadline back', async () => {
+    const q = new DeadlineQueues();
+    let cancelled = 0;
+    let refreshed = 0;
+    const c = new DeadlineTimer(() => cancelled++);
+    const r = new DeadlineTimer(() => refreshed++);
+    q.schedule(c, 30);
+    q.schedule(r, 30);
+    c.cancel();
+    for (let i = 0; i < 4; i++) {
+      await sleep(15);
+      q.schedule(r, 30);
+    }
+    assert.equal(refreshed, 0);
+    await sleep(60);
+    assert.equal(cancelled, 0);
+    assert.equal(refreshed, 1);
+    q.close();
+  });
+
+  test('different durations are independent lists', async () => {
+    const q = new DeadlineQueues();
+    const order: number[] = [];
+    q.schedule(new DeadlineTimer(() => order.push(60)), 60);
+    q.schedule(new DeadlineTimer(() => order.push(20)), 20);
+    await sleep(100);
+    assert.deepEqual(order, [20, 60]);
+    q.close();
+  });
+});
