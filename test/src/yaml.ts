@@ -20,6 +20,10 @@ export interface HcmOptions {
   readonly listenerName?: string;
   readonly domains?: string;
   readonly vhostExtra?: string;
+  /** HCM stat_prefix (default `ingress`). */
+  readonly statPrefix?: string;
+  /** Extra Listener fields (YAML at the listener's indentation, e.g. `stat_prefix: edge`). */
+  readonly listenerExtra?: string;
 }
 
 /** One HTTP listener on port 0 with an inline route config; `routes` is the YAML list under `routes:`. */
@@ -27,12 +31,13 @@ export function httpListener(o: HcmOptions): string {
   return `
   - name: ${o.listenerName ?? 'http'}
     address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+${indent(o.listenerExtra ?? '', 4)}
     filter_chains:
     - filters:
       - name: envoy.filters.network.http_connection_manager
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
+          stat_prefix: ${o.statPrefix ?? 'ingress'}
 ${indent(o.hcmExtra ?? '', 10)}
           route_config:
             name: local
@@ -64,4 +69,14 @@ export function indent(s: string, n: number): string {
     .filter((l) => l.trim() !== '')
     .map((l) => pad + l)
     .join('\n');
+}
+
+/** An HCM `access_log:` block (for `hcmExtra`) writing `format` (one line per request) to a file. */
+export function fileAccessLog(path: string, format: string): string {
+  return `access_log:
+- name: envoy.access_loggers.file
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+    path: ${path}
+    log_format: { text_format_source: { inline_string: "${format}\\n" } }`;
 }

@@ -13,7 +13,7 @@ import { StreamInfo } from '../interfaces/stream-info.js';
 import type { RouteEntry } from '../router/route-table.js';
 import type { HcmConfig } from './hcm-config.js';
 import { buildLocalReply, isGrpcRequest } from './local-reply.js';
-import { mutateRequestHeaders } from './request-headers.js';
+import { appendVia, mutateRequestHeaders } from './request-headers.js';
 import type { ResponseEncoder } from './response-encoder.js';
 import { recordHttpIstioMetrics } from './istio-recorder.js';
 
@@ -236,6 +236,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     if (cfg.serverHeader === 'OVERWRITE') headers.set('server', cfg.serverName);
     else if (cfg.serverHeader === 'APPEND_IF_ABSENT') headers.setIfAbsent('server', cfg.serverName);
     if (cfg.alwaysSetRequestIdInResponse && this.info.requestId) headers.set('x-request-id', this.info.requestId);
+    if (cfg.via) appendVia(headers, cfg.via);
     const info = this.info;
     info.responseCode = head.status;
     info.responseHeaders = headers;

@@ -77,7 +77,6 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     socket.on('close', () => this.onSocketClose());
     socket.on('drain', () => this.stream?.onDownstreamDrain());
     this.idleList?.schedule(this);
-    if (cfg.requestHeadersTimeoutMs > 0) this.armHeadersTimer();
     if (cfg.maxConnectionDurationMs > 0) {
       this.durationTimer = setTimeout(() => {
         stats.cxMaxDurationReached.inc();
@@ -92,6 +91,8 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   private onSocketData(chunk: Buffer): void {
     this.cfg.stats.cxRxBytes.add(chunk.length);
     if (this.stream) this.streamIdleList?.schedule(this);
+    // Envoy's request_headers_timeout starts at the first byte of a request's headers.
+    else if (this.headersTimer === undefined && this.cfg.requestHeadersTimeoutMs > 0 && !this.closing) this.armHeadersTimer();
     this.parser.execute(chunk);
     // Pipelined requests wait in the parser; stop reading if a client floods us while we are busy.
     if (this.parser.paused && this.parser.bufferedBytes > this.conn.bufferLimitBytes) this.conn.socket.pause();
@@ -256,7 +257,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   private writeBareError(status: number): void {
     const socket = this.conn.socket;
     if (socket.destroyed) return;
-    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 505 ? 'HTTP Version Not Supported' : status === 501 ? 'Not Implemented' : status === 413 ? 'Payload Too Large' : 'Bad Request';
+    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 505 ? 'HTTP Version Not Supported' : status === 501 ? 'Not Implemented' : status === 413 ? 'Payload Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
     this.cfg.stats.rqByClass[status >= 500 ? 4 : 3]?.inc();
     socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`, 'latin1');
     this.armDelayedClose();
@@ -274,7 +275,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     // Bodies are never sent for HEAD, 1xx, 204 and 304 (RFC 9110 §6.4.1).
     this.responseHasBody = !(method === 'HEAD' || status < 200 || status === 204 || status === 304);
     const drain = this.cfg.ctx.drainState;
-    if (drain.healthCheckFailed || drain.draining) this.closing = true;
+    if (drain.healthCheckFailed || drain.draining || this.conn.draining) this.closing = true;
     if (this.closing || this.draining) {
       headers.set('connection', 'close');
       this.closing = true;
@@ -440,14 +441,18 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       stream.resetStream(details);
       return;
     }
-    stream.sendLocalReply(408, details === 'stream_idle_timeout' ? 'stream timeout' : 'request timeout', { details, flags: flag });
+    // Envoy: 504 if the whole request was received, else 408 (Http::Utility::maybeRequestTimeoutCode).
+    stream.sendLocalReply(stream.requestComplete ? 504 : 408, details === 'stream_idle_timeout' ? 'stream timeout' : 'request timeout', { details, flags: flag });
   }
 
   private armHeadersTimer(): void {
     this.headersTimer = setTimeout(() => {
       this.headersTimer = undefined;
       this.cfg.stats.rqHeaderTimeout.inc();
-      this.close('request_header_timeout');
+      // Envoy answers 408 before closing; no stream exists yet, and the rest of the head is never parsed.
+      this.conn.info.connectionTerminationDetails ||= 'request_header_timeout';
+      this.conn.socket.pause();
+      this.writeBareError(408);
     }, this.cfg.requestHeadersTimeoutMs);
     this.headersTimer.unref();
   }
@@ -480,7 +485,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       return;
     }
     this.idleList?.schedule(this);
-    if (this.cfg.requestHeadersTimeoutMs > 0 && this.parser.idle) this.armHeadersTimer();
+    if (this.cfg.requestHeadersTimeoutMs > 0 && !this.parser.idle) this.armHeadersTimer();
     if (this.conn.socket.isPaused() && !this.readDisabled) this.conn.socket.resume();
     // Next pipelined request, if any, starts now (synchronously, possibly re-entering onRequestHead).
     this.parser.resume();

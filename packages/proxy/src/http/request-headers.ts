@@ -43,29 +43,33 @@ export function mutateRequestHeaders(req: HttpRequest, cfg: HcmConfig, remoteIp:
   const headers = req.headers;
   let clientIp: string;
   let internal: boolean;
+  // Envoy: a request is internal only if x-forwarded-for (after our append) holds a single internal address; with
+  // use_remote_address false and no XFF it is external. Only external requests under use_remote_address are "edge".
+  const xffBefore = headers.getJoined('x-forwarded-for');
   if (cfg.useRemoteAddress) {
     clientIp = remoteIp;
     if (!cfg.skipXffAppend) {
-      const xff = headers.getJoined('x-forwarded-for');
-      headers.set('x-forwarded-for', xff ? `${xff},${remoteIp}` : remoteIp);
+      headers.set('x-forwarded-for', xffBefore ? `${xffBefore},${remoteIp}` : remoteIp);
     }
     headers.set('x-forwarded-proto', req.scheme);
-    internal = isInternalAddress(remoteIp, cfg);
-    if (!internal) {
-      cleanInternalHeaders(headers);
-      for (const name of cfg.routeTable.internalOnlyHeaders) headers.remove(name);
-      headers.set('x-envoy-external-address', remoteIp);
-    } else {
-      headers.set('x-envoy-internal', 'true');
-    }
+    internal = !xffBefore && isInternalAddress(remoteIp, cfg);
   } else {
-    clientIp = trustedXffAddress(headers, cfg.xffNumTrustedHops) ?? remoteIp;
+    const trusted = trustedXffAddress(headers, cfg.xffNumTrustedHops);
+    clientIp = trusted ?? remoteIp;
     headers.setIfAbsent('x-forwarded-proto', req.scheme);
-    internal = true;
+    internal = trusted !== undefined && cfg.xffNumTrustedHops === 0 && !(xffBefore as string).includes(',') && isInternalAddress(trusted, cfg);
+  }
+  const edge = !internal && cfg.useRemoteAddress;
+  if (internal) {
+    headers.set('x-envoy-internal', 'true');
+  } else {
+    cleanInternalHeaders(headers, edge);
+    for (const name of cfg.routeTable.internalOnlyHeaders) headers.remove(name);
+    if (edge) headers.set('x-envoy-external-address', remoteIp);
   }
   if (cfg.generateRequestId) {
     const existing = headers.get('x-request-id');
-    if (!existing || (!internal && !cfg.preserveExternalRequestId)) headers.set('x-request-id', randomUUID());
+    if (!existing || (edge && !cfg.preserveExternalRequestId)) headers.set('x-request-id', randomUUID());
   }
   if (cfg.via) appendVia(headers, cfg.via);
   if (cfg.appendXForwardedPort) headers.setIfAbsent('x-forwarded-port', String(localPort));
@@ -77,8 +81,16 @@ export function appendVia(headers: HeaderMap, via: string): void {
   headers.set('via', existing ? `${existing}, ${via}` : via);
 }
 
-function cleanInternalHeaders(headers: HeaderMap): void {
-  for (const name of INTERNAL_ONLY_HEADERS) if (headers.has(name)) headers.remove(name);
+/** Removed from requests that arrive at the edge only (Envoy keeps them on non-edge external requests). */
+const EDGE_ONLY_HEADERS = new Set(['x-envoy-decorator-operation', 'x-envoy-downstream-service-cluster', 'x-envoy-downstream-service-node', 'x-envoy-external-address']);
+
+function cleanInternalHeaders(headers: HeaderMap, edge: boolean): void {
+  // Most requests carry no x-envoy-* header: one scan instead of a lookup per listed name.
+  const names = headers.names;
+  let any = false;
+  for (let i = 0; i < names.length && !any; i++) any = (names[i] as string).startsWith('x-envoy-');
+  if (!any) return;
+  for (const name of INTERNAL_ONLY_HEADERS) if (headers.has(name) && (edge || !EDGE_ONLY_HEADERS.has(name))) headers.remove(name);
 }
 
 /** With `xff_num_trusted_hops` N, the client is the (N+1)-th address from the right of x-forwarded-for. */

@@ -21,7 +21,7 @@ export interface DownstreamConnection {
   readonly bufferLimitBytes: number;
   /** Registers the filter's drain handling; the listener calls it on drain/removal. */
   setDrainable(drainable: Drainable): void;
-  /** Whether drain has started (new filters should close early). */
+  /** Whether the listener is draining: the connection should end after its current exchange. */
   readonly draining: boolean;
 }
 

@@ -5,7 +5,7 @@ import type { Drainable, DownstreamConnection, NetworkFilterHandler } from '../i
 import type { Counter, Gauge, Histogram } from '../interfaces/stats.js';
 import { StreamInfo } from '../interfaces/stream-info.js';
 import type { FactoryContext } from '../server/factory-context.js';
-import { normalizeIp, parseSocketAddress, type SocketAddress } from './address.js';
+import { formatAddress, normalizeIp, parseSocketAddress, type SocketAddress } from './address.js';
 import { FilterChainMatcher, type ConnectionMeta } from './filter-chain-match.js';
 import { createNetworkFilterChain } from './network-filter-registry.js';
 
@@ -40,7 +40,7 @@ export class ListenerConfig {
     this.address = parseSocketAddress(cfg.address, joinPath(path, 'address'));
     this.bufferLimitBytes = cfg.per_connection_buffer_limit_bytes ? cfg.per_connection_buffer_limit_bytes.value : DEFAULT_BUFFER_LIMIT;
     this.bindToPort = cfg.bind_to_port ? cfg.bind_to_port.value : true;
-    this.statPrefix = cfg.stat_prefix || `${this.address.host}_${this.address.port}`;
+    this.statPrefix = cfg.stat_prefix || listenerStatName(this.address.host, this.address.port);
     rejectUnsupported(cfg, path);
     ctx = { ...ctx, direction: cfg.traffic_direction === 'INBOUND' ? 'inbound' : 'outbound' };
     const defaultChain = cfg.default_filter_chain
@@ -105,7 +105,6 @@ class ActiveConnection implements DownstreamConnection {
 
   setDrainable(drainable: Drainable): void {
     this.drainable = drainable;
-    if (this.draining) drainable.startDrain();
   }
 
   startDrain(): void {
@@ -126,7 +125,7 @@ export class ActiveListener {
   private readonly connections = new Set<ActiveConnection>();
   private stats: ListenerStats;
   private draining = false;
-  private closedResolve: (() => void) | undefined;
+  private drainDone: Promise<void> | undefined;
   private boundPort = 0;
 
   constructor(
@@ -169,6 +168,8 @@ export class ActiveListener {
     });
     const addr = server.address();
     if (addr && typeof addr === 'object') this.boundPort = addr.port;
+    // Envoy names listener stats after the bound address: with port 0 that is known only now.
+    if (this.config.address.port === 0 && !this.config.source.stat_prefix) this.stats = this.makeStats();
   }
 
   /** In-place update (same address): new connections use the new filter chains; existing ones keep theirs. */
@@ -177,19 +178,24 @@ export class ActiveListener {
     this.stats = this.makeStats();
   }
 
-  /** Stop accepting; ask connections to finish; force-close after `drainMs`. Resolves when all are gone. */
+  /**
+   * Envoy's graceful drain: for `drainMs` the listener keeps accepting, but every connection (existing and new) is
+   * draining — HTTP/1 answers with `connection: close`, idle ones close now. Then the listener closes and whatever
+   * is left is closed. Resolves at the end of the drain period.
+   */
   drain(drainMs: number): Promise<void> {
+    if (this.draining) return this.drainDone ?? Promise.resolve();
     this.draining = true;
-    this.server?.close();
-    for (const c of this.connections) c.startDrain();
-    if (this.connections.size === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.closedResolve = resolve;
+    for (const c of [...this.connections]) c.startDrain();
+    this.drainDone = new Promise<void>((resolve) => {
       const t = setTimeout(() => {
+        this.server?.close();
         for (const c of [...this.connections]) c.close('listener drain timeout');
+        resolve();
       }, drainMs);
       t.unref();
     });
+    return this.drainDone;
   }
 
   /** Stop accepting new connections but keep existing ones (`/drain_listeners` without graceful close). */
@@ -203,7 +209,8 @@ export class ActiveListener {
   }
 
   private makeStats(): ListenerStats {
-    const scope = this.ctx.stats.scope(`listener.${this.config.statPrefix}`);
+    const prefix = this.boundPort && !this.config.source.stat_prefix ? listenerStatName(this.config.address.host, this.boundPort) : this.config.statPrefix;
+    const scope = this.ctx.stats.scope(`listener.${prefix}`);
     return {
       cxTotal: scope.counter('downstream_cx_total'),
       cxActive: scope.gauge('downstream_cx_active'),
@@ -214,10 +221,6 @@ export class ActiveListener {
   }
 
   private onConnection(socket: net.Socket): void {
-    if (this.draining) {
-      socket.destroy();
-      return;
-    }
     const meta: ConnectionMeta = {
       destinationIp: normalizeIp(socket.localAddress),
       destinationPort: socket.localPort ?? 0,
@@ -237,6 +240,8 @@ export class ActiveListener {
       return;
     }
     const conn = new ActiveConnection(nextConnectionId++, socket, meta, this.config.name, this.config.bufferLimitBytes);
+    // Accepted during a drain: served, but told to go away after its first response.
+    if (this.draining) conn.draining = true;
     this.connections.add(conn);
     stats.cxActive.inc();
     socket.once('close', () => {
@@ -244,7 +249,6 @@ export class ActiveListener {
       stats.cxActive.dec();
       stats.cxDestroy.inc();
       stats.cxLength.record(performance.now() - conn.info.startMonotonicMs);
-      if (this.draining && this.connections.size === 0) this.closedResolve?.();
     });
     // Errors are surfaced through 'close'; an unhandled 'error' would crash the process.
     socket.on('error', noop);
@@ -253,3 +257,8 @@ export class ActiveListener {
 }
 
 function noop(): void {}
+
+/** Envoy's listener stat name: the address with ':' replaced (`127.0.0.1_10000`, `[__1]_10000`). */
+function listenerStatName(host: string, port: number): string {
+  return formatAddress(host, port).replace(/:/g, '_');
+}
