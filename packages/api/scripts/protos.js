@@ -1,24 +1,11 @@
-// The Envoy protos Weft loads, and where they come from. Shared by type generation and runtime loading.
+// The Envoy protos Weft loads (protos.json, shared with src/proto-root.ts), and where they come from.
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const xdsPkgDir = path.dirname(require.resolve('@grpc/grpc-js-xds/package.json'));
+const spec = JSON.parse(readFileSync(new URL('../protos.json', import.meta.url), 'utf8'));
 
-export const INCLUDE_DIRS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) =>
-  path.join(xdsPkgDir, 'deps', d),
-);
-
-export const ROOT_PROTOS = [
-  'envoy/config/bootstrap/v3/bootstrap.proto',
-  'envoy/service/discovery/v3/ads.proto',
-  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
-  'envoy/extensions/filters/http/router/v3/router.proto',
-  'envoy/extensions/access_loggers/file/v3/file.proto',
-  'envoy/extensions/access_loggers/stream/v3/stream.proto',
-  'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
-  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
-  'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
-  'envoy/extensions/filters/listener/original_dst/v3/original_dst.proto',
-];
+export const INCLUDE_DIRS = spec.includeDirs.map((d) => path.join(xdsPkgDir, 'deps', d));
+export const ROOT_PROTOS = spec.roots;

@@ -1,28 +1,23 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 
 const require = createRequire(import.meta.url);
 
-/** The Envoy protos Weft understands; everything they import is loaded too. */
-export const ENVOY_ROOT_PROTOS: readonly string[] = [
-  'envoy/config/bootstrap/v3/bootstrap.proto',
-  'envoy/service/discovery/v3/ads.proto',
-  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
-  'envoy/extensions/filters/http/router/v3/router.proto',
-  'envoy/extensions/access_loggers/file/v3/file.proto',
-  'envoy/extensions/access_loggers/stream/v3/stream.proto',
-  'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
-  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
-  'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
-  'envoy/extensions/filters/listener/original_dst/v3/original_dst.proto',
-];
+interface ProtoSpec {
+  readonly includeDirs: readonly string[];
+  readonly roots: readonly string[];
+}
+
+/** protos.json: the Envoy protos Weft understands (everything they import is loaded too), shared with codegen. */
+const spec = JSON.parse(readFileSync(new URL('../protos.json', import.meta.url), 'utf8')) as ProtoSpec;
+
+export const ENVOY_ROOT_PROTOS: readonly string[] = spec.roots;
 
 function includeDirs(): string[] {
   const xdsPkgDir = path.dirname(require.resolve('@grpc/grpc-js-xds/package.json'));
-  return ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(xdsPkgDir, 'deps', d));
+  return spec.includeDirs.map((d) => path.join(xdsPkgDir, 'deps', d));
 }
 
 let cached: protobuf.Root | undefined;
