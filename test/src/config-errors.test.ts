@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, parseBootstrapText } from '@weft/api';
+import { ProxyServer } from '@weft/proxy';
+import { bootstrap, httpListener, staticCluster } from './yaml.js';
+
+/** Builds the server (validation happens at construction) and returns the ConfigError message. */
+function configError(yaml: string): string {
+  try {
+    const server = new ProxyServer(parseBootstrapText(yaml, 'bad.yaml'), { serveTraffic: false, concurrency: 1, drainTimeMs: 0 });
+    void server.stop();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail('the configuration was accepted');
+}
+
+const hcm = (o: Parameters<typeof httpListener>[0]): string => bootstrap(httpListener(o), staticCluster('a', [1]));
+const L = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
+
+describe('invalid configuration is refused with the field path', () => {
+  test('a route to an unknown cluster', () => {
+    assert.match(configError(hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: nope }' })), new RegExp(`${L.replace(/[[\].]/g, '\\$&')}\\.route_config\\.virtual_hosts\\[0\\]\\.routes\\[0\\]\\.route\\.cluster: .*nope`));
+  });
+
+  test('an HTTP filter Weft does not implement', () => {
+    const yaml = hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }' }).replace(
+      '          http_filters:\n',
+      '          http_filters:\n          - name: envoy.filters.http.cors\n            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors }\n',
+    );
+    assert.match(configError(yaml), /http_filters\[0\]/);
+  });
+
+  test('an unsupported HCM field', () => {
+    assert.match(configError(hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }', hcmExtra: 'merge_slashes: true' })), new RegExp(`${L.replace(/[[\].]/g, '\\$&')}\\.merge_slashes: is not supported yet`));
+  });
+
+  test('an unsupported route feature (retries come with a later release)', () => {
+    assert.match(configError(hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a, retry_policy: { retry_on: 5xx } }' })), /routes\[0\]\.route\.retry_policy/);
+  });
+
+  test('duplicate listener names and duplicate cluster names', () => {
+    const two = bootstrap(httpListener({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }' }) + httpListener({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }' }), staticCluster('a', [1]));
+    assert.match(configError(two), /static_resources\.listeners\[1\]\.name: duplicate listener name 'http'/);
+    assert.match(configError(bootstrap('', staticCluster('a', [1]) + staticCluster('a', [2]))), /static_resources\.clusters\[1\]\.name: duplicate cluster name 'a'/);
+  });
+
+  test('a TLS transport socket (TLS arrives with a later release)', () => {
+    const yaml = hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }' }).replace(
+      '    filter_chains:\n    - filters:',
+      '    filter_chains:\n    - transport_socket: { name: envoy.transport_sockets.tls, typed_config: { "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext } }\n      filters:',
+    );
+    assert.match(configError(yaml), /static_resources\.listeners\[0\]\.filter_chains\[0\]\.transport_socket: transport socket 'envoy\.transport_sockets\.tls' is not supported yet/);
+  });
+
+  test('a STATIC cluster with a hostname endpoint', () => {
+    const yaml = bootstrap('', staticCluster('a', [1]).replace('address: 127.0.0.1', 'address: example.com'));
+    assert.match(configError(yaml), /static_resources\.clusters\[0\]\.load_assignment\.endpoints\[0\]\.lb_endpoints\[0\]\.endpoint\.address\.socket_address\.address/);
+  });
+});
