@@ -16,6 +16,7 @@ import { buildLocalReply, isGrpcRequest } from './local-reply.js';
 import { mutateRequestHeaders } from './request-headers.js';
 import type { ResponseEncoder } from './response-encoder.js';
 import { recordHttpIstioMetrics } from './istio-recorder.js';
+import { monotonicNow } from '../server/coarse-clock.js';
 
 /** Where the stream is in its life. */
 const enum Phase {
@@ -72,7 +73,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     this.headers = headers;
     this.protocol = protocol;
     const info = this.info;
-    info.startMonotonicMs = performance.now();
+    info.startMonotonicMs = monotonicNow();
     info.protocol = protocol;
     info.connectionId = connectionId;
     info.downstreamRemoteAddress = connectionInfo.downstreamRemoteAddress;
@@ -239,7 +240,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     const info = this.info;
     info.responseCode = head.status;
     info.responseHeaders = headers;
-    info.firstDownstreamTxByteMs = performance.now() - info.startMonotonicMs;
+    info.firstDownstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
     if (!this.requestComplete) this.encoder.closeAfterResponse();
     this.encoder.encodeHeaders(head.status, headers, endStream || this.isHeadRequest);
     if (endStream) this.onResponseComplete();
@@ -297,7 +298,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
   private onResponseComplete(): void {
     this.responseComplete = true;
     const info = this.info;
-    info.lastDownstreamTxByteMs = performance.now() - info.startMonotonicMs;
+    info.lastDownstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
     this.finish();
   }
 
@@ -306,7 +307,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     this.phase = Phase.Destroyed;
     const cfg = this.cfg;
     const info = this.info;
-    info.durationMs = performance.now() - info.startMonotonicMs;
+    info.durationMs = monotonicNow() - info.startMonotonicMs;
     const stats = cfg.stats;
     stats.rqActive.dec();
     if (this.responseComplete) {

@@ -9,6 +9,7 @@ import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import type { HcmConfig } from './hcm-config.js';
 import { ActiveStream } from './active-stream.js';
 import type { ResponseEncoder } from './response-encoder.js';
+import { enterClockScope, exitClockScope, monotonicNow } from '../server/coarse-clock.js';
 
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 const CRLF = '\r\n';
@@ -87,11 +88,16 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   // ---- socket events ----
 
   private onSocketData(chunk: Buffer): void {
-    this.cfg.stats.cxRxBytes.add(chunk.length);
-    if (this.stream) this.streamIdleList?.schedule(this);
-    this.parser.execute(chunk);
-    // Pipelined requests wait in the parser; stop reading if a client floods us while we are busy.
-    if (this.parser.paused && this.parser.bufferedBytes > this.conn.bufferLimitBytes) this.conn.socket.pause();
+    enterClockScope();
+    try {
+      this.cfg.stats.cxRxBytes.add(chunk.length);
+      if (this.stream) this.streamIdleList?.schedule(this);
+      this.parser.execute(chunk);
+      // Pipelined requests wait in the parser; stop reading if a client floods us while we are busy.
+      if (this.parser.paused && this.parser.bufferedBytes > this.conn.bufferLimitBytes) this.conn.socket.pause();
+    } finally {
+      exitClockScope();
+    }
   }
 
   private onSocketEnd(): void {
@@ -126,7 +132,6 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     this.chunked = false;
     this.responseHasBody = true;
     stream.method = head.method;
-    stream.info.startTimeMs = Date.now();
     if (!head.keepAlive || this.draining) this.closing = true;
     if (cfg.maxRequestsPerConnection > 0 && this.requests >= cfg.maxRequestsPerConnection) {
       if (!this.closing) cfg.stats.cxMaxRequestsReached.inc();
@@ -489,7 +494,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     stats.cxActive.dec();
     stats.cxHttp1Active.dec();
     stats.cxDestroy.inc();
-    stats.cxLength.record(performance.now() - this.conn.info.startMonotonicMs);
+    stats.cxLength.record(monotonicNow() - this.conn.info.startMonotonicMs);
     this.deadlineList?.cancel(this);
     if (this.headersTimer) clearTimeout(this.headersTimer);
     if (this.requestTimer) clearTimeout(this.requestTimer);

@@ -15,6 +15,7 @@ import type { RouterConfig } from './config.js';
 import { UpstreamHttp1Codec, type UpstreamResponseHandler } from './upstream-codec.js';
 import { applyRequestMutations, applyResponseMutations, type HeaderFormatContext, type RouteEntry, type WeightedClusterEntry } from '../../../../router/route-table.js';
 import { HeaderMap as HeaderMapClass } from '../../../../interfaces/header-map.js';
+import { monotonicNow } from '../../../../server/coarse-clock.js';
 
 const CRLF = '\r\n';
 const EMPTY = Buffer.alloc(0);
@@ -119,7 +120,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     this.chunkedRequest = !endStream && !headers.has('content-length');
     if (endStream) this.requestEnded = true;
     if (!this.config.suppressEnvoyHeaders && this.timeoutMs > 0) headers.set('x-envoy-expected-rq-timeout-ms', String(this.timeoutMs));
-    this.upstreamStartMs = performance.now();
+    this.upstreamStartMs = monotonicNow();
     cluster.stats.upstream_rq_total.inc();
     cluster.stats.upstream_rq_active.inc();
     host.stats.rq_total++;
@@ -222,7 +223,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     if (this.chunkedRequest) headers.set('transfer-encoding', 'chunked');
     socket.cork();
     socket.write(encodeTrustedRequestHead(req.method, req.path, headers), 'latin1');
-    info.firstUpstreamTxByteMs = performance.now() - info.startMonotonicMs;
+    info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
     const buffered = this.buffered;
     this.buffered = undefined;
     if (buffered) {
@@ -265,7 +266,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
 
   private requestSent(): void {
     this.requestFullySent = true;
-    this.cb.info.lastUpstreamTxByteMs = performance.now() - this.cb.info.startMonotonicMs;
+    this.cb.info.lastUpstreamTxByteMs = monotonicNow() - this.cb.info.startMonotonicMs;
     if (this.timeoutMs > 0 && !this.deadlineList && !this.responseEnded) this.armTimeout();
   }
 
@@ -296,14 +297,14 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     const info = this.cb.info;
     this.responseStarted = true;
     this.responseKeepAlive = head.keepAlive;
-    info.firstUpstreamRxByteMs = performance.now() - info.startMonotonicMs;
+    info.firstUpstreamRxByteMs = monotonicNow() - info.startMonotonicMs;
     const cluster = this.cluster as Cluster;
     const cs = cluster.stats;
     cs.rqCode(head.status).inc();
     cs.rqClass(head.status).inc();
     cs.upstream_rq_completed.inc();
     const headers = head.headers;
-    if (!this.config.suppressEnvoyHeaders) headers.set('x-envoy-upstream-service-time', String(Math.round(performance.now() - this.upstreamStartMs)));
+    if (!this.config.suppressEnvoyHeaders) headers.set('x-envoy-upstream-service-time', String(Math.round(monotonicNow() - this.upstreamStartMs)));
     applyResponseMutations(this.route as RouteEntry, headers, this.formatContext(headers), this.weightedCluster);
     const noBody = head.contentLength === 0 || this.req.method === 'HEAD' || head.status === 204 || head.status === 304;
     if (noBody) this.responseEnded = true;
@@ -329,7 +330,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     const wasEnded = this.responseEnded;
     this.responseEnded = true;
     const info = this.cb.info;
-    info.lastUpstreamRxByteMs = performance.now() - info.startMonotonicMs;
+    info.lastUpstreamRxByteMs = monotonicNow() - info.startMonotonicMs;
     const reusable = this.responseKeepAlive && this.requestFullySent;
     this.finishUpstream(reusable);
     if (!wasEnded) this.cb.encodeData(EMPTY, true);
@@ -398,7 +399,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
       cluster.stats.upstream_rq_active.dec();
       host.stats.rq_active--;
       host.activeRequests--;
-      const elapsed = performance.now() - this.upstreamStartMs;
+      const elapsed = monotonicNow() - this.upstreamStartMs;
       cluster.stats.upstream_rq_time.record(elapsed);
     }
     this.pending?.cancel();

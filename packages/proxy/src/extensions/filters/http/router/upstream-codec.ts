@@ -3,6 +3,7 @@ import { Http1Parser } from '../../../../codec/http1/parser.js';
 import type { Http1ParseError } from '../../../../codec/http1/errors.js';
 import type { Http1ParserHandler, ResponseHead } from '../../../../codec/http1/types.js';
 import type { HeaderMap } from '../../../../interfaces/header-map.js';
+import { enterClockScope, exitClockScope } from '../../../../server/coarse-clock.js';
 
 /** Receives the parsed response of the request currently using an upstream connection. */
 export interface UpstreamResponseHandler {
@@ -24,10 +25,19 @@ export class UpstreamHttp1Codec implements Http1ParserHandler {
   private handler: UpstreamResponseHandler | undefined;
 
   private constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => this.parser.execute(chunk));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('close', () => this.handler?.onUpstreamClose());
     socket.on('drain', () => this.handler?.onUpstreamDrain());
+  }
+
+  private onData(chunk: Buffer): void {
+    enterClockScope();
+    try {
+      this.parser.execute(chunk);
+    } finally {
+      exitClockScope();
+    }
   }
 
   private static readonly codecs = new WeakMap<net.Socket, UpstreamHttp1Codec>();
