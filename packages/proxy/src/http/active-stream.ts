@@ -16,7 +16,7 @@ import { buildLocalReply, isGrpcRequest } from './local-reply.js';
 import { mutateRequestHeaders } from './request-headers.js';
 import type { ResponseEncoder } from './response-encoder.js';
 import { recordHttpIstioMetrics } from './istio-recorder.js';
-import { monotonicNow } from '../server/coarse-clock.js';
+import { monotonicNow } from '../server/io-scope.js';
 
 /** Where the stream is in its life. */
 const enum Phase {

@@ -9,7 +9,7 @@ import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import type { HcmConfig } from './hcm-config.js';
 import { ActiveStream } from './active-stream.js';
 import type { ResponseEncoder } from './response-encoder.js';
-import { enterClockScope, exitClockScope, monotonicNow } from '../server/coarse-clock.js';
+import { deferToScopeEnd, enterIoScope, exitIoScope, monotonicNow, type Deferred } from '../server/io-scope.js';
 
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 const CRLF = '\r\n';
@@ -24,7 +24,7 @@ const EMPTY = Buffer.alloc(0);
  * (pipelined requests wait in the parser, paused, until the previous response is done), and writes responses with
  * the right framing. Owns the connection's idle timers and drain behaviour.
  */
-export class Http1ServerConnection implements Http1ParserHandler, ResponseEncoder, Drainable, DeadlineNode {
+export class Http1ServerConnection implements Http1ParserHandler, ResponseEncoder, Drainable, DeadlineNode, Deferred {
   deadlinePrev: DeadlineNode | null = null;
   deadlineNext: DeadlineNode | null = null;
   deadlineAt = 0;
@@ -88,7 +88,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   // ---- socket events ----
 
   private onSocketData(chunk: Buffer): void {
-    enterClockScope();
+    enterIoScope();
     try {
       this.cfg.stats.cxRxBytes.add(chunk.length);
       if (this.stream) this.streamIdleList?.schedule(this);
@@ -96,7 +96,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       // Pipelined requests wait in the parser; stop reading if a client floods us while we are busy.
       if (this.parser.paused && this.parser.bufferedBytes > this.conn.bufferLimitBytes) this.conn.socket.pause();
     } finally {
-      exitClockScope();
+      exitIoScope();
     }
   }
 
@@ -296,7 +296,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     this.pendingHead = head;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(this.flushPendingHead);
+      deferToScopeEnd(this);
     }
   }
 
@@ -356,13 +356,14 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     return ok;
   }
 
-  private readonly flushPendingHead = (): void => {
+  /** End of the read that produced a held head: its body did not follow, send the head alone. */
+  runDeferred(): void {
     this.flushScheduled = false;
     const head = this.pendingHead;
     if (head === undefined) return;
     this.pendingHead = undefined;
     this.write(head);
-  };
+  }
 
   encodeTrailers(trailers: HeaderMap): void {
     const head = this.pendingHead;

@@ -1,4 +1,4 @@
-import { enterClockScope, exitClockScope, monotonicNow } from './coarse-clock.js';
+import { enterIoScope, exitIoScope, monotonicNow } from './io-scope.js';
 
 /**
  * Timeouts without a `setTimeout` per request. Most timeouts of one kind share a duration (route timeout, idle
@@ -85,7 +85,7 @@ export class DeadlineList {
   private fire(): void {
     this.timer = null;
     this.timerAt = Infinity;
-    enterClockScope();
+    enterIoScope();
     try {
       const now = this.now();
       // Small slack: Node timers may fire a fraction of a millisecond early.
@@ -96,7 +96,7 @@ export class DeadlineList {
       }
       if (this.head && this.timer === null) this.arm(this.head.deadlineAt);
     } finally {
-      exitClockScope();
+      exitIoScope();
     }
   }
 

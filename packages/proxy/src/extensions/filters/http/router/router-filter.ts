@@ -15,7 +15,7 @@ import type { RouterConfig } from './config.js';
 import { UpstreamHttp1Codec, type UpstreamResponseHandler } from './upstream-codec.js';
 import { applyRequestMutations, applyResponseMutations, type HeaderFormatContext, type RouteEntry, type WeightedClusterEntry } from '../../../../router/route-table.js';
 import { HeaderMap as HeaderMapClass } from '../../../../interfaces/header-map.js';
-import { monotonicNow } from '../../../../server/coarse-clock.js';
+import { monotonicNow } from '../../../../server/io-scope.js';
 
 const CRLF = '\r\n';
 const EMPTY = Buffer.alloc(0);
@@ -221,10 +221,18 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     const socket = (this.conn as PooledConnection).socket;
     const headers = req.headers;
     if (this.chunkedRequest) headers.set('transfer-encoding', 'chunked');
-    socket.cork();
-    socket.write(encodeTrustedRequestHead(req.method, req.path, headers), 'latin1');
-    info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
+    const head = encodeTrustedRequestHead(req.method, req.path, headers);
     const buffered = this.buffered;
+    if (buffered === undefined && this.requestEnded && !this.bufferedTrailers && !this.chunkedRequest) {
+      // The whole request is its head: one write, no cork.
+      socket.write(head, 'latin1');
+      info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
+      this.requestSent();
+      return;
+    }
+    socket.cork();
+    socket.write(head, 'latin1');
+    info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
     this.buffered = undefined;
     if (buffered) {
       for (let i = 0; i < buffered.length; i++) {

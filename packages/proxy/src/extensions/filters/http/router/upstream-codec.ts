@@ -3,7 +3,7 @@ import { Http1Parser } from '../../../../codec/http1/parser.js';
 import type { Http1ParseError } from '../../../../codec/http1/errors.js';
 import type { Http1ParserHandler, ResponseHead } from '../../../../codec/http1/types.js';
 import type { HeaderMap } from '../../../../interfaces/header-map.js';
-import { enterClockScope, exitClockScope } from '../../../../server/coarse-clock.js';
+import { enterIoScope, exitIoScope } from '../../../../server/io-scope.js';
 
 /** Receives the parsed response of the request currently using an upstream connection. */
 export interface UpstreamResponseHandler {
@@ -32,11 +32,11 @@ export class UpstreamHttp1Codec implements Http1ParserHandler {
   }
 
   private onData(chunk: Buffer): void {
-    enterClockScope();
+    enterIoScope();
     try {
       this.parser.execute(chunk);
     } finally {
-      exitClockScope();
+      exitIoScope();
     }
   }
 
