@@ -61,6 +61,11 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
   private isHeadRequest = false;
   private grpc = false;
 
+  /** content-type application/grpc* (decided once when the request headers are processed). */
+  get grpcRequest(): boolean {
+    return this.grpc;
+  }
+
   constructor(
     private readonly cfg: HcmConfig,
     private readonly encoder: ResponseEncoder,
@@ -104,11 +109,11 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     const cfg = this.cfg;
     this.isHeadRequest = this.method === 'HEAD';
     this.grpc = isGrpcRequest(this.headers);
-    const { clientIp, internal } = mutateRequestHeaders(this, cfg, this.downstreamRemoteIp, this.info.downstreamLocalPort);
+    const { clientIp, internal, requestId } = mutateRequestHeaders(this, cfg, this.downstreamRemoteIp, this.info.downstreamLocalPort);
     this.sourceIp = clientIp;
     this.info.downstreamRemoteAddress = clientIp;
     this.internalRequest = internal;
-    this.info.requestId = this.headers.get('x-request-id') ?? '';
+    this.info.requestId = requestId;
     this.route = cfg.routeTable.select(this);
     if (this.route) this.info.routeName = this.route.name;
     for (const f of cfg.filters) {

@@ -33,6 +33,8 @@ export interface ClientAddressResult {
   readonly clientIp: string;
   /** Internal requests keep x-envoy-* control headers. */
   readonly internal: boolean;
+  /** The x-request-id the request carries after processing ('' when none). */
+  readonly requestId: string;
 }
 
 /**
@@ -63,13 +65,16 @@ export function mutateRequestHeaders(req: HttpRequest, cfg: HcmConfig, remoteIp:
     headers.setIfAbsent('x-forwarded-proto', req.scheme);
     internal = true;
   }
-  if (cfg.generateRequestId) {
-    const existing = headers.get('x-request-id');
-    if (!existing || (!internal && !cfg.preserveExternalRequestId)) headers.set('x-request-id', randomUUID());
+  let requestId = headers.get('x-request-id');
+  if (cfg.generateRequestId && (!requestId || (!internal && !cfg.preserveExternalRequestId))) {
+    const id = randomUUID();
+    if (requestId === undefined) headers.add('x-request-id', id);
+    else headers.set('x-request-id', id);
+    requestId = id;
   }
   if (cfg.via) appendVia(headers, cfg.via);
   if (cfg.appendXForwardedPort) headers.setIfAbsent('x-forwarded-port', String(localPort));
-  return { clientIp, internal };
+  return { clientIp, internal, requestId: requestId ?? '' };
 }
 
 export function appendVia(headers: HeaderMap, via: string): void {
@@ -77,8 +82,21 @@ export function appendVia(headers: HeaderMap, via: string): void {
   headers.set('via', existing ? `${existing}, ${via}` : via);
 }
 
+const INTERNAL_ONLY_SET: ReadonlySet<string> = new Set(INTERNAL_ONLY_HEADERS);
+
+function isInternalOnly(name: string): boolean {
+  return name.startsWith('x-envoy-') && INTERNAL_ONLY_SET.has(name);
+}
+
 function cleanInternalHeaders(headers: HeaderMap): void {
-  for (const name of INTERNAL_ONLY_HEADERS) if (headers.has(name)) headers.remove(name);
+  // One pass to find out whether there is anything to remove (usually not), instead of a scan per listed name.
+  const names = headers.names;
+  for (let i = 0; i < names.length; i++) {
+    if (isInternalOnly(names[i] as string)) {
+      headers.removeIf(isInternalOnly);
+      return;
+    }
+  }
 }
 
 /** With `xff_num_trusted_hops` N, the client is the (N+1)-th address from the right of x-forwarded-for. */
