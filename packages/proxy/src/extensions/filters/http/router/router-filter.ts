@@ -10,7 +10,6 @@ import type { ConnectionPool, PooledConnection, PoolError } from '../../../../up
 import type { Host } from '../../../../upstream/host.js';
 import type { RouteRequest } from '../../../../router/route-request.js';
 import type { HttpRequest } from '../../../../interfaces/http-filter.js';
-import { formatAddress } from '../../../../network/address.js';
 import type { RouterConfig } from './config.js';
 import { UpstreamHttp1Codec, type UpstreamResponseHandler } from './upstream-codec.js';
 import { applyRequestMutations, applyResponseMutations, type HeaderFormatContext, type RouteEntry, type WeightedClusterEntry } from '../../../../router/route-table.js';
@@ -98,7 +97,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     this.cluster = cluster;
     this.weightedCluster = picked.weighted;
     const headers = req.headers;
-    applyRequestMutations(route, headers, this.formatContext(), picked.weighted);
+    if (route.requestMutations.length !== 0 || picked.weighted !== undefined) applyRequestMutations(route, headers, this.formatContext(), picked.weighted);
     const hostRewrite = action.hostRewriteFor(this.routeReq, picked);
     const newPath = action.rewritePath(req.path, this.routeReq);
     if (newPath !== req.path) {
@@ -205,10 +204,9 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
       return;
     }
     this.conn = conn;
-    const socket = conn.socket;
-    info.upstreamLocalAddress = formatAddress(socket.localAddress ?? '', socket.localPort ?? 0);
+    info.upstreamLocalAddress = conn.localAddress;
     if (conn.requests === 1) this.cluster?.stats.upstream_cx_http1_total.inc();
-    const codec = UpstreamHttp1Codec.of(socket);
+    const codec = UpstreamHttp1Codec.of(conn);
     this.codec = codec;
     codec.attach(this, this.req.method === 'HEAD');
     if (this.timeoutMs > 0 && this.requestEnded) this.armTimeout();
@@ -313,7 +311,8 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     cs.upstream_rq_completed.inc();
     const headers = head.headers;
     if (!this.config.suppressEnvoyHeaders) headers.set('x-envoy-upstream-service-time', String(Math.round(monotonicNow() - this.upstreamStartMs)));
-    applyResponseMutations(this.route as RouteEntry, headers, this.formatContext(headers), this.weightedCluster);
+    const route = this.route as RouteEntry;
+    if (route.responseMutations.length !== 0 || this.weightedCluster !== undefined) applyResponseMutations(route, headers, this.formatContext(headers), this.weightedCluster);
     const noBody = head.contentLength === 0 || this.req.method === 'HEAD' || head.status === 204 || head.status === 304;
     if (noBody) this.responseEnded = true;
     this.cb.encodeHeaders({ status: head.status, headers }, noBody);
