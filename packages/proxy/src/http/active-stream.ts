@@ -16,6 +16,7 @@ import { buildLocalReply, isGrpcRequest } from './local-reply.js';
 import { appendVia, mutateRequestHeaders } from './request-headers.js';
 import type { ResponseEncoder } from './response-encoder.js';
 import { recordHttpIstioMetrics } from './istio-recorder.js';
+import { monotonicNow } from '../server/io-scope.js';
 
 /** Where the stream is in its life. */
 const enum Phase {
@@ -60,6 +61,11 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
   private isHeadRequest = false;
   private grpc = false;
 
+  /** content-type application/grpc* (decided once when the request headers are processed). */
+  get grpcRequest(): boolean {
+    return this.grpc;
+  }
+
   constructor(
     private readonly cfg: HcmConfig,
     private readonly encoder: ResponseEncoder,
@@ -72,7 +78,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     this.headers = headers;
     this.protocol = protocol;
     const info = this.info;
-    info.startMonotonicMs = performance.now();
+    info.startMonotonicMs = monotonicNow();
     info.protocol = protocol;
     info.connectionId = connectionId;
     info.downstreamRemoteAddress = connectionInfo.downstreamRemoteAddress;
@@ -103,11 +109,11 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     const cfg = this.cfg;
     this.isHeadRequest = this.method === 'HEAD';
     this.grpc = isGrpcRequest(this.headers);
-    const { clientIp, internal } = mutateRequestHeaders(this, cfg, this.downstreamRemoteIp, this.info.downstreamLocalPort);
+    const { clientIp, internal, requestId } = mutateRequestHeaders(this, cfg, this.downstreamRemoteIp, this.info.downstreamLocalPort);
     this.sourceIp = clientIp;
     this.info.downstreamRemoteAddress = clientIp;
     this.internalRequest = internal;
-    this.info.requestId = this.headers.get('x-request-id') ?? '';
+    this.info.requestId = requestId;
     this.route = cfg.routeTable.select(this);
     if (this.route) this.info.routeName = this.route.name;
     for (const f of cfg.filters) {
@@ -240,7 +246,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     const info = this.info;
     info.responseCode = head.status;
     info.responseHeaders = headers;
-    info.firstDownstreamTxByteMs = performance.now() - info.startMonotonicMs;
+    info.firstDownstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
     if (!this.requestComplete) this.encoder.closeAfterResponse();
     this.encoder.encodeHeaders(head.status, headers, endStream || this.isHeadRequest);
     if (endStream) this.onResponseComplete();
@@ -298,7 +304,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
   private onResponseComplete(): void {
     this.responseComplete = true;
     const info = this.info;
-    info.lastDownstreamTxByteMs = performance.now() - info.startMonotonicMs;
+    info.lastDownstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
     this.finish();
   }
 
@@ -307,7 +313,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     this.phase = Phase.Destroyed;
     const cfg = this.cfg;
     const info = this.info;
-    info.durationMs = performance.now() - info.startMonotonicMs;
+    info.durationMs = monotonicNow() - info.startMonotonicMs;
     const stats = cfg.stats;
     stats.rqActive.dec();
     if (this.responseComplete) {

@@ -9,12 +9,13 @@ import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import type { HcmConfig } from './hcm-config.js';
 import { ActiveStream } from './active-stream.js';
 import type { ResponseEncoder } from './response-encoder.js';
+import { deferToScopeEnd, enterIoScope, exitIoScope, monotonicNow, type Deferred } from '../server/io-scope.js';
 
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 const CRLF_LAST_CHUNK = '\r\n0\r\n\r\n';
-/** Bodies up to this size are copied next to the head and sent with one write. */
+/** Head and body up to this size are joined and sent with one write (Node copies strings this size on its stack). */
 const COMBINE_LIMIT = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 
@@ -23,7 +24,7 @@ const EMPTY = Buffer.alloc(0);
  * (pipelined requests wait in the parser, paused, until the previous response is done), and writes responses with
  * the right framing. Owns the connection's idle timers and drain behaviour.
  */
-export class Http1ServerConnection implements Http1ParserHandler, ResponseEncoder, Drainable, DeadlineNode {
+export class Http1ServerConnection implements Http1ParserHandler, ResponseEncoder, Drainable, DeadlineNode, Deferred {
   deadlinePrev: DeadlineNode | null = null;
   deadlineNext: DeadlineNode | null = null;
   deadlineAt = 0;
@@ -89,13 +90,18 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   // ---- socket events ----
 
   private onSocketData(chunk: Buffer): void {
-    this.cfg.stats.cxRxBytes.add(chunk.length);
-    if (this.stream) this.streamIdleList?.schedule(this);
-    // Envoy's request_headers_timeout starts at the first byte of a request's headers.
-    else if (this.headersTimer === undefined && this.cfg.requestHeadersTimeoutMs > 0 && !this.closing) this.armHeadersTimer();
-    this.parser.execute(chunk);
-    // Pipelined requests wait in the parser; stop reading if a client floods us while we are busy.
-    if (this.parser.paused && this.parser.bufferedBytes > this.conn.bufferLimitBytes) this.conn.socket.pause();
+    enterIoScope();
+    try {
+      this.cfg.stats.cxRxBytes.add(chunk.length);
+      if (this.stream) this.streamIdleList?.schedule(this);
+      // Envoy's request_headers_timeout starts at the first byte of a request's headers.
+      else if (this.headersTimer === undefined && this.cfg.requestHeadersTimeoutMs > 0 && !this.closing) this.armHeadersTimer();
+      this.parser.execute(chunk);
+      // Pipelined requests wait in the parser; stop reading if a client floods us while we are busy.
+      if (this.parser.paused && this.parser.bufferedBytes > this.conn.bufferLimitBytes) this.conn.socket.pause();
+    } finally {
+      exitIoScope();
+    }
   }
 
   private onSocketEnd(): void {
@@ -131,7 +137,6 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     this.chunked = false;
     this.responseHasBody = true;
     stream.method = head.method;
-    stream.info.startTimeMs = Date.now();
     if (!head.keepAlive || this.draining) this.closing = true;
     if (cfg.maxRequestsPerConnection > 0 && this.requests >= cfg.maxRequestsPerConnection) {
       if (!this.closing) cfg.stats.cxMaxRequestsReached.inc();
@@ -306,7 +311,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     this.pendingHead = head;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(this.flushPendingHead);
+      deferToScopeEnd(this);
     }
   }
 
@@ -350,13 +355,11 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
         suffix = LAST_CHUNK;
       }
     }
-    if (data.length <= COMBINE_LIMIT) {
-      const total = prefix.length + data.length + suffix.length;
-      const buf = Buffer.allocUnsafe(total);
-      buf.write(prefix, 0, 'latin1');
-      data.copy(buf, prefix.length);
-      if (suffix) buf.write(suffix, prefix.length + data.length, 'latin1');
-      return socket.write(buf);
+    if (prefix.length + data.length + suffix.length <= COMBINE_LIMIT) {
+      // One latin1 string: bytes 0-255 map to chars 0-255 and back, so the body goes out unchanged, and a string
+      // write of this size is copied once on the native side (cheaper than building a Buffer here).
+      const body = data.length === 0 ? '' : data.toString('latin1');
+      return socket.write(prefix + body + suffix, 'latin1');
     }
     socket.cork();
     socket.write(prefix, 'latin1');
@@ -366,13 +369,14 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     return ok;
   }
 
-  private readonly flushPendingHead = (): void => {
+  /** End of the read that produced a held head: its body did not follow, send the head alone. */
+  runDeferred(): void {
     this.flushScheduled = false;
     const head = this.pendingHead;
     if (head === undefined) return;
     this.pendingHead = undefined;
     this.write(head);
-  };
+  }
 
   encodeTrailers(trailers: HeaderMap): void {
     const head = this.pendingHead;
@@ -508,7 +512,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     stats.cxActive.dec();
     stats.cxHttp1Active.dec();
     stats.cxDestroy.inc();
-    stats.cxLength.record(performance.now() - this.conn.info.startMonotonicMs);
+    stats.cxLength.record(monotonicNow() - this.conn.info.startMonotonicMs);
     this.deadlineList?.cancel(this);
     if (this.headersTimer) clearTimeout(this.headersTimer);
     if (this.requestTimer) clearTimeout(this.requestTimer);

@@ -33,6 +33,8 @@ export interface ClientAddressResult {
   readonly clientIp: string;
   /** Internal requests keep x-envoy-* control headers. */
   readonly internal: boolean;
+  /** The x-request-id the request carries after processing ('' when none). */
+  readonly requestId: string;
 }
 
 /**
@@ -67,13 +69,16 @@ export function mutateRequestHeaders(req: HttpRequest, cfg: HcmConfig, remoteIp:
     for (const name of cfg.routeTable.internalOnlyHeaders) headers.remove(name);
     if (edge) headers.set('x-envoy-external-address', remoteIp);
   }
-  if (cfg.generateRequestId) {
-    const existing = headers.get('x-request-id');
-    if (!existing || (edge && !cfg.preserveExternalRequestId)) headers.set('x-request-id', randomUUID());
+  let requestId = headers.get('x-request-id');
+  if (cfg.generateRequestId && (!requestId || (edge && !cfg.preserveExternalRequestId))) {
+    const id = randomUUID();
+    if (requestId === undefined) headers.add('x-request-id', id);
+    else headers.set('x-request-id', id);
+    requestId = id;
   }
   if (cfg.via) appendVia(headers, cfg.via);
   if (cfg.appendXForwardedPort) headers.setIfAbsent('x-forwarded-port', String(localPort));
-  return { clientIp, internal };
+  return { clientIp, internal, requestId: requestId ?? '' };
 }
 
 export function appendVia(headers: HeaderMap, via: string): void {
@@ -82,15 +87,27 @@ export function appendVia(headers: HeaderMap, via: string): void {
 }
 
 /** Removed from requests that arrive at the edge only (Envoy keeps them on non-edge external requests). */
-const EDGE_ONLY_HEADERS = new Set(['x-envoy-decorator-operation', 'x-envoy-downstream-service-cluster', 'x-envoy-downstream-service-node', 'x-envoy-external-address']);
+const EDGE_ONLY_HEADERS: ReadonlySet<string> = new Set(['x-envoy-decorator-operation', 'x-envoy-downstream-service-cluster', 'x-envoy-downstream-service-node', 'x-envoy-external-address']);
+
+const INTERNAL_ONLY_SET: ReadonlySet<string> = new Set(INTERNAL_ONLY_HEADERS);
+
+function isInternalOnly(name: string): boolean {
+  return name.startsWith('x-envoy-') && INTERNAL_ONLY_SET.has(name);
+}
+
+function isInternalOnlyNotEdgeOnly(name: string): boolean {
+  return isInternalOnly(name) && !EDGE_ONLY_HEADERS.has(name);
+}
 
 function cleanInternalHeaders(headers: HeaderMap, edge: boolean): void {
-  // Most requests carry no x-envoy-* header: one scan instead of a lookup per listed name.
+  // One pass to find out whether there is anything to remove (usually not), instead of a scan per listed name.
   const names = headers.names;
-  let any = false;
-  for (let i = 0; i < names.length && !any; i++) any = (names[i] as string).startsWith('x-envoy-');
-  if (!any) return;
-  for (const name of INTERNAL_ONLY_HEADERS) if (headers.has(name) && (edge || !EDGE_ONLY_HEADERS.has(name))) headers.remove(name);
+  for (let i = 0; i < names.length; i++) {
+    if (isInternalOnly(names[i] as string)) {
+      headers.removeIf(edge ? isInternalOnly : isInternalOnlyNotEdgeOnly);
+      return;
+    }
+  }
 }
 
 /** With `xff_num_trusted_hops` N, the client is the (N+1)-th address from the right of x-forwarded-for. */

@@ -109,11 +109,14 @@ export class HeaderMap {
   }
 
   private removeFrom(name: string, start: number): number {
-    let w = start;
-    let removed = 0;
     const names = this.names;
+    // Usually there is nothing to remove: find the first match before moving anything.
+    const first = names.indexOf(name, start);
+    if (first === -1) return 0;
+    let w = first;
+    let removed = 0;
     const values = this.values;
-    for (let r = start; r < names.length; r++) {
+    for (let r = first; r < names.length; r++) {
       const n = names[r] as string;
       if (n === name) {
         removed++;

@@ -184,6 +184,35 @@ test('records an HTTP request from StreamInfo, gRPC status included', () => {
   assert.equal(t.grpc_response_status, '14');
 });
 
+test('keeps requests of different clusters, protocols, codes and flags in their own series', () => {
+  const store = new StatsStore();
+  const istio = new IstioMetrics(store, fromNodeMetadata(NODE));
+  const rec = (cluster: string, code: number, flags: number, grpc: boolean): void => {
+    const info = new StreamInfo();
+    info.upstreamCluster = cluster;
+    info.responseCode = code;
+    info.responseFlags = flags;
+    info.durationMs = 1;
+    istio.recordRequest(info, grpc);
+  };
+  rec('outbound|80||a.ns.svc.cluster.local', 200, 0, false);
+  rec('outbound|80||a.ns.svc.cluster.local', 200, 0, false);
+  rec('outbound|80||b.ns.svc.cluster.local', 200, 0, false);
+  rec('outbound|80||a.ns.svc.cluster.local', 200, 0, true);
+  rec('outbound|80||a.ns.svc.cluster.local', 503, 0, false);
+  rec('outbound|80||a.ns.svc.cluster.local', 200, 0x2, false);
+  rec('outbound|80||a.ns.svc.cluster.local', 200, 0, false);
+  const series = store
+    .snapshot()
+    .counters.filter((c) => c.tagExtractedName === 'istio_requests_total')
+    .map((c) => {
+      const t = Object.fromEntries(c.tags ?? []);
+      return `${t.destination_service_name} ${t.request_protocol} ${t.response_code} ${t.response_flags} ${c.value}`;
+    })
+    .sort();
+  assert.deepEqual(series, ['a grpc 200 - 1', 'a http 200 - 3', 'a http 200 UH 1', 'a http 503 - 1', 'b http 200 - 1']);
+});
+
 test('Istio series merge across workers and pass promtool alongside Envoy stats', () => {
   const snaps = [1, 2].map(() => {
     const store = new StatsStore();

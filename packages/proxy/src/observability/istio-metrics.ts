@@ -118,6 +118,7 @@ export class IstioTcpSeries {
 /** An edge's HTTP series by response: one small map lookup per request. */
 export class IstioRequestEdge {
   private readonly byResponse = new Map<string, IstioRequestSeries>();
+  private readonly plainByCode: Array<IstioRequestSeries | undefined> = [];
 
   constructor(
     private readonly metrics: IstioMetrics,
@@ -125,6 +126,18 @@ export class IstioRequestEdge {
   ) {}
 
   series(responseCode: number | string, responseFlags: number | string = 0, grpcStatus = ''): IstioRequestSeries {
+    // The common case (a status code, no flags, no gRPC status) by array index instead of a string key.
+    const plain = responseFlags === 0 && grpcStatus === '' && typeof responseCode === 'number' && responseCode >= 0 && responseCode < 1000;
+    if (plain) {
+      const s = this.plainByCode[responseCode];
+      if (s !== undefined) return s;
+    }
+    const s = this.seriesByKey(responseCode, responseFlags, grpcStatus);
+    if (plain) this.plainByCode[responseCode as number] = s;
+    return s;
+  }
+
+  private seriesByKey(responseCode: number | string, responseFlags: number | string, grpcStatus: string): IstioRequestSeries {
     const key = `${responseCode}|${responseFlags}|${grpcStatus}`;
     let s = this.byResponse.get(key);
     if (s === undefined) {
@@ -168,6 +181,9 @@ export class IstioMetrics {
   private readonly tcpByCluster = new Map<string, IstioTcpEdge>();
   private readonly durationBuckets: readonly number[] | undefined;
   private readonly bytesBuckets: readonly number[] | undefined;
+  private lastCluster: string | undefined;
+  private lastGrpc = false;
+  private lastEdge: IstioRequestEdge | undefined;
 
   constructor(
     private readonly store: StatsStore,
@@ -213,13 +229,21 @@ export class IstioMetrics {
    * (`outbound|80||reviews.default.svc.cluster.local` → reporter source, that service; `inbound|…` → reporter
    * destination). Peer workload labels are `unknown` here (no metadata exchange yet).
    */
-  recordRequest(info: StreamInfo): void {
-    const grpc = isGrpc(info);
-    const key = grpc ? `g|${info.upstreamCluster}` : info.upstreamCluster;
-    let edge = this.httpByCluster.get(key);
+  recordRequest(info: StreamInfo, grpcRequest?: boolean): void {
+    const grpc = grpcRequest ?? isGrpc(info);
+    const cluster = info.upstreamCluster;
+    // One-entry cache: consecutive requests nearly always go to the same cluster.
+    let edge = cluster === this.lastCluster && grpc === this.lastGrpc ? this.lastEdge : undefined;
     if (edge === undefined) {
-      edge = this.requestEdge({ ...edgeFromClusterName(info.upstreamCluster), request_protocol: grpc ? 'grpc' : 'http' });
-      this.httpByCluster.set(key, edge);
+      const key = grpc ? `g|${cluster}` : cluster;
+      edge = this.httpByCluster.get(key);
+      if (edge === undefined) {
+        edge = this.requestEdge({ ...edgeFromClusterName(cluster), request_protocol: grpc ? 'grpc' : 'http' });
+        this.httpByCluster.set(key, edge);
+      }
+      this.lastCluster = cluster;
+      this.lastGrpc = grpc;
+      this.lastEdge = edge;
     }
     const grpcStatus = grpc ? (info.responseTrailers?.get('grpc-status') ?? info.responseHeaders?.get('grpc-status') ?? '') : '';
     edge

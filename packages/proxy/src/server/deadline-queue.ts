@@ -1,3 +1,5 @@
+import { enterIoScope, exitIoScope, monotonicNow } from './io-scope.js';
+
 /**
  * Timeouts without a `setTimeout` per request. Most timeouts of one kind share a duration (route timeout, idle
  * timeout), so entries of the same duration expire in insertion order: a FIFO intrusive list per duration gives O(1)
@@ -14,7 +16,6 @@ export interface DeadlineNode {
 
 export type Clock = () => number;
 
-const monotonicNow: Clock = () => performance.now();
 
 export class DeadlineList {
   private head: DeadlineNode | null = null;
@@ -84,14 +85,19 @@ export class DeadlineList {
   private fire(): void {
     this.timer = null;
     this.timerAt = Infinity;
-    const now = this.now();
-    // Small slack: Node timers may fire a fraction of a millisecond early.
-    while (this.head && this.head.deadlineAt <= now + 1) {
-      const node = this.head;
-      this.cancel(node);
-      node.onDeadline();
+    enterIoScope();
+    try {
+      const now = this.now();
+      // Small slack: Node timers may fire a fraction of a millisecond early.
+      while (this.head && this.head.deadlineAt <= now + 1) {
+        const node = this.head;
+        this.cancel(node);
+        node.onDeadline();
+      }
+      if (this.head && this.timer === null) this.arm(this.head.deadlineAt);
+    } finally {
+      exitIoScope();
     }
-    if (this.head && this.timer === null) this.arm(this.head.deadlineAt);
   }
 
   /** For tests and diagnostics. */

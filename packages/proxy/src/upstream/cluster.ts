@@ -173,6 +173,7 @@ export class Cluster implements LoadBalancer {
         connect: this.deps.connect,
         now: this.deps.now,
         halfOpen: kind === 'tcp',
+        userReads: kind === 'http',
       });
       if (this.closed) p.close();
       else pools.set(host, p);

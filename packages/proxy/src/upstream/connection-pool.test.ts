@@ -56,7 +56,7 @@ async function listen(): Promise<TestServer> {
   };
 }
 
-function makePool(host: HostImpl, opts: { idleTimeoutMs?: number; maxRequests?: number; connectTimeoutMs?: number; connect?: () => Socket } = {}) {
+function makePool(host: HostImpl, opts: { idleTimeoutMs?: number; maxRequests?: number; connectTimeoutMs?: number; connect?: () => Socket; userReads?: boolean } = {}) {
   const scope = new TestScope();
   const stats = createClusterStats(scope.scope('cluster.svc'));
   const pool = new ConnectionPool({
@@ -66,6 +66,7 @@ function makePool(host: HostImpl, opts: { idleTimeoutMs?: number; maxRequests?: 
     idleTimeoutMs: opts.idleTimeoutMs ?? 0,
     maxRequestsPerConnection: opts.maxRequests ?? 0,
     connect: opts.connect,
+    userReads: opts.userReads,
   });
   pools.push(pool);
   const stat = (name: string): number => scope.value(`cluster.svc.${name}`);
@@ -318,5 +319,82 @@ describe('ConnectionPool', () => {
     assert.ok(never.destroyed);
     assert.equal(stat('upstream_cx_active'), 0);
     assert.equal((await acquireError(pool)).reason, 'connection pool closed');
+  });
+});
+
+describe('ConnectionPool with userReads', () => {
+  const chunks = (): { got: string[]; reader: { onConnectionData(c: Buffer): void } } => {
+    const got: string[] = [];
+    return { got, reader: { onConnectionData: (c) => got.push(c.toString()) } };
+  };
+
+  it('hands reads to the connection reader as stable copies, without data events', async () => {
+    const srv = await listen();
+    const { pool } = makePool(mkHost('127.0.0.1', { port: srv.port }), { userReads: true });
+    const c = await acquire(pool);
+    await srv.accepted(1);
+    const kept: Buffer[] = [];
+    let dataEvents = 0;
+    c.socket.on('data', () => dataEvents++);
+    c.reader = { onConnectionData: (chunk) => kept.push(chunk) };
+    srv.sockets[0]?.write('first');
+    await tick(20);
+    srv.sockets[0]?.write('second');
+    await tick(20);
+    assert.equal(Buffer.concat(kept).toString(), 'firstsecond');
+    assert.equal(kept[0]?.toString().startsWith('first'), true, 'an earlier chunk is not overwritten by a later read');
+    assert.equal(dataEvents, 0);
+  });
+
+  it('emits data events when no reader is set', async () => {
+    const srv = await listen();
+    const { pool } = makePool(mkHost('127.0.0.1', { port: srv.port }), { userReads: true });
+    const c = await acquire(pool);
+    await srv.accepted(1);
+    const got = new Promise<string>((res) => c.socket.once('data', (d: Buffer) => res(d.toString())));
+    srv.sockets[0]?.write('hello');
+    assert.equal(await got, 'hello');
+  });
+
+  it('keeps the reader across requests and stops reading while paused', async () => {
+    const srv = await listen();
+    const { pool } = makePool(mkHost('127.0.0.1', { port: srv.port }), { userReads: true });
+    const c = await acquire(pool);
+    await srv.accepted(1);
+    const { got, reader } = chunks();
+    c.reader = reader;
+    pool.release(c, true);
+    const again = await acquire(pool);
+    assert.equal(again, c);
+    assert.equal(again.reader, reader);
+    again.socket.pause();
+    srv.sockets[0]?.write('while-paused');
+    await tick(30);
+    assert.deepEqual(got, []);
+    again.socket.resume();
+    await tick(30);
+    assert.deepEqual(got, ['while-paused']);
+  });
+
+  it('drops an idle connection that receives unexpected bytes', async () => {
+    const srv = await listen();
+    const { pool, stat } = makePool(mkHost('127.0.0.1', { port: srv.port }), { userReads: true });
+    const c = await acquire(pool);
+    await srv.accepted(1);
+    const { got, reader } = chunks();
+    c.reader = reader;
+    pool.release(c, true);
+    srv.sockets[0]?.write('HTTP/1.1 408 Request Timeout\r\n\r\n');
+    await srv.closed(1);
+    assert.equal(pool.idleCount, 0);
+    assert.equal(stat('upstream_cx_destroy_local'), 1);
+    assert.deepEqual(got, []);
+  });
+
+  it('reports the formatted local address', async () => {
+    const srv = await listen();
+    const { pool } = makePool(mkHost('127.0.0.1', { port: srv.port }), { userReads: true });
+    const c = await acquire(pool);
+    assert.equal(c.localAddress, `127.0.0.1:${c.socket.localPort}`);
   });
 });

@@ -1,5 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { formatAddress } from '../network/address.js';
+import { deadlines as processDeadlines, type DeadlineList, type DeadlineNode, type DeadlineQueues } from '../server/deadline-queue.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { Host } from './host.js';
 import { connectFailureReason, PoolError } from './pool-error.js';
@@ -17,6 +19,19 @@ export interface PooledConnection {
   readonly host: Host;
   /** How many times it has been handed out (for max_requests_per_connection). */
   readonly requests: number;
+  /** `ip:port` of the local end, formatted once per connection. */
+  readonly localAddress: string;
+  /**
+   * With `userReads`, receives every chunk read while the connection is handed out (instead of 'data' events); it
+   * stays set across requests, so a protocol codec can live as long as the connection. When unset, chunks are
+   * emitted as 'data' events as usual.
+   */
+  reader: ConnectionReader | undefined;
+}
+
+/** See PooledConnection.reader. The chunk is the caller's to keep. */
+export interface ConnectionReader {
+  onConnectionData(chunk: Buffer): void;
 }
 
 export interface PendingHandle {
@@ -40,8 +55,19 @@ export interface ConnectionPoolOptions {
   readonly connect?: ((host: Host) => Socket) | undefined;
   /** Open sockets with allowHalfOpen (TCP proxying); HTTP pools treat a peer FIN as the end of the connection. */
   readonly halfOpen?: boolean | undefined;
+  /**
+   * Read with Node's `onread` into one process-wide buffer and copy each chunk out, bypassing the Readable stream
+   * machinery ('data' events, a 64 KiB allocation per read): chunks go to `PooledConnection.reader`. Ignored with a
+   * custom `connect`.
+   */
+  readonly userReads?: boolean | undefined;
   readonly now?: (() => number) | undefined;
+  /** Where idle timeouts are scheduled (default: the process-wide queues). */
+  readonly deadlines?: DeadlineQueues | undefined;
 }
+
+/** Every user-read socket reads into this buffer; each read is copied out before the next can happen. */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 const CONNECTING = 0;
 const BUSY = 1;
@@ -52,19 +78,29 @@ function defaultConnect(host: Host): Socket {
   return netConnect({ host: host.address, port: host.port });
 }
 
+function userReadConnect(host: Host, c: Conn): Socket {
+  return netConnect({ host: host.address, port: host.port, onread: { buffer: READ_BUFFER, callback: c.onRead } });
+}
+
 /** Half-open sockets: tcp_proxy relays a FIN in one direction while the other keeps flowing. */
 function halfOpenConnect(host: Host): Socket {
   return netConnect({ host: host.address, port: host.port, allowHalfOpen: true });
 }
 
-class Conn implements PooledConnection {
+class Conn implements PooledConnection, DeadlineNode {
   state = CONNECTING;
   requests = 0;
+  socket!: Socket;
+  reader: ConnectionReader | undefined = undefined;
   readonly createdAt: number;
   connectTimer: NodeJS.Timeout | undefined;
-  idleTimer: NodeJS.Timeout | undefined;
+  deadlinePrev: DeadlineNode | null = null;
+  deadlineNext: DeadlineNode | null = null;
+  deadlineAt = 0;
+  deadlineList: DeadlineList | null = null;
   rxFlushed = 0;
   txFlushed = 0;
+  private localText: string | undefined;
   /** Connections older than a `drain()` are closed instead of reused. */
   readonly generation: number;
   readonly onConnect: () => void;
@@ -73,11 +109,10 @@ class Conn implements PooledConnection {
   readonly onData: () => void;
   readonly onEnd: () => void;
   readonly onConnectTimeout: () => void;
-  readonly onIdleTimeout: () => void;
+  readonly onRead: (n: number, buf: Uint8Array) => boolean;
 
   constructor(
     readonly pool: ConnectionPool,
-    readonly socket: Socket,
     readonly host: Host,
     now: number,
   ) {
@@ -94,7 +129,27 @@ class Conn implements PooledConnection {
       if (this.state === IDLE) pool.handleIdleEof(this);
     };
     this.onConnectTimeout = () => pool.handleConnectTimeout(this);
-    this.onIdleTimeout = () => pool.handleIdleTimeout(this);
+    this.onRead = (n, buf) => {
+      const chunk = Buffer.allocUnsafe(n);
+      chunk.set(new Uint8Array(buf.buffer, buf.byteOffset, n));
+      if (this.state === IDLE) {
+        pool.handleIdleActivity(this);
+        return true;
+      }
+      const reader = this.reader;
+      if (reader !== undefined) reader.onConnectionData(chunk);
+      else this.socket.emit('data', chunk);
+      return true; // flow control is pause()/resume() on the socket
+    };
+  }
+
+  get localAddress(): string {
+    return (this.localText ??= formatAddress(this.socket.localAddress ?? '', this.socket.localPort ?? 0));
+  }
+
+  /** Idle timeout (scheduled when parked; a busy connection ignores it and is re-armed when parked again). */
+  onDeadline(): void {
+    this.pool.handleIdleTimeout(this);
   }
 }
 
@@ -127,11 +182,15 @@ export class ConnectionPool {
   private serveScheduled = false;
   private readonly now: () => number;
   private readonly connectFn: (host: Host) => Socket;
+  private readonly userReads: boolean;
+  private readonly idleList: DeadlineList | undefined;
 
   constructor(private readonly opts: ConnectionPoolOptions) {
     this.host = opts.host;
     this.now = opts.now ?? performance.now.bind(performance);
     this.connectFn = opts.connect ?? (opts.halfOpen ? halfOpenConnect : defaultConnect);
+    this.userReads = opts.userReads === true && opts.connect === undefined;
+    this.idleList = opts.idleTimeoutMs > 0 ? (opts.deadlines ?? processDeadlines).list(opts.idleTimeoutMs) : undefined;
   }
 
   /** Connections handed out and not yet released. */
@@ -291,10 +350,11 @@ export class ConnectionPool {
 
   private createConnection(): void {
     const host = this.host;
-    const socket = this.connectFn(host);
+    const c = new Conn(this, host, this.now());
+    const socket = this.userReads ? userReadConnect(host, c) : this.connectFn(host);
+    c.socket = socket;
     socket.setNoDelay(true);
     if (this.opts.tcpKeepaliveMs !== undefined) socket.setKeepAlive(true, this.opts.tcpKeepaliveMs);
-    const c = new Conn(this, socket, host, this.now());
     this.conns.add(c);
     this.connecting++;
     const stats = this.opts.stats;
@@ -305,7 +365,7 @@ export class ConnectionPool {
     socket.once('connect', c.onConnect);
     socket.on('error', c.onError);
     socket.on('close', c.onClose);
-    socket.on('data', c.onData);
+    if (!this.userReads) socket.on('data', c.onData);
     socket.on('end', c.onEnd);
     c.connectTimer = setTimeout(c.onConnectTimeout, this.opts.connectTimeoutMs);
   }
@@ -353,15 +413,7 @@ export class ConnectionPool {
     c.state = IDLE;
     this.idle.push(c);
     c.socket.resume(); // see EOF or stray bytes while idle
-    const ms = this.opts.idleTimeoutMs;
-    if (ms > 0) {
-      if (c.idleTimer === undefined) {
-        c.idleTimer = setTimeout(c.onIdleTimeout, ms);
-        c.idleTimer.unref();
-      } else {
-        c.idleTimer.refresh();
-      }
-    }
+    this.idleList?.schedule(c);
   }
 
   private scheduleServe(): void {
@@ -406,7 +458,7 @@ export class ConnectionPool {
     } else if (prev === BUSY) {
       this.busy--;
     }
-    if (c.idleTimer !== undefined) clearTimeout(c.idleTimer);
+    c.deadlineList?.cancel(c);
     this.flushBytes(c);
     const s = this.opts.stats;
     s.upstream_cx_active.dec();

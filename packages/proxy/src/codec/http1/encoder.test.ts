@@ -178,6 +178,23 @@ describe('hop-by-hop header removal', () => {
     assert.equal(h.get('connection'), 'upgrade');
   });
 
+  it('removes a nominated header that comes before the Connection header', () => {
+    const h = hm(['x-early', 'e'], ['host', 'a'], ['x-keep', 'k'], ['connection', 'x-early']);
+    removeHopByHop(h);
+    assert.deepEqual(h.names, ['host', 'x-keep']);
+    assert.deepEqual(h.values, ['a', 'k']);
+  });
+
+  it('leaves headers without hop-by-hop fields untouched and removes late ones in place', () => {
+    const none = hm(['host', 'a'], ['tee', '1'], ['upgrades', '2'], ['x-connection', '3']);
+    removeHopByHop(none);
+    assert.deepEqual(none.names, ['host', 'tee', 'upgrades', 'x-connection']);
+    const late = hm(['host', 'a'], ['x-b', 'b'], ['connection', 'keep-alive'], ['x-c', 'c'], ['keep-alive', 't=1']);
+    removeHopByHop(late);
+    assert.deepEqual(late.names, ['host', 'x-b', 'x-c']);
+    assert.deepEqual(late.values, ['a', 'b', 'c']);
+  });
+
   it('never lets a Connection option remove host', () => {
     const h = hm(['host', 'a'], ['connection', 'host']);
     removeHopByHop(h);

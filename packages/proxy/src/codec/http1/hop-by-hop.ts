@@ -26,8 +26,11 @@ export function removeHopByHop(headers: HeaderMap, options?: RemoveHopByHopOptio
   let nominated: Set<string> | undefined;
   let teTrailers = false;
   let hasTe = false;
+  let first = -1;
   for (let i = 0; i < names.length; i++) {
-    const name = names[i];
+    const name = names[i] as string;
+    if (!isHopByHop(name)) continue;
+    if (first === -1) first = i;
     if (name === 'connection') {
       const v = values[i] as string;
       // Fast path: the usual values nominate nothing beyond the hop-by-hop set.
@@ -41,11 +44,15 @@ export function removeHopByHop(headers: HeaderMap, options?: RemoveHopByHopOptio
       if (tokens(values[i] as string).some(isTrailers)) teTrailers = true;
     }
   }
+  // Every header a Connection option nominates comes with a hop-by-hop `connection`, so nothing else to do.
+  if (first === -1) return;
   const keepUpgrade = options?.keepUpgrade === true && headers.has('upgrade');
-  let w = 0;
-  for (let r = 0; r < names.length; r++) {
+  // Nominated names may come before the first hop-by-hop one; otherwise nothing before it moves.
+  const start = nominated === undefined ? first : 0;
+  let w = start;
+  for (let r = start; r < names.length; r++) {
     const name = names[r] as string;
-    if (HOP_BY_HOP.has(name) && !(keepUpgrade && name === 'upgrade')) continue;
+    if (isHopByHop(name) && !(keepUpgrade && name === 'upgrade')) continue;
     if (nominated !== undefined && nominated.has(name)) continue;
     names[w] = name;
     values[w] = values[r] as string;
@@ -55,6 +62,24 @@ export function removeHopByHop(headers: HeaderMap, options?: RemoveHopByHopOptio
   values.length = w;
   if (hasTe && teTrailers) headers.add('te', 'trailers');
   if (keepUpgrade) headers.add('connection', 'upgrade');
+}
+
+/** HOP_BY_HOP.has(name) without hashing the name: most names are rejected by their length alone. */
+function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return name === 'te';
+    case 7:
+      return name === 'upgrade';
+    case 10:
+      return name === 'connection' || name === 'keep-alive';
+    case 16:
+      return name === 'proxy-connection';
+    case 17:
+      return name === 'transfer-encoding';
+    default:
+      return false;
+  }
 }
 
 function isTrailers(token: string): boolean {

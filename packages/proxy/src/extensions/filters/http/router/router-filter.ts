@@ -10,11 +10,11 @@ import type { ConnectionPool, PooledConnection, PoolError } from '../../../../up
 import type { Host } from '../../../../upstream/host.js';
 import type { RouteRequest } from '../../../../router/route-request.js';
 import type { HttpRequest } from '../../../../interfaces/http-filter.js';
-import { formatAddress } from '../../../../network/address.js';
 import type { RouterConfig } from './config.js';
 import { UpstreamHttp1Codec, type UpstreamResponseHandler } from './upstream-codec.js';
 import { applyRequestMutations, applyResponseMutations, type HeaderFormatContext, type RouteEntry, type WeightedClusterEntry } from '../../../../router/route-table.js';
 import { HeaderMap as HeaderMapClass } from '../../../../interfaces/header-map.js';
+import { monotonicNow } from '../../../../server/io-scope.js';
 
 const CRLF = '\r\n';
 const EMPTY = Buffer.alloc(0);
@@ -97,7 +97,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     this.cluster = cluster;
     this.weightedCluster = picked.weighted;
     const headers = req.headers;
-    applyRequestMutations(route, headers, this.formatContext(), picked.weighted);
+    if (route.requestMutations.length !== 0 || picked.weighted !== undefined) applyRequestMutations(route, headers, this.formatContext(), picked.weighted);
     const hostRewrite = action.hostRewriteFor(this.routeReq, picked);
     const newPath = action.rewritePath(req.path, this.routeReq);
     if (newPath !== req.path) {
@@ -119,7 +119,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     this.chunkedRequest = !endStream && !headers.has('content-length');
     if (endStream) this.requestEnded = true;
     if (!this.config.suppressEnvoyHeaders && this.timeoutMs > 0) headers.set('x-envoy-expected-rq-timeout-ms', String(this.timeoutMs));
-    this.upstreamStartMs = performance.now();
+    this.upstreamStartMs = monotonicNow();
     cluster.stats.upstream_rq_total.inc();
     cluster.stats.upstream_rq_active.inc();
     host.stats.rq_total++;
@@ -204,10 +204,9 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
       return;
     }
     this.conn = conn;
-    const socket = conn.socket;
-    info.upstreamLocalAddress = formatAddress(socket.localAddress ?? '', socket.localPort ?? 0);
+    info.upstreamLocalAddress = conn.localAddress;
     if (conn.requests === 1) this.cluster?.stats.upstream_cx_http1_total.inc();
-    const codec = UpstreamHttp1Codec.of(socket);
+    const codec = UpstreamHttp1Codec.of(conn);
     this.codec = codec;
     codec.attach(this, this.req.method === 'HEAD');
     if (this.timeoutMs > 0 && this.requestEnded) this.armTimeout();
@@ -220,10 +219,18 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     const socket = (this.conn as PooledConnection).socket;
     const headers = req.headers;
     if (this.chunkedRequest) headers.set('transfer-encoding', 'chunked');
-    socket.cork();
-    socket.write(encodeTrustedRequestHead(req.method, req.path, headers), 'latin1');
-    info.firstUpstreamTxByteMs = performance.now() - info.startMonotonicMs;
+    const head = encodeTrustedRequestHead(req.method, req.path, headers);
     const buffered = this.buffered;
+    if (buffered === undefined && this.requestEnded && !this.bufferedTrailers && !this.chunkedRequest) {
+      // The whole request is its head: one write, no cork.
+      socket.write(head, 'latin1');
+      info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
+      this.requestSent();
+      return;
+    }
+    socket.cork();
+    socket.write(head, 'latin1');
+    info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
     this.buffered = undefined;
     if (buffered) {
       for (let i = 0; i < buffered.length; i++) {
@@ -265,7 +272,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
 
   private requestSent(): void {
     this.requestFullySent = true;
-    this.cb.info.lastUpstreamTxByteMs = performance.now() - this.cb.info.startMonotonicMs;
+    this.cb.info.lastUpstreamTxByteMs = monotonicNow() - this.cb.info.startMonotonicMs;
     if (this.timeoutMs > 0 && !this.deadlineList && !this.responseEnded) this.armTimeout();
   }
 
@@ -296,15 +303,16 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     const info = this.cb.info;
     this.responseStarted = true;
     this.responseKeepAlive = head.keepAlive;
-    info.firstUpstreamRxByteMs = performance.now() - info.startMonotonicMs;
+    info.firstUpstreamRxByteMs = monotonicNow() - info.startMonotonicMs;
     const cluster = this.cluster as Cluster;
     const cs = cluster.stats;
     cs.rqCode(head.status).inc();
     cs.rqClass(head.status).inc();
     cs.upstream_rq_completed.inc();
     const headers = head.headers;
-    if (!this.config.suppressEnvoyHeaders) headers.set('x-envoy-upstream-service-time', String(Math.round(performance.now() - this.upstreamStartMs)));
-    applyResponseMutations(this.route as RouteEntry, headers, this.formatContext(headers), this.weightedCluster);
+    if (!this.config.suppressEnvoyHeaders) headers.set('x-envoy-upstream-service-time', String(Math.round(monotonicNow() - this.upstreamStartMs)));
+    const route = this.route as RouteEntry;
+    if (route.responseMutations.length !== 0 || this.weightedCluster !== undefined) applyResponseMutations(route, headers, this.formatContext(headers), this.weightedCluster);
     const noBody = head.contentLength === 0 || this.req.method === 'HEAD' || head.status === 204 || head.status === 304;
     if (noBody) this.responseEnded = true;
     this.cb.encodeHeaders({ status: head.status, headers }, noBody);
@@ -329,7 +337,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     const wasEnded = this.responseEnded;
     this.responseEnded = true;
     const info = this.cb.info;
-    info.lastUpstreamRxByteMs = performance.now() - info.startMonotonicMs;
+    info.lastUpstreamRxByteMs = monotonicNow() - info.startMonotonicMs;
     const reusable = this.responseKeepAlive && this.requestFullySent;
     this.finishUpstream(reusable);
     if (!wasEnded) this.cb.encodeData(EMPTY, true);
@@ -398,7 +406,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
       cluster.stats.upstream_rq_active.dec();
       host.stats.rq_active--;
       host.activeRequests--;
-      const elapsed = performance.now() - this.upstreamStartMs;
+      const elapsed = monotonicNow() - this.upstreamStartMs;
       cluster.stats.upstream_rq_time.record(elapsed);
     }
     this.pending?.cancel();

@@ -3,6 +3,8 @@ import { Http1Parser } from '../../../../codec/http1/parser.js';
 import type { Http1ParseError } from '../../../../codec/http1/errors.js';
 import type { Http1ParserHandler, ResponseHead } from '../../../../codec/http1/types.js';
 import type { HeaderMap } from '../../../../interfaces/header-map.js';
+import type { ConnectionReader, PooledConnection } from '../../../../upstream/connection-pool.js';
+import { enterIoScope, exitIoScope } from '../../../../server/io-scope.js';
 
 /** Receives the parsed response of the request currently using an upstream connection. */
 export interface UpstreamResponseHandler {
@@ -19,25 +21,33 @@ export interface UpstreamResponseHandler {
  * The HTTP/1 client codec bound to one pooled upstream socket for its whole life: one response parser and one set
  * of socket listeners, pointed at whichever request currently holds the connection.
  */
-export class UpstreamHttp1Codec implements Http1ParserHandler {
+export class UpstreamHttp1Codec implements Http1ParserHandler, ConnectionReader {
   private readonly parser = new Http1Parser('response', this);
   private handler: UpstreamResponseHandler | undefined;
 
   private constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => this.parser.execute(chunk));
+    // A pool reading for us (userReads) calls onConnectionData and emits no 'data' events; otherwise 'data' it is.
+    socket.on('data', (chunk: Buffer) => this.onConnectionData(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('close', () => this.handler?.onUpstreamClose());
     socket.on('drain', () => this.handler?.onUpstreamDrain());
   }
 
-  private static readonly codecs = new WeakMap<net.Socket, UpstreamHttp1Codec>();
-
-  static of(socket: net.Socket): UpstreamHttp1Codec {
-    let codec = UpstreamHttp1Codec.codecs.get(socket);
-    if (!codec) {
-      codec = new UpstreamHttp1Codec(socket);
-      UpstreamHttp1Codec.codecs.set(socket, codec);
+  onConnectionData(chunk: Buffer): void {
+    enterIoScope();
+    try {
+      this.parser.execute(chunk);
+    } finally {
+      exitIoScope();
     }
+  }
+
+  /** The codec of a pooled connection, created with it on first use. */
+  static of(conn: PooledConnection): UpstreamHttp1Codec {
+    const reader = conn.reader;
+    if (reader instanceof UpstreamHttp1Codec) return reader;
+    const codec = new UpstreamHttp1Codec(conn.socket);
+    conn.reader = codec;
     return codec;
   }
 

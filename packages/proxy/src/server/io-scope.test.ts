@@ -1,0 +1,99 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { deferToScopeEnd, enterIoScope, exitIoScope, monotonicNow } from './io-scope.js';
+import { DeadlineList, type DeadlineNode } from './deadline-queue.js';
+
+function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+class Node implements DeadlineNode {
+  deadlinePrev: DeadlineNode | null = null;
+  deadlineNext: DeadlineNode | null = null;
+  deadlineAt = 0;
+  deadlineList: DeadlineList | null = null;
+  fired = 0;
+  onDeadline(): void {
+    this.fired++;
+  }
+}
+
+describe('io scope', () => {
+  it('returns the entry time inside a scope and a fresh time outside', () => {
+    const t0 = enterIoScope();
+    try {
+      spin(3);
+      assert.equal(monotonicNow(), t0);
+    } finally {
+      exitIoScope();
+    }
+    assert.ok(monotonicNow() - t0 >= 3);
+  });
+
+  it('keeps the outer entry time in nested scopes and stays fresh after an unbalanced exit', () => {
+    const t0 = enterIoScope();
+    spin(2);
+    const inner = enterIoScope();
+    assert.equal(inner, t0);
+    exitIoScope();
+    assert.equal(monotonicNow(), t0);
+    exitIoScope();
+    exitIoScope(); // extra exit: must not leave the clock frozen
+    spin(2);
+    assert.ok(monotonicNow() - t0 >= 4);
+  });
+
+  it('schedules deadlines from a fresh time after a long idle period', async () => {
+    // A scope that ended long ago must not make a later schedule fire early.
+    enterIoScope();
+    exitIoScope();
+    spin(30);
+    const list = new DeadlineList(40);
+    const n = new Node();
+    list.schedule(n);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(n.fired, 0);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(n.fired, 1);
+    list.close();
+  });
+
+  it('runs deferred work when the outermost scope exits, not before', () => {
+    const ran: string[] = [];
+    enterIoScope();
+    enterIoScope();
+    deferToScopeEnd({ runDeferred: () => ran.push('a') });
+    exitIoScope();
+    assert.equal(ran.length, 0);
+    deferToScopeEnd({ runDeferred: () => {
+      ran.push('b');
+      deferToScopeEnd({ runDeferred: () => ran.push('c') });
+    } });
+    exitIoScope();
+    assert.deepEqual(ran, ['a', 'b', 'c']);
+  });
+
+  it('runs work deferred outside any scope in a nextTick', async () => {
+    const ran: string[] = [];
+    deferToScopeEnd({ runDeferred: () => ran.push('x') });
+    assert.equal(ran.length, 0);
+    await new Promise<void>((r) => process.nextTick(r));
+    assert.deepEqual(ran, ['x']);
+  });
+
+  it('still runs the remaining deferred work after one throws', async () => {
+    const ran: string[] = [];
+    enterIoScope();
+    deferToScopeEnd({ runDeferred: () => {
+      throw new Error('boom');
+    } });
+    deferToScopeEnd({ runDeferred: () => ran.push('after') });
+    assert.throws(() => exitIoScope(), /boom/);
+    const t = monotonicNow();
+    spin(2);
+    assert.ok(monotonicNow() - t >= 2, 'scope is closed after the throw');
+    await new Promise<void>((r) => process.nextTick(r));
+    assert.deepEqual(ran, ['after']);
+  });
+});
