@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { HeaderMap } from '../interfaces/header-map.js';
 import type { HttpRequest } from '../interfaces/http-filter.js';
 import { ipBytes } from '../network/cidr.js';
 import type { HcmConfig } from './hcm-config.js';
+import { newRequestId } from './request-id.js';
 
 /** Envoy-internal headers an external (untrusted) client may not set; removed at the edge. */
 const INTERNAL_ONLY_HEADERS = [
@@ -71,7 +71,7 @@ export function mutateRequestHeaders(req: HttpRequest, cfg: HcmConfig, remoteIp:
   }
   let requestId = headers.get('x-request-id');
   if (cfg.generateRequestId && (!requestId || (edge && !cfg.preserveExternalRequestId))) {
-    const id = randomUUID();
+    const id = newRequestId();
     if (requestId === undefined) headers.add('x-request-id', id);
     else headers.set('x-request-id', id);
     requestId = id;

@@ -80,8 +80,7 @@ export class HeaderMap {
       values[w] = values[r] as string;
       w++;
     }
-    names.length = w;
-    values.length = w;
+    truncate(names, values, w);
   }
 
   forEach(fn: (name: string, value: string) => void): void {
@@ -126,8 +125,15 @@ export class HeaderMap {
       values[w] = values[r] as string;
       w++;
     }
-    names.length = w;
-    values.length = w;
+    truncate(names, values, w);
     return removed;
+  }
+}
+
+/** Shrinks both arrays to `n` entries (pop() is much cheaper than the `length` setter for a few entries). */
+function truncate(names: string[], values: string[], n: number): void {
+  while (names.length > n) {
+    names.pop();
+    values.pop();
   }
 }

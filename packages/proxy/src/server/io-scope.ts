@@ -61,7 +61,7 @@ function runAll(): void {
   let i = 0;
   try {
     for (; i < deferred.length; i++) (deferred[i] as Deferred).runDeferred();
-    deferred.length = 0;
+    while (deferred.length !== 0) deferred.pop(); // cheaper than `length = 0` for a few entries
   } catch (err) {
     // Drop the failed item; the rest still run, on the next tick.
     deferred.splice(0, i + 1);

@@ -41,6 +41,16 @@ export interface PendingHandle {
 
 export type AcquireCallback = (err: PoolError | undefined, conn: PooledConnection | undefined) => void;
 
+/** The object form of an AcquireCallback (no closure per request). */
+export interface PoolReadyHandler {
+  onPoolReady(err: PoolError | undefined, conn: PooledConnection | undefined): void;
+}
+
+function deliver(cb: AcquireCallback | PoolReadyHandler, err: PoolError | undefined, conn: PooledConnection | undefined): void {
+  if (typeof cb === 'function') cb(err, conn);
+  else cb.onPoolReady(err, conn);
+}
+
 export interface ConnectionPoolOptions {
   readonly host: Host;
   readonly stats: ClusterStats;
@@ -157,7 +167,7 @@ class Pending implements PendingHandle {
   done = false;
   constructor(
     private readonly pool: ConnectionPool,
-    readonly cb: AcquireCallback,
+    readonly cb: AcquireCallback | PoolReadyHandler,
   ) {}
   cancel(): void {
     if (!this.done) this.pool.cancelPending(this);
@@ -219,15 +229,15 @@ export class ConnectionPool {
    * Calls `cb` synchronously with an idle connection (returns undefined), or queues the request and connects
    * (returns a handle to cancel it).
    */
-  acquire(cb: AcquireCallback): PendingHandle | undefined {
+  acquire(cb: AcquireCallback | PoolReadyHandler): PendingHandle | undefined {
     if (this.closed) {
-      cb(new PoolError('connect_failure', 'connection pool closed'), undefined);
+      deliver(cb, new PoolError('connect_failure', 'connection pool closed'), undefined);
       return undefined;
     }
     const c = this.popIdle();
     if (c !== undefined) {
       this.attach(c);
-      cb(undefined, c);
+      deliver(cb, undefined, c);
       return undefined;
     }
     const p = new Pending(this, cb);
@@ -299,7 +309,7 @@ export class ConnectionPool {
       this.opts.stats.upstream_rq_pending_active.dec();
       p.done = true;
       this.attach(c);
-      p.cb(undefined, c);
+      deliver(p.cb, undefined, c);
     } else if (c.generation !== this.generation) {
       this.destroy(c, false);
     } else {
@@ -389,7 +399,7 @@ export class ConnectionPool {
       this.opts.stats.upstream_rq_pending_active.dec();
       this.opts.stats.upstream_rq_pending_failure_eject.inc();
     }
-    for (const p of failed) p.cb(err, undefined);
+    for (const p of failed) deliver(p.cb, err, undefined);
   }
 
   private attach(c: Conn): void {
@@ -433,7 +443,7 @@ export class ConnectionPool {
       p.done = true;
       this.opts.stats.upstream_rq_pending_active.dec();
       this.attach(c);
-      p.cb(undefined, c);
+      deliver(p.cb, undefined, c);
     }
   }
 

@@ -32,7 +32,15 @@ export function encodeTrustedRequestHead(method: string, target: string, headers
 }
 
 export function encodeTrustedResponseHead(status: number, headers: HeaderMap): string {
-  return encodeFieldsUnchecked(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`, headers) + '\r\n';
+  return encodeFieldsUnchecked(statusLine(status), headers) + '\r\n';
+}
+
+const STATUS_LINES: Array<string | undefined> = [];
+
+/** `HTTP/1.1 <status> <reason>\r\n`, built once per status code. */
+function statusLine(status: number): string {
+  if (!(status >= 100 && status <= 999 && Number.isInteger(status))) return `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
+  return (STATUS_LINES[status] ??= `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`);
 }
 
 function encodeFieldsUnchecked(startLine: string, headers: HeaderMap): string {

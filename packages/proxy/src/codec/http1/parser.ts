@@ -274,8 +274,12 @@ export class Http1Parser extends HeadReader {
         if (this.eofPending) this.finishNow();
         return;
       }
-      const data = q.length === 1 ? (q[0] as Buffer) : Buffer.concat(q);
-      q.length = 0;
+      let data: Buffer;
+      if (q.length === 1) data = q.pop() as Buffer;
+      else {
+        data = Buffer.concat(q);
+        q.length = 0;
+      }
       this.run(data);
     }
   }

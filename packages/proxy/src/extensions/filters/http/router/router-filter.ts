@@ -6,7 +6,7 @@ import { FilterStatus, type StreamDecoderFilter, type StreamFilterCallbacks } fr
 import { ResponseFlag } from '../../../../interfaces/response-flags.js';
 import type { DeadlineList, DeadlineNode } from '../../../../server/deadline-queue.js';
 import type { Cluster } from '../../../../upstream/cluster.js';
-import type { ConnectionPool, PooledConnection, PoolError } from '../../../../upstream/connection-pool.js';
+import type { ConnectionPool, PooledConnection, PoolError, PoolReadyHandler } from '../../../../upstream/connection-pool.js';
 import type { Host } from '../../../../upstream/host.js';
 import type { RouteRequest } from '../../../../router/route-request.js';
 import type { HttpRequest } from '../../../../interfaces/http-filter.js';
@@ -23,7 +23,7 @@ const EMPTY = Buffer.alloc(0);
  * The terminal HTTP filter: resolves the route's action (cluster, redirect, direct response), picks a host, sends
  * the request over a pooled HTTP/1.1 connection and streams the response back with flow control both ways.
  */
-export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandler, DeadlineNode {
+export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandler, DeadlineNode, PoolReadyHandler {
   deadlinePrev: DeadlineNode | null = null;
   deadlineNext: DeadlineNode | null = null;
   deadlineAt = 0;
@@ -127,7 +127,7 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     host.activeRequests++;
     const pool = cluster.pool(host);
     this.pool = pool;
-    this.pending = pool.acquire((err, conn) => this.onPoolReady(err, conn)) ?? undefined;
+    this.pending = pool.acquire(this) ?? undefined;
     return FilterStatus.StopIteration;
   }
 
@@ -182,7 +182,8 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
 
   // ---- upstream connection ----
 
-  private onPoolReady(err: PoolError | undefined, conn: PooledConnection | undefined): void {
+  /** PoolReadyHandler: the connection for this request (or why there is none). */
+  onPoolReady(err: PoolError | undefined, conn: PooledConnection | undefined): void {
     this.pending = undefined;
     if (this.done) {
       if (conn) this.pool?.release(conn, true);
