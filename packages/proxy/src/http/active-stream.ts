@@ -39,7 +39,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
   protocol: string;
   /** For route matching and hash policies. */
   sourceIp = '';
-  readonly random = (Math.random() * 0x100000000) >>> 0;
+  private rnd = -1;
   readonly info = new StreamInfo();
   route: RouteEntry | undefined;
   /** Response state. */
@@ -90,6 +90,12 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     cfg.stats.rqTotal.inc();
     cfg.stats.rqHttp1Total.inc();
     cfg.stats.rqActive.inc();
+  }
+
+  /** A uint32 drawn once per stream, on first use (runtime fractions, weighted clusters). */
+  get random(): number {
+    if (this.rnd < 0) this.rnd = (Math.random() * 0x100000000) >>> 0;
+    return this.rnd;
   }
 
   get request(): HttpRequest {

@@ -6,43 +6,48 @@ import { randomFillSync } from 'node:crypto';
  * string, no per-id concatenation).
  */
 const BATCH = 1024;
-const random = Buffer.allocUnsafeSlow(16 * BATCH);
-const text = Buffer.allocUnsafeSlow(36 * BATCH);
 /** Lower-case hex digit (char code) of each nibble. */
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+// Allocated on first use: a process that never generates ids keeps no buffers.
+let random: Buffer | undefined;
+let text: Buffer | undefined;
 let batch = '';
 let next = BATCH;
 
-// The dashes never move: written once.
-for (let o = 0; o < text.length; o += 36) text[o + 8] = text[o + 13] = text[o + 18] = text[o + 23] = 0x2d;
-
-function hex(o: number, b: number): void {
-  text[o] = HEX[b >> 4] as number;
-  text[o + 1] = HEX[b & 0x0f] as number;
+function hex(t: Buffer, o: number, b: number): void {
+  t[o] = HEX[b >> 4] as number;
+  t[o + 1] = HEX[b & 0x0f] as number;
 }
 
 function refill(): void {
+  if (random === undefined || text === undefined) {
+    random = Buffer.allocUnsafeSlow(16 * BATCH);
+    text = Buffer.allocUnsafeSlow(36 * BATCH);
+    // The dashes never move: written once.
+    for (let o = 0; o < text.length; o += 36) text[o + 8] = text[o + 13] = text[o + 18] = text[o + 23] = 0x2d;
+  }
   randomFillSync(random);
   const r = random;
+  const t = text;
   for (let k = 0, i = 0, o = 0; k < BATCH; k++, i += 16, o += 36) {
-    hex(o, r[i] as number);
-    hex(o + 2, r[i + 1] as number);
-    hex(o + 4, r[i + 2] as number);
-    hex(o + 6, r[i + 3] as number);
-    hex(o + 9, r[i + 4] as number);
-    hex(o + 11, r[i + 5] as number);
-    hex(o + 14, ((r[i + 6] as number) & 0x0f) | 0x40); // version 4
-    hex(o + 16, r[i + 7] as number);
-    hex(o + 19, ((r[i + 8] as number) & 0x3f) | 0x80); // variant 10xx
-    hex(o + 21, r[i + 9] as number);
-    hex(o + 24, r[i + 10] as number);
-    hex(o + 26, r[i + 11] as number);
-    hex(o + 28, r[i + 12] as number);
-    hex(o + 30, r[i + 13] as number);
-    hex(o + 32, r[i + 14] as number);
-    hex(o + 34, r[i + 15] as number);
+    hex(t, o, r[i] as number);
+    hex(t, o + 2, r[i + 1] as number);
+    hex(t, o + 4, r[i + 2] as number);
+    hex(t, o + 6, r[i + 3] as number);
+    hex(t, o + 9, r[i + 4] as number);
+    hex(t, o + 11, r[i + 5] as number);
+    hex(t, o + 14, ((r[i + 6] as number) & 0x0f) | 0x40); // version 4
+    hex(t, o + 16, r[i + 7] as number);
+    hex(t, o + 19, ((r[i + 8] as number) & 0x3f) | 0x80); // variant 10xx
+    hex(t, o + 21, r[i + 9] as number);
+    hex(t, o + 24, r[i + 10] as number);
+    hex(t, o + 26, r[i + 11] as number);
+    hex(t, o + 28, r[i + 12] as number);
+    hex(t, o + 30, r[i + 13] as number);
+    hex(t, o + 32, r[i + 14] as number);
+    hex(t, o + 34, r[i + 15] as number);
   }
-  batch = text.toString('latin1');
+  batch = t.toString('latin1');
   next = 0;
 }
 

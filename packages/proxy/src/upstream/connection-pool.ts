@@ -77,7 +77,7 @@ export interface ConnectionPoolOptions {
 }
 
 /** Every user-read socket reads into this buffer; each read is copied out before the next can happen. */
-const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+let readBuffer: Buffer | undefined;
 
 const CONNECTING = 0;
 const BUSY = 1;
@@ -89,7 +89,8 @@ function defaultConnect(host: Host): Socket {
 }
 
 function userReadConnect(host: Host, c: Conn): Socket {
-  return netConnect({ host: host.address, port: host.port, onread: { buffer: READ_BUFFER, callback: c.onRead } });
+  readBuffer ??= Buffer.allocUnsafeSlow(64 * 1024); // on first use: no idle memory for processes that never proxy HTTP
+  return netConnect({ host: host.address, port: host.port, onread: { buffer: readBuffer, callback: c.onRead } });
 }
 
 /** Half-open sockets: tcp_proxy relays a FIN in one direction while the other keeps flowing. */
