@@ -50,12 +50,9 @@ export class DeadlineList {
     else this.tail = prev;
     node.deadlinePrev = node.deadlineNext = null;
     node.deadlineList = null;
-    // The timer stays armed: when it fires early it re-arms for the new head (cheaper than clearTimeout per cancel).
-    if (this.head === null && this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-      this.timerAt = Infinity;
-    }
+    // The timer stays armed even when the list empties: when it fires early it finds nothing expired and re-arms
+    // for the head, if any. Lists empty and refill constantly under load (every in-flight request finishing), and
+    // a clearTimeout/setTimeout pair each time costs more than one spurious wake-up per duration.
   }
 
   get empty(): boolean {

@@ -14,8 +14,10 @@ class Node implements DeadlineNode {
   deadlineAt = 0;
   deadlineList: DeadlineList | null = null;
   fired = 0;
+  firedAt = 0;
   onDeadline(): void {
     this.fired++;
+    this.firedAt = performance.now();
   }
 }
 
@@ -51,11 +53,25 @@ describe('io scope', () => {
     spin(30);
     const list = new DeadlineList(40);
     const n = new Node();
+    const scheduledAt = performance.now();
     list.schedule(n);
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(n.fired, 0);
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(n.fired, 1);
+    while (n.fired === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(n.firedAt - scheduledAt >= 39, `fired after ${n.firedAt - scheduledAt} ms`);
+    list.close();
+  });
+
+  it('fires a node scheduled on a list that emptied meanwhile at its own deadline, not the old one', async () => {
+    const list = new DeadlineList(40);
+    const a = new Node();
+    const b = new Node();
+    list.schedule(a);
+    list.cancel(a); // the list is empty; its timer stays armed for a's deadline
+    await new Promise((r) => setTimeout(r, 15));
+    const scheduledAt = performance.now();
+    list.schedule(b);
+    while (b.fired === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(b.firedAt - scheduledAt >= 39, `fired after ${b.firedAt - scheduledAt} ms`);
+    assert.equal(a.fired, 0);
     list.close();
   });
 
