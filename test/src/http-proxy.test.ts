@@ -53,6 +53,19 @@ describe('HTTP/1.1 proxying through the connection manager and router', () => {
         pump();
         return;
       }
+      if (url === '/binary' || url === '/binary-chunked') {
+        const bytes = Buffer.alloc(256);
+        for (let i = 0; i < 256; i++) bytes[i] = 255 - i;
+        if (url === '/binary') {
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+          res.end(bytes);
+        } else {
+          res.writeHead(200, { 'content-type': 'application/octet-stream' });
+          res.write(bytes);
+          res.end();
+        }
+        return;
+      }
       if (url === '/hash') {
         const digest = createHash('sha256').update(body).digest('hex');
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': digest.length });
@@ -138,6 +151,23 @@ describe('HTTP/1.1 proxying through the connection manager and router', () => {
     assert.match(chunked.text, /transfer-encoding: chunked/i);
     assert.ok(chunked.text.includes('part1-'));
     assert.ok(chunked.text.endsWith('0\r\n\r\n'));
+  });
+
+  test('forwards small binary bodies byte for byte, with a length or chunked', async () => {
+    const expected = Buffer.alloc(256);
+    for (let i = 0; i < 256; i++) expected[i] = 255 - i;
+    for (const path of ['/binary', '/binary-chunked']) {
+      const got = await new Promise<Buffer>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path, agent: false }, (r) => {
+            const chunks: Buffer[] = [];
+            r.on('data', (c: Buffer) => chunks.push(c));
+            r.on('end', () => resolve(Buffer.concat(chunks)));
+          })
+          .on('error', reject);
+      });
+      assert.ok(got.equals(expected), `${path}: body differs`);
+    }
   });
 
   test('streams large bodies both ways intact', async () => {

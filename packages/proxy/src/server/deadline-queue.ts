@@ -30,8 +30,11 @@ export class DeadlineList {
 
   /** (Re)arms `node` to fire `durationMs` from now. */
   schedule(node: DeadlineNode): void {
+    const at = this.now() + this.durationMs;
+    // Rescheduled within the same I/O scope (same cached clock): already in place.
+    if (node.deadlineList === this && node.deadlineAt === at) return;
     if (node.deadlineList) node.deadlineList.cancel(node);
-    node.deadlineAt = this.now() + this.durationMs;
+    node.deadlineAt = at;
     node.deadlineList = this;
     node.deadlinePrev = this.tail;
     node.deadlineNext = null;
@@ -106,15 +109,20 @@ export class DeadlineList {
 /** One DeadlineList per distinct duration. */
 export class DeadlineQueues {
   private readonly lists = new Map<number, DeadlineList>();
+  private lastList: DeadlineList | undefined;
 
   constructor(private readonly now: Clock = monotonicNow) {}
 
   list(durationMs: number): DeadlineList {
+    // Per-request callers (route timeouts) nearly always ask for the same duration as last time.
+    const last = this.lastList;
+    if (last !== undefined && last.durationMs === durationMs) return last;
     let list = this.lists.get(durationMs);
     if (!list) {
       list = new DeadlineList(durationMs, this.now);
       this.lists.set(durationMs, list);
     }
+    this.lastList = list;
     return list;
   }
 
@@ -125,6 +133,7 @@ export class DeadlineQueues {
   close(): void {
     for (const list of this.lists.values()) list.close();
     this.lists.clear();
+    this.lastList = undefined;
   }
 }
 
