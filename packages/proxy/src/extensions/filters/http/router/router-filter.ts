@@ -238,7 +238,8 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
         const last = i === buffered.length - 1 && this.requestEnded && !this.bufferedTrailers;
         this.writeBody(buffered[i] as Buffer, last);
       }
-      if (this.bufferedBytes > this.config.bufferLimitBytes) this.cb.readDisable(false);
+      // Resume the client only if the upstream took the buffered body; otherwise its 'drain' resumes it.
+      if (this.bufferedBytes > this.config.bufferLimitBytes && !socket.writableNeedDrain) this.cb.readDisable(false);
       this.bufferedBytes = 0;
     }
     if (this.bufferedTrailers) this.writeTrailers(this.bufferedTrailers);
