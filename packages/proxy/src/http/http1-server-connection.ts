@@ -4,7 +4,7 @@ import { ResponseFlag } from '../interfaces/response-flags.js';
 import { Http1Parser } from '../codec/http1/parser.js';
 import type { Http1ParseError } from '../codec/http1/errors.js';
 import type { Http1ParserHandler, RequestHead } from '../codec/http1/types.js';
-import { encodeChunkHeader, encodeLastChunk, encodeTrustedResponseHead, removeHopByHop } from '../codec/http1/encoder.js';
+import { reasonPhrase, encodeChunkHeader, encodeLastChunk, encodeTrustedResponseHead, removeHopByHop } from '../codec/http1/encoder.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import type { HcmConfig } from './hcm-config.js';
 import { ActiveStream } from './active-stream.js';
@@ -262,7 +262,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   private writeBareError(status: number): void {
     const socket = this.conn.socket;
     if (socket.destroyed) return;
-    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 505 ? 'HTTP Version Not Supported' : status === 501 ? 'Not Implemented' : status === 413 ? 'Payload Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    const reason = reasonPhrase(status);
     this.cfg.stats.rqByClass[status >= 500 ? 4 : 3]?.inc();
     socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`, 'latin1');
     this.armDelayedClose();

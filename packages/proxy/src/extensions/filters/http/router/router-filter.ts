@@ -109,7 +109,6 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     const hash = action.hashPolicy ? action.computeHash(this.routeReq) : undefined;
     const host = cluster.chooseHost(hash === undefined ? undefined : { hash });
     if (!host) {
-      cluster.stats.upstream_cx_none_healthy.inc();
       this.cb.sendLocalReply(503, 'no healthy upstream', { details: 'no_healthy_upstream', flags: ResponseFlag.NoHealthyUpstream });
       return FilterStatus.StopIteration;
     }

@@ -118,7 +118,6 @@ export class TcpProxySession implements Drainable, DeadlineNode {
     const cluster = this.cluster as Cluster;
     const host = cluster.chooseHost(undefined);
     if (!host) {
-      cluster.stats.upstream_cx_none_healthy.inc();
       this.conn.info.setResponseFlag(ResponseFlag.NoHealthyUpstream);
       this.terminate('no healthy upstream');
       return;
