@@ -36,8 +36,8 @@ describe('invalid configuration is refused with the field path', () => {
     assert.match(configError(hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }', hcmExtra: 'merge_slashes: true' })), new RegExp(`${L.replace(/[[\].]/g, '\\$&')}\\.merge_slashes: is not supported yet`));
   });
 
-  test('an unsupported route feature (retries come with a later release)', () => {
-    assert.match(configError(hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a, retry_policy: { retry_on: 5xx } }' })), /routes\[0\]\.route\.retry_policy/);
+  test('an unsupported route feature (hedging)', () => {
+    assert.match(configError(hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a, hedge_policy: { initial_requests: 2 } }' })), /routes\[0\]\.route\.hedge_policy/);
   });
 
   test('duplicate listener names and duplicate cluster names', () => {

@@ -135,7 +135,7 @@ describe('route action config errors', () => {
   const p = 'rc.virtual_hosts[0].routes[0].route';
   const at = (route: object): object => singleHost([{ match: { prefix: '/' }, route }]);
   const unsupported: Array<[string, object]> = [
-    ['retry_policy', { retry_policy: { retry_on: '5xx' } }],
+    ['retry_policy.retry_priority', { retry_policy: { retry_on: '5xx', retry_priority: { name: 'envoy.retry_priorities.previous_priorities' } } }],
     ['request_mirror_policies', { request_mirror_policies: [{ cluster: 'm' }] }],
     ['rate_limits', { rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] }],
     ['cors', { cors: {} }],

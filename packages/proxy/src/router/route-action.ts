@@ -9,6 +9,7 @@ import { PathRewrite } from './path-rewrite.js';
 import type { CompiledRouteMatch } from './route-matchers.js';
 import { firstHeaderValue, pathPartEnd, type RouteRequest } from './route-request.js';
 import { compileRegexRewrite, type RegexRewrite } from './safe-regex.js';
+import { compileRetryPolicy, type RetryPolicy } from './retry-policy.js';
 
 /** Envoy's default upstream request timeout when `route.timeout` is unset. */
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
@@ -80,6 +81,8 @@ export class ClusterRouteAction {
   readonly grpcTimeoutOffsetMs: number | undefined;
   readonly hashPolicy: HashPolicy | undefined;
   readonly priority: 'DEFAULT' | 'HIGH';
+  /** The route's own retry policy (the virtual host's applies when unset). */
+  readonly retryPolicy: RetryPolicy | undefined;
   /** upgrade_configs: lower-case upgrade type → enabled. */
   readonly upgrades: ReadonlyMap<string, boolean>;
   private readonly specifier: number;
@@ -154,6 +157,7 @@ export class ClusterRouteAction {
 
     this.timeoutMs = durationMs(a.timeout, DEFAULT_ROUTE_TIMEOUT_MS);
     this.idleTimeoutMs = optionalMs(a.idle_timeout);
+    this.retryPolicy = a.retry_policy ? compileRetryPolicy(a.retry_policy, joinPath(path, 'retry_policy')) : undefined;
     this.maxStreamDurationMs = optionalMs(a.max_stream_duration?.max_stream_duration);
     this.grpcTimeoutHeaderMaxMs = optionalMs(a.max_stream_duration?.grpc_timeout_header_max);
     this.grpcTimeoutHeaderOffsetMs = optionalMs(a.max_stream_duration?.grpc_timeout_header_offset);
@@ -299,7 +303,6 @@ function optionalMs(d: Parameters<typeof durationMs>[0]): number | undefined {
 function rejectUnsupported(a: RouteAction__Output, path: string): void {
   const unsupported: Array<[string, boolean]> = [
     ['metadata_match', a.metadata_match !== null],
-    ['retry_policy', a.retry_policy !== null],
     ['retry_policy_typed_config', a.retry_policy_typed_config !== null],
     ['rate_limits', a.rate_limits.length > 0],
     ['cors', a.cors !== null],

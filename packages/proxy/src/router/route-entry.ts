@@ -1,3 +1,4 @@
+import type { RetryPolicy } from './retry-policy.js';
 import type { Metadata__Output } from '@weft/api/envoy/envoy/config/core/v3/Metadata.js';
 import type { Runtime } from '../interfaces/runtime.js';
 import type { DirectResponseRouteAction } from './direct-response.js';
@@ -69,6 +70,7 @@ export class VirtualHostEntry {
     readonly perRequestBufferLimitBytes: number | undefined,
     /** virtual_clusters as received (stats only; not interpreted yet). */
     readonly virtualClusters: readonly unknown[],
+    readonly retryPolicy: RetryPolicy | undefined = undefined,
   ) {}
 
   /** First matching route, Envoy order; the TLS redirect first when require_tls applies. */

@@ -52,7 +52,6 @@ describe('route table config errors', () => {
     ['vhds', { vhds: { config_source: { ads: {} } } }, 'rc.vhds'],
     ['route config request_mirror_policies', { request_mirror_policies: [{ cluster: 'm' }] }, 'rc.request_mirror_policies'],
     ['cluster_specifier_plugins', { cluster_specifier_plugins: [{ extension: { name: 'p', typed_config: { '@type': 'type.googleapis.com/google.protobuf.Empty' } } }] }, 'rc.cluster_specifier_plugins'],
-    ['virtual host retry_policy', vh({ retry_policy: { retry_on: '5xx' } }), 'rc.virtual_hosts[0].retry_policy'],
     ['virtual host rate_limits', vh({ rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] }), 'rc.virtual_hosts[0].rate_limits'],
     ['virtual host cors', vh({ cors: {} }), 'rc.virtual_hosts[0].cors'],
     ['virtual host hedge_policy', vh({ hedge_policy: {} }), 'rc.virtual_hosts[0].hedge_policy'],
@@ -63,6 +62,13 @@ describe('route table config errors', () => {
   for (const [name, plain, path] of cases) {
     it(`rejects ${name} as not supported`, () => assertConfigError(plain, path, /not supported/));
   }
+
+  it('rejects a virtual host retry_policy with an unknown retry condition', () =>
+    assertConfigError(
+      { virtual_hosts: [{ name: 'v', domains: ['*'], routes: [ok], retry_policy: { retry_on: '5xx,bogus' } }] },
+      'rc.virtual_hosts[0].retry_policy.retry_on',
+      /unknown retry condition 'bogus'/,
+    ));
 
   it('rejects a route without an action', () => {
     assertConfigError(singleHost([{ match: { prefix: '/' } }]), 'rc.virtual_hosts[0].routes[0]', /required/);

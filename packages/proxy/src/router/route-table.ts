@@ -11,6 +11,7 @@ import { compileRedirectAction, RedirectRouteAction } from './redirect-action.js
 import { ClusterRouteAction, type PerFilterConfig, type WeightedClusterEntry } from './route-action.js';
 import { RouteEntry, VirtualHostEntry, type RouteAction, type RouteMetadata, type TlsRequirement } from './route-entry.js';
 import { compileRouteMatch } from './route-matchers.js';
+import { compileRetryPolicy } from './retry-policy.js';
 import type { RouteRequest } from './route-request.js';
 import { hostForMatching, VirtualHostIndex, type StripPortMode } from './virtual-host-index.js';
 
@@ -151,7 +152,6 @@ function compileVirtualHost(v: VirtualHost__Output, path: string, ctx: Ctx, inde
   unsupported(path, [
     ['rate_limits', v.rate_limits.length > 0],
     ['cors', v.cors !== null],
-    ['retry_policy', v.retry_policy !== null],
     ['retry_policy_typed_config', v.retry_policy_typed_config !== null],
     ['hedge_policy', v.hedge_policy !== null],
     ['matcher', v.matcher !== null],
@@ -170,6 +170,7 @@ function compileVirtualHost(v: VirtualHost__Output, path: string, ctx: Ctx, inde
     v.include_is_timeout_retry_header,
     v.per_request_buffer_limit_bytes?.value,
     v.virtual_clusters,
+    v.retry_policy ? compileRetryPolicy(v.retry_policy, joinPath(path, 'retry_policy')) : undefined,
   );
   v.domains.forEach((d, i) => index.add(d, vh, v.name, joinPath(joinPath(path, 'domains'), i)));
   const routes = vh.routes as RouteEntry[];

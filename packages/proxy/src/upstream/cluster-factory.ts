@@ -1,5 +1,6 @@
 import { ConfigError, joinPath } from '@weft/api/lite';
-import type { CircuitBreakers__Output, Cluster__Output } from './envoy-types.js';
+import type { Cluster__Output } from './envoy-types.js';
+import { parseCircuitBreakers } from './circuit-breakers.js';
 import { Cluster, type ClusterConfig, type ClusterDeps, type ClusterType } from './cluster.js';
 import { durationMs, optDurationMs, rejectIfSet, unsupported, wrapped } from './config-util.js';
 import type { DnsRefreshPolicy } from './dns-target.js';
@@ -13,31 +14,11 @@ const DEFAULT_DNS_REFRESH_MS = 5000;
 const RAW_BUFFER_NAME = 'envoy.transport_sockets.raw_buffer';
 const RAW_BUFFER_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
 
-/** Envoy's default circuit breaker limits: a threshold that only restates them changes nothing. */
-const CB_DEFAULTS = { max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 } as const;
-
-function validateCircuitBreakers(cb: CircuitBreakers__Output | null, path: string): void {
-  if (!cb) return;
-  const base = joinPath(path, 'circuit_breakers');
-  rejectIfSet(base, 'per_host_thresholds', cb.per_host_thresholds);
-  cb.thresholds.forEach((t, i) => {
-    const tp = joinPath(joinPath(base, 'thresholds'), i);
-    for (const [field, def] of Object.entries(CB_DEFAULTS)) {
-      const v = t[field as keyof typeof CB_DEFAULTS];
-      if (v && v.value !== def) throw unsupported(tp, field, 'non-default circuit breaker limits are not supported yet');
-    }
-    rejectIfSet(tp, 'retry_budget', t.retry_budget);
-    rejectIfSet(tp, 'track_remaining', t.track_remaining);
-    rejectIfSet(tp, 'max_connection_pools', t.max_connection_pools);
-  });
-}
-
 /** Everything in the Cluster message that changes behaviour Weft does not implement yet. */
 function rejectUnsupported(cfg: Cluster__Output, path: string): void {
   rejectIfSet(path, 'eds_cluster_config', cfg.eds_cluster_config);
   rejectIfSet(path, 'health_checks', cfg.health_checks);
   rejectIfSet(path, 'outlier_detection', cfg.outlier_detection);
-  validateCircuitBreakers(cfg.circuit_breakers, path);
   rejectIfSet(path, 'transport_socket_matches', cfg.transport_socket_matches);
   const ts = cfg.transport_socket;
   if (ts && ts.name !== RAW_BUFFER_NAME && (ts.typed_config as { '@type'?: string } | null)?.['@type'] !== RAW_BUFFER_TYPE) {
@@ -143,6 +124,7 @@ export function parseClusterConfig(cfg: Cluster__Output, path: string): ClusterC
     tcpKeepaliveMs: tcpKeepalive(cfg, path),
     closeConnectionsOnHostSetChange: cfg.common_lb_config?.close_connections_on_host_set_change ?? false,
     waitForWarmOnInit: cfg.wait_for_warm_on_init ? cfg.wait_for_warm_on_init.value : true,
+    circuitBreakers: parseCircuitBreakers(cfg.circuit_breakers, path),
   };
 }
 

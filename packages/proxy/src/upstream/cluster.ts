@@ -3,6 +3,9 @@ import type { Runtime } from '../interfaces/runtime.js';
 import type { Scope } from '../interfaces/stats.js';
 import { createClusterStats, type ClusterStats } from './cluster-stats.js';
 import { ConnectionPool } from './connection-pool.js';
+import { Http1StreamPool } from './http1-stream-pool.js';
+import type { HttpStreamPool } from '../interfaces/upstream-stream.js';
+import { ClusterResources, DEFAULT_CIRCUIT_BREAKERS, type CircuitBreakerConfig, type RoutingPriority } from './circuit-breakers.js';
 import { systemResolver, type DnsResolver } from './dns-resolver.js';
 import { DnsTarget, type DnsRefreshPolicy } from './dns-target.js';
 import type { EndpointSpec, LoadAssignment } from './endpoints.js';
@@ -30,6 +33,8 @@ export interface ClusterConfig {
   readonly closeConnectionsOnHostSetChange: boolean;
   /** `wait_for_warm_on_init` (default true): the cluster manager's initialization waits for this cluster. */
   readonly waitForWarmOnInit: boolean;
+  /** Circuit breaker thresholds per routing priority. */
+  readonly circuitBreakers?: CircuitBreakerConfig;
 }
 
 export interface ClusterDeps {
@@ -77,7 +82,10 @@ export class Cluster implements LoadBalancer {
   readonly stats: ClusterStats;
   readonly prioritySet: PrioritySet;
   readonly lb: PriorityLoadBalancer;
+  /** Circuit breakers (Envoy's resource managers), one per routing priority. */
+  readonly resources: Readonly<Record<RoutingPriority, ClusterResources>>;
   private readonly pools = new Map<Host, ConnectionPool>();
+  private readonly streamPools = new WeakMap<ConnectionPool, Http1StreamPool>();
   /** tcp_proxy's pools: separate, as in Envoy, and half-open capable. */
   private readonly tcpPools = new Map<Host, ConnectionPool>();
   /** Pools of removed hosts, finishing their requests; closed with the cluster. */
@@ -97,7 +105,10 @@ export class Cluster implements LoadBalancer {
     this.connectTimeoutMs = config.connectTimeoutMs;
     this.perConnectionBufferLimitBytes = config.perConnectionBufferLimitBytes;
     this.httpOptions = config.httpOptions;
-    this.stats = createClusterStats(deps.scope.scope(`cluster.${config.statName}`));
+    const scope = deps.scope.scope(`cluster.${config.statName}`);
+    this.stats = createClusterStats(scope);
+    const cb = config.circuitBreakers ?? DEFAULT_CIRCUIT_BREAKERS;
+    this.resources = { DEFAULT: new ClusterResources(cb.DEFAULT, scope, 'DEFAULT'), HIGH: new ClusterResources(cb.HIGH, scope, 'HIGH') };
     const la = config.loadAssignment;
     this.prioritySet = new PrioritySet(la.overprovisioningFactor, la.weightedPriorityHealth);
     const threshold = config.lb.panicThreshold;
@@ -158,6 +169,17 @@ export class Cluster implements LoadBalancer {
     return this.initPromise;
   }
 
+  /** The HTTP stream pool for a host (HTTP/1.1 over the host's connection pool). */
+  httpStreamPool(host: Host): HttpStreamPool {
+    const pool = this.pool(host);
+    let sp = this.streamPools.get(pool);
+    if (sp === undefined) {
+      sp = new Http1StreamPool(pool, this.stats);
+      this.streamPools.set(pool, sp);
+    }
+    return sp;
+  }
+
   /** The connection pool of a host of this cluster, created on first use ('tcp' for tcp_proxy). */
   pool(host: Host, kind: 'http' | 'tcp' = 'http'): ConnectionPool {
     const pools = kind === 'tcp' ? this.tcpPools : this.pools;
@@ -174,6 +196,8 @@ export class Cluster implements LoadBalancer {
         now: this.deps.now,
         halfOpen: kind === 'tcp',
         userReads: kind === 'http',
+        // Connection and pending limits come from the default priority (Envoy keeps a pool per priority).
+        resources: this.resources.DEFAULT,
       });
       if (this.closed) p.close();
       else pools.set(host, p);

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { formatAddress } from '../network/address.js';
 import { deadlines as processDeadlines, type DeadlineList, type DeadlineNode, type DeadlineQueues } from '../server/deadline-queue.js';
 import type { ClusterStats } from './cluster-stats.js';
+import type { ClusterResources } from './circuit-breakers.js';
 import type { Host } from './host.js';
 import { connectFailureReason, PoolError } from './pool-error.js';
 
@@ -72,6 +73,8 @@ export interface ConnectionPoolOptions {
    */
   readonly userReads?: boolean | undefined;
   readonly now?: (() => number) | undefined;
+  /** Circuit breakers: max_connections and max_pending_requests (shared by the cluster's pools). */
+  readonly resources?: ClusterResources | undefined;
   /** Where idle timeouts are scheduled (default: the process-wide queues). */
   readonly deadlines?: DeadlineQueues | undefined;
 }
@@ -265,8 +268,15 @@ export class ConnectionPool {
       deliver(cb, undefined, c);
       return undefined;
     }
+    const res = this.opts.resources;
+    if (res !== undefined && !res.pendingRequests.canCreate()) {
+      this.opts.stats.upstream_rq_pending_overflow.inc();
+      deliver(cb, new PoolError('overflow', 'pending requests overflow'), undefined);
+      return undefined;
+    }
     const p = new Pending(this, cb);
     this.pending.push(p);
+    res?.pendingRequests.inc();
     this.opts.stats.upstream_rq_pending_total.inc();
     this.opts.stats.upstream_rq_pending_active.inc();
     if (this.connecting < this.pending.length) this.createConnection();
@@ -314,12 +324,17 @@ export class ConnectionPool {
 
   // --- internals (called by Conn / Pending handlers) ---
 
+  private pendingDone(): void {
+    this.opts.stats.upstream_rq_pending_active.dec();
+    this.opts.resources?.pendingRequests.dec();
+  }
+
   cancelPending(p: Pending): void {
     const i = this.pending.indexOf(p);
     if (i < 0) return;
     this.pending.splice(i, 1);
     p.done = true;
-    this.opts.stats.upstream_rq_pending_active.dec();
+    this.pendingDone();
     this.opts.stats.upstream_rq_cancelled.inc();
   }
 
@@ -331,7 +346,7 @@ export class ConnectionPool {
     this.opts.stats.upstream_cx_connect_ms.record(this.now() - c.createdAt);
     const p = this.pending.shift();
     if (p !== undefined) {
-      this.opts.stats.upstream_rq_pending_active.dec();
+      this.pendingDone();
       p.done = true;
       this.attach(c);
       deliver(p.cb, undefined, c);
@@ -384,6 +399,15 @@ export class ConnectionPool {
   }
 
   private createConnection(): void {
+    const res = this.opts.resources;
+    if (res !== undefined) {
+      // Like Envoy, a pool with no connection at all may always open one (no deadlock at the limit).
+      if (!res.connections.canCreate() && this.conns.size !== 0) {
+        this.opts.stats.upstream_cx_overflow.inc();
+        return;
+      }
+      res.connections.inc();
+    }
     const host = this.host;
     const c = new Conn(this, host, this.now());
     const socket = this.userReads ? userReadConnect(host, c) : this.connectFn(host);
@@ -421,7 +445,7 @@ export class ConnectionPool {
     const failed = this.pending.splice(0, n);
     for (const p of failed) {
       p.done = true;
-      this.opts.stats.upstream_rq_pending_active.dec();
+      this.pendingDone();
       this.opts.stats.upstream_rq_pending_failure_eject.inc();
     }
     for (const p of failed) deliver(p.cb, err, undefined);
@@ -463,12 +487,18 @@ export class ConnectionPool {
     this.serveScheduled = false;
     while (this.pending.length > 0) {
       const c = this.popIdle();
-      if (c === undefined) return;
+      if (c === undefined) break;
       const p = this.pending.shift() as Pending;
       p.done = true;
-      this.opts.stats.upstream_rq_pending_active.dec();
+      this.pendingDone();
       this.attach(c);
       deliver(p.cb, undefined, c);
+    }
+    // Requests left waiting (a closed connection, or the connection limit was reached before) get connections.
+    while (!this.closed && this.connecting < this.pending.length) {
+      const before = this.connecting;
+      this.createConnection();
+      if (this.connecting === before) return;
     }
   }
 
@@ -487,6 +517,8 @@ export class ConnectionPool {
     if (prev === CLOSED) return;
     c.state = CLOSED;
     this.conns.delete(c);
+    this.opts.resources?.connections.dec();
+    if (this.pending.length !== 0 && !this.closed) this.scheduleServe();
     if (prev === IDLE) {
       const i = this.idle.lastIndexOf(c);
       if (i >= 0) this.idle.splice(i, 1);

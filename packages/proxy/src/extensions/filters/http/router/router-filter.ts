@@ -1,29 +1,37 @@
-import type { ResponseHead } from '../../../../codec/http1/types.js';
-import type { Http1ParseError } from '../../../../codec/http1/errors.js';
-import { encodeChunkHeader, encodeLastChunk, encodeTrustedRequestHead } from '../../../../codec/http1/encoder.js';
 import type { HeaderMap } from '../../../../interfaces/header-map.js';
-import { FilterStatus, type StreamDecoderFilter, type StreamFilterCallbacks } from '../../../../interfaces/http-filter.js';
+import { HeaderMap as HeaderMapClass } from '../../../../interfaces/header-map.js';
+import { FilterStatus, type HttpRequest, type StreamDecoderFilter, type StreamFilterCallbacks } from '../../../../interfaces/http-filter.js';
 import { ResponseFlag } from '../../../../interfaces/response-flags.js';
+import type { UpstreamResetReason } from '../../../../interfaces/upstream-stream.js';
 import type { DeadlineList, DeadlineNode } from '../../../../server/deadline-queue.js';
+import { monotonicNow } from '../../../../server/io-scope.js';
+import type { ClusterResources } from '../../../../upstream/circuit-breakers.js';
 import type { Cluster } from '../../../../upstream/cluster.js';
-import type { ConnectionPool, PooledConnection, PoolError, PoolReadyHandler } from '../../../../upstream/connection-pool.js';
 import type { Host } from '../../../../upstream/host.js';
 import type { RouteRequest } from '../../../../router/route-request.js';
-import type { HttpRequest } from '../../../../interfaces/http-filter.js';
+import { RetryDecision, RetryState } from '../../../../router/retry-state.js';
+import { EMPTY_RETRY_POLICY } from '../../../../router/retry-policy.js';
+import {
+  applyRequestMutations,
+  applyResponseMutations,
+  type ClusterRouteAction,
+  type HeaderFormatContext,
+  type RouteEntry,
+  type WeightedClusterEntry,
+} from '../../../../router/route-table.js';
 import type { RouterConfig } from './config.js';
-import { UpstreamHttp1Codec, type UpstreamResponseHandler } from './upstream-codec.js';
-import { applyRequestMutations, applyResponseMutations, type HeaderFormatContext, type RouteEntry, type WeightedClusterEntry } from '../../../../router/route-table.js';
-import { HeaderMap as HeaderMapClass } from '../../../../interfaces/header-map.js';
-import { monotonicNow } from '../../../../server/io-scope.js';
+import { computeTimeouts } from './timeouts.js';
+import { UpstreamRequest, type AttemptOwner } from './upstream-request.js';
+import { resetDetails, resetFlag, resetReplyBody } from './reset-reasons.js';
 
-const CRLF = '\r\n';
 const EMPTY = Buffer.alloc(0);
 
 /**
- * The terminal HTTP filter: resolves the route's action (cluster, redirect, direct response), picks a host, sends
- * the request over a pooled HTTP/1.1 connection and streams the response back with flow control both ways.
+ * The terminal HTTP filter: resolves the route's action (cluster, redirect, direct response), picks a host and
+ * runs the request as one or more attempts (retries, per-try and global timeouts, circuit breakers), streaming the
+ * response back with flow control both ways. Upstreams are reached through protocol-agnostic stream pools.
  */
-export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandler, DeadlineNode, PoolReadyHandler {
+export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptOwner {
   deadlinePrev: DeadlineNode | null = null;
   deadlineNext: DeadlineNode | null = null;
   deadlineAt = 0;
@@ -33,27 +41,28 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
   private req!: HttpRequest;
   private routeReq!: RouteRequest;
   private route: RouteEntry | undefined;
+  private action: ClusterRouteAction | undefined;
   private cluster: Cluster | undefined;
-  private host: Host | undefined;
-  private conn: PooledConnection | undefined;
-  private pool: ConnectionPool | undefined;
-  private codec: UpstreamHttp1Codec | undefined;
-  private pending: { cancel(): void } | undefined;
-  /** Request body chunks received before the upstream connection was ready. */
-  private buffered: Buffer[] | undefined;
-  private bufferedBytes = 0;
-  private bufferedTrailers: HeaderMap | undefined;
-  private requestEnded = false;
-  private requestFullySent = false;
-  private chunkedRequest = false;
-  private responseStarted = false;
-  private responseEnded = false;
-  private upstreamStartMs = 0;
-  private timeoutMs = 0;
-  private done = false;
-  private upstreamPaused = false;
+  private resources: ClusterResources | undefined;
   private weightedCluster: WeightedClusterEntry | undefined;
-  private responseKeepAlive = false;
+  private attempt: UpstreamRequest | undefined;
+  private attempts = 0;
+  private retry: RetryState | undefined;
+  private triedHosts: Host[] | undefined;
+  private hash: number | undefined;
+  /** Request body chunks not yet sent on the current attempt, or all of them while a retry may need them. */
+  private body: Buffer[] = [];
+  private bodyBytes = 0;
+  private trailers: HeaderMap | undefined;
+  private requestEnded = false;
+  private responseStarted = false;
+  private done = false;
+  private downstreamBlocked = false;
+  private responsePaused = false;
+  private timeoutMs = 0;
+  private perTryTimeoutMs = 0;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  private retryingAfterTimeout = false;
 
   constructor(private readonly config: RouterConfig) {}
 
@@ -94,7 +103,9 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
       this.cb.sendLocalReply(action.clusterNotFoundResponseCode, '', { details: 'cluster_not_found', flags: ResponseFlag.NoClusterFound });
       return FilterStatus.StopIteration;
     }
+    this.action = action;
     this.cluster = cluster;
+    this.resources = cluster.resources[action.priority];
     this.weightedCluster = picked.weighted;
     const headers = req.headers;
     if (route.requestMutations.length !== 0 || picked.weighted !== undefined) applyRequestMutations(route, headers, this.formatContext(), picked.weighted);
@@ -105,28 +116,23 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
       req.path = newPath;
     }
     if (hostRewrite !== undefined) this.rewriteHost(hostRewrite, action.appendXForwardedHost);
-    this.timeoutMs = this.computeTimeout(action.timeoutMs, headers);
-    const hash = action.hashPolicy ? action.computeHash(this.routeReq) : undefined;
-    const host = cluster.chooseHost(hash === undefined ? undefined : { hash });
+    const policy = action.retryPolicy ?? route.virtualHost.retryPolicy;
+    if (policy !== undefined || headers.has('x-envoy-retry-on') || headers.has('x-envoy-retry-grpc-on')) {
+      this.retry = RetryState.create(policy ?? EMPTY_RETRY_POLICY, this.routeReq, this.resources, cluster.stats);
+    }
+    const t = computeTimeouts(action, headers, this.retry?.perTryTimeoutMs ?? 0);
+    this.timeoutMs = t.globalMs;
+    this.perTryTimeoutMs = t.perTryMs;
+    if (!this.config.suppressEnvoyHeaders && t.expectedMs > 0) headers.set('x-envoy-expected-rq-timeout-ms', String(t.expectedMs));
+    this.hash = action.hashPolicy ? action.computeHash(this.routeReq) : undefined;
+    const host = cluster.chooseHost(this.hash === undefined ? undefined : { hash: this.hash });
     if (!host) {
       this.cb.sendLocalReply(503, 'no healthy upstream', { details: 'no_healthy_upstream', flags: ResponseFlag.NoHealthyUpstream });
       return FilterStatus.StopIteration;
     }
-    this.host = host;
     if (action.autoHostRewrite && host.hostname && hostRewrite === undefined) this.rewriteHost(host.hostname, action.appendXForwardedHost);
-    info.upstreamHost = host.key;
-    this.chunkedRequest = !endStream && !headers.has('content-length');
-    if (endStream) this.requestEnded = true;
-    if (!this.config.suppressEnvoyHeaders && this.timeoutMs > 0) headers.set('x-envoy-expected-rq-timeout-ms', String(this.timeoutMs));
-    this.upstreamStartMs = monotonicNow();
-    cluster.stats.upstream_rq_total.inc();
-    cluster.stats.upstream_rq_active.inc();
-    host.stats.rq_total++;
-    host.stats.rq_active++;
-    host.activeRequests++;
-    const pool = cluster.pool(host);
-    this.pool = pool;
-    this.pending = pool.acquire(this) ?? undefined;
+    if (endStream) this.onRequestEnd();
+    this.startAttempt(host);
     return FilterStatus.StopIteration;
   }
 
@@ -142,224 +148,302 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
 
   decodeData(data: Buffer, endStream: boolean): FilterStatus {
     if (this.done) return FilterStatus.StopIteration;
-    if (endStream) this.requestEnded = true;
-    if (!this.codec) {
-      if (data.length > 0) {
-        (this.buffered ??= []).push(data);
-        this.bufferedBytes += data.length;
-        if (this.bufferedBytes > this.config.bufferLimitBytes) this.cb.readDisable(true);
+    const a = this.attempt;
+    if (data.length > 0) {
+      if (a !== undefined && a.stream !== undefined && this.retry === undefined && this.body.length === 0 && !a.isFinished) {
+        // Streaming without retries: straight through.
+        if (endStream) this.onRequestEnd();
+        if (!a.stream.encodeData(data, endStream)) this.blockDownstream();
+        if (endStream) this.requestSentOn(a);
+        return FilterStatus.StopIteration;
       }
-      return FilterStatus.StopIteration;
+      this.body.push(data);
+      this.bodyBytes += data.length;
+      if (this.retry !== undefined && this.bodyBytes > this.retryBufferLimit()) {
+        // Too large to replay: this request will not be retried.
+        this.cluster?.stats.retry_or_shadow_abandoned.inc();
+        this.retry.release();
+        this.retry = undefined;
+      }
     }
-    this.writeBody(data, endStream);
+    if (endStream) this.onRequestEnd();
+    if (a !== undefined && a.stream !== undefined) this.flushRequest(a);
+    else if (this.bodyBytes > this.config.bufferLimitBytes) this.blockDownstream();
     return FilterStatus.StopIteration;
   }
 
   decodeTrailers(trailers: HeaderMap): FilterStatus {
     if (this.done) return FilterStatus.StopIteration;
-    this.requestEnded = true;
-    if (!this.codec) {
-      this.bufferedTrailers = trailers;
-      return FilterStatus.StopIteration;
-    }
-    this.writeTrailers(trailers);
+    this.trailers = trailers;
+    this.onRequestEnd();
+    const a = this.attempt;
+    if (a !== undefined && a.stream !== undefined) this.flushRequest(a);
     return FilterStatus.StopIteration;
   }
 
   onDownstreamDrain(): void {
-    if (this.upstreamPaused && this.conn) {
-      this.upstreamPaused = false;
-      this.conn.socket.resume();
+    if (this.responsePaused) {
+      this.responsePaused = false;
+      this.attempt?.stream?.readDisable(false);
     }
   }
 
   onDestroy(): void {
     if (this.done) return;
     // Downstream went away (or the stream was reset) while the upstream request was still running.
-    this.cleanup(false);
+    this.finish();
   }
 
-  // ---- upstream connection ----
+  // ---- attempts ----
 
-  /** PoolReadyHandler: the connection for this request (or why there is none). */
-  onPoolReady(err: PoolError | undefined, conn: PooledConnection | undefined): void {
-    this.pending = undefined;
-    if (this.done) {
-      if (conn) this.pool?.release(conn, true);
+  private startAttempt(host: Host): void {
+    const cluster = this.cluster as Cluster;
+    const resources = this.resources as ClusterResources;
+    this.cb.info.upstreamHost = host.key;
+    if (!resources.requests.canCreate()) {
+      cluster.stats.upstream_rq_pending_overflow.inc();
+      this.failRequest('overflow', '');
       return;
     }
+    this.attempts++;
+    const a = new UpstreamRequest(this, cluster, host, resources);
+    this.attempt = a;
+    if (this.retry?.avoidPreviousHosts) (this.triedHosts ??= []).push(host);
+    a.start(cluster.httpStreamPool(host));
+  }
+
+  onAttemptReady(a: UpstreamRequest): void {
+    if (a !== this.attempt || this.done) return;
     const info = this.cb.info;
-    if (err || !conn) {
-      info.upstreamTransportFailureReason = err?.reason ?? '';
-      const overflow = err?.kind === 'overflow';
-      const reason = overflow ? 'overflow' : 'connection failure';
-      const body = overflow
-        ? 'upstream connect error or disconnect/reset before headers. reset reason: overflow'
-        : `upstream connect error or disconnect/reset before headers. reset reason: ${reason}${err?.reason ? `, transport failure reason: ${err.reason}` : ''}`;
-      this.finishUpstream(false);
-      this.cb.sendLocalReply(503, body, {
-        details: overflow ? 'upstream_reset_before_response_started{overflow}' : 'upstream_reset_before_response_started{connection_failure}',
-        flags: overflow ? ResponseFlag.UpstreamOverflow : ResponseFlag.UpstreamConnectionFailure,
-      });
-      return;
-    }
-    this.conn = conn;
-    info.upstreamLocalAddress = conn.localAddress;
-    if (conn.requests === 1) this.cluster?.stats.upstream_cx_http1_total.inc();
-    const codec = UpstreamHttp1Codec.of(conn);
-    this.codec = codec;
-    codec.attach(this, this.req.method === 'HEAD');
-    if (this.timeoutMs > 0 && this.requestEnded) this.armTimeout();
-    this.writeHead();
-  }
-
-  private writeHead(): void {
     const req = this.req;
-    const info = this.cb.info;
-    const socket = (this.conn as PooledConnection).socket;
-    const headers = req.headers;
-    if (this.chunkedRequest) headers.set('transfer-encoding', 'chunked');
-    const head = encodeTrustedRequestHead(req.method, req.path, headers);
-    const buffered = this.buffered;
-    if (buffered === undefined && this.requestEnded && !this.bufferedTrailers && !this.chunkedRequest) {
-      // The whole request is its head: one write, no cork.
-      socket.write(head, 'latin1');
-      info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
-      this.requestSent();
-      return;
-    }
-    socket.cork();
-    socket.write(head, 'latin1');
-    info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
-    this.buffered = undefined;
-    if (buffered) {
-      for (let i = 0; i < buffered.length; i++) {
-        const last = i === buffered.length - 1 && this.requestEnded && !this.bufferedTrailers;
-        this.writeBody(buffered[i] as Buffer, last);
-      }
-      // Resume the client only if the upstream took the buffered body; otherwise its 'drain' resumes it.
-      if (this.bufferedBytes > this.config.bufferLimitBytes && !socket.writableNeedDrain) this.cb.readDisable(false);
-      this.bufferedBytes = 0;
-    }
-    if (this.bufferedTrailers) this.writeTrailers(this.bufferedTrailers);
-    else if (this.requestEnded && (!buffered || buffered.length === 0)) this.writeBody(EMPTY, true);
-    socket.uncork();
+    const stream = a.stream;
+    if (stream === undefined) return;
+    info.upstreamLocalAddress = stream.localAddress;
+    const vh = (this.route as RouteEntry).virtualHost;
+    if (vh.includeRequestAttemptCount) req.headers.set('x-envoy-attempt-count', String(this.attempts));
+    if (this.attempts > 1 && vh.includeIsTimeoutRetryHeader) req.headers.set('x-envoy-is-timeout-retry', this.retryingAfterTimeout ? 'true' : 'false');
+    const endStream = this.requestEnded && this.body.length === 0 && this.trailers === undefined;
+    stream.encodeHeaders(req, req.headers, endStream);
+    a.headersSent = true;
+    if (info.firstUpstreamTxByteMs < 0) info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
+    if (endStream) this.requestSentOn(a);
+    else this.flushRequest(a);
+    if (this.downstreamBlocked && !a.isFinished && a.stream !== undefined && this.bodyBytes <= this.config.bufferLimitBytes) this.unblockDownstream();
   }
 
-  private writeBody(data: Buffer, endStream: boolean): void {
-    const socket = (this.conn as PooledConnection).socket;
+  /** Writes what the attempt has not sent yet; keeps the chunks only while a retry may replay them. */
+  private flushRequest(a: UpstreamRequest): void {
+    const stream = a.stream;
+    if (stream === undefined || a.isFinished || a.requestSent) return;
+    const body = this.body;
     let ok = true;
-    if (data.length > 0) {
-      if (this.chunkedRequest) {
-        socket.write(encodeChunkHeader(data.length), 'latin1');
-        socket.write(data);
-        ok = socket.write(CRLF, 'latin1');
-      } else {
-        ok = socket.write(data);
-      }
+    let endSent = false;
+    while (a.sentChunks < body.length) {
+      const chunk = body[a.sentChunks++] as Buffer;
+      const last = a.sentChunks === body.length && this.requestEnded && this.trailers === undefined;
+      ok = stream.encodeData(chunk, last) && ok;
+      endSent = last;
     }
-    if (endStream) {
-      if (this.chunkedRequest) socket.write(encodeLastChunk(undefined), 'latin1');
-      this.requestSent();
+    if (this.retry === undefined && body.length !== 0) {
+      this.body = [];
+      this.bodyBytes = 0;
+      a.sentChunks = 0;
     }
-    if (!ok) this.cb.readDisable(true);
+    if (this.requestEnded) {
+      if (this.trailers !== undefined) stream.encodeTrailers(this.trailers);
+      else if (!endSent) stream.encodeData(EMPTY, true);
+      this.requestSentOn(a);
+    }
+    if (!ok) this.blockDownstream();
   }
 
-  private writeTrailers(trailers: HeaderMap): void {
-    const socket = (this.conn as PooledConnection).socket;
-    if (this.chunkedRequest) socket.write(encodeLastChunk(trailers), 'latin1');
-    this.requestSent();
+  private requestSentOn(a: UpstreamRequest): void {
+    a.requestSent = true;
+    const info = this.cb.info;
+    info.lastUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
+    if (this.perTryTimeoutMs > 0 && a.deadlineList === null) this.config.ctx.deadlines.list(this.perTryTimeoutMs).schedule(a);
   }
 
-  private requestSent(): void {
-    this.requestFullySent = true;
-    this.cb.info.lastUpstreamTxByteMs = monotonicNow() - this.cb.info.startMonotonicMs;
-    if (this.timeoutMs > 0 && !this.deadlineList && !this.responseEnded) this.armTimeout();
+  private onRequestEnd(): void {
+    if (this.requestEnded) return;
+    this.requestEnded = true;
+    if (this.timeoutMs > 0 && this.deadlineList === null) this.config.ctx.deadlines.list(this.timeoutMs).schedule(this);
   }
 
-  onUpstreamDrain(): void {
+  onAttemptWritable(a: UpstreamRequest): void {
+    if (a === this.attempt && this.downstreamBlocked) this.unblockDownstream();
+  }
+
+  private blockDownstream(): void {
+    if (this.downstreamBlocked) return;
+    this.downstreamBlocked = true;
+    this.cb.readDisable(true);
+  }
+
+  private unblockDownstream(): void {
+    this.downstreamBlocked = false;
     this.cb.readDisable(false);
   }
 
-  private armTimeout(): void {
-    this.config.ctx.deadlines.list(this.timeoutMs).schedule(this);
-  }
+  // ---- response ----
 
-  onDeadline(): void {
-    if (this.done) return;
-    const cluster = this.cluster as Cluster;
-    cluster.stats.upstream_rq_timeout.inc();
-    this.cb.info.setResponseFlag(ResponseFlag.UpstreamRequestTimeout);
-    const started = this.responseStarted;
-    this.finishUpstream(false);
-    if (started) this.cb.resetStream('upstream_response_timeout');
-    else this.cb.sendLocalReply(504, 'upstream request timeout', { details: 'upstream_response_timeout', flags: ResponseFlag.UpstreamRequestTimeout });
-  }
-
-  // ---- upstream response ----
-
-  onUpstreamHead(head: ResponseHead): void {
-    if (this.done) return;
-    if (head.status < 200) return; // 100 Continue and other interim responses are absorbed (Envoy's default).
-    const info = this.cb.info;
-    this.responseStarted = true;
-    this.responseKeepAlive = head.keepAlive;
-    info.firstUpstreamRxByteMs = monotonicNow() - info.startMonotonicMs;
+  onAttemptHeaders(a: UpstreamRequest, status: number, headers: HeaderMap, endStream: boolean): void {
+    if (a !== this.attempt || this.done) return;
     const cluster = this.cluster as Cluster;
     const cs = cluster.stats;
-    cs.rqCode(head.status).inc();
-    cs.rqClass(head.status).inc();
+    cs.rqCode(status).inc();
+    cs.rqClass(status).inc();
     cs.upstream_rq_completed.inc();
-    const headers = head.headers;
-    if (!this.config.suppressEnvoyHeaders) headers.set('x-envoy-upstream-service-time', String(Math.round(monotonicNow() - this.upstreamStartMs)));
+    const retry = this.retry;
+    if (retry !== undefined) {
+      const decision = retry.decide(retry.wouldRetryHeaders(status, headers));
+      if (decision === RetryDecision.Yes && this.canReplay()) {
+        a.finish(!endStream);
+        this.scheduleRetry(false);
+        return;
+      }
+      if (decision === RetryDecision.LimitExceeded) this.cb.info.setResponseFlag(ResponseFlag.UpstreamRetryLimitExceeded);
+      else if (decision === RetryDecision.Overflow) this.cb.info.setResponseFlag(ResponseFlag.UpstreamOverflow);
+      else if (decision === RetryDecision.No && this.attempts > 1) cs.upstream_rq_retry_success.inc();
+    }
+    const info = this.cb.info;
+    this.responseStarted = true;
+    info.firstUpstreamRxByteMs = monotonicNow() - info.startMonotonicMs;
+    if (endStream) this.completeAttempt(a);
+    if (!this.config.suppressEnvoyHeaders) headers.set('x-envoy-upstream-service-time', String(Math.round(monotonicNow() - a.startMs)));
     const route = this.route as RouteEntry;
+    if (route.virtualHost.includeAttemptCountInResponse) headers.set('x-envoy-attempt-count', String(this.attempts));
     if (route.responseMutations.length !== 0 || this.weightedCluster !== undefined) applyResponseMutations(route, headers, this.formatContext(headers), this.weightedCluster);
-    const noBody = head.contentLength === 0 || this.req.method === 'HEAD' || head.status === 204 || head.status === 304;
-    if (noBody) this.responseEnded = true;
-    this.cb.encodeHeaders({ status: head.status, headers }, noBody);
+    this.cb.encodeHeaders({ status, headers }, endStream);
   }
 
-  onUpstreamBody(chunk: Buffer): void {
-    if (this.done || this.responseEnded) return;
-    if (!this.cb.encodeData(chunk, false)) {
-      this.upstreamPaused = true;
-      this.conn?.socket.pause();
+  onAttemptData(a: UpstreamRequest, chunk: Buffer, endStream: boolean): void {
+    if (a !== this.attempt || this.done) return;
+    if (endStream) {
+      this.completeAttempt(a);
+      this.cb.encodeData(chunk, true);
+      return;
+    }
+    if (!this.cb.encodeData(chunk, false) && !this.responsePaused) {
+      this.responsePaused = true;
+      a.stream?.readDisable(true);
     }
   }
 
-  onUpstreamTrailers(trailers: HeaderMap): void {
-    if (this.done || this.responseEnded) return;
-    this.responseEnded = true;
+  onAttemptTrailers(a: UpstreamRequest, trailers: HeaderMap): void {
+    if (a !== this.attempt || this.done) return;
+    this.completeAttempt(a);
     this.cb.encodeTrailers(trailers);
   }
 
-  onUpstreamComplete(): void {
-    if (this.done) return;
-    const wasEnded = this.responseEnded;
-    this.responseEnded = true;
+  private completeAttempt(a: UpstreamRequest): void {
     const info = this.cb.info;
     info.lastUpstreamRxByteMs = monotonicNow() - info.startMonotonicMs;
-    const reusable = this.responseKeepAlive && this.requestFullySent;
-    this.finishUpstream(reusable);
-    if (!wasEnded) this.cb.encodeData(EMPTY, true);
+    a.finish(false);
+    this.finish();
   }
 
-  onUpstreamError(_err: Http1ParseError): void {
+  onAttemptReset(a: UpstreamRequest, reason: UpstreamResetReason, detail: string): void {
+    if (a !== this.attempt || this.done) return;
+    a.finish(true);
+    if (!this.responseStarted && this.maybeRetryReset(reason, a.headersSent, false)) return;
+    this.failRequest(reason, detail);
+  }
+
+  onPerTryTimeout(a: UpstreamRequest): void {
+    if (a !== this.attempt || this.done) return;
+    const cluster = this.cluster as Cluster;
+    cluster.stats.upstream_rq_per_try_timeout.inc();
+    a.finish(true);
+    if (!this.responseStarted && this.maybeRetryReset('local_reset', true, true)) return;
+    this.timeoutRequest('upstream_per_try_timeout');
+  }
+
+  /** Global route timeout. */
+  onDeadline(): void {
     if (this.done) return;
-    this.upstreamReset(ResponseFlag.UpstreamProtocolError, 'protocol error', 'upstream_reset_before_response_started{protocol_error}');
+    (this.cluster as Cluster).stats.upstream_rq_timeout.inc();
+    this.attempt?.finish(true);
+    this.timeoutRequest('upstream_response_timeout');
   }
 
-  onUpstreamClose(): void {
-    if (this.done) return;
-    this.upstreamReset(ResponseFlag.UpstreamConnectionTermination, 'connection termination', 'upstream_reset_before_response_started{connection_termination}');
-  }
-
-  private upstreamReset(flag: number, reason: string, details: string): void {
+  private timeoutRequest(details: string): void {
+    const info = this.cb.info;
+    info.setResponseFlag(ResponseFlag.UpstreamRequestTimeout);
     const started = this.responseStarted;
-    this.cb.info.setResponseFlag(flag);
-    this.finishUpstream(false);
-    if (started) this.cb.resetStream(details.replace('before_response_started', 'after_response_started'));
-    else this.cb.sendLocalReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`, { details });
+    this.finish();
+    if (started) this.cb.resetStream(details);
+    else this.cb.sendLocalReply(504, 'upstream request timeout', { details, flags: ResponseFlag.UpstreamRequestTimeout });
+  }
+
+  private maybeRetryReset(reason: UpstreamResetReason, requestStarted: boolean, timeout: boolean): boolean {
+    const retry = this.retry;
+    if (retry === undefined) return false;
+    const decision = retry.decide(retry.wouldRetryReset(reason, requestStarted));
+    if (decision === RetryDecision.Yes && this.canReplay()) {
+      this.scheduleRetry(timeout);
+      return true;
+    }
+    if (decision === RetryDecision.LimitExceeded) this.cb.info.setResponseFlag(ResponseFlag.UpstreamRetryLimitExceeded);
+    else if (decision === RetryDecision.Overflow) this.cb.info.setResponseFlag(ResponseFlag.UpstreamOverflow);
+    return false;
+  }
+
+  /** A retry resends the whole request: possible while every body chunk is still held. */
+  private canReplay(): boolean {
+    return this.retry !== undefined;
+  }
+
+  private scheduleRetry(afterTimeout: boolean): void {
+    this.retryingAfterTimeout = afterTimeout;
+    this.attempt = undefined;
+    this.responsePaused = false;
+    const wait = (this.retry as RetryState).nextBackoffMs(Math.random);
+    this.backoffTimer = setTimeout(() => this.doRetry(), wait);
+  }
+
+  private doRetry(): void {
+    this.backoffTimer = undefined;
+    if (this.done) return;
+    const host = this.chooseRetryHost();
+    if (host === undefined) {
+      this.finish();
+      this.cb.sendLocalReply(503, 'no healthy upstream', { details: 'no_healthy_upstream', flags: ResponseFlag.NoHealthyUpstream });
+      return;
+    }
+    this.startAttempt(host);
+  }
+
+  /** With the previous_hosts predicate, up to `host_selection_retry_max_attempts` picks avoid hosts already tried. */
+  private chooseRetryHost(): Host | undefined {
+    const cluster = this.cluster as Cluster;
+    const ctx = this.hash === undefined ? undefined : { hash: this.hash };
+    let host = cluster.chooseHost(ctx);
+    const tried = this.triedHosts;
+    if (tried !== undefined && this.retry !== undefined) {
+      for (let i = 0; i < this.retry.hostSelectionMaxAttempts && host !== undefined && tried.includes(host); i++) host = cluster.chooseHost(ctx);
+    }
+    return host;
+  }
+
+  /** Ends the request with a local reply (or a downstream reset once the response started). */
+  private failRequest(reason: UpstreamResetReason, detail: string): void {
+    const info = this.cb.info;
+    if (reason === 'connection_failure') info.upstreamTransportFailureReason = detail;
+    const flag = resetFlag(reason);
+    info.setResponseFlag(flag);
+    const started = this.responseStarted;
+    this.finish();
+    if (started) {
+      this.cb.resetStream(resetDetails(reason, true));
+      return;
+    }
+    this.cb.sendLocalReply(503, resetReplyBody(reason, detail), { details: resetDetails(reason, false), flags: flag });
+  }
+
+  private retryBufferLimit(): number {
+    const route = this.route as RouteEntry;
+    return route.perRequestBufferLimitBytes ?? route.virtualHost.perRequestBufferLimitBytes ?? this.config.bufferLimitBytes;
   }
 
   // ---- helpers ----
@@ -374,16 +458,6 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     this.cb.sendLocalReply(status, body, { details: 'direct_response', headers: all });
   }
 
-  private computeTimeout(routeTimeoutMs: number, headers: HeaderMap): number {
-    const override = headers.get('x-envoy-upstream-rq-timeout-ms');
-    if (override !== undefined) {
-      headers.remove('x-envoy-upstream-rq-timeout-ms');
-      const v = Number(override);
-      if (Number.isInteger(v) && v >= 0) return v;
-    }
-    return routeTimeoutMs;
-  }
-
   private formatContext(responseHeaders?: HeaderMap): HeaderFormatContext {
     const req = this.req;
     const ctx: HeaderFormatContext = {
@@ -396,32 +470,18 @@ export class RouterFilter implements StreamDecoderFilter, UpstreamResponseHandle
     return ctx;
   }
 
-  /** Ends the upstream side; returns the connection to the pool (reusable or not). */
-  private finishUpstream(reusable: boolean): void {
+  /** The request is over for the router: stop timers, abandon a running attempt, give back resources. */
+  private finish(): void {
     if (this.done) return;
     this.done = true;
     this.deadlineList?.cancel(this);
-    const cluster = this.cluster;
-    const host = this.host;
-    if (cluster && host) {
-      cluster.stats.upstream_rq_active.dec();
-      host.stats.rq_active--;
-      host.activeRequests--;
-      const elapsed = monotonicNow() - this.upstreamStartMs;
-      cluster.stats.upstream_rq_time.record(elapsed);
+    if (this.backoffTimer !== undefined) {
+      clearTimeout(this.backoffTimer);
+      this.backoffTimer = undefined;
     }
-    this.pending?.cancel();
-    this.pending = undefined;
-    const conn = this.conn;
-    this.conn = undefined;
-    this.codec?.detach();
-    if (conn && this.pool) {
-      if (this.upstreamPaused) conn.socket.resume();
-      this.pool.release(conn, reusable);
-    }
-  }
-
-  private cleanup(reusable: boolean): void {
-    this.finishUpstream(reusable);
+    const a = this.attempt;
+    if (a !== undefined && !a.isFinished) a.finish(true);
+    this.retry?.release();
+    this.body = [];
   }
 }

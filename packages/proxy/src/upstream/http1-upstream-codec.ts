@@ -1,10 +1,10 @@
 import type net from 'node:net';
-import { Http1Parser } from '../../../../codec/http1/parser.js';
-import type { Http1ParseError } from '../../../../codec/http1/errors.js';
-import type { Http1ParserHandler, ResponseHead } from '../../../../codec/http1/types.js';
-import type { HeaderMap } from '../../../../interfaces/header-map.js';
-import type { ConnectionReader, PooledConnection } from '../../../../upstream/connection-pool.js';
-import { enterIoScope, exitIoScope } from '../../../../server/io-scope.js';
+import { Http1Parser } from '../codec/http1/parser.js';
+import type { Http1ParseError } from '../codec/http1/errors.js';
+import type { Http1ParserHandler, ResponseHead } from '../codec/http1/types.js';
+import type { HeaderMap } from '../interfaces/header-map.js';
+import type { ConnectionReader, PooledConnection } from './connection-pool.js';
+import { enterIoScope, exitIoScope } from '../server/io-scope.js';
 
 /** Receives the parsed response of the request currently using an upstream connection. */
 export interface UpstreamResponseHandler {
