@@ -3,6 +3,9 @@ import { registerHttpFilter } from '../http/http-filter-registry.js';
 import { tcpProxyFactory } from './filters/network/tcp-proxy/config.js';
 import { httpConnectionManagerFactory } from './filters/network/http-connection-manager/config.js';
 import { routerFactory } from './filters/http/router/config.js';
+import { faultFactory, parseFaultPerRoute } from './filters/http/fault/config.js';
+import { FAULT_TYPE } from './filters/http/fault/fault-settings.js';
+import { registerPerFilterConfigParser } from '../router/per-filter-config.js';
 
 let registered = false;
 
@@ -13,4 +16,6 @@ export function registerBuiltinExtensions(): void {
   registerNetworkFilter(tcpProxyFactory);
   registerNetworkFilter(httpConnectionManagerFactory);
   registerHttpFilter(routerFactory);
+  registerHttpFilter(faultFactory);
+  registerPerFilterConfigParser(FAULT_TYPE, parseFaultPerRoute);
 }
