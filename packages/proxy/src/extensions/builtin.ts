@@ -5,6 +5,8 @@ import { httpConnectionManagerFactory } from './filters/network/http-connection-
 import { routerFactory } from './filters/http/router/config.js';
 import { faultFactory, parseFaultPerRoute } from './filters/http/fault/config.js';
 import { FAULT_TYPE } from './filters/http/fault/fault-settings.js';
+import { localRateLimitFactory, parseLocalRateLimitPerRoute } from './filters/http/local-ratelimit/config.js';
+import { LOCAL_RATELIMIT_TYPE } from './filters/http/local-ratelimit/local-ratelimit-config.js';
 import { registerPerFilterConfigParser } from '../router/per-filter-config.js';
 
 let registered = false;
@@ -18,4 +20,6 @@ export function registerBuiltinExtensions(): void {
   registerHttpFilter(routerFactory);
   registerHttpFilter(faultFactory);
   registerPerFilterConfigParser(FAULT_TYPE, parseFaultPerRoute);
+  registerHttpFilter(localRateLimitFactory);
+  registerPerFilterConfigParser(LOCAL_RATELIMIT_TYPE, parseLocalRateLimitPerRoute);
 }
