@@ -7,6 +7,8 @@ import { faultFactory, parseFaultPerRoute } from './filters/http/fault/config.js
 import { FAULT_TYPE } from './filters/http/fault/fault-settings.js';
 import { localRateLimitFactory, parseLocalRateLimitPerRoute } from './filters/http/local-ratelimit/config.js';
 import { LOCAL_RATELIMIT_TYPE } from './filters/http/local-ratelimit/local-ratelimit-config.js';
+import { corsFactory, parseCorsPolicyPerRoute } from './filters/http/cors/config.js';
+import { CORS_POLICY_TYPE } from './filters/http/cors/cors-policy.js';
 import { registerPerFilterConfigParser } from '../router/per-filter-config.js';
 
 let registered = false;
@@ -22,4 +24,6 @@ export function registerBuiltinExtensions(): void {
   registerPerFilterConfigParser(FAULT_TYPE, parseFaultPerRoute);
   registerHttpFilter(localRateLimitFactory);
   registerPerFilterConfigParser(LOCAL_RATELIMIT_TYPE, parseLocalRateLimitPerRoute);
+  registerHttpFilter(corsFactory);
+  registerPerFilterConfigParser(CORS_POLICY_TYPE, parseCorsPolicyPerRoute);
 }
