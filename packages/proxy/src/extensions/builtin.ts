@@ -9,6 +9,9 @@ import { localRateLimitFactory, parseLocalRateLimitPerRoute } from './filters/ht
 import { LOCAL_RATELIMIT_TYPE } from './filters/http/local-ratelimit/local-ratelimit-config.js';
 import { corsFactory, parseCorsPolicyPerRoute } from './filters/http/cors/config.js';
 import { CORS_POLICY_TYPE } from './filters/http/cors/cors-policy.js';
+import { headerMutationFactory, parseHeaderMutationPerRoute } from './filters/http/header-mutation/config.js';
+import { HEADER_MUTATION_PER_ROUTE_TYPE } from './filters/http/header-mutation/mutations.js';
+import { healthCheckFactory } from './filters/http/health-check/config.js';
 import { registerPerFilterConfigParser } from '../router/per-filter-config.js';
 
 let registered = false;
@@ -26,4 +29,7 @@ export function registerBuiltinExtensions(): void {
   registerPerFilterConfigParser(LOCAL_RATELIMIT_TYPE, parseLocalRateLimitPerRoute);
   registerHttpFilter(corsFactory);
   registerPerFilterConfigParser(CORS_POLICY_TYPE, parseCorsPolicyPerRoute);
+  registerHttpFilter(headerMutationFactory);
+  registerPerFilterConfigParser(HEADER_MUTATION_PER_ROUTE_TYPE, parseHeaderMutationPerRoute);
+  registerHttpFilter(healthCheckFactory);
 }
