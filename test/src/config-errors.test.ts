@@ -27,7 +27,7 @@ describe('invalid configuration is refused with the field path', () => {
   test('an HTTP filter Weft does not implement', () => {
     const yaml = hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }' }).replace(
       '          http_filters:\n',
-      '          http_filters:\n          - name: envoy.filters.http.cors\n            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors }\n',
+      '          http_filters:\n          - name: envoy.filters.network.tcp_proxy\n            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: t, cluster: a }\n',
     );
     assert.match(configError(yaml), /http_filters\[0\]/);
   });

@@ -24,6 +24,10 @@ export interface HcmOptions {
   readonly statPrefix?: string;
   /** Extra Listener fields (YAML at the listener's indentation, e.g. `stat_prefix: edge`). */
   readonly listenerExtra?: string;
+  /** HTTP filters before the router (YAML list items at the `http_filters:` indentation). */
+  readonly filters?: string;
+  /** Extra RouteConfiguration fields (e.g. `typed_per_filter_config`). */
+  readonly routeConfigExtra?: string;
 }
 
 /** One HTTP listener on port 0 with an inline route config; `routes` is the YAML list under `routes:`. */
@@ -41,6 +45,7 @@ ${indent(o.listenerExtra ?? '', 4)}
 ${indent(o.hcmExtra ?? '', 10)}
           route_config:
             name: local
+${indent(o.routeConfigExtra ?? '', 12)}
             virtual_hosts:
             - name: vh
               domains: [${o.domains ?? '"*"'}]
@@ -48,6 +53,7 @@ ${indent(o.vhostExtra ?? '', 14)}
               routes:
 ${indent(o.routes, 14)}
           http_filters:
+${indent(o.filters ?? '', 10)}
           - name: envoy.filters.http.router
             typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }`;
 }

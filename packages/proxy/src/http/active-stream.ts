@@ -71,7 +71,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     private readonly encoder: ResponseEncoder,
     readonly connectionId: number,
     readonly downstreamRemoteIp: string,
-    connectionInfo: StreamInfo,
+    readonly connectionInfo: StreamInfo,
     headers: HeaderMap,
     protocol: string,
   ) {

@@ -63,6 +63,7 @@ export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: strin
     runtime: ctx.runtime,
     clusterExists: (name) => ctx.clusterManager.get(name) !== undefined,
     stripPortMode,
+    stats: ctx.stats,
   });
   const statPrefix = cfg.stat_prefix;
   const filters = compileHttpFilters(cfg.http_filters, joinPath(path, 'http_filters'), { ...ctx, statPrefix });

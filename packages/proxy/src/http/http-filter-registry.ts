@@ -7,6 +7,8 @@ import { typedConfigOf } from '../config/typed-config.js';
 /** Context an HTTP filter factory gets: the server's plus the connection manager's stat prefix. */
 export interface HttpFilterFactoryContext extends FactoryContext {
   readonly statPrefix: string;
+  /** The filter's name in the chain: the key of its typed_per_filter_config entries on routes. */
+  readonly filterName?: string;
 }
 
 /** An HTTP filter extension: parses config once and returns a per-stream instance creator. */
@@ -46,7 +48,7 @@ export function compileHttpFilters(filters: readonly HttpFilter__Output[], path:
     const last = i === filters.length - 1;
     if (factory.terminal && !last) throw new ConfigError(p, `terminal filter '${filter.name}' must be the last filter in the chain`);
     if (!factory.terminal && last) throw new ConfigError(p, `non-terminal filter '${filter.name}' cannot be the last filter in the chain`);
-    out.push({ name: filter.name, create: factory.create(value, joinPath(p, 'typed_config'), ctx) });
+    out.push({ name: filter.name, create: factory.create(value, joinPath(p, 'typed_config'), { ...ctx, filterName: filter.name }) });
   });
   return out;
 }

@@ -46,6 +46,8 @@ export interface StreamFilterCallbacks {
   readonly route: RouteEntry | undefined;
   readonly info: StreamInfo;
   readonly connectionId: number;
+  /** The downstream connection's StreamInfo: one object per connection, usable as a WeakMap key. */
+  readonly connectionInfo: StreamInfo;
   readonly downstreamRemoteIp: string;
   /** Resume a chain stopped with StopIteration. */
   continueDecoding(): void;

@@ -111,7 +111,8 @@ export function compileHeaderMutation(
   return new HeaderMutation(adds, removes);
 }
 
-function compileHeaderToAdd(o: HeaderValueOption__Output, path: string): HeaderToAdd {
+/** Compiles one HeaderValueOption found at `path` (also used by the header_mutation filter's rules). */
+export function compileHeaderToAdd(o: HeaderValueOption__Output, path: string): HeaderToAdd {
   const h = o.header;
   if (!h) throw new ConfigError(joinPath(path, 'header'), 'is required');
   const keyPath = joinPath(path, 'header.key');

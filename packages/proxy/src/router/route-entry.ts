@@ -6,6 +6,7 @@ import type { HeaderMutation } from './header-mutation.js';
 import type { RedirectRouteAction } from './redirect-action.js';
 import type { ClusterRouteAction, PerFilterConfig } from './route-action.js';
 import type { CompiledRouteMatch } from './route-matchers.js';
+import { NO_FILTER_CONFIGS, NO_ROUTE_FILTER_CONFIGS, type ParsedFilterConfigs, type RouteFilterConfigs } from './per-filter-config.js';
 import { pathPartEnd, type RouteRequest } from './route-request.js';
 
 export type RouteAction = ClusterRouteAction | RedirectRouteAction | DirectResponseRouteAction;
@@ -21,6 +22,8 @@ export interface RouteDecorator {
 /** One compiled `Route`. Immutable; shared by every request that selects it. */
 export class RouteEntry {
   readonly kind: RouteAction['kind'];
+  /** Parsed typed_per_filter_config of this route, virtual host and route configuration (set by the compiler). */
+  filterConfigs: RouteFilterConfigs = NO_ROUTE_FILTER_CONFIGS;
 
   constructor(
     readonly name: string,
@@ -55,6 +58,8 @@ export class VirtualHostEntry {
   readonly routes: readonly RouteEntry[] = [];
   /** The 301-to-https route used when require_tls applies; set by the compiler. */
   tlsRedirect: RouteEntry | undefined;
+  /** This virtual host's parsed typed_per_filter_config (set by the compiler). */
+  filterConfigs: ParsedFilterConfigs = NO_FILTER_CONFIGS;
 
   constructor(
     readonly name: string,

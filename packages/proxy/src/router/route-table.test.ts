@@ -10,7 +10,9 @@ describe('route table', () => {
       name: 'main',
       internal_only_headers: ['X-Internal'],
       validate_clusters: { value: false },
-      typed_per_filter_config: { 'envoy.filters.http.fault': { '@type': 'type.googleapis.com/google.protobuf.Empty' } },
+      typed_per_filter_config: {
+        'envoy.filters.http.other': { '@type': 'type.googleapis.com/envoy.config.route.v3.FilterConfig', is_optional: true, config: { '@type': 'type.googleapis.com/google.protobuf.Empty' } },
+      },
       virtual_hosts: [
         {
           name: 'vh',
@@ -24,7 +26,9 @@ describe('route table', () => {
     assert.equal(t.name, 'main');
     assert.deepEqual(t.internalOnlyHeaders, ['x-internal']);
     assert.equal(t.validateClusters, false);
-    assert.ok('envoy.filters.http.fault' in t.perFilterConfig);
+    assert.ok('envoy.filters.http.other' in t.perFilterConfig);
+    // An optional per-route config no filter implements is skipped (Envoy: is_optional).
+    assert.equal(t.filterConfigs.size, 0);
     const e = t.select(request());
     assert.ok(e);
     assert.equal(e.name, 'r1');

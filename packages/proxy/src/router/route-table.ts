@@ -4,6 +4,7 @@ import type { RouteConfiguration__Output } from '@weft/api/envoy/envoy/config/ro
 import type { VirtualHost__Output } from '@weft/api/envoy/envoy/config/route/v3/VirtualHost.js';
 import type { HeaderMap } from '../interfaces/header-map.js';
 import type { Runtime } from '../interfaces/runtime.js';
+import type { Scope } from '../interfaces/stats.js';
 import { compileDirectResponse, DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES } from './direct-response.js';
 import type { HeaderFormatContext } from './header-formatter.js';
 import { compileHeaderMutation, HeaderMutation } from './header-mutation.js';
@@ -12,6 +13,7 @@ import { ClusterRouteAction, type PerFilterConfig, type WeightedClusterEntry } f
 import { RouteEntry, VirtualHostEntry, type RouteAction, type RouteMetadata, type TlsRequirement } from './route-entry.js';
 import { compileRouteMatch } from './route-matchers.js';
 import { compileRetryPolicy } from './retry-policy.js';
+import { compilePerFilterConfigs, mergeFilterConfigLevels, type ParsedFilterConfigs, type PerFilterParseContext } from './per-filter-config.js';
 import type { RouteRequest } from './route-request.js';
 import { hostForMatching, VirtualHostIndex, type StripPortMode } from './virtual-host-index.js';
 
@@ -32,6 +34,8 @@ export interface RouteDeps {
   readonly stripPortMode?: StripPortMode;
   /** Envoy validates clusters by default for inline route configs, not for RDS (pass false from RDS). */
   readonly validateClustersDefault?: boolean;
+  /** Root stats scope for per-route filter configs that keep stats (local_ratelimit). */
+  readonly stats?: Scope;
 }
 
 /** A compiled, immutable `RouteConfiguration`. */
@@ -53,6 +57,8 @@ export class RouteTable {
     readonly stripPortMode: StripPortMode,
     readonly perFilterConfig: PerFilterConfig,
     readonly metadata: RouteMetadata,
+    /** Parsed route-configuration-level typed_per_filter_config. */
+    readonly filterConfigs: ParsedFilterConfigs,
   ) {}
 
   selectVirtualHost(req: RouteRequest): VirtualHostEntry | undefined {
@@ -97,6 +103,8 @@ interface Ctx {
   readonly deps: RouteDeps;
   readonly config: { req: HeaderMutation; resp: HeaderMutation; mostSpecificWins: boolean; maxBody: number };
   readonly clusterRefs: Array<[string, string]>;
+  readonly filterCtx: PerFilterParseContext;
+  readonly configFilters: ParsedFilterConfigs;
 }
 
 /** Compiles a RouteConfiguration found at `path`; throws ConfigError naming the offending field. */
@@ -107,6 +115,7 @@ export function compileRouteConfiguration(cfg: RouteConfiguration__Output, path:
     ['request_mirror_policies', cfg.request_mirror_policies.length > 0],
   ]);
   const mostSpecificWins = cfg.most_specific_header_mutations_wins;
+  const filterCtx: PerFilterParseContext = { runtime: deps.runtime, stats: deps.stats };
   const ctx: Ctx = {
     deps,
     config: {
@@ -116,6 +125,8 @@ export function compileRouteConfiguration(cfg: RouteConfiguration__Output, path:
       maxBody: cfg.max_direct_response_body_size_bytes ? cfg.max_direct_response_body_size_bytes.value : DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES,
     },
     clusterRefs: [],
+    filterCtx,
+    configFilters: compilePerFilterConfigs(cfg.typed_per_filter_config, joinPath(path, 'typed_per_filter_config'), filterCtx),
   };
   const internalOnly = cfg.internal_only_headers.map((h, i) => {
     if (h === '' || /[\0\r\n]/.test(h)) throw new ConfigError(joinPath(joinPath(path, 'internal_only_headers'), i), 'is not a valid header name');
@@ -143,6 +154,7 @@ export function compileRouteConfiguration(cfg: RouteConfiguration__Output, path:
     deps.stripPortMode ?? 'none',
     cfg.typed_per_filter_config,
     cfg.metadata,
+    ctx.configFilters,
   );
 }
 
@@ -172,6 +184,7 @@ function compileVirtualHost(v: VirtualHost__Output, path: string, ctx: Ctx, inde
     v.virtual_clusters,
     v.retry_policy ? compileRetryPolicy(v.retry_policy, joinPath(path, 'retry_policy')) : undefined,
   );
+  vh.filterConfigs = compilePerFilterConfigs(v.typed_per_filter_config, joinPath(path, 'typed_per_filter_config'), ctx.filterCtx);
   v.domains.forEach((d, i) => index.add(d, vh, v.name, joinPath(joinPath(path, 'domains'), i)));
   const routes = vh.routes as RouteEntry[];
   v.routes.forEach((r, i) => routes.push(compileRoute(r, joinPath(joinPath(path, 'routes'), i), vh, ctx)));
@@ -191,6 +204,8 @@ function compileRoute(r: Route__Output, path: string, vh: VirtualHostEntry, ctx:
       if (a.clusterName !== '') ctx.clusterRefs.push([a.clusterName, joinPath(path, 'route.cluster')]);
       a.weightedClusters?.forEach((w, i) => {
         if (w.name !== '') ctx.clusterRefs.push([w.name, joinPath(path, `route.weighted_clusters.clusters[${i}].name`)]);
+        // Filters resolve per-route configs before the router picks a weighted cluster: not applied yet, so refused.
+        if (Object.keys(w.perFilterConfig).length > 0) throw new ConfigError(joinPath(path, `route.weighted_clusters.clusters[${i}].typed_per_filter_config`), 'is not supported yet');
       });
       action = a;
       break;
@@ -210,7 +225,7 @@ function compileRoute(r: Route__Output, path: string, vh: VirtualHostEntry, ctx:
   const req = compileHeaderMutation(r.request_headers_to_add, r.request_headers_to_remove, joinPath(path, 'request_headers_to_add'), joinPath(path, 'request_headers_to_remove'));
   const resp = compileHeaderMutation(r.response_headers_to_add, r.response_headers_to_remove, joinPath(path, 'response_headers_to_add'), joinPath(path, 'response_headers_to_remove'));
   const wins = ctx.config.mostSpecificWins;
-  return new RouteEntry(
+  const entry = new RouteEntry(
     r.name,
     vh,
     action,
@@ -226,4 +241,7 @@ function compileRoute(r: Route__Output, path: string, vh: VirtualHostEntry, ctx:
     r.per_request_buffer_limit_bytes?.value ?? vh.perRequestBufferLimitBytes,
     r.tracing,
   );
+  const own = compilePerFilterConfigs(r.typed_per_filter_config, joinPath(path, 'typed_per_filter_config'), ctx.filterCtx);
+  entry.filterConfigs = mergeFilterConfigLevels([own, vh.filterConfigs, ctx.configFilters]);
+  return entry;
 }

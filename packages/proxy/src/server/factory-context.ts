@@ -19,6 +19,8 @@ export interface FactoryContext {
   readonly drainState: DrainState;
   /** Listener traffic direction: 'inbound' listeners report Istio metrics as the destination. */
   readonly direction: 'inbound' | 'outbound';
+  /** The bootstrap's node.cluster (`x-envoy-upstream-healthchecked-cluster`). */
+  readonly localClusterName?: string;
 }
 
 /** Server-wide drain/health state shared by listeners and connection managers. */

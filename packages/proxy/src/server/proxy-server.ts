@@ -70,6 +70,7 @@ export class ProxyServer {
       hostname: os.hostname(),
       drainState: this.drainState,
       direction: 'outbound',
+      localClusterName: node?.cluster ?? '',
     };
     const names = new Set<string>();
     const addresses = new Set<string>();
