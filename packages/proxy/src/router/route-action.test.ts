@@ -136,7 +136,7 @@ describe('route action config errors', () => {
   const at = (route: object): object => singleHost([{ match: { prefix: '/' }, route }]);
   const unsupported: Array<[string, object]> = [
     ['retry_policy.retry_priority', { retry_policy: { retry_on: '5xx', retry_priority: { name: 'envoy.retry_priorities.previous_priorities' } } }],
-    ['request_mirror_policies', { request_mirror_policies: [{ cluster: 'm' }] }],
+    ['request_mirror_policies[0].trace_sampled', { request_mirror_policies: [{ cluster: 'm', trace_sampled: { value: true } }] }],
     ['rate_limits', { rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] }],
     ['cors', { cors: {} }],
     ['hedge_policy', { hedge_policy: {} }],

@@ -306,7 +306,6 @@ function rejectUnsupported(a: RouteAction__Output, path: string): void {
     ['retry_policy_typed_config', a.retry_policy_typed_config !== null],
     ['rate_limits', a.rate_limits.length > 0],
     ['cors', a.cors !== null],
-    ['request_mirror_policies', a.request_mirror_policies.length > 0],
     ['hedge_policy', a.hedge_policy !== null],
     ['internal_redirect_action', a.internal_redirect_action === 'HANDLE_INTERNAL_REDIRECT'],
     ['internal_redirect_policy', a.internal_redirect_policy !== null],

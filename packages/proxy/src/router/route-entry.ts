@@ -1,3 +1,4 @@
+import type { MirrorPolicy } from './mirror-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { Metadata__Output } from '@weft/api/envoy/envoy/config/core/v3/Metadata.js';
 import type { Runtime } from '../interfaces/runtime.js';
@@ -24,6 +25,8 @@ export class RouteEntry {
   readonly kind: RouteAction['kind'];
   /** Parsed typed_per_filter_config of this route, virtual host and route configuration (set by the compiler). */
   filterConfigs: RouteFilterConfigs = NO_ROUTE_FILTER_CONFIGS;
+  /** Where copies of each request go (route's, else the virtual host's, else the route configuration's). */
+  mirrorPolicies: readonly MirrorPolicy[] = [];
 
   constructor(
     readonly name: string,
@@ -54,6 +57,8 @@ export type TlsRequirement = 'NONE' | 'EXTERNAL_ONLY' | 'ALL';
 
 /** One compiled `VirtualHost`. */
 export class VirtualHostEntry {
+  /** `request_mirror_policies` in effect for routes that set none (the route configuration's when empty here). */
+  mirrorPolicies: readonly MirrorPolicy[] = [];
   /** Filled by the compiler right after construction, in config order. */
   readonly routes: readonly RouteEntry[] = [];
   /** The 301-to-https route used when require_tls applies; set by the compiler. */

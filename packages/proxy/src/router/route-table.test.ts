@@ -54,12 +54,12 @@ describe('route table config errors', () => {
   const vh = (extra: object): object => ({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: [ok], ...extra }] });
   const cases: Array<[string, object, string]> = [
     ['vhds', { vhds: { config_source: { ads: {} } } }, 'rc.vhds'],
-    ['route config request_mirror_policies', { request_mirror_policies: [{ cluster: 'm' }] }, 'rc.request_mirror_policies'],
+    ['route config mirror trace_sampled', { request_mirror_policies: [{ cluster: 'm', trace_sampled: { value: true } }] }, 'rc.request_mirror_policies[0].trace_sampled'],
     ['cluster_specifier_plugins', { cluster_specifier_plugins: [{ extension: { name: 'p', typed_config: { '@type': 'type.googleapis.com/google.protobuf.Empty' } } }] }, 'rc.cluster_specifier_plugins'],
     ['virtual host rate_limits', vh({ rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] }), 'rc.virtual_hosts[0].rate_limits'],
     ['virtual host cors', vh({ cors: {} }), 'rc.virtual_hosts[0].cors'],
     ['virtual host hedge_policy', vh({ hedge_policy: {} }), 'rc.virtual_hosts[0].hedge_policy'],
-    ['virtual host request_mirror_policies', vh({ request_mirror_policies: [{ cluster: 'm' }] }), 'rc.virtual_hosts[0].request_mirror_policies'],
+    ['virtual host mirror trace_sampled', vh({ request_mirror_policies: [{ cluster: 'm', trace_sampled: { value: true } }] }), 'rc.virtual_hosts[0].request_mirror_policies[0].trace_sampled'],
     ['non_forwarding_action', singleHost([{ match: { prefix: '/' }, non_forwarding_action: {} }]), 'rc.virtual_hosts[0].routes[0].non_forwarding_action'],
     ['filter_action', singleHost([{ match: { prefix: '/' }, filter_action: {} }]), 'rc.virtual_hosts[0].routes[0].filter_action'],
   ];

@@ -13,6 +13,7 @@ import { ClusterRouteAction, type PerFilterConfig, type WeightedClusterEntry } f
 import { RouteEntry, VirtualHostEntry, type RouteAction, type RouteMetadata, type TlsRequirement } from './route-entry.js';
 import { compileRouteMatch } from './route-matchers.js';
 import { compileRetryPolicy } from './retry-policy.js';
+import { compileMirrorPolicies, type MirrorPolicy } from './mirror-policy.js';
 import { compilePerFilterConfigs, mergeFilterConfigLevels, type ParsedFilterConfigs, type PerFilterParseContext } from './per-filter-config.js';
 import type { RouteRequest } from './route-request.js';
 import { hostForMatching, VirtualHostIndex, type StripPortMode } from './virtual-host-index.js';
@@ -103,6 +104,7 @@ interface Ctx {
   readonly deps: RouteDeps;
   readonly config: { req: HeaderMutation; resp: HeaderMutation; mostSpecificWins: boolean; maxBody: number };
   readonly clusterRefs: Array<[string, string]>;
+  mirrors: readonly MirrorPolicy[];
   readonly filterCtx: PerFilterParseContext;
   readonly configFilters: ParsedFilterConfigs;
 }
@@ -112,7 +114,6 @@ export function compileRouteConfiguration(cfg: RouteConfiguration__Output, path:
   unsupported(path, [
     ['vhds', cfg.vhds !== null],
     ['cluster_specifier_plugins', cfg.cluster_specifier_plugins.length > 0],
-    ['request_mirror_policies', cfg.request_mirror_policies.length > 0],
   ]);
   const mostSpecificWins = cfg.most_specific_header_mutations_wins;
   const filterCtx: PerFilterParseContext = { runtime: deps.runtime, stats: deps.stats };
@@ -125,9 +126,11 @@ export function compileRouteConfiguration(cfg: RouteConfiguration__Output, path:
       maxBody: cfg.max_direct_response_body_size_bytes ? cfg.max_direct_response_body_size_bytes.value : DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES,
     },
     clusterRefs: [],
+    mirrors: [],
     filterCtx,
     configFilters: compilePerFilterConfigs(cfg.typed_per_filter_config, joinPath(path, 'typed_per_filter_config'), filterCtx),
   };
+  ctx.mirrors = compileMirrorPolicies(cfg.request_mirror_policies, joinPath(path, 'request_mirror_policies'), ctx.clusterRefs);
   const internalOnly = cfg.internal_only_headers.map((h, i) => {
     if (h === '' || /[\0\r\n]/.test(h)) throw new ConfigError(joinPath(joinPath(path, 'internal_only_headers'), i), 'is not a valid header name');
     return h.toLowerCase();
@@ -167,7 +170,6 @@ function compileVirtualHost(v: VirtualHost__Output, path: string, ctx: Ctx, inde
     ['retry_policy_typed_config', v.retry_policy_typed_config !== null],
     ['hedge_policy', v.hedge_policy !== null],
     ['matcher', v.matcher !== null],
-    ['request_mirror_policies', v.request_mirror_policies.length > 0],
   ]);
   const vh = new VirtualHostEntry(
     v.name,
@@ -185,6 +187,8 @@ function compileVirtualHost(v: VirtualHost__Output, path: string, ctx: Ctx, inde
     v.retry_policy ? compileRetryPolicy(v.retry_policy, joinPath(path, 'retry_policy')) : undefined,
   );
   vh.filterConfigs = compilePerFilterConfigs(v.typed_per_filter_config, joinPath(path, 'typed_per_filter_config'), ctx.filterCtx);
+  const vhMirrors = compileMirrorPolicies(v.request_mirror_policies, joinPath(path, 'request_mirror_policies'), ctx.clusterRefs);
+  vh.mirrorPolicies = vhMirrors.length !== 0 ? vhMirrors : ctx.mirrors;
   v.domains.forEach((d, i) => index.add(d, vh, v.name, joinPath(joinPath(path, 'domains'), i)));
   const routes = vh.routes as RouteEntry[];
   v.routes.forEach((r, i) => routes.push(compileRoute(r, joinPath(joinPath(path, 'routes'), i), vh, ctx)));
@@ -198,6 +202,7 @@ function compileVirtualHost(v: VirtualHost__Output, path: string, ctx: Ctx, inde
 function compileRoute(r: Route__Output, path: string, vh: VirtualHostEntry, ctx: Ctx): RouteEntry {
   const match = compileRouteMatch(r.match, joinPath(path, 'match'));
   let action: RouteAction;
+  let mirrors: readonly MirrorPolicy[] = [];
   switch (r.action) {
     case 'route': {
       const a = new ClusterRouteAction(r.route as NonNullable<Route__Output['route']>, joinPath(path, 'route'), match, ctx.deps.runtime);
@@ -208,6 +213,8 @@ function compileRoute(r: Route__Output, path: string, vh: VirtualHostEntry, ctx:
         if (Object.keys(w.perFilterConfig).length > 0) throw new ConfigError(joinPath(path, `route.weighted_clusters.clusters[${i}].typed_per_filter_config`), 'is not supported yet');
       });
       action = a;
+      const own = compileMirrorPolicies(r.route?.request_mirror_policies ?? [], joinPath(path, 'route.request_mirror_policies'), ctx.clusterRefs);
+      mirrors = own.length !== 0 ? own : vh.mirrorPolicies;
       break;
     }
     case 'redirect':
@@ -243,5 +250,6 @@ function compileRoute(r: Route__Output, path: string, vh: VirtualHostEntry, ctx:
   );
   const own = compilePerFilterConfigs(r.typed_per_filter_config, joinPath(path, 'typed_per_filter_config'), ctx.filterCtx);
   entry.filterConfigs = mergeFilterConfigLevels([own, vh.filterConfigs, ctx.configFilters]);
+  entry.mirrorPolicies = mirrors;
   return entry;
 }

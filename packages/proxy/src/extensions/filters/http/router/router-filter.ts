@@ -22,6 +22,8 @@ import {
 import type { RouterConfig } from './config.js';
 import { computeTimeouts } from './timeouts.js';
 import { UpstreamRequest, type AttemptOwner } from './upstream-request.js';
+import { ShadowRequest } from './shadow-request.js';
+import { shadowAuthority, type MirrorPolicy } from '../../../../router/mirror-policy.js';
 import { resetDetails, resetFlag, resetReplyBody } from './reset-reasons.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -63,6 +65,8 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   private perTryTimeoutMs = 0;
   private backoffTimer: NodeJS.Timeout | undefined;
   private retryingAfterTimeout = false;
+  /** Mirrors of this request (request_mirror_policies), fed the body as it arrives. */
+  private shadows: ShadowRequest[] | undefined;
 
   constructor(private readonly config: RouterConfig) {}
 
@@ -131,6 +135,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
       return FilterStatus.StopIteration;
     }
     if (action.autoHostRewrite && host.hostname && hostRewrite === undefined) this.rewriteHost(host.hostname, action.appendXForwardedHost);
+    if (route.mirrorPolicies.length !== 0) this.startShadows(route.mirrorPolicies, endStream);
     if (endStream) this.onRequestEnd();
     this.startAttempt(host);
     return FilterStatus.StopIteration;
@@ -147,6 +152,8 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   }
 
   decodeData(data: Buffer, endStream: boolean): FilterStatus {
+    const shadows = this.shadows;
+    if (shadows !== undefined) for (let i = 0; i < shadows.length; i++) (shadows[i] as ShadowRequest).onBody(data, endStream);
     if (this.done) return FilterStatus.StopIteration;
     const a = this.attempt;
     if (data.length > 0) {
@@ -173,6 +180,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   }
 
   decodeTrailers(trailers: HeaderMap): FilterStatus {
+    if (this.shadows !== undefined) for (const s of this.shadows) s.onTrailers(trailers);
     if (this.done) return FilterStatus.StopIteration;
     this.trailers = trailers;
     this.onRequestEnd();
@@ -192,6 +200,28 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     if (this.done) return;
     // Downstream went away (or the stream was reset) while the upstream request was still running.
     this.finish();
+  }
+
+  // ---- mirrors ----
+
+  /** Fire-and-forget copies: a mirror that cannot start (no cluster, no host) is skipped silently, as in Envoy. */
+  private startShadows(policies: readonly MirrorPolicy[], endStream: boolean): void {
+    const req = this.req;
+    const ctx = this.config.ctx;
+    for (const p of policies) {
+      if (p.fraction !== undefined && !p.fraction.enabled(ctx.runtime, this.routeReq.random)) continue;
+      const name = p.cluster !== '' ? p.cluster : req.headers.get(p.clusterHeader);
+      const cluster = name === undefined ? undefined : ctx.clusterManager.get(name);
+      const host = cluster?.chooseHost(this.hash === undefined ? undefined : { hash: this.hash });
+      if (cluster === undefined || host === undefined) continue;
+      const headers = req.headers.clone();
+      const authority = p.appendShadowSuffix ? shadowAuthority(req.authority) : req.authority;
+      headers.set('host', authority);
+      const line = { method: req.method, path: req.path, authority, scheme: req.scheme };
+      const shadow = new ShadowRequest(cluster, host, line, headers, this.retryBufferLimit(), this.timeoutMs, ctx.deadlines);
+      if (endStream) shadow.onBody(EMPTY, true);
+      (this.shadows ??= []).push(shadow);
+    }
   }
 
   // ---- attempts ----
