@@ -17,6 +17,7 @@ import { appendVia, mutateRequestHeaders } from './request-headers.js';
 import type { ResponseEncoder } from './response-encoder.js';
 import { recordHttpIstioMetrics } from './istio-recorder.js';
 import { monotonicNow } from '../server/io-scope.js';
+import { StreamDurationTimer } from './stream-duration-timer.js';
 
 /** Where the stream is in its life. */
 const enum Phase {
@@ -60,6 +61,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
   private bufferedTrailers: HeaderMap | undefined;
   private isHeadRequest = false;
   private grpc = false;
+  private durationTimer: StreamDurationTimer | undefined;
 
   /** content-type application/grpc* (decided once when the request headers are processed). */
   get grpcRequest(): boolean {
@@ -122,6 +124,9 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     this.info.requestId = requestId;
     this.route = cfg.routeTable.select(this);
     if (this.route) this.info.routeName = this.route.name;
+    const routeMax = this.route?.action.kind === 'route' ? this.route.action.maxStreamDurationMs : undefined;
+    const maxDuration = routeMax ?? cfg.maxStreamDurationMs;
+    if (maxDuration > 0) cfg.ctx.deadlines.list(maxDuration).schedule((this.durationTimer = new StreamDurationTimer(this)));
     for (const f of cfg.filters) {
       const inst = f.create();
       if (inst.decoder) {
@@ -314,9 +319,17 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     this.finish();
   }
 
+  /** max_stream_duration reached: 408 (a gRPC DEADLINE_EXCEEDED for gRPC), or a reset once the response started. */
+  onMaxStreamDuration(): void {
+    if (this.phase !== Phase.Decoding) return;
+    this.cfg.stats.rqMaxDurationReached.inc();
+    this.sendLocalReply(408, 'downstream duration timeout', { details: 'max_duration_timeout', grpcStatus: 4 });
+  }
+
   private finish(): void {
     if (this.phase === Phase.Destroyed) return;
     this.phase = Phase.Destroyed;
+    this.durationTimer?.cancel();
     const cfg = this.cfg;
     const info = this.info;
     info.durationMs = monotonicNow() - info.startMonotonicMs;

@@ -36,6 +36,8 @@ export interface HcmConfig {
   readonly streamIdleTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly maxConnectionDurationMs: number;
+  /** `common_http_protocol_options.max_stream_duration`; 0 = none (a route may override). */
+  readonly maxStreamDurationMs: number;
   readonly maxRequestsPerConnection: number;
   readonly drainTimeoutMs: number;
   readonly delayedCloseTimeoutMs: number;
@@ -72,7 +74,6 @@ export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: strin
   if (common && common.headers_with_underscores_action !== 'ALLOW') {
     throw new ConfigError(joinPath(path, 'common_http_protocol_options.headers_with_underscores_action'), 'only ALLOW is supported yet');
   }
-  if (common?.max_stream_duration) throw new ConfigError(joinPath(path, 'common_http_protocol_options.max_stream_duration'), 'is not supported yet');
   if (http1?.header_key_format) throw new ConfigError(joinPath(path, 'http_protocol_options.header_key_format'), 'is not supported yet');
   if (http1?.allow_chunked_length) throw new ConfigError(joinPath(path, 'http_protocol_options.allow_chunked_length'), 'is not supported (it would allow request smuggling)');
   if (http1?.send_fully_qualified_url) throw new ConfigError(joinPath(path, 'http_protocol_options.send_fully_qualified_url'), 'is not supported yet');
@@ -105,6 +106,7 @@ export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: strin
     streamIdleTimeoutMs: durationMs(cfg.stream_idle_timeout, 5 * MINUTE),
     idleTimeoutMs: durationMs(common?.idle_timeout, 60 * MINUTE),
     maxConnectionDurationMs: durationMs(common?.max_connection_duration, 0),
+    maxStreamDurationMs: durationMs(common?.max_stream_duration, 0),
     maxRequestsPerConnection: common?.max_requests_per_connection ? common.max_requests_per_connection.value : 0,
     drainTimeoutMs: durationMs(cfg.drain_timeout, 5000),
     delayedCloseTimeoutMs: durationMs(cfg.delayed_close_timeout, 1000),

@@ -26,6 +26,7 @@ export interface HcmStats {
   readonly rqRxReset: Counter;
   readonly rqTxReset: Counter;
   readonly rqTimeout: Counter;
+  readonly rqMaxDurationReached: Counter;
   readonly rqIdleTimeout: Counter;
   readonly rqHeaderTimeout: Counter;
   readonly rqNonRelativePath: Counter;
@@ -59,6 +60,7 @@ export function createHcmStats(root: Scope, statPrefix: string): HcmStats {
     cxDrainClose: s.counter('downstream_cx_drain_close'),
     cxMaxRequestsReached: s.counter('downstream_cx_max_requests_reached'),
     cxMaxDurationReached: s.counter('downstream_cx_max_duration_reached'),
+    rqMaxDurationReached: s.counter('downstream_rq_max_duration_reached'),
     cxLength: s.histogram('downstream_cx_length_ms', 'milliseconds'),
     rqTotal: s.counter('downstream_rq_total'),
     rqHttp1Total: s.counter('downstream_rq_http1_total'),
