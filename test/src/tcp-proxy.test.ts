@@ -82,8 +82,22 @@ access_log:
     path: ${logFile}
     log_format: { text_format_source: { inline_string: "%UPSTREAM_CLUSTER% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT%\\n" } }`,
           ) +
-          tcpListener('idle', `stat_prefix: idle\ncluster: echo\nidle_timeout: 0.2s`),
-        staticCluster('echo', [echoPort]) + staticCluster('upper', [upperPort]) + staticCluster('dead', [dead]),
+          tcpListener('idle', `stat_prefix: idle\ncluster: echo\nidle_timeout: 0.2s`) +
+          tcpListener(
+            'limited',
+            `stat_prefix: limited
+cluster: one
+access_log:
+- name: envoy.access_loggers.file
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+    path: ${logFile}
+    log_format: { text_format_source: { inline_string: "%UPSTREAM_CLUSTER% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT%\\n" } }`,
+          ),
+        staticCluster('echo', [echoPort]) +
+          staticCluster('upper', [upperPort]) +
+          staticCluster('dead', [dead]) +
+          staticCluster('one', [echoPort], '    circuit_breakers: { thresholds: [{ max_connections: 1, max_pending_requests: 1 }] }'),
       ),
     );
   });
@@ -118,6 +132,30 @@ access_log:
     await new Promise((r) => setTimeout(r, 50));
     flushAllAccessLogs();
     assert.match(readFileSync(logFile, 'utf8'), /^dead UF /m);
+  });
+
+  test('circuit breakers: a second connection waits for the only upstream connection, a third overflows (UO)', async () => {
+    const port = proxy.port('limited');
+    const talk = async (s: net.Socket, msg: string): Promise<string> =>
+      new Promise((resolve) => {
+        s.once('data', (c: Buffer) => resolve(c.toString()));
+        s.write(msg);
+      });
+    const c1 = net.connect(port, '127.0.0.1');
+    assert.equal(await talk(c1, 'one'), 'one');
+    const c2 = net.connect(port, '127.0.0.1');
+    const c2answer = talk(c2, 'two');
+    await new Promise((r) => setTimeout(r, 100));
+    const c3 = net.connect(port, '127.0.0.1');
+    c3.on('error', () => undefined);
+    await new Promise<void>((resolve) => c3.on('close', () => resolve()));
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.one.upstream_rq_pending_overflow'), 1);
+    assert.ok((await adminStat(proxy.adminPort, 'cluster.one.upstream_cx_overflow')) >= 1);
+    c1.destroy();
+    assert.equal(await c2answer, 'two', 'the waiting connection got the upstream connection once it was free');
+    c2.destroy();
+    flushAllAccessLogs();
+    assert.ok(readFileSync(logFile, 'utf8').includes('one UO 0 0'));
   });
 
   test('closes idle connections after idle_timeout', async () => {

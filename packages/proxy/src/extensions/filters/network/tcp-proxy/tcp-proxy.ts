@@ -136,6 +136,12 @@ export class TcpProxySession implements Drainable, DeadlineNode {
       if (pooled) pooled.socket.destroy();
       return;
     }
+    if (err?.kind === 'overflow') {
+      // Circuit breaker (max_connections / max_pending_requests): no further attempts.
+      this.conn.info.setResponseFlag(ResponseFlag.UpstreamOverflow);
+      this.terminate('overflow');
+      return;
+    }
     if (err || !pooled) {
       if (this.attempts < this.config.maxConnectAttempts) {
         this.connect();
