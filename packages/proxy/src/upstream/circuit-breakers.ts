@@ -63,23 +63,24 @@ export function parseCircuitBreakers(cb: CircuitBreakers__Output | null, path: s
 /** A counted resource with a limit; publishes Envoy's `circuit_breakers.<priority>.<x>_open` / `remaining_<x>`. */
 export class ResourceLimit {
   count = 0;
-  private readonly remaining: Gauge | undefined;
+  private open = 0;
 
   constructor(
-    private readonly maxFn: () => number,
-    private readonly open: Gauge,
-    remaining: Gauge | undefined,
+    /** A fixed limit, or a function of the moment (retry budgets). */
+    private readonly limit: number | (() => number),
+    private readonly openGauge: Gauge,
+    private readonly remaining: Gauge | undefined,
   ) {
-    this.remaining = remaining;
     this.publish();
   }
 
   get max(): number {
-    return this.maxFn();
+    const l = this.limit;
+    return typeof l === 'number' ? l : l();
   }
 
   canCreate(): boolean {
-    return this.count < this.maxFn();
+    return this.count < this.max;
   }
 
   inc(): void {
@@ -92,9 +93,14 @@ export class ResourceLimit {
     this.publish();
   }
 
+  /** Gauges are touched only when they change (this runs twice per request). */
   private publish(): void {
-    const max = this.maxFn();
-    this.open.set(this.count >= max ? 1 : 0);
+    const max = this.max;
+    const open = this.count >= max ? 1 : 0;
+    if (open !== this.open) {
+      this.open = open;
+      this.openGauge.set(open);
+    }
     this.remaining?.set(Math.max(0, max - this.count));
   }
 }
@@ -109,13 +115,13 @@ export class ClusterResources {
   constructor(cfg: ThresholdConfig, scope: Scope, priority: RoutingPriority) {
     const s = scope.scope(`circuit_breakers.${priority.toLowerCase()}`);
     const rem = (name: string): Gauge | undefined => (cfg.trackRemaining ? s.gauge(name, 'never') : undefined);
-    this.connections = new ResourceLimit(() => cfg.maxConnections, s.gauge('cx_open', 'never'), rem('remaining_cx'));
-    this.pendingRequests = new ResourceLimit(() => cfg.maxPendingRequests, s.gauge('rq_pending_open', 'never'), rem('remaining_pending'));
-    this.requests = new ResourceLimit(() => cfg.maxRequests, s.gauge('rq_open', 'never'), rem('remaining_rq'));
+    this.connections = new ResourceLimit(cfg.maxConnections, s.gauge('cx_open', 'never'), rem('remaining_cx'));
+    this.pendingRequests = new ResourceLimit(cfg.maxPendingRequests, s.gauge('rq_pending_open', 'never'), rem('remaining_pending'));
+    this.requests = new ResourceLimit(cfg.maxRequests, s.gauge('rq_open', 'never'), rem('remaining_rq'));
     const budget = cfg.retryBudget;
     const retryMax = budget
       ? (): number => Math.max(budget.minRetryConcurrency, Math.floor(((this.requests.count + this.pendingRequests.count) * budget.percent) / 100))
-      : (): number => cfg.maxRetries;
+      : cfg.maxRetries;
     this.retries = new ResourceLimit(retryMax, s.gauge('rq_retry_open', 'never'), rem('remaining_retries'));
   }
 }
