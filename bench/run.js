@@ -257,7 +257,7 @@ function printHostAndTools(host, tools) {
  * not start) is reported with its reason and counts as not clean; the next suite still runs.
  */
 async function runOptionalSuite(name, heading, run, format) {
-  console.log(`\n${heading.join('\n')}\n`);
+  console.log(`${heading.join('\n')}\n`);
   try {
     const { modes } = await run();
     if (isStopping()) return null;
@@ -331,6 +331,7 @@ async function main() {
     const http1 = await runHttp1Suite(opts, cpus, host, tools);
     if (!http1) return;
     Object.assign(out, { targets: TARGETS, modes: http1.modes, ratios: http1.ratios });
+    if (uses('h2') || uses('grpc')) console.log('');
     for (const [m, r] of Object.entries(http1.modes)) if (r.status !== 'ok' || r.flags.length > 0) bad.push(`${m} (${r.status === 'ok' ? r.flags.join('; ') : 'failed'})`);
   } else {
     console.log(`Weft bench — suites ${opts.suites.join(', ')}, ${host.started}`);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { isStopping } from './cleanup.js';
 import { waitForEcho } from './grpc-echo.js';
 import { startHaproxy } from './haproxy.js';
+import { fmtMs } from './report.js';
 import { allowedCpus, startProcess } from './procs.js';
 import { readTreeMemory, RssSampler } from './rss.js';
 import { startWeft } from './weft.js';
@@ -133,7 +134,7 @@ export async function runGrpcSuite({ opts, cpus, repoRoot, log }) {
       }
       const r = results[mode];
       log(r.status === 'ok'
-        ? `grpc ${mode}: p50 ${r.load.latency.p50Ms?.toFixed(3)} ms, p99 ${r.load.latency.p99Ms?.toFixed(3)} ms, errors ${r.load.errors}${r.flags.length ? ` [${r.flags.join('; ')}]` : ''}`
+        ? `grpc ${mode}: p50 ${fmtMs(r.load.latency.p50Ms)}, p99 ${fmtMs(r.load.latency.p99Ms)}, errors ${r.load.errors}${r.flags.length ? ` [${r.flags.join('; ')}]` : ''}`
         : `grpc ${mode}: ${r.reason}`);
       await sleep(500);
     }

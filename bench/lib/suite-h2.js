@@ -6,6 +6,7 @@ import { expectH2HelloWorld } from './h2-check.js';
 import { runH2load } from './h2load.js';
 import { startHaproxy } from './haproxy.js';
 import { startNginx } from './nginx.js';
+import { fmtMs } from './report.js';
 import { allowedCpus, makeTempDir, pinTree, processTree } from './procs.js';
 import { readTreeMemory, RssSampler } from './rss.js';
 import { startWeft } from './weft.js';
@@ -128,7 +129,7 @@ export async function runH2Suite({ opts, cpus, repoRoot, log }) {
       }
       const r = results[mode];
       log(r.status === 'ok'
-        ? `h2 ${mode}: ${Math.round(r.h2load.rps ?? 0)} req/s, p50 ${r.h2load.p50Ms ?? '-'} ms, p99 ${r.h2load.p99Ms ?? '-'} ms${r.flags.length ? ` [${r.flags.join('; ')}]` : ''}`
+        ? `h2 ${mode}: ${Math.round(r.h2load.rps ?? 0)} req/s, p50 ${fmtMs(r.h2load.p50Ms)}, p99 ${fmtMs(r.h2load.p99Ms)}${r.flags.length ? ` [${r.flags.join('; ')}]` : ''}`
         : `h2 ${mode}: ${r.reason}`);
       await sleep(500);
     }
