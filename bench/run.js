@@ -16,7 +16,6 @@ import { allowedCpus, ensureCommands, pinTree, processTree } from './lib/procs.j
 import { computeRatios, fmtMs, formatRatios, formatResults, TARGETS } from './lib/report.js';
 import { computeGrpcRatios, computeH2Ratios, formatGrpcRatios, formatGrpcResults, formatH2Ratios, formatH2Results, GRPC_TARGETS, H2_TARGETS } from './lib/report-h2-grpc.js';
 import { readTreeMemory, RssSampler } from './lib/rss.js';
-import { runGrpcSuite } from './lib/suite-grpc.js';
 import { runH2Suite } from './lib/suite-h2.js';
 import { startWeft, WEFT_BIN } from './lib/weft.js';
 import { runWrk } from './lib/wrk.js';
@@ -349,7 +348,11 @@ async function main() {
     out.grpc = await runOptionalSuite('grpc', [
       `gRPC unary — open loop at ${opts.grpcRate} calls/s for ${opts.durationSec}s (after a discarded ${opts.warmupSec}s warm-up), 16-byte echo, one channel, @grpc/grpc-js both ends`,
       `pinning: proxy (Weft --concurrency 1 / HAProxy nbthread 1, h2c both sides) on core ${proxyCpu}; echo server and load generator on core ${loadCpu}.`,
-    ], () => runGrpcSuite({ opts, cpus, repoRoot: REPO_ROOT, log }),
+    ], async () => {
+      // Loaded on demand: it needs @grpc/grpc-js from the workspace, which the other suites do not.
+      const { runGrpcSuite } = await import('./lib/suite-grpc.js');
+      return runGrpcSuite({ opts, cpus, repoRoot: REPO_ROOT, log });
+    },
     { ratios: computeGrpcRatios, results: formatGrpcResults, formatRatios: formatGrpcRatios, targets: GRPC_TARGETS });
     if (!out.grpc) return;
   }
