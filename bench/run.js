@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Weft benchmark harness: keep-alive HTTP/1.1, small bodies, measured side by side in one run:
-// direct to the nginx upstream, through Weft, through HAProxy. See bench/README.md.
+// direct to the nginx upstream, through Weft, through HAProxy. Optional suites: HTTP/2 (h2load) and gRPC unary at a
+// fixed rate (--suite). See bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,18 +14,26 @@ import { startHaproxy } from './lib/haproxy.js';
 import { startNginx } from './lib/nginx.js';
 import { allowedCpus, ensureCommands, pinTree, processTree } from './lib/procs.js';
 import { computeRatios, fmtMs, formatRatios, formatResults, TARGETS } from './lib/report.js';
+import { computeGrpcRatios, computeH2Ratios, formatGrpcRatios, formatGrpcResults, formatH2Ratios, formatH2Results, GRPC_TARGETS, H2_TARGETS } from './lib/report-h2-grpc.js';
 import { readTreeMemory, RssSampler } from './lib/rss.js';
+import { runH2Suite } from './lib/suite-h2.js';
 import { startWeft, WEFT_BIN } from './lib/weft.js';
 import { runWrk } from './lib/wrk.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
 const ALL_MODES = ['direct', 'weft', 'haproxy'];
-const USAGE = `usage: node bench/run.js [--duration <s>] [--warmup <s>] [--connections <n>] [--only=direct,weft,haproxy]
+const ALL_SUITES = ['http1', 'h2', 'grpc'];
+const USAGE = `usage: node bench/run.js [--suite=http1|h2|grpc|all] [--duration <s>] [--warmup <s>] [--only=direct,weft,haproxy]
+  --suite        comma-separated suites, run in this order: http1 (wrk, the default), h2 (h2load), grpc (unary at
+                 a fixed rate); "all" = http1,h2,grpc
   --duration     measured seconds per mode (default 10, or env BENCH_DURATION)
   --warmup       discarded warm-up seconds per mode before the measurement (default 2)
-  --connections  wrk connections (default 50); wrk always runs one thread
-  --only         comma-separated subset of: ${ALL_MODES.join(', ')}
+  --connections  http1: wrk connections (default 50); wrk always runs one thread
+  --h2-clients   h2: h2load clients, one connection each (default 10)
+  --h2-streams   h2: h2load max concurrent streams per client (default 10)
+  --grpc-rate    grpc: unary calls per second, open loop (default 1000)
+  --only         comma-separated subset of: ${ALL_MODES.join(', ')} (applies to every suite)
   --weft-bin     Weft CLI entry point (default ${WEFT_BIN})`;
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
@@ -42,6 +51,20 @@ function parseSeconds(text, what) {
   return Math.max(1, Math.round(Number(m[1])));
 }
 
+function positiveInt(text, flag) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) usageError(`${flag} must be a positive integer`);
+  return n;
+}
+
+function parseSuites(text) {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const suites = list.includes('all') ? ALL_SUITES : list;
+  const unknown = suites.filter((s) => !ALL_SUITES.includes(s));
+  if (unknown.length || suites.length === 0) usageError(`--suite: unknown suite(s) ${unknown.join(', ') || '(none given)'}`);
+  return ALL_SUITES.filter((s) => suites.includes(s));
+}
+
 function parseOptions() {
   let values;
   try {
@@ -50,6 +73,10 @@ function parseOptions() {
         duration: { type: 'string' },
         warmup: { type: 'string' },
         connections: { type: 'string' },
+        suite: { type: 'string' },
+        'h2-clients': { type: 'string' },
+        'h2-streams': { type: 'string' },
+        'grpc-rate': { type: 'string' },
         only: { type: 'string' },
         'weft-bin': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -69,9 +96,13 @@ function parseOptions() {
   const unknown = modes.filter((m) => !ALL_MODES.includes(m));
   if (unknown.length || modes.length === 0) usageError(`--only: unknown mode(s) ${unknown.join(', ') || '(none given)'}`);
   return {
+    suites: parseSuites(values.suite ?? 'http1'),
     durationSec: parseSeconds(values.duration ?? process.env.BENCH_DURATION ?? '10', '--duration'),
     warmupSec: parseSeconds(values.warmup ?? '2', '--warmup'),
     connections,
+    h2Clients: positiveInt(values['h2-clients'] ?? 10, '--h2-clients'),
+    h2Streams: positiveInt(values['h2-streams'] ?? 10, '--h2-streams'),
+    grpcRate: positiveInt(values['grpc-rate'] ?? 1000, '--grpc-rate'),
     modes: ALL_MODES.filter((m) => modes.includes(m)),
     weftBin: path.resolve(values['weft-bin'] ?? path.join(REPO_ROOT, WEFT_BIN)),
   };
@@ -174,48 +205,20 @@ async function runProxied(name, start, opts, cpus) {
   }
 }
 
-async function main() {
-  installCleanupHandlers();
-  const opts = parseOptions();
-  const needed = [{ cmd: 'taskset', pkg: 'util-linux' }, { cmd: 'nginx', pkg: 'nginx-light' }, { cmd: 'wrk', pkg: 'wrk' }];
-  if (opts.modes.includes('haproxy')) needed.push({ cmd: 'haproxy', pkg: 'haproxy' });
-  try {
-    ensureCommands(needed, log);
-  } catch (err) {
-    log(err.message);
-    process.exit(1);
-  }
-
-  const cpus = pickCpus();
+/** The HTTP/1.1 suite (the original benchmark): header, the three wrk modes, table and ratios. null if stopped. */
+async function runHttp1Suite(opts, cpus, host, tools) {
   const [proxyCpu, loadCpu] = cpus;
-  // The harness itself only sleeps and samples /proc during load; keep it off the proxy's core.
-  pinTree(process.pid, loadCpu);
-
-  const started = new Date();
-  const host = {
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    cpus: os.cpus().length,
-    loadavgBefore: os.loadavg().map((x) => Number(x.toFixed(2))),
-    kernel: os.release(),
-    node: process.version,
-  };
-  const tools = {
-    nginx: toolVersion('nginx', ['-v']),
-    wrk: toolVersion('wrk', ['-v']),
-    haproxy: opts.modes.includes('haproxy') ? toolVersion('haproxy', ['-v']) : null,
-  };
-  console.log(`Weft bench — keep-alive HTTP/1.1, GET / -> 200 "hello world\\n" (12-byte body), ${started.toISOString()}`);
+  console.log(`Weft bench — keep-alive HTTP/1.1, GET / -> 200 "hello world\\n" (12-byte body), ${host.started}`);
   console.log(`wrk -t1 -c${opts.connections} -d${opts.durationSec}s --latency (after a discarded ${opts.warmupSec}s warm-up), one mode after the other`);
   console.log(`pinning: proxy under test (Weft --concurrency 1 / HAProxy nbthread 1) on core ${proxyCpu}; nginx upstream (1 worker) and wrk on core ${loadCpu}.`);
   console.log(`         direct: nginx moved to core ${proxyCpu} (the proxy's core) so it does not share core ${loadCpu} with wrk.`);
-  console.log(`host: ${host.cpus} x ${host.cpuModel}, ${host.kernel}, node ${host.node}, loadavg ${host.loadavgBefore.join(' ')}`);
-  console.log(`tools: ${tools.nginx} | ${tools.wrk}${tools.haproxy ? ` | ${tools.haproxy}` : ''}\n`);
+  printHostAndTools(host, tools);
 
   log(`starting nginx upstream on core ${loadCpu}`);
   const upstream = await startNginx({ cpu: loadCpu });
   const results = {};
   for (const mode of opts.modes) {
-    if (isStopping()) return;
+    if (isStopping()) return null;
     log(`${mode}: running (${opts.warmupSec}s warm-up + ${opts.durationSec}s)`);
     if (mode === 'direct') {
       try {
@@ -232,32 +235,143 @@ async function main() {
     log(r.status === 'ok' ? `${mode}: ${Math.round(r.wrk.rps)} req/s, p50 ${fmtMs(r.wrk.p50Ms)}, p99 ${fmtMs(r.wrk.p99Ms)}${r.flags.length ? ` [${r.flags.join('; ')}]` : ''}` : `${mode}: ${r.reason}`);
     await sleep(500);
   }
-  if (isStopping()) return;
+  if (isStopping()) return null;
   await upstream.proc.stop();
 
   const ratios = computeRatios(results);
   console.log(formatResults(results));
   console.log('');
   console.log(formatRatios(ratios, results));
+  return { modes: results, ratios };
+}
 
+function printHostAndTools(host, tools) {
+  console.log(`host: ${host.cpus} x ${host.cpuModel}, ${host.kernel}, node ${host.node}, loadavg ${host.loadavgBefore.join(' ')}`);
+  const list = [tools.nginx, tools.wrk, tools.haproxy, tools.h2load, tools.grpcJs].filter(Boolean);
+  console.log(`tools: ${list.join(' | ')}\n`);
+}
+
+/**
+ * An optional suite (h2, grpc): heading, run, table, ratios. A suite that cannot run at all (e.g. its upstream does
+ * not start) is reported with its reason and counts as not clean; the next suite still runs.
+ */
+async function runOptionalSuite(name, heading, run, format) {
+  console.log(`${heading.join('\n')}\n`);
+  try {
+    const { modes } = await run();
+    if (isStopping()) return null;
+    const ratios = format.ratios(modes);
+    console.log(format.results(modes));
+    console.log('');
+    console.log(format.formatRatios(ratios, modes));
+    return { modes, ratios, targets: format.targets };
+  } catch (err) {
+    if (isStopping()) return null;
+    console.log(`${name} suite FAILED: ${err.message}`);
+    return { error: err.message, modes: {}, ratios: null, targets: format.targets };
+  }
+}
+
+function toolsFor(opts) {
+  const uses = (s) => opts.suites.includes(s);
+  const grpcVersion = () => {
+    const r = spawnSync(process.execPath, ['-p', "require('@grpc/grpc-js/package.json').version"], { cwd: REPO_ROOT, encoding: 'utf8' });
+    return r.status === 0 ? `@grpc/grpc-js ${r.stdout.trim()}` : 'unknown';
+  };
+  return {
+    nginx: uses('http1') || uses('h2') ? toolVersion('nginx', ['-v']) : null,
+    wrk: uses('http1') ? toolVersion('wrk', ['-v']) : null,
+    haproxy: opts.modes.includes('haproxy') ? toolVersion('haproxy', ['-v']) : null,
+    h2load: uses('h2') ? toolVersion('h2load', ['--version']) : null,
+    grpcJs: uses('grpc') ? grpcVersion() : null,
+  };
+}
+
+async function main() {
+  installCleanupHandlers();
+  const opts = parseOptions();
+  const uses = (s) => opts.suites.includes(s);
+  const needed = [{ cmd: 'taskset', pkg: 'util-linux' }];
+  if (uses('http1') || uses('h2')) needed.push({ cmd: 'nginx', pkg: 'nginx-light' });
+  if (uses('http1')) needed.push({ cmd: 'wrk', pkg: 'wrk' });
+  if (uses('h2')) needed.push({ cmd: 'h2load', pkg: 'nghttp2-client' });
+  if (opts.modes.includes('haproxy')) needed.push({ cmd: 'haproxy', pkg: 'haproxy' });
+  try {
+    ensureCommands(needed, log);
+  } catch (err) {
+    log(err.message);
+    process.exit(1);
+  }
+
+  const cpus = pickCpus();
+  const [proxyCpu, loadCpu] = cpus;
+  // The harness itself only sleeps and samples /proc during load; keep it off the proxy's core.
+  pinTree(process.pid, loadCpu);
+
+  const started = new Date();
+  const host = {
+    started: started.toISOString(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.cpus().length,
+    loadavgBefore: os.loadavg().map((x) => Number(x.toFixed(2))),
+    kernel: os.release(),
+    node: process.version,
+  };
+  const tools = toolsFor(opts);
   const out = {
     timestamp: started.toISOString(),
+    suites: opts.suites,
     settings: { ...opts, threads: 1, proxyCpu, loadCpu, directUpstreamCpu: proxyCpu, rssSampleMs: 200 },
-    host: { ...host, loadavgAfter: os.loadavg().map((x) => Number(x.toFixed(2))) },
+    host,
     tools,
-    targets: TARGETS,
-    modes: results,
-    ratios,
   };
+  const bad = [];
+  if (uses('http1')) {
+    const http1 = await runHttp1Suite(opts, cpus, host, tools);
+    if (!http1) return;
+    Object.assign(out, { targets: TARGETS, modes: http1.modes, ratios: http1.ratios });
+    if (uses('h2') || uses('grpc')) console.log('');
+    for (const [m, r] of Object.entries(http1.modes)) if (r.status !== 'ok' || r.flags.length > 0) bad.push(`${m} (${r.status === 'ok' ? r.flags.join('; ') : 'failed'})`);
+  } else {
+    console.log(`Weft bench — suites ${opts.suites.join(', ')}, ${host.started}`);
+    printHostAndTools(host, tools);
+  }
+  if (uses('h2') && !isStopping()) {
+    out.h2 = await runOptionalSuite('h2', [
+      `HTTP/2 — h2c prior knowledge, GET / -> 200 "hello world\\n" from nginx (h2c), h2load -t1 -c${opts.h2Clients} -m${opts.h2Streams} -D ${opts.durationSec} (after a discarded ${opts.warmupSec}s warm-up)`,
+      `pinning: proxy (Weft --concurrency 1 / HAProxy nbthread 1, proto h2 both sides) on core ${proxyCpu}; nginx and h2load on core ${loadCpu}; direct: nginx on core ${proxyCpu}.`,
+    ], () => runH2Suite({ opts, cpus, repoRoot: REPO_ROOT, log }),
+    { ratios: computeH2Ratios, results: formatH2Results, formatRatios: formatH2Ratios, targets: H2_TARGETS });
+    if (!out.h2) return;
+  }
+  if (uses('grpc') && !isStopping()) {
+    out.grpc = await runOptionalSuite('grpc', [
+      `gRPC unary — open loop at ${opts.grpcRate} calls/s for ${opts.durationSec}s (after a discarded ${opts.warmupSec}s warm-up), 16-byte echo, one channel, @grpc/grpc-js both ends`,
+      `pinning: proxy (Weft --concurrency 1 / HAProxy nbthread 1, h2c both sides) on core ${proxyCpu}; echo server and load generator on core ${loadCpu}.`,
+    ], async () => {
+      // Loaded on demand: it needs @grpc/grpc-js from the workspace, which the other suites do not.
+      const { runGrpcSuite } = await import('./lib/suite-grpc.js');
+      return runGrpcSuite({ opts, cpus, repoRoot: REPO_ROOT, log });
+    },
+    { ratios: computeGrpcRatios, results: formatGrpcResults, formatRatios: formatGrpcRatios, targets: GRPC_TARGETS });
+    if (!out.grpc) return;
+  }
+  for (const suite of ['h2', 'grpc']) {
+    const res = out[suite];
+    if (!res) continue;
+    if (res.error) bad.push(`${suite} suite (${res.error.split('\n')[0]})`);
+    for (const [m, r] of Object.entries(res.modes)) if (r.status !== 'ok' || r.flags.length > 0) bad.push(`${suite} ${m} (${r.status === 'ok' ? r.flags.join('; ') : 'failed'})`);
+  }
+
+  out.host = { ...host, loadavgAfter: os.loadavg().map((x) => Number(x.toFixed(2))) };
   const dir = path.join(BENCH_DIR, 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
 
-  const bad = Object.entries(results).filter(([, r]) => r.status !== 'ok' || r.flags.length > 0);
   if (bad.length) {
-    log(`not clean: ${bad.map(([m, r]) => `${m} (${r.status === 'ok' ? r.flags.join('; ') : 'failed'})`).join(', ')}`);
+    log(`not clean: ${bad.join(', ')}`);
     process.exitCode = 1;
   }
 }

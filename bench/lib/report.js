@@ -10,8 +10,8 @@ export function fmtMs(ms) {
   return `${ms.toFixed(0)} ms`;
 }
 
-const fmtRps = (rps) => (rps === null || rps === undefined ? '-' : Math.round(rps).toLocaleString('en-US'));
-const fmtMiB = (bytes) => (bytes ? `${toMiB(bytes).toFixed(1)} MiB` : '-');
+export const fmtRps = (rps) => (rps === null || rps === undefined ? '-' : Math.round(rps).toLocaleString('en-US'));
+export const fmtMiB = (bytes) => (bytes ? `${toMiB(bytes).toFixed(1)} MiB` : '-');
 
 function errorsCell(r) {
   if (!r.wrk) return '-';
@@ -23,7 +23,7 @@ function errorsCell(r) {
   return parts.join(', ');
 }
 
-function table(header, rows) {
+export function table(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
