@@ -162,7 +162,6 @@ describe('parseClusterConfig: ConfigError paths', () => {
     ],
     ['no endpoint in a LOGICAL_DNS cluster', cluster({ type: 'LOGICAL_DNS' }, []), 'clusters[0].load_assignment.endpoints', /single/],
     ['health checks', cluster({ health_checks: [{ timeout: { seconds: 1 }, interval: { seconds: 1 }, tcp_health_check: {} }] }), 'clusters[0].health_checks'],
-    ['outlier detection', cluster({ outlier_detection: {} }), 'clusters[0].outlier_detection'],
     ['non-default circuit breakers', cluster({ circuit_breakers: { thresholds: [{ max_connections: { value: 10 } }] } }), 'clusters[0].circuit_breakers.thresholds[0].max_connections'],
     ['per-host circuit breakers', cluster({ circuit_breakers: { per_host_thresholds: [{}] } }), 'clusters[0].circuit_breakers.per_host_thresholds'],
     ['TLS transport sockets', cluster({ transport_socket: { name: 'envoy.transport_sockets.tls' } }), 'clusters[0].transport_socket'],

@@ -5,6 +5,7 @@ import { durationMs, optDurationMs, rejectIfSet, unsupported, wrapped } from './
 import type { DnsRefreshPolicy } from './dns-target.js';
 import { parseLoadAssignment } from './endpoints.js';
 import { createLbFactory } from './lb-factory.js';
+import { parseOutlierDetection } from './outlier/outlier-config.js';
 import { parseHttpOptions } from './protocol-options.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -36,7 +37,6 @@ function validateCircuitBreakers(cb: CircuitBreakers__Output | null, path: strin
 function rejectUnsupported(cfg: Cluster__Output, path: string): void {
   rejectIfSet(path, 'eds_cluster_config', cfg.eds_cluster_config);
   rejectIfSet(path, 'health_checks', cfg.health_checks);
-  rejectIfSet(path, 'outlier_detection', cfg.outlier_detection);
   validateCircuitBreakers(cfg.circuit_breakers, path);
   rejectIfSet(path, 'transport_socket_matches', cfg.transport_socket_matches);
   const ts = cfg.transport_socket;
@@ -143,6 +143,7 @@ export function parseClusterConfig(cfg: Cluster__Output, path: string): ClusterC
     tcpKeepaliveMs: tcpKeepalive(cfg, path),
     closeConnectionsOnHostSetChange: cfg.common_lb_config?.close_connections_on_host_set_change ?? false,
     waitForWarmOnInit: cfg.wait_for_warm_on_init ? cfg.wait_for_warm_on_init.value : true,
+    outlierDetection: cfg.outlier_detection ? parseOutlierDetection(cfg.outlier_detection, joinPath(path, 'outlier_detection')) : undefined,
   };
 }
 

@@ -7,8 +7,11 @@ import { systemResolver, type DnsResolver } from './dns-resolver.js';
 import { DnsTarget, type DnsRefreshPolicy } from './dns-target.js';
 import type { EndpointSpec, LoadAssignment } from './endpoints.js';
 import { HostImpl, isDegraded, isHealthy, type Host } from './host.js';
+import { monotonicNow } from '../server/io-scope.js';
 import type { LbFactory } from './lb-factory.js';
 import { randomUint32, type LbContext, type LoadBalancer, type PriorityLoadBalancer } from './load-balancers/base.js';
+import { OutlierDetector } from './outlier/outlier-detector.js';
+import type { OutlierConfig } from './outlier/outlier-config.js';
 import { PrioritySet, type HostsChangedListener } from './priority-set.js';
 import type { ClusterHttpOptions } from './protocol-options.js';
 
@@ -30,6 +33,8 @@ export interface ClusterConfig {
   readonly closeConnectionsOnHostSetChange: boolean;
   /** `wait_for_warm_on_init` (default true): the cluster manager's initialization waits for this cluster. */
   readonly waitForWarmOnInit: boolean;
+  /** `outlier_detection`, when configured. */
+  readonly outlierDetection?: OutlierConfig | undefined;
 }
 
 export interface ClusterDeps {
@@ -43,6 +48,11 @@ export interface ClusterDeps {
   readonly runtime?: Runtime | undefined;
   /** Socket factory for connection pools (tests). */
   readonly connect?: ((host: Host) => Socket) | undefined;
+}
+
+/** Monotonic clock of the process (ms). */
+function defaultNow(): number {
+  return monotonicNow();
 }
 
 /** Per-endpoint DNS state: the hosts from its latest answer, by address (kept so pools survive re-resolution). */
@@ -77,6 +87,8 @@ export class Cluster implements LoadBalancer {
   readonly stats: ClusterStats;
   readonly prioritySet: PrioritySet;
   readonly lb: PriorityLoadBalancer;
+  /** Present with `outlier_detection`. */
+  readonly outlierDetector: OutlierDetector | undefined;
   private readonly pools = new Map<Host, ConnectionPool>();
   /** tcp_proxy's pools: separate, as in Envoy, and half-open capable. */
   private readonly tcpPools = new Map<Host, ConnectionPool>();
@@ -108,6 +120,21 @@ export class Cluster implements LoadBalancer {
       panicThreshold: runtime ? () => runtime.getNumber('upstream.healthy_panic_threshold', threshold) : () => threshold,
     });
     this.lb.refresh(this.prioritySet.hostSets);
+    const od = config.outlierDetection;
+    if (od !== undefined) {
+      const detector = new OutlierDetector(od, {
+        scope: deps.scope.scope(`cluster.${config.statName}`),
+        now: deps.now ?? defaultNow,
+        random: deps.random ?? randomUint32,
+        onHostChange: () => this.refreshHealth(),
+      });
+      this.outlierDetector = detector;
+      this.prioritySet.onHostsChanged((added, removed) => {
+        for (const h of removed) detector.removeHost(h);
+        for (const h of added) detector.addHost(h);
+      });
+      detector.start();
+    }
     if (config.type === 'STATIC') {
       this.setHosts(la.endpoints.map((e) => hostFrom(e, e.address, e.hostname)));
     }
@@ -196,6 +223,7 @@ export class Cluster implements LoadBalancer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.outlierDetector?.close();
     for (const ep of this.endpoints) ep.target.stop();
     for (const p of this.pools.values()) p.close();
     for (const p of this.tcpPools.values()) p.close();
@@ -281,15 +309,18 @@ export class Cluster implements LoadBalancer {
     const hosts = this.prioritySet.hosts();
     let healthy = 0;
     let degraded = 0;
+    let excluded = 0;
     let maxWeight = 0;
     for (const h of hosts) {
-      if (isHealthy(h)) healthy++;
+      if (h.excluded) excluded++;
+      else if (isHealthy(h)) healthy++;
       else if (isDegraded(h)) degraded++;
       if (h.weight > maxWeight) maxWeight = h.weight;
     }
     this.stats.membership_total.set(hosts.length);
     this.stats.membership_healthy.set(healthy);
     this.stats.membership_degraded.set(degraded);
+    this.stats.membership_excluded.set(excluded);
     this.stats.max_host_weight.set(maxWeight);
   }
 }

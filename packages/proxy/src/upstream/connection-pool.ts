@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { formatAddress } from '../network/address.js';
 import { deadlines as processDeadlines, type DeadlineList, type DeadlineNode, type DeadlineQueues } from '../server/deadline-queue.js';
 import type { ClusterStats } from './cluster-stats.js';
-import type { Host } from './host.js';
+import { OutlierResult, type Host } from './host.js';
 import { connectFailureReason, PoolError } from './pool-error.js';
 
 export { PoolError } from './pool-error.js';
@@ -329,6 +329,8 @@ export class ConnectionPool {
     c.connectTimer = undefined;
     this.connecting--;
     this.opts.stats.upstream_cx_connect_ms.record(this.now() - c.createdAt);
+    // Local-origin result for outlier detection; tcp_proxy reports nothing after connecting, so it is final there.
+    this.host.outlier.putResult(this.opts.halfOpen ? OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL : OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS);
     const p = this.pending.shift();
     if (p !== undefined) {
       this.opts.stats.upstream_rq_pending_active.dec();
@@ -411,6 +413,7 @@ export class ConnectionPool {
     this.connecting--;
     this.opts.stats.upstream_cx_connect_fail.inc();
     this.host.stats.cx_connect_fail++;
+    this.host.outlier.putResult(err.kind === 'timeout' ? OutlierResult.LOCAL_ORIGIN_TIMEOUT : OutlierResult.LOCAL_ORIGIN_CONNECT_FAILED);
     this.finish(c, local, false);
     // Requests that no other connecting connection can serve fail now (oldest first).
     const excess = this.pending.length - this.connecting;

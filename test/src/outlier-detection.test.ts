@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { freePort, request, startProxyFromYaml, startUpstream, type TestProxy, type TestUpstream } from '@weft/testing';
+import { sleep } from './raw-conn.js';
+import { adminStat } from './stats.js';
+import { bootstrap, httpListener, staticCluster } from './yaml.js';
+
+const OUTLIER = `    outlier_detection:
+      consecutive_5xx: 3
+      interval: 0.05s
+      base_ejection_time: 0.3s
+      max_ejection_percent: 50`;
+
+async function hostFlags(adminPort: number, hostPort: number): Promise<string> {
+  const text = (await request(adminPort, '/clusters')).body;
+  const m = new RegExp(`^svc::127\\.0\\.0\\.1:${hostPort}::health_flags::(.*)$`, 'm').exec(text);
+  return m ? (m[1] as string) : 'missing';
+}
+
+describe('outlier detection over real traffic', () => {
+  let up: TestUpstream;
+  let deadPort: number;
+  let proxy: TestProxy;
+  let port: number;
+  let revived: http.Server | undefined;
+
+  before(async () => {
+    up = await startUpstream('live');
+    deadPort = await freePort();
+    proxy = await startProxyFromYaml(
+      bootstrap(httpListener({ routes: '- match: { prefix: "/" }\n  route: { cluster: svc }' }), staticCluster('svc', [up.port, deadPort], OUTLIER)),
+    );
+    port = proxy.port('http');
+  });
+
+  after(async () => {
+    await proxy.close();
+    await up.close();
+    await new Promise<void>((r) => (revived ? revived.close(() => r()) : r()));
+  });
+
+  test('connect failures eject the dead host, traffic goes to the live one, the host comes back after the ejection time', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await request(port, '/')).status);
+    // Round robin alternates: three 503 (connect failure) from the dead host, then it is ejected.
+    assert.deepEqual(statuses.filter((s) => s === 503).length, 3);
+    assert.equal(await hostFlags(proxy.adminPort, deadPort), '/failed_outlier_check');
+    assert.equal(await hostFlags(proxy.adminPort, up.port), 'healthy');
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.svc.outlier_detection.ejections_enforced_consecutive_5xx'), 1);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.svc.outlier_detection.ejections_active'), 1);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.svc.membership_healthy'), 1);
+    for (let i = 0; i < 8; i++) assert.equal((await request(port, '/')).status, 200);
+
+    revived = http.createServer((_req, res) => res.end('back'));
+    await new Promise<void>((r) => revived?.listen(deadPort, '127.0.0.1', r));
+    await sleep(450); // base_ejection_time 0.3 s, swept every 0.05 s
+    assert.equal(await hostFlags(proxy.adminPort, deadPort), 'healthy');
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.svc.outlier_detection.ejections_active'), 0);
+    const bodies = new Set<string>();
+    for (let i = 0; i < 4; i++) bodies.add((await request(port, '/')).body.slice(0, 4));
+    assert.ok(bodies.has('back'), 'the returned host serves traffic again');
+  });
+});
