@@ -58,7 +58,7 @@ export class ProxyServer {
       const path = joinPath('static_resources.clusters', i);
       if (seen.has(c.name)) throw new ConfigError(joinPath(path, 'name'), `duplicate cluster name '${c.name}'`);
       seen.add(c.name);
-      this.clusterManager.add(createCluster(c, path, { scope: this.stats, runtime: this.runtime }), joinPath(path, 'name'));
+      this.clusterManager.add(createCluster(c, path, { scope: this.stats, runtime: this.runtime, activeHealthChecks: options.serveTraffic }), joinPath(path, 'name'));
     });
     this.ctx = {
       clusterManager: this.clusterManager,

@@ -6,7 +6,9 @@ import { ConnectionPool } from './connection-pool.js';
 import { systemResolver, type DnsResolver } from './dns-resolver.js';
 import { DnsTarget, type DnsRefreshPolicy } from './dns-target.js';
 import type { EndpointSpec, LoadAssignment } from './endpoints.js';
-import { HostImpl, isDegraded, isHealthy, type Host } from './host.js';
+import { HealthChecker } from './health-check/health-checker.js';
+import type { HealthCheckConfig } from './health-check/hc-config.js';
+import { HealthFlag, HostImpl, isDegraded, isHealthy, type Host } from './host.js';
 import { monotonicNow } from '../server/io-scope.js';
 import type { LbFactory } from './lb-factory.js';
 import { randomUint32, type LbContext, type LoadBalancer, type PriorityLoadBalancer } from './load-balancers/base.js';
@@ -35,6 +37,10 @@ export interface ClusterConfig {
   readonly waitForWarmOnInit: boolean;
   /** `outlier_detection`, when configured. */
   readonly outlierDetection?: OutlierConfig | undefined;
+  /** `health_checks[0]`, when configured (Envoy supports one). */
+  readonly healthCheck?: HealthCheckConfig | undefined;
+  /** `common_lb_config.ignore_new_hosts_until_first_hc`: DNS-added hosts are excluded until checked. */
+  readonly ignoreNewHostsUntilFirstHc?: boolean | undefined;
 }
 
 export interface ClusterDeps {
@@ -48,6 +54,11 @@ export interface ClusterDeps {
   readonly runtime?: Runtime | undefined;
   /** Socket factory for connection pools (tests). */
   readonly connect?: ((host: Host) => Socket) | undefined;
+  /**
+   * Run active health checks (default true). False in a main process that serves no traffic: its workers check.
+   * Without checks the hosts keep their EDS health.
+   */
+  readonly activeHealthChecks?: boolean | undefined;
 }
 
 /** Monotonic clock of the process (ms). */
@@ -89,6 +100,8 @@ export class Cluster implements LoadBalancer {
   readonly lb: PriorityLoadBalancer;
   /** Present with `outlier_detection`. */
   readonly outlierDetector: OutlierDetector | undefined;
+  /** Present with `health_checks` (unless `deps.activeHealthChecks` is false). */
+  readonly healthChecker: HealthChecker | undefined;
   private readonly pools = new Map<Host, ConnectionPool>();
   /** tcp_proxy's pools: separate, as in Envoy, and half-open capable. */
   private readonly tcpPools = new Map<Host, ConnectionPool>();
@@ -135,6 +148,22 @@ export class Cluster implements LoadBalancer {
       });
       detector.start();
     }
+    const hc = config.healthCheck;
+    if (hc !== undefined && deps.activeHealthChecks !== false) {
+      const checker = new HealthChecker(hc, {
+        scope: deps.scope.scope(`cluster.${config.statName}`),
+        clusterName: config.name,
+        random: deps.random ?? randomUint32,
+        hadTraffic: () => this.stats.upstream_cx_total.value() > 0,
+        onHostChange: () => this.refreshHealth(),
+        onCheckSuccess: (h) => this.outlierDetector?.onActiveHealthCheckSuccess(h),
+      });
+      this.healthChecker = checker;
+      this.prioritySet.onHostsChanged((added, removed) => {
+        for (const h of removed) checker.removeHost(h);
+        for (const h of added) checker.addHost(h);
+      });
+    }
     if (config.type === 'STATIC') {
       this.setHosts(la.endpoints.map((e) => hostFrom(e, e.address, e.hostname)));
     }
@@ -157,11 +186,19 @@ export class Cluster implements LoadBalancer {
    */
   initialize(): Promise<void> {
     if (this.initPromise) return this.initPromise;
-    if (this.type === 'STATIC' || this.config.loadAssignment.endpoints.length === 0 || this.closed) {
-      this.initPromise = Promise.resolve();
-      return this.initPromise;
-    }
-    this.initPromise = new Promise<void>((resolve) => {
+    const checker = this.healthChecker;
+    this.initPromise = this.discover().then(() => {
+      if (checker === undefined || this.closed) return undefined;
+      // Warming includes the first health check of every host (Envoy's initial active health check pass).
+      checker.start();
+      return checker.firstRound();
+    });
+    return this.initPromise;
+  }
+
+  private discover(): Promise<void> {
+    if (this.type === 'STATIC' || this.config.loadAssignment.endpoints.length === 0 || this.closed) return Promise.resolve();
+    const done = new Promise<void>((resolve) => {
       this.initDone = resolve;
     });
     const specs = this.type === 'LOGICAL_DNS' ? this.config.loadAssignment.endpoints.slice(0, 1) : this.config.loadAssignment.endpoints;
@@ -182,7 +219,7 @@ export class Cluster implements LoadBalancer {
       this.endpoints.push(ep);
     }
     for (const ep of this.endpoints) ep.target.start();
-    return this.initPromise;
+    return done;
   }
 
   /** The connection pool of a host of this cluster, created on first use ('tcp' for tcp_proxy). */
@@ -224,6 +261,7 @@ export class Cluster implements LoadBalancer {
     if (this.closed) return;
     this.closed = true;
     this.outlierDetector?.close();
+    this.healthChecker?.close();
     for (const ep of this.endpoints) ep.target.stop();
     for (const p of this.pools.values()) p.close();
     for (const p of this.tcpPools.values()) p.close();
@@ -279,6 +317,11 @@ export class Cluster implements LoadBalancer {
 
   private setHosts(hosts: readonly Host[]): void {
     const before = new Set(this.prioritySet.hosts());
+    if (this.healthChecker !== undefined) {
+      // Envoy: with a health checker, new hosts start failed; DNS-added ones may also wait for their first check.
+      const pending = this.type !== 'STATIC' && this.config.ignoreNewHostsUntilFirstHc === true ? HealthFlag.PENDING_ACTIVE_HC : 0;
+      for (const h of hosts) if (!before.has(h)) h.healthFlags |= HealthFlag.FAILED_ACTIVE_HC | pending;
+    }
     this.prioritySet.update(hosts);
     this.lb.refresh(this.prioritySet.hostSets);
     const after = new Set(hosts);
