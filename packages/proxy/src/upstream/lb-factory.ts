@@ -52,13 +52,21 @@ function panicThreshold(cfg: Cluster__Output, path: string): number {
   return Math.round(v);
 }
 
-function validateCommonLbConfig(cfg: Cluster__Output, path: string): void {
+/** Returns whether locality-weighted balancing is on. */
+function validateCommonLbConfig(cfg: Cluster__Output, path: string): boolean {
   const c = cfg.common_lb_config;
-  if (!c) return;
+  if (!c) return false;
   const base = joinPath(path, 'common_lb_config');
-  // Locality-weighted and zone-aware balancing arrive with locality support; override_host_status with EDS.
-  if (c.locality_config_specifier) throw unsupported(base, c.locality_config_specifier);
   rejectIfSet(base, 'override_host_status', c.override_host_status);
+  if (c.locality_config_specifier === 'zone_aware_lb_config') {
+    // Needs the local cluster's hosts per zone (cluster_manager.local_cluster_name), which Weft does not track yet.
+    throw unsupported(base, 'zone_aware_lb_config', 'zone-aware routing is not supported yet (use locality_weighted_lb_config)');
+  }
+  if (c.locality_config_specifier !== 'locality_weighted_lb_config') return false;
+  if (cfg.lb_policy === 'RING_HASH' || cfg.lb_policy === 'MAGLEV') {
+    throw unsupported(base, 'locality_weighted_lb_config', `locality-weighted balancing with ${cfg.lb_policy} is not supported yet`);
+  }
+  return true;
 }
 
 function ringHashOptions(cfg: Cluster__Output, path: string, hostname: boolean): RingHashOptions {
@@ -84,7 +92,7 @@ function ringHashOptions(cfg: Cluster__Output, path: string, hostname: boolean):
 /** Validates `lb_policy` and its config; throws ConfigError naming the field. */
 export function createLbFactory(cfg: Cluster__Output, path: string): LbFactory {
   rejectIfSet(path, 'load_balancing_policy', cfg.load_balancing_policy);
-  validateCommonLbConfig(cfg, path);
+  const localityWeighted = validateCommonLbConfig(cfg, path);
   const threshold = panicThreshold(cfg, path);
   if (cfg.lb_config === 'original_dst_lb_config') throw unsupported(path, 'original_dst_lb_config');
   switch (cfg.lb_policy) {
@@ -92,7 +100,7 @@ export function createLbFactory(cfg: Cluster__Output, path: string): LbFactory {
       if (cfg.lb_config === 'round_robin_lb_config') {
         rejectIfSet(joinPath(path, 'round_robin_lb_config'), 'slow_start_config', cfg.round_robin_lb_config?.slow_start_config);
       }
-      return { policy: 'ROUND_ROBIN', panicThreshold: threshold, create: (deps) => new RoundRobinLoadBalancer(deps) };
+      return { policy: 'ROUND_ROBIN', panicThreshold: threshold, create: (deps) => new RoundRobinLoadBalancer({ ...deps, localityWeighted }) };
     }
     case 'LEAST_REQUEST': {
       const lc = cfg.lb_config === 'least_request_lb_config' ? cfg.least_request_lb_config : null;
@@ -107,11 +115,11 @@ export function createLbFactory(cfg: Cluster__Output, path: string): LbFactory {
       return {
         policy: 'LEAST_REQUEST',
         panicThreshold: threshold,
-        create: (deps) => new LeastRequestLoadBalancer(deps, opts),
+        create: (deps) => new LeastRequestLoadBalancer({ ...deps, localityWeighted }, opts),
       };
     }
     case 'RANDOM':
-      return { policy: 'RANDOM', panicThreshold: threshold, create: (deps) => new RandomLoadBalancer(deps) };
+      return { policy: 'RANDOM', panicThreshold: threshold, create: (deps) => new RandomLoadBalancer({ ...deps, localityWeighted }) };
     case 'RING_HASH': {
       const opts = ringHashOptions(cfg, path, useHostnameForHashing(cfg, path));
       return { policy: 'RING_HASH', panicThreshold: threshold, create: (deps) => new RingHashLoadBalancer(deps, opts) };
