@@ -8,7 +8,8 @@ import { DnsTarget, type DnsRefreshPolicy } from './dns-target.js';
 import type { EndpointSpec, LoadAssignment } from './endpoints.js';
 import { HealthChecker } from './health-check/health-checker.js';
 import type { HealthCheckConfig } from './health-check/hc-config.js';
-import { HealthFlag, HostImpl, isDegraded, isHealthy, type Host } from './host.js';
+import { EMPTY_LOCALITY, HealthFlag, HostImpl, isDegraded, isHealthy, type Host, type Locality } from './host.js';
+import { ZoneRouting } from './load-balancers/zone-aware.js';
 import { monotonicNow } from '../server/io-scope.js';
 import type { LbFactory } from './lb-factory.js';
 import { randomUint32, type LbContext, type LoadBalancer, type PriorityLoadBalancer } from './load-balancers/base.js';
@@ -59,6 +60,8 @@ export interface ClusterDeps {
    * Without checks the hosts keep their EDS health.
    */
   readonly activeHealthChecks?: boolean | undefined;
+  /** Bootstrap `node.locality`: this proxy's zone for zone-aware routing. */
+  readonly localLocality?: Locality | undefined;
 }
 
 /** Monotonic clock of the process (ms). */
@@ -102,6 +105,9 @@ export class Cluster implements LoadBalancer {
   readonly outlierDetector: OutlierDetector | undefined;
   /** Present with `health_checks` (unless `deps.activeHealthChecks` is false). */
   readonly healthChecker: HealthChecker | undefined;
+  /** `cluster_manager.local_cluster_name`'s cluster, for zone-aware routing (see setLocalCluster). */
+  private localCluster: Cluster | undefined;
+  private unsubscribeLocal: (() => void) | undefined;
   private readonly pools = new Map<Host, ConnectionPool>();
   /** tcp_proxy's pools: separate, as in Envoy, and half-open capable. */
   private readonly tcpPools = new Map<Host, ConnectionPool>();
@@ -127,10 +133,16 @@ export class Cluster implements LoadBalancer {
     this.prioritySet = new PrioritySet(la.overprovisioningFactor, la.weightedPriorityHealth);
     const threshold = config.lb.panicThreshold;
     const runtime = deps.runtime;
+    const za = config.lb.zoneAware;
+    const zone =
+      za === undefined
+        ? undefined
+        : new ZoneRouting(za, { locality: deps.localLocality ?? EMPTY_LOCALITY, localSet: () => this.localCluster?.prioritySet.hostSets[0] }, this.stats);
     this.lb = config.lb.create({
       random: deps.random ?? randomUint32,
       lbHealthyPanic: this.stats.lb_healthy_panic,
       panicThreshold: runtime ? () => runtime.getNumber('upstream.healthy_panic_threshold', threshold) : () => threshold,
+      zone,
     });
     this.lb.refresh(this.prioritySet.hostSets);
     const od = config.outlierDetection;
@@ -256,10 +268,25 @@ export class Cluster implements LoadBalancer {
     this.updateMembershipGauges();
   }
 
+  /**
+   * The local cluster (`cluster_manager.local_cluster_name`): with `zone_aware_lb_config`, its hosts' localities
+   * steer this cluster's traffic; its membership and health changes recompute the routing.
+   */
+  setLocalCluster(local: Cluster | undefined): void {
+    this.unsubscribeLocal?.();
+    this.unsubscribeLocal = undefined;
+    this.localCluster = local;
+    if (local !== undefined && this.config.lb.zoneAware !== undefined) {
+      this.unsubscribeLocal = local.onHostsChanged(() => this.lb.refresh(this.prioritySet.hostSets));
+    }
+    this.lb.refresh(this.prioritySet.hostSets);
+  }
+
   /** Stops DNS refreshes and closes every connection pool. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.unsubscribeLocal?.();
     this.outlierDetector?.close();
     this.healthChecker?.close();
     for (const ep of this.endpoints) ep.target.stop();

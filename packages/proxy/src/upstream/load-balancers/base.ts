@@ -3,6 +3,7 @@ import type { Host } from '../host.js';
 import type { HostSet } from '../host-set.js';
 import { choosePriority, computePriorityState, DEGRADED_BIT, PRIORITY_MASK, type PriorityState } from '../priority-load.js';
 import { effectiveLocalityWeight, groupByLocality, LocalityScheduler } from './locality.js';
+import type { ZoneRouting } from './zone-aware.js';
 
 export interface LbContext {
   /**
@@ -24,6 +25,8 @@ export interface LbDeps {
   panicThreshold: () => number;
   /** `common_lb_config.locality_weighted_lb_config`: pick a locality by effective weight, then a host in it. */
   localityWeighted?: boolean | undefined;
+  /** `common_lb_config.zone_aware_lb_config` with a local cluster: zone-aware routing for priority 0. */
+  zone?: ZoneRouting | undefined;
 }
 
 /** Per priority: a locality scheduler and one picker per locality. */
@@ -78,6 +81,7 @@ export abstract class HostSourceLoadBalancer extends PriorityLoadBalancer {
   private all: HostPicker[] = [];
   private healthyLocalities: (LocalityPickers | undefined)[] = [];
   private degradedLocalities: (LocalityPickers | undefined)[] = [];
+  private zonePickers: HostPicker[] = [];
 
   protected abstract createPicker(hosts: readonly Host[]): HostPicker;
 
@@ -88,6 +92,11 @@ export abstract class HostSourceLoadBalancer extends PriorityLoadBalancer {
     this.all = [];
     this.healthyLocalities = [];
     this.degradedLocalities = [];
+    const zone = this.deps.zone;
+    if (zone !== undefined) {
+      zone.regenerate(sets[0]);
+      this.zonePickers = zone.healthyPerLocality.map((hosts) => (hosts.length > 0 ? this.createPicker(hosts) : NO_PICKER));
+    }
     if (this.deps.localityWeighted === true) {
       for (const set of sets) {
         const groups = groupByLocality(set);
@@ -113,11 +122,17 @@ export abstract class HostSourceLoadBalancer extends PriorityLoadBalancer {
     const r = this.deps.random();
     const sel = this.selectPriority(r);
     const p = sel & PRIORITY_MASK;
+    const zone = this.deps.zone;
     if (this.state.panic[p] === true) {
       this.deps.lbHealthyPanic.inc();
+      if (zone?.config.failTrafficOnPanic === true) return undefined;
       return this.all[p]?.pick(r);
     }
     const degraded = (sel & DEGRADED_BIT) !== 0;
+    if (zone !== undefined && p === 0 && !degraded && zone.active && this.deps.random() % 100 < zone.config.routingEnabled) {
+      if (zone.localClusterOk(this.deps.panicThreshold())) return this.zonePickers[zone.choose(this.deps.random)]?.pick(r);
+      if (zone.config.failTrafficOnPanic) return undefined;
+    }
     const loc = (degraded ? this.degradedLocalities : this.healthyLocalities)[p];
     if (loc !== undefined) {
       const i = loc.scheduler.pick();
