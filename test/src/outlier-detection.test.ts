@@ -47,6 +47,9 @@ describe('outlier detection over real traffic', () => {
     assert.deepEqual(statuses.filter((s) => s === 503).length, 3);
     assert.equal(await hostFlags(proxy.adminPort, deadPort), '/failed_outlier_check');
     assert.equal(await hostFlags(proxy.adminPort, up.port), 'healthy');
+    const text = (await request(proxy.adminPort, '/clusters')).body;
+    assert.match(text, /^svc::outlier::success_rate_average::-1$/m);
+    assert.match(text, new RegExp(`^svc::127\\.0\\.0\\.1:${deadPort}::success_rate::-1$`, 'm'));
     assert.equal(await adminStat(proxy.adminPort, 'cluster.svc.outlier_detection.ejections_enforced_consecutive_5xx'), 1);
     assert.equal(await adminStat(proxy.adminPort, 'cluster.svc.outlier_detection.ejections_active'), 1);
     assert.equal(await adminStat(proxy.adminPort, 'cluster.svc.membership_healthy'), 1);

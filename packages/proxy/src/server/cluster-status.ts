@@ -22,13 +22,17 @@ export interface HostStatus {
 export interface ClusterStatus {
   readonly name: string;
   readonly hosts: HostStatus[];
+  /** With outlier detection: the last sweep's success-rate mean and ejection threshold (external, local origin). */
+  readonly outlier?: { readonly average: number[]; readonly threshold: number[] } | undefined;
 }
 
 export function collectClusterStatus(cm: ClusterManager): ClusterStatus[] {
   const out: ClusterStatus[] = [];
   for (const cluster of cm.all()) {
+    const od = cluster.outlierDetector;
     out.push({
       name: cluster.name,
+      outlier: od ? { average: [...od.successRateAverage], threshold: [...od.successRateEjectionThreshold] } : undefined,
       hosts: cluster.hosts().map((h) => ({
         address: h.key,
         hostname: h.hostname,
@@ -50,12 +54,12 @@ export function collectClusterStatus(cm: ClusterManager): ClusterStatus[] {
 
 /** Sums host stats of the same cluster/host reported by several workers. */
 export function mergeClusterStatus(parts: ClusterStatus[][]): ClusterStatus[] {
-  const byName = new Map<string, { name: string; hosts: Map<string, HostStatus> }>();
+  const byName = new Map<string, { name: string; outlier: ClusterStatus['outlier']; hosts: Map<string, HostStatus> }>();
   for (const part of parts) {
     for (const c of part) {
       let entry = byName.get(c.name);
       if (!entry) {
-        entry = { name: c.name, hosts: new Map() };
+        entry = { name: c.name, outlier: c.outlier, hosts: new Map() };
         byName.set(c.name, entry);
       }
       for (const h of c.hosts) {
@@ -73,7 +77,7 @@ export function mergeClusterStatus(parts: ClusterStatus[][]): ClusterStatus[] {
       }
     }
   }
-  return [...byName.values()].map((c) => ({ name: c.name, hosts: [...c.hosts.values()] }));
+  return [...byName.values()].map((c) => ({ name: c.name, outlier: c.outlier, hosts: [...c.hosts.values()] }));
 }
 
 /** Envoy's text format: `cluster::host::stat::value`. */
@@ -81,6 +85,12 @@ export function formatClustersText(clusters: ClusterStatus[]): string {
   const lines: string[] = [];
   for (const c of clusters) {
     lines.push(`${c.name}::observability_name::${c.name}`);
+    if (c.outlier) {
+      lines.push(`${c.name}::outlier::success_rate_average::${c.outlier.average[0] ?? -1}`);
+      lines.push(`${c.name}::outlier::success_rate_ejection_threshold::${c.outlier.threshold[0] ?? -1}`);
+      lines.push(`${c.name}::outlier::local_origin_success_rate_average::${c.outlier.average[1] ?? -1}`);
+      lines.push(`${c.name}::outlier::local_origin_success_rate_ejection_threshold::${c.outlier.threshold[1] ?? -1}`);
+    }
     for (const h of c.hosts) {
       const p = `${c.name}::${h.address}`;
       for (const [k, v] of Object.entries(h.stats)) lines.push(`${p}::${k}::${v}`);

@@ -218,6 +218,7 @@ export class ConnectionPool {
   private readonly now: () => number;
   private readonly connectFn: (host: Host) => Socket;
   private readonly userReads: boolean;
+  private readonly halfOpen: boolean;
   private readonly idleList: DeadlineList | undefined;
 
   constructor(private readonly opts: ConnectionPoolOptions) {
@@ -225,6 +226,7 @@ export class ConnectionPool {
     this.now = opts.now ?? performance.now.bind(performance);
     this.connectFn = opts.connect ?? (opts.halfOpen ? halfOpenConnect : defaultConnect);
     this.userReads = opts.userReads === true && opts.connect === undefined;
+    this.halfOpen = opts.halfOpen === true;
     this.idleList = opts.idleTimeoutMs > 0 ? (opts.deadlines ?? processDeadlines).list(opts.idleTimeoutMs) : undefined;
   }
 
@@ -329,8 +331,6 @@ export class ConnectionPool {
     c.connectTimer = undefined;
     this.connecting--;
     this.opts.stats.upstream_cx_connect_ms.record(this.now() - c.createdAt);
-    // Local-origin result for outlier detection; tcp_proxy reports nothing after connecting, so it is final there.
-    this.host.outlier.putResult(this.opts.halfOpen ? OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL : OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS);
     const p = this.pending.shift();
     if (p !== undefined) {
       this.opts.stats.upstream_rq_pending_active.dec();
@@ -434,6 +434,9 @@ export class ConnectionPool {
     c.state = BUSY;
     c.requests++;
     this.busy++;
+    // Every hand-out is a local-origin success for outlier detection (Envoy reports it on pool ready); tcp_proxy
+    // reports nothing after connecting, so it is final there.
+    this.host.outlier.putResult(this.halfOpen ? OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL : OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS);
   }
 
   private popIdle(): Conn | undefined {
