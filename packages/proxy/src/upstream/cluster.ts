@@ -6,14 +6,15 @@ import { ConnectionPool } from './connection-pool.js';
 import { systemResolver, type DnsResolver } from './dns-resolver.js';
 import { DnsTarget, type DnsRefreshPolicy } from './dns-target.js';
 import type { EndpointSpec, LoadAssignment } from './endpoints.js';
-import { HealthChecker } from './health-check/health-checker.js';
+import type { HealthChecker } from './health-check/health-checker.js';
+import { createHealthChecker, createOutlierDetector, type ClusterHealthDeps } from './cluster-health.js';
 import type { HealthCheckConfig } from './health-check/hc-config.js';
 import { EMPTY_LOCALITY, HealthFlag, HostImpl, isDegraded, isHealthy, type Host, type Locality } from './host.js';
 import { ZoneRouting } from './load-balancers/zone-aware.js';
 import { monotonicNow } from '../server/io-scope.js';
 import type { LbFactory } from './lb-factory.js';
 import { randomUint32, type LbContext, type LoadBalancer, type PriorityLoadBalancer } from './load-balancers/base.js';
-import { OutlierDetector } from './outlier/outlier-detector.js';
+import type { OutlierDetector } from './outlier/outlier-detector.js';
 import type { OutlierConfig } from './outlier/outlier-config.js';
 import { PrioritySet, type HostsChangedListener } from './priority-set.js';
 import type { ClusterHttpOptions } from './protocol-options.js';
@@ -64,10 +65,6 @@ export interface ClusterDeps {
   readonly localLocality?: Locality | undefined;
 }
 
-/** Monotonic clock of the process (ms). */
-function defaultNow(): number {
-  return monotonicNow();
-}
 
 /** Per-endpoint DNS state: the hosts from its latest answer, by address (kept so pools survive re-resolution). */
 interface ResolvedEndpoint {
@@ -145,37 +142,22 @@ export class Cluster implements LoadBalancer {
       zone,
     });
     this.lb.refresh(this.prioritySet.hostSets);
+    const healthDeps: ClusterHealthDeps = {
+      scope: deps.scope.scope(`cluster.${config.statName}`),
+      clusterName: config.name,
+      stats: this.stats,
+      prioritySet: this.prioritySet,
+      now: deps.now ?? monotonicNow,
+      random: deps.random ?? randomUint32,
+      refreshHealth: () => this.refreshHealth(),
+    };
     const od = config.outlierDetection;
-    if (od !== undefined) {
-      const detector = new OutlierDetector(od, {
-        scope: deps.scope.scope(`cluster.${config.statName}`),
-        now: deps.now ?? defaultNow,
-        random: deps.random ?? randomUint32,
-        onHostChange: () => this.refreshHealth(),
-      });
-      this.outlierDetector = detector;
-      this.prioritySet.onHostsChanged((added, removed) => {
-        for (const h of removed) detector.removeHost(h);
-        for (const h of added) detector.addHost(h);
-      });
-      detector.start();
-    }
+    this.outlierDetector = od === undefined ? undefined : createOutlierDetector(od, healthDeps);
     const hc = config.healthCheck;
-    if (hc !== undefined && deps.activeHealthChecks !== false) {
-      const checker = new HealthChecker(hc, {
-        scope: deps.scope.scope(`cluster.${config.statName}`),
-        clusterName: config.name,
-        random: deps.random ?? randomUint32,
-        hadTraffic: () => this.stats.upstream_cx_total.value() > 0,
-        onHostChange: () => this.refreshHealth(),
-        onCheckSuccess: (h) => this.outlierDetector?.onActiveHealthCheckSuccess(h),
-      });
-      this.healthChecker = checker;
-      this.prioritySet.onHostsChanged((added, removed) => {
-        for (const h of removed) checker.removeHost(h);
-        for (const h of added) checker.addHost(h);
-      });
-    }
+    this.healthChecker =
+      hc === undefined || deps.activeHealthChecks === false
+        ? undefined
+        : createHealthChecker(hc, healthDeps, (h) => this.outlierDetector?.onActiveHealthCheckSuccess(h));
     if (config.type === 'STATIC') {
       this.setHosts(la.endpoints.map((e) => hostFrom(e, e.address, e.hostname)));
     }
