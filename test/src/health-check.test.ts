@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { ConfigError, parseBootstrapText } from '@weft/api';
+import { ProxyServer } from '@weft/proxy';
 import { freePort, request, startProxyFromYaml, startUpstream, type TestProxy, type TestUpstream } from '@weft/testing';
 import { sleep } from './raw-conn.js';
 import { adminStat } from './stats.js';
@@ -231,5 +233,61 @@ describe('health checks and the load balancer', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('HTTP health check service_name_matcher', () => {
+  test('the answer must name a matching cluster in x-envoy-upstream-healthchecked-cluster (verify_cluster counted)', async () => {
+    let service = 'orders-v1';
+    const up = await startUpstream('svc', (_req, res) => {
+      res.writeHead(200, { 'x-envoy-upstream-healthchecked-cluster': service });
+      res.end();
+    });
+    const hc = `    health_checks:
+    - timeout: 0.5s
+      interval: 0.04s
+      no_traffic_interval: 0.04s
+      unhealthy_threshold: 1
+      healthy_threshold: 1
+      http_health_check: { path: /hc, service_name_matcher: { prefix: orders } }`;
+    const proxy = await startProxyFromYaml(bootstrap(httpListener({ routes: route('verify', '/') }), staticCluster('verify', [up.port], hc)));
+    try {
+      assert.equal(await flags(proxy.adminPort, 'verify', up.port), 'healthy');
+      service = 'payments';
+      await eventually(() => flags(proxy.adminPort, 'verify', up.port), '/failed_active_hc');
+      assert.ok((await adminStat(proxy.adminPort, 'cluster.verify.health_check.verify_cluster')) >= 2);
+    } finally {
+      await proxy.close();
+      await up.close();
+    }
+  });
+});
+
+describe('invalid health check and outlier detection configs are refused with the field path', () => {
+  const refuse = (extra: string): string => {
+    const yaml = bootstrap(httpListener({ routes: route('svc', '/') }), staticCluster('svc', [1], extra));
+    try {
+      new ProxyServer(parseBootstrapText(yaml, 'b.yaml'), { serveTraffic: false, concurrency: 1, drainTimeMs: 0 });
+    } catch (err) {
+      assert.ok(err instanceof ConfigError, String(err));
+      return err.message;
+    }
+    assert.fail('accepted');
+  };
+
+  test('an HTTP health check without a path', () => {
+    const msg = refuse('    health_checks: [{ timeout: 1s, interval: 1s, unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { host: x } }]');
+    // The bootstrap parser's proto validation (PGV) catches this one before the cluster factory does.
+    assert.match(msg, /static_resources\.clusters\[0\]\.health_checks\[0\]\.http_health_check\.path: value length must be at least 1/);
+  });
+
+  test('an event log path (health check event logging is not implemented)', () => {
+    const msg = refuse('    health_checks: [{ timeout: 1s, interval: 1s, unhealthy_threshold: 1, healthy_threshold: 1, event_log_path: /tmp/hc, tcp_health_check: {} }]');
+    assert.equal(msg, 'static_resources.clusters[0].health_checks[0].event_log_path: is not supported yet');
+  });
+
+  test('max_ejection_time below base_ejection_time', () => {
+    const msg = refuse('    outlier_detection: { base_ejection_time: 60s, max_ejection_time: 10s }');
+    assert.equal(msg, "static_resources.clusters[0].outlier_detection.max_ejection_time: outlier detector's max_ejection_time cannot be smaller than base_ejection_time");
   });
 });

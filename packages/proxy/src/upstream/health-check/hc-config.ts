@@ -2,6 +2,7 @@ import { ConfigError, joinPath } from '@weft/api/lite';
 import type { HeaderValueOption__Output } from '@weft/api/envoy/envoy/config/core/v3/HeaderValueOption.js';
 import type { HealthCheck__Output } from '../envoy-types.js';
 import { durationMs, rejectIfSet } from '../config-util.js';
+import { compileStringMatcher, type StringMatcher } from '../../router/string-matcher.js';
 
 type Payload = { text?: string; binary?: Buffer; payload?: 'text' | 'binary' } | null;
 type Dur = { seconds: string; nanos: number } | null;
@@ -24,6 +25,8 @@ export interface HttpCheckConfig {
   /** [start, end) ranges; default 200 only. */
   readonly expectedStatuses: ReadonlyArray<readonly [number, number]>;
   readonly retriableStatuses: ReadonlyArray<readonly [number, number]>;
+  /** `service_name_matcher`: the answer's `x-envoy-upstream-healthchecked-cluster` must match. */
+  readonly serviceNameMatcher: StringMatcher | undefined;
 }
 
 export interface TcpCheckConfig {
@@ -134,7 +137,6 @@ function parseCheck(hc: HealthCheck__Output, path: string): HealthCheckConfig['c
       rejectIfSet(p, 'send', h.send);
       rejectIfSet(p, 'receive', h.receive);
       rejectIfSet(p, 'response_buffer_size', h.response_buffer_size);
-      rejectIfSet(p, 'service_name_matcher', h.service_name_matcher);
       return {
         kind: 'http',
         host: h.host,
@@ -144,6 +146,7 @@ function parseCheck(hc: HealthCheck__Output, path: string): HealthCheckConfig['c
         headersToRemove: h.request_headers_to_remove.map((n) => n.toLowerCase()),
         expectedStatuses: parseRanges(h.expected_statuses, joinPath(p, 'expected_statuses'), [[200, 201]]),
         retriableStatuses: parseRanges(h.retriable_statuses, joinPath(p, 'retriable_statuses'), []),
+        serviceNameMatcher: h.service_name_matcher ? compileStringMatcher(h.service_name_matcher, joinPath(p, 'service_name_matcher')) : undefined,
       };
     }
     case 'tcp_health_check': {

@@ -239,7 +239,7 @@ export class HealthChecker {
     const reuse = this.config.reuseConnection;
     switch (check.kind) {
       case 'http':
-        return new HttpProbe(host, check, this.deps.clusterName, reuse, cb);
+        return new HttpProbe(host, check, this.deps.clusterName, reuse, cb, this.stats.verify_cluster);
       case 'tcp':
         return new TcpProbe(host, check, reuse, cb);
       default:

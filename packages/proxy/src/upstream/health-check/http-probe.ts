@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Counter } from '../../interfaces/stats.js';
 import type { Host } from '../host.js';
 import type { HttpCheckConfig } from './hc-config.js';
 import { ProbeOutcome, type Probe, type ProbeCallbacks } from './probe.js';
@@ -23,6 +24,7 @@ export class HttpProbe implements Probe {
     clusterName: string,
     reuse: boolean,
     private readonly cb: ProbeCallbacks,
+    private readonly verifyCluster: Counter,
   ) {
     this.agent = reuse ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
     const headers: Record<string, string | string[]> = { host: cfg.host || clusterName, 'user-agent': 'Envoy/HC' };
@@ -54,6 +56,15 @@ export class HttpProbe implements Probe {
         const code = res.statusCode ?? 0;
         if (res.headers['x-envoy-immediate-health-check-fail'] !== undefined) this.cb.onImmediateFail();
         if (inRanges(code, this.cfg.expectedStatuses)) {
+          const matcher = this.cfg.serviceNameMatcher;
+          if (matcher !== undefined) {
+            this.verifyCluster.inc();
+            const checked = res.headers['x-envoy-upstream-healthchecked-cluster'];
+            if (!matcher.match(typeof checked === 'string' ? checked : '')) {
+              this.cb.onProbeDone(ProbeOutcome.FAILED);
+              return;
+            }
+          }
           this.cb.onProbeDone(res.headers['x-envoy-degraded'] !== undefined ? ProbeOutcome.DEGRADED : ProbeOutcome.HEALTHY);
         } else {
           this.cb.onProbeDone(inRanges(code, this.cfg.retriableStatuses) ? ProbeOutcome.FAILED_RETRIABLE : ProbeOutcome.FAILED);
