@@ -65,7 +65,6 @@ export interface ClusterDeps {
   readonly localLocality?: Locality | undefined;
 }
 
-
 /** Per-endpoint DNS state: the hosts from its latest answer, by address (kept so pools survive re-resolution). */
 interface ResolvedEndpoint {
   readonly spec: EndpointSpec;
