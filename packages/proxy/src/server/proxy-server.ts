@@ -53,13 +53,16 @@ export class ProxyServer {
     const node = bootstrap.node;
     this.istio = new IstioMetrics(this.stats, fromNodeMetadata({ id: node?.id ?? '', cluster: node?.cluster ?? '', metadata: node?.metadata ?? undefined }));
     this.clusterManager = new ClusterManager({ scope: this.stats, runtime: this.runtime });
+    const nl = node?.locality;
+    const localLocality = nl ? { region: nl.region, zone: nl.zone, subZone: nl.sub_zone } : undefined;
     const seen = new Set<string>();
     (bootstrap.static_resources?.clusters ?? []).forEach((c, i) => {
       const path = joinPath('static_resources.clusters', i);
       if (seen.has(c.name)) throw new ConfigError(joinPath(path, 'name'), `duplicate cluster name '${c.name}'`);
       seen.add(c.name);
-      this.clusterManager.add(createCluster(c, path, { scope: this.stats, runtime: this.runtime }), joinPath(path, 'name'));
+      this.clusterManager.add(createCluster(c, path, { scope: this.stats, runtime: this.runtime, activeHealthChecks: options.serveTraffic, localLocality }), joinPath(path, 'name'));
     });
+    this.clusterManager.setLocalCluster(bootstrap.cluster_manager?.local_cluster_name ?? '');
     this.ctx = {
       clusterManager: this.clusterManager,
       stats: this.stats,

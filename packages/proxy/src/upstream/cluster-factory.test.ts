@@ -11,6 +11,10 @@ function endpoint(address: string, port = 80, extra: object = {}): object {
   return { endpoint: { address: { socket_address: { address, port_value: port } } }, ...extra };
 }
 
+function hc(extra: object): object {
+  return { timeout: { seconds: 1 }, interval: { seconds: 1 }, unhealthy_threshold: { value: 2 }, healthy_threshold: { value: 2 }, ...extra };
+}
+
 function cluster(extra: object = {}, endpoints: object[] = [endpoint('10.0.0.1')]): Cluster__Output {
   return normalizeMessage<Cluster__Output>('envoy.config.cluster.v3.Cluster', {
     name: 'svc',
@@ -161,8 +165,6 @@ describe('parseClusterConfig: ConfigError paths', () => {
       /single locality_lb_endpoint and a single lb_endpoint/,
     ],
     ['no endpoint in a LOGICAL_DNS cluster', cluster({ type: 'LOGICAL_DNS' }, []), 'clusters[0].load_assignment.endpoints', /single/],
-    ['health checks', cluster({ health_checks: [{ timeout: { seconds: 1 }, interval: { seconds: 1 }, tcp_health_check: {} }] }), 'clusters[0].health_checks'],
-    ['outlier detection', cluster({ outlier_detection: {} }), 'clusters[0].outlier_detection'],
     ['retry budget percent out of range', cluster({ circuit_breakers: { thresholds: [{ retry_budget: { budget_percent: { value: 150 } } }] } }), 'clusters[0].circuit_breakers.thresholds[0].retry_budget.budget_percent', /within \[0, 100\]/],
     ['per-host circuit breakers', cluster({ circuit_breakers: { per_host_thresholds: [{}] } }), 'clusters[0].circuit_breakers.per_host_thresholds'],
     ['TLS transport sockets', cluster({ transport_socket: { name: 'envoy.transport_sockets.tls' } }), 'clusters[0].transport_socket'],
@@ -186,9 +188,28 @@ describe('parseClusterConfig: ConfigError paths', () => {
     ],
     ['least request choice_count 1', cluster({ lb_policy: 'LEAST_REQUEST', least_request_lb_config: { choice_count: { value: 1 } } }), 'clusters[0].least_request_lb_config.choice_count.value', /at least 2/],
     ['slow start', cluster({ round_robin_lb_config: { slow_start_config: {} } }), 'clusters[0].round_robin_lb_config.slow_start_config'],
-    ['locality weighted LB', cluster({ common_lb_config: { locality_weighted_lb_config: {} } }), 'clusters[0].common_lb_config.locality_weighted_lb_config'],
-    ['zone aware LB', cluster({ common_lb_config: { zone_aware_lb_config: {} } }), 'clusters[0].common_lb_config.zone_aware_lb_config'],
+    ['locality weighted ring hash', cluster({ lb_policy: 'RING_HASH', common_lb_config: { locality_weighted_lb_config: {} } }), 'clusters[0].common_lb_config.locality_weighted_lb_config', /with RING_HASH/],
+    ['zone aware Maglev', cluster({ lb_policy: 'MAGLEV', common_lb_config: { zone_aware_lb_config: {} } }), 'clusters[0].common_lb_config.zone_aware_lb_config', /with MAGLEV/],
+    ['routing_enabled above 100', cluster({ common_lb_config: { zone_aware_lb_config: { routing_enabled: { value: 120 } } } }), 'clusters[0].common_lb_config.zone_aware_lb_config.routing_enabled.value', /\[0, 100\]/],
     ['a panic threshold above 100', cluster({ common_lb_config: { healthy_panic_threshold: { value: 150 } } }), 'clusters[0].common_lb_config.healthy_panic_threshold.value', /\[0, 100\]/],
+    ['two health checks', cluster({ health_checks: [hc({ tcp_health_check: {} }), hc({ tcp_health_check: {} })] }), 'clusters[0].health_checks', /Multiple health checks not supported/],
+    ['a health check without timeout', cluster({ health_checks: [{ interval: { seconds: 1 }, unhealthy_threshold: { value: 1 }, healthy_threshold: { value: 1 }, tcp_health_check: {} }] }), 'clusters[0].health_checks[0].timeout', /is required/],
+    ['a health check without healthy_threshold', cluster({ health_checks: [{ timeout: { seconds: 1 }, interval: { seconds: 1 }, unhealthy_threshold: { value: 1 }, tcp_health_check: {} }] }), 'clusters[0].health_checks[0].healthy_threshold', /is required/],
+    ['a health check without a checker', cluster({ health_checks: [hc({})] }), 'clusters[0].health_checks[0]', /one of http_health_check/],
+    ['an HTTP health check without path', cluster({ health_checks: [hc({ http_health_check: { host: 'x' } })] }), 'clusters[0].health_checks[0].http_health_check.path', /must not be empty/],
+    ['an HTTP/2 health check', cluster({ health_checks: [hc({ http_health_check: { path: '/h', codec_client_type: 'HTTP2' } })] }), 'clusters[0].health_checks[0].http_health_check.codec_client_type'],
+    ['an expected status range with start >= end', cluster({ health_checks: [hc({ http_health_check: { path: '/h', expected_statuses: [{ start: 300, end: 200 }] } })] }), 'clusters[0].health_checks[0].http_health_check.expected_statuses[0]', /start < end/],
+    ['a health check header formatter', cluster({ health_checks: [hc({ http_health_check: { path: '/h', request_headers_to_add: [{ header: { key: 'x', value: '%HOSTNAME%' } }] } })] }), 'clusters[0].health_checks[0].http_health_check.request_headers_to_add[0].header.value', /header formatters/],
+    ['an invalid hex TCP payload', cluster({ health_checks: [hc({ tcp_health_check: { send: { text: 'zz' } } })] }), 'clusters[0].health_checks[0].tcp_health_check.send.text', /invalid hex string/],
+    ['a health check event log', cluster({ health_checks: [hc({ tcp_health_check: {}, event_log_path: '/tmp/hc.log' })] }), 'clusters[0].health_checks[0].event_log_path'],
+    ['always_log_health_check_failures', cluster({ health_checks: [hc({ tcp_health_check: {}, always_log_health_check_failures: true })] }), 'clusters[0].health_checks[0].always_log_health_check_failures'],
+    ['a custom health checker', cluster({ health_checks: [hc({ custom_health_check: { name: 'envoy.health_checkers.redis' } })] }), 'clusters[0].health_checks[0].custom_health_check', /redis/],
+    ['a zero health check interval', cluster({ health_checks: [hc({ interval: { seconds: 0 }, tcp_health_check: {} })] }), 'clusters[0].health_checks[0].interval', /greater than 0/],
+    ['max_ejection_time below base_ejection_time', cluster({ outlier_detection: { base_ejection_time: { seconds: 60 }, max_ejection_time: { seconds: 10 } } }), 'clusters[0].outlier_detection.max_ejection_time', /cannot be smaller than base_ejection_time/],
+    ['max_ejection_percent above 100', cluster({ outlier_detection: { max_ejection_percent: { value: 101 } } }), 'clusters[0].outlier_detection.max_ejection_percent.value', /at most 100/],
+    ['an enforcing percentage above 100', cluster({ outlier_detection: { enforcing_success_rate: { value: 200 } } }), 'clusters[0].outlier_detection.enforcing_success_rate.value', /at most 100/],
+    ['a zero outlier interval', cluster({ outlier_detection: { interval: { seconds: 0 } } }), 'clusters[0].outlier_detection.interval', /greater than 0/],
+    ['outlier detection monitors', cluster({ outlier_detection: { monitors: [{ name: 'm' }] } }), 'clusters[0].outlier_detection.monitors'],
     ['a zero connect timeout', cluster({ connect_timeout: { seconds: 0 } }), 'clusters[0].connect_timeout', /greater than 0/],
     ['a 1ms dns_refresh_rate', cluster({ dns_refresh_rate: { nanos: 1_000_000 } }), 'clusters[0].dns_refresh_rate', /greater than 1ms/],
     [

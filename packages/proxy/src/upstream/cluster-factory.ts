@@ -6,6 +6,8 @@ import { durationMs, optDurationMs, rejectIfSet, unsupported, wrapped } from './
 import type { DnsRefreshPolicy } from './dns-target.js';
 import { parseLoadAssignment } from './endpoints.js';
 import { createLbFactory } from './lb-factory.js';
+import { parseHealthCheck, type HealthCheckConfig } from './health-check/hc-config.js';
+import { parseOutlierDetection } from './outlier/outlier-config.js';
 import { parseHttpOptions } from './protocol-options.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -17,8 +19,6 @@ const RAW_BUFFER_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.
 /** Everything in the Cluster message that changes behaviour Weft does not implement yet. */
 function rejectUnsupported(cfg: Cluster__Output, path: string): void {
   rejectIfSet(path, 'eds_cluster_config', cfg.eds_cluster_config);
-  rejectIfSet(path, 'health_checks', cfg.health_checks);
-  rejectIfSet(path, 'outlier_detection', cfg.outlier_detection);
   rejectIfSet(path, 'transport_socket_matches', cfg.transport_socket_matches);
   const ts = cfg.transport_socket;
   if (ts && ts.name !== RAW_BUFFER_NAME && (ts.typed_config as { '@type'?: string } | null)?.['@type'] !== RAW_BUFFER_TYPE) {
@@ -92,6 +92,13 @@ function tcpKeepalive(cfg: Cluster__Output, path: string): number | undefined {
   return ka.keepalive_time ? ka.keepalive_time.value * 1000 : 0;
 }
 
+function healthCheck(cfg: Cluster__Output, path: string): HealthCheckConfig | undefined {
+  const list = cfg.health_checks;
+  if (list.length === 0) return undefined;
+  if (list.length > 1) throw new ConfigError(joinPath(path, 'health_checks'), 'Multiple health checks not supported');
+  return parseHealthCheck(list[0] as (typeof list)[number], joinPath(joinPath(path, 'health_checks'), 0));
+}
+
 /** Validates a Cluster message into a ClusterConfig; throws ConfigError with the field path. */
 export function parseClusterConfig(cfg: Cluster__Output, path: string): ClusterConfig {
   if (cfg.name === '') throw new ConfigError(joinPath(path, 'name'), 'must not be empty');
@@ -125,6 +132,9 @@ export function parseClusterConfig(cfg: Cluster__Output, path: string): ClusterC
     closeConnectionsOnHostSetChange: cfg.common_lb_config?.close_connections_on_host_set_change ?? false,
     waitForWarmOnInit: cfg.wait_for_warm_on_init ? cfg.wait_for_warm_on_init.value : true,
     circuitBreakers: parseCircuitBreakers(cfg.circuit_breakers, path),
+    healthCheck: healthCheck(cfg, path),
+    ignoreNewHostsUntilFirstHc: cfg.common_lb_config?.ignore_new_hosts_until_first_hc ?? false,
+    outlierDetection: cfg.outlier_detection ? parseOutlierDetection(cfg.outlier_detection, joinPath(path, 'outlier_detection')) : undefined,
   };
 }
 

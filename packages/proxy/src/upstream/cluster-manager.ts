@@ -55,6 +55,17 @@ export class ClusterManager {
     return true;
   }
 
+  /**
+   * `cluster_manager.local_cluster_name`: the cluster of this proxy's own service (zone-aware routing). Throws a
+   * ConfigError at `path` when it names no cluster, as Envoy does.
+   */
+  setLocalCluster(name: string, path = 'cluster_manager.local_cluster_name'): void {
+    if (name === '') return;
+    const local = this.clusters.get(name);
+    if (local === undefined) throw new ConfigError(path, `local cluster '${name}' must be defined`);
+    for (const c of this.clusters.values()) c.setLocalCluster(local);
+  }
+
   get(name: string): Cluster | undefined {
     return this.clusters.get(name);
   }

@@ -7,7 +7,7 @@ import { createCluster } from './cluster-factory.js';
 import type { DnsResolver } from './dns-resolver.js';
 import type { PooledConnection } from './connection-pool.js';
 import type { Cluster__Output } from './envoy-types.js';
-import type { Host } from './host.js';
+import { HealthFlag, type Host } from './host.js';
 import { TestScope } from './test-scope.js';
 
 function endpoint(address: string, port = 80, extra: object = {}): object {
@@ -98,7 +98,7 @@ describe('STATIC cluster', () => {
     );
     const [a, b] = cluster.hosts() as Host[];
     assert.ok(a && b);
-    a.healthy = false;
+    a.healthFlags |= HealthFlag.FAILED_EDS_HEALTH;
     cluster.refreshHealth();
     for (let i = 0; i < 10; i++) assert.equal(cluster.chooseHost(), b);
   });

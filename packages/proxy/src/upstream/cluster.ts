@@ -9,9 +9,16 @@ import { ClusterResources, DEFAULT_CIRCUIT_BREAKERS, type CircuitBreakerConfig, 
 import { systemResolver, type DnsResolver } from './dns-resolver.js';
 import { DnsTarget, type DnsRefreshPolicy } from './dns-target.js';
 import type { EndpointSpec, LoadAssignment } from './endpoints.js';
-import { HostImpl, isDegraded, isHealthy, type Host } from './host.js';
+import type { HealthChecker } from './health-check/health-checker.js';
+import { createHealthChecker, createOutlierDetector, type ClusterHealthDeps } from './cluster-health.js';
+import type { HealthCheckConfig } from './health-check/hc-config.js';
+import { EMPTY_LOCALITY, HealthFlag, HostImpl, isDegraded, isHealthy, type Host, type Locality } from './host.js';
+import { ZoneRouting } from './load-balancers/zone-aware.js';
+import { monotonicNow } from '../server/io-scope.js';
 import type { LbFactory } from './lb-factory.js';
 import { randomUint32, type LbContext, type LoadBalancer, type PriorityLoadBalancer } from './load-balancers/base.js';
+import type { OutlierDetector } from './outlier/outlier-detector.js';
+import type { OutlierConfig } from './outlier/outlier-config.js';
 import { PrioritySet, type HostsChangedListener } from './priority-set.js';
 import type { ClusterHttpOptions } from './protocol-options.js';
 
@@ -35,6 +42,12 @@ export interface ClusterConfig {
   readonly waitForWarmOnInit: boolean;
   /** Circuit breaker thresholds per routing priority. */
   readonly circuitBreakers?: CircuitBreakerConfig;
+  /** `outlier_detection`, when configured. */
+  readonly outlierDetection?: OutlierConfig | undefined;
+  /** `health_checks[0]`, when configured (Envoy supports one). */
+  readonly healthCheck?: HealthCheckConfig | undefined;
+  /** `common_lb_config.ignore_new_hosts_until_first_hc`: DNS-added hosts are excluded until checked. */
+  readonly ignoreNewHostsUntilFirstHc?: boolean | undefined;
 }
 
 export interface ClusterDeps {
@@ -48,6 +61,13 @@ export interface ClusterDeps {
   readonly runtime?: Runtime | undefined;
   /** Socket factory for connection pools (tests). */
   readonly connect?: ((host: Host) => Socket) | undefined;
+  /**
+   * Run active health checks (default true). False in a main process that serves no traffic: its workers check.
+   * Without checks the hosts keep their EDS health.
+   */
+  readonly activeHealthChecks?: boolean | undefined;
+  /** Bootstrap `node.locality`: this proxy's zone for zone-aware routing. */
+  readonly localLocality?: Locality | undefined;
 }
 
 /** Per-endpoint DNS state: the hosts from its latest answer, by address (kept so pools survive re-resolution). */
@@ -84,6 +104,13 @@ export class Cluster implements LoadBalancer {
   readonly lb: PriorityLoadBalancer;
   /** Circuit breakers (Envoy's resource managers), one per routing priority. */
   readonly resources: Readonly<Record<RoutingPriority, ClusterResources>>;
+  /** Present with `outlier_detection`. */
+  readonly outlierDetector: OutlierDetector | undefined;
+  /** Present with `health_checks` (unless `deps.activeHealthChecks` is false). */
+  readonly healthChecker: HealthChecker | undefined;
+  /** `cluster_manager.local_cluster_name`'s cluster, for zone-aware routing (see setLocalCluster). */
+  private localCluster: Cluster | undefined;
+  private unsubscribeLocal: (() => void) | undefined;
   private readonly pools = new Map<Host, ConnectionPool>();
   private readonly streamPools = new WeakMap<ConnectionPool, Http1StreamPool>();
   /** tcp_proxy's pools: separate, as in Envoy, and half-open capable. */
@@ -113,12 +140,34 @@ export class Cluster implements LoadBalancer {
     this.prioritySet = new PrioritySet(la.overprovisioningFactor, la.weightedPriorityHealth);
     const threshold = config.lb.panicThreshold;
     const runtime = deps.runtime;
+    const za = config.lb.zoneAware;
+    const zone =
+      za === undefined
+        ? undefined
+        : new ZoneRouting(za, { locality: deps.localLocality ?? EMPTY_LOCALITY, localSet: () => this.localCluster?.prioritySet.hostSets[0] }, this.stats);
     this.lb = config.lb.create({
       random: deps.random ?? randomUint32,
       lbHealthyPanic: this.stats.lb_healthy_panic,
       panicThreshold: runtime ? () => runtime.getNumber('upstream.healthy_panic_threshold', threshold) : () => threshold,
+      zone,
     });
     this.lb.refresh(this.prioritySet.hostSets);
+    const healthDeps: ClusterHealthDeps = {
+      scope: deps.scope.scope(`cluster.${config.statName}`),
+      clusterName: config.name,
+      stats: this.stats,
+      prioritySet: this.prioritySet,
+      now: deps.now ?? monotonicNow,
+      random: deps.random ?? randomUint32,
+      refreshHealth: () => this.refreshHealth(),
+    };
+    const od = config.outlierDetection;
+    this.outlierDetector = od === undefined ? undefined : createOutlierDetector(od, healthDeps);
+    const hc = config.healthCheck;
+    this.healthChecker =
+      hc === undefined || deps.activeHealthChecks === false
+        ? undefined
+        : createHealthChecker(hc, healthDeps, (h) => this.outlierDetector?.onActiveHealthCheckSuccess(h));
     if (config.type === 'STATIC') {
       this.setHosts(la.endpoints.map((e) => hostFrom(e, e.address, e.hostname)));
     }
@@ -141,11 +190,19 @@ export class Cluster implements LoadBalancer {
    */
   initialize(): Promise<void> {
     if (this.initPromise) return this.initPromise;
-    if (this.type === 'STATIC' || this.config.loadAssignment.endpoints.length === 0 || this.closed) {
-      this.initPromise = Promise.resolve();
-      return this.initPromise;
-    }
-    this.initPromise = new Promise<void>((resolve) => {
+    const checker = this.healthChecker;
+    this.initPromise = this.discover().then(() => {
+      if (checker === undefined || this.closed) return undefined;
+      // Warming includes the first health check of every host (Envoy's initial active health check pass).
+      checker.start();
+      return checker.firstRound();
+    });
+    return this.initPromise;
+  }
+
+  private discover(): Promise<void> {
+    if (this.type === 'STATIC' || this.config.loadAssignment.endpoints.length === 0 || this.closed) return Promise.resolve();
+    const done = new Promise<void>((resolve) => {
       this.initDone = resolve;
     });
     const specs = this.type === 'LOGICAL_DNS' ? this.config.loadAssignment.endpoints.slice(0, 1) : this.config.loadAssignment.endpoints;
@@ -166,7 +223,7 @@ export class Cluster implements LoadBalancer {
       this.endpoints.push(ep);
     }
     for (const ep of this.endpoints) ep.target.start();
-    return this.initPromise;
+    return done;
   }
 
   /** The HTTP stream pool for a host (HTTP/1.1 over the host's connection pool). */
@@ -216,10 +273,27 @@ export class Cluster implements LoadBalancer {
     this.updateMembershipGauges();
   }
 
+  /**
+   * The local cluster (`cluster_manager.local_cluster_name`): with `zone_aware_lb_config`, its hosts' localities
+   * steer this cluster's traffic; its membership and health changes recompute the routing.
+   */
+  setLocalCluster(local: Cluster | undefined): void {
+    this.unsubscribeLocal?.();
+    this.unsubscribeLocal = undefined;
+    this.localCluster = local;
+    if (local !== undefined && this.config.lb.zoneAware !== undefined) {
+      this.unsubscribeLocal = local.onHostsChanged(() => this.lb.refresh(this.prioritySet.hostSets));
+    }
+    this.lb.refresh(this.prioritySet.hostSets);
+  }
+
   /** Stops DNS refreshes and closes every connection pool. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.unsubscribeLocal?.();
+    this.outlierDetector?.close();
+    this.healthChecker?.close();
     for (const ep of this.endpoints) ep.target.stop();
     for (const p of this.pools.values()) p.close();
     for (const p of this.tcpPools.values()) p.close();
@@ -275,6 +349,11 @@ export class Cluster implements LoadBalancer {
 
   private setHosts(hosts: readonly Host[]): void {
     const before = new Set(this.prioritySet.hosts());
+    if (this.healthChecker !== undefined) {
+      // Envoy: with a health checker, new hosts start failed; DNS-added ones may also wait for their first check.
+      const pending = this.type !== 'STATIC' && this.config.ignoreNewHostsUntilFirstHc === true ? HealthFlag.PENDING_ACTIVE_HC : 0;
+      for (const h of hosts) if (!before.has(h)) h.healthFlags |= HealthFlag.FAILED_ACTIVE_HC | pending;
+    }
     this.prioritySet.update(hosts);
     this.lb.refresh(this.prioritySet.hostSets);
     const after = new Set(hosts);
@@ -305,15 +384,18 @@ export class Cluster implements LoadBalancer {
     const hosts = this.prioritySet.hosts();
     let healthy = 0;
     let degraded = 0;
+    let excluded = 0;
     let maxWeight = 0;
     for (const h of hosts) {
-      if (isHealthy(h)) healthy++;
+      if (h.excluded) excluded++;
+      else if (isHealthy(h)) healthy++;
       else if (isDegraded(h)) degraded++;
       if (h.weight > maxWeight) maxWeight = h.weight;
     }
     this.stats.membership_total.set(hosts.length);
     this.stats.membership_healthy.set(healthy);
     this.stats.membership_degraded.set(degraded);
+    this.stats.membership_excluded.set(excluded);
     this.stats.max_host_weight.set(maxWeight);
   }
 }

@@ -3,7 +3,7 @@ import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import { after, afterEach, describe, it } from 'node:test';
 import { createClusterStats } from './cluster-stats.js';
 import { ConnectionPool, PoolError, type PooledConnection } from './connection-pool.js';
-import type { HostImpl } from './host.js';
+import { OutlierResult, type HostImpl } from './host.js';
 import { mkHost } from './test-hosts.js';
 import { TestScope } from './test-scope.js';
 
@@ -413,5 +413,38 @@ describe('ConnectionPool with userReads', () => {
     const { pool } = makePool(mkHost('127.0.0.1', { port: srv.port }), { userReads: true });
     const c = await acquire(pool);
     assert.equal(c.localAddress, `127.0.0.1:${c.socket.localPort}`);
+  });
+});
+
+describe('ConnectionPool outlier-detection reports', () => {
+  function recorder(host: HostImpl): number[] {
+    const results: number[] = [];
+    host.outlier = { putHttpResponseCode: () => {}, putResult: (r) => results.push(r), numEjections: 0, successRate: -1, localOriginSuccessRate: -1 };
+    return results;
+  }
+
+  it('reports a connect success on every hand-out, new or reused', async () => {
+    const srv = await listen();
+    const host = mkHost('127.0.0.1', { port: srv.port });
+    const results = recorder(host);
+    const { pool } = makePool(host);
+    const c = await acquire(pool);
+    pool.release(c, true);
+    await acquire(pool);
+    assert.deepEqual(results, [OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS, OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS]);
+  });
+
+  it('reports a refused connection as a connect failure and a connect timeout as a timeout', async () => {
+    const srv = await listen();
+    const port = srv.port;
+    await new Promise<void>((r) => srv.server.close(() => r()));
+    const refused = mkHost('127.0.0.1', { port });
+    const results = recorder(refused);
+    await acquireError(makePool(refused).pool);
+    assert.deepEqual(results, [OutlierResult.LOCAL_ORIGIN_CONNECT_FAILED]);
+    const slow = mkHost('127.0.0.1', { port: 1 });
+    const slowResults = recorder(slow);
+    await acquireError(makePool(slow, { connectTimeoutMs: 10, connect: () => new Socket() }).pool);
+    assert.deepEqual(slowResults, [OutlierResult.LOCAL_ORIGIN_TIMEOUT]);
   });
 });

@@ -4,7 +4,7 @@ import { formatAddress } from '../network/address.js';
 import { deadlines as processDeadlines, type DeadlineList, type DeadlineNode, type DeadlineQueues } from '../server/deadline-queue.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { ClusterResources } from './circuit-breakers.js';
-import type { Host } from './host.js';
+import { OutlierResult, type Host } from './host.js';
 import { connectFailureReason, PoolError } from './pool-error.js';
 
 export { PoolError } from './pool-error.js';
@@ -221,6 +221,7 @@ export class ConnectionPool {
   private readonly now: () => number;
   private readonly connectFn: (host: Host) => Socket;
   private readonly userReads: boolean;
+  private readonly halfOpen: boolean;
   private readonly idleList: DeadlineList | undefined;
 
   constructor(private readonly opts: ConnectionPoolOptions) {
@@ -228,6 +229,7 @@ export class ConnectionPool {
     this.now = opts.now ?? performance.now.bind(performance);
     this.connectFn = opts.connect ?? (opts.halfOpen ? halfOpenConnect : defaultConnect);
     this.userReads = opts.userReads === true && opts.connect === undefined;
+    this.halfOpen = opts.halfOpen === true;
     this.idleList = opts.idleTimeoutMs > 0 ? (opts.deadlines ?? processDeadlines).list(opts.idleTimeoutMs) : undefined;
   }
 
@@ -435,6 +437,7 @@ export class ConnectionPool {
     this.connecting--;
     this.opts.stats.upstream_cx_connect_fail.inc();
     this.host.stats.cx_connect_fail++;
+    this.host.outlier.putResult(err.kind === 'timeout' ? OutlierResult.LOCAL_ORIGIN_TIMEOUT : OutlierResult.LOCAL_ORIGIN_CONNECT_FAILED);
     this.finish(c, local, false);
     // Requests that no other connecting connection can serve fail now (oldest first).
     const excess = this.pending.length - this.connecting;
@@ -455,6 +458,9 @@ export class ConnectionPool {
     c.state = BUSY;
     c.requests++;
     this.busy++;
+    // Every hand-out is a local-origin success for outlier detection (Envoy reports it on pool ready); tcp_proxy
+    // reports nothing after connecting, so it is final there.
+    this.host.outlier.putResult(this.halfOpen ? OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL : OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS);
   }
 
   private popIdle(): Conn | undefined {

@@ -5,3 +5,5 @@ export type { ClusterLoadAssignment__Output } from '@weft/api/envoy/envoy/config
 export type { Http1ProtocolOptions__Output } from '@weft/api/envoy/envoy/config/core/v3/Http1ProtocolOptions.js';
 export type { HttpProtocolOptions__Output as CommonHttpProtocolOptions__Output } from '@weft/api/envoy/envoy/config/core/v3/HttpProtocolOptions.js';
 export type { HttpProtocolOptions__Output } from '@weft/api/envoy/envoy/extensions/upstreams/http/v3/HttpProtocolOptions.js';
+export type { OutlierDetection__Output } from '@weft/api/envoy/envoy/config/cluster/v3/OutlierDetection.js';
+export type { HealthCheck__Output } from '@weft/api/envoy/envoy/config/core/v3/HealthCheck.js';

@@ -7,6 +7,8 @@ import { isDegraded, isHealthy, type Host } from './host.js';
 export class HostSet {
   readonly healthyHosts: readonly Host[];
   readonly degradedHosts: readonly Host[];
+  /** Hosts with an EXCLUDED flag: never picked outside panic, not counted in the priority's health. */
+  readonly excludedHosts: readonly Host[];
 
   constructor(
     readonly priority: number,
@@ -18,12 +20,18 @@ export class HostSet {
   ) {
     const healthy: Host[] = [];
     const degraded: Host[] = [];
+    const excluded: Host[] = [];
     for (const h of hosts) {
+      if (h.excluded) {
+        excluded.push(h);
+        continue;
+      }
       if (isHealthy(h)) healthy.push(h);
       else if (isDegraded(h)) degraded.push(h);
     }
     this.healthyHosts = healthy;
     this.degradedHosts = degraded;
+    this.excludedHosts = excluded;
   }
 
   /** The same hosts with their current health flags. */

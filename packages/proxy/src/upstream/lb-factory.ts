@@ -7,6 +7,7 @@ import { DEFAULT_MAGLEV_TABLE_SIZE, MaglevLoadBalancer } from './load-balancers/
 import { RandomLoadBalancer } from './load-balancers/random.js';
 import { RingHashLoadBalancer, type RingHashOptions } from './load-balancers/ring-hash.js';
 import { RoundRobinLoadBalancer } from './load-balancers/round-robin.js';
+import type { ZoneAwareConfig } from './load-balancers/zone-aware.js';
 
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV';
 
@@ -16,6 +17,8 @@ export interface LbFactory {
   /** Percent, from `common_lb_config.healthy_panic_threshold` (rounded like Envoy; default 50). */
   readonly panicThreshold: number;
   create(deps: LbDeps): PriorityLoadBalancer;
+  /** `common_lb_config.zone_aware_lb_config`; used when a local cluster is configured. */
+  readonly zoneAware?: ZoneAwareConfig | undefined;
 }
 
 const RING_MIN_DEFAULT = 1024;
@@ -52,13 +55,35 @@ function panicThreshold(cfg: Cluster__Output, path: string): number {
   return Math.round(v);
 }
 
-function validateCommonLbConfig(cfg: Cluster__Output, path: string): void {
+interface LocalityOptions {
+  readonly localityWeighted: boolean;
+  readonly zoneAware: ZoneAwareConfig | undefined;
+}
+
+function validateCommonLbConfig(cfg: Cluster__Output, path: string): LocalityOptions {
   const c = cfg.common_lb_config;
-  if (!c) return;
+  if (!c) return { localityWeighted: false, zoneAware: undefined };
   const base = joinPath(path, 'common_lb_config');
-  // Locality-weighted and zone-aware balancing arrive with locality support; override_host_status with EDS.
-  if (c.locality_config_specifier) throw unsupported(base, c.locality_config_specifier);
   rejectIfSet(base, 'override_host_status', c.override_host_status);
+  const spec = c.locality_config_specifier;
+  if ((spec === 'locality_weighted_lb_config' || spec === 'zone_aware_lb_config') && (cfg.lb_policy === 'RING_HASH' || cfg.lb_policy === 'MAGLEV')) {
+    throw unsupported(base, spec, `${spec} with ${cfg.lb_policy} is not supported yet`);
+  }
+  if (spec === 'zone_aware_lb_config') {
+    const z = c.zone_aware_lb_config;
+    const zp = joinPath(base, 'zone_aware_lb_config');
+    const enabled = z?.routing_enabled ? Number(z.routing_enabled.value) : 100;
+    if (!(enabled >= 0 && enabled <= 100)) throw new ConfigError(joinPath(zp, 'routing_enabled.value'), 'must be within [0, 100]');
+    return {
+      localityWeighted: false,
+      zoneAware: {
+        routingEnabled: Math.round(enabled),
+        minClusterSize: wrapped(z?.min_cluster_size, 6),
+        failTrafficOnPanic: z?.fail_traffic_on_panic ?? false,
+      },
+    };
+  }
+  return { localityWeighted: spec === 'locality_weighted_lb_config', zoneAware: undefined };
 }
 
 function ringHashOptions(cfg: Cluster__Output, path: string, hostname: boolean): RingHashOptions {
@@ -84,7 +109,7 @@ function ringHashOptions(cfg: Cluster__Output, path: string, hostname: boolean):
 /** Validates `lb_policy` and its config; throws ConfigError naming the field. */
 export function createLbFactory(cfg: Cluster__Output, path: string): LbFactory {
   rejectIfSet(path, 'load_balancing_policy', cfg.load_balancing_policy);
-  validateCommonLbConfig(cfg, path);
+  const { localityWeighted, zoneAware } = validateCommonLbConfig(cfg, path);
   const threshold = panicThreshold(cfg, path);
   if (cfg.lb_config === 'original_dst_lb_config') throw unsupported(path, 'original_dst_lb_config');
   switch (cfg.lb_policy) {
@@ -92,7 +117,7 @@ export function createLbFactory(cfg: Cluster__Output, path: string): LbFactory {
       if (cfg.lb_config === 'round_robin_lb_config') {
         rejectIfSet(joinPath(path, 'round_robin_lb_config'), 'slow_start_config', cfg.round_robin_lb_config?.slow_start_config);
       }
-      return { policy: 'ROUND_ROBIN', panicThreshold: threshold, create: (deps) => new RoundRobinLoadBalancer(deps) };
+      return { policy: 'ROUND_ROBIN', panicThreshold: threshold, zoneAware, create: (deps) => new RoundRobinLoadBalancer({ ...deps, localityWeighted }) };
     }
     case 'LEAST_REQUEST': {
       const lc = cfg.lb_config === 'least_request_lb_config' ? cfg.least_request_lb_config : null;
@@ -107,11 +132,12 @@ export function createLbFactory(cfg: Cluster__Output, path: string): LbFactory {
       return {
         policy: 'LEAST_REQUEST',
         panicThreshold: threshold,
-        create: (deps) => new LeastRequestLoadBalancer(deps, opts),
+        zoneAware,
+        create: (deps) => new LeastRequestLoadBalancer({ ...deps, localityWeighted }, opts),
       };
     }
     case 'RANDOM':
-      return { policy: 'RANDOM', panicThreshold: threshold, create: (deps) => new RandomLoadBalancer(deps) };
+      return { policy: 'RANDOM', panicThreshold: threshold, zoneAware, create: (deps) => new RandomLoadBalancer({ ...deps, localityWeighted }) };
     case 'RING_HASH': {
       const opts = ringHashOptions(cfg, path, useHostnameForHashing(cfg, path));
       return { policy: 'RING_HASH', panicThreshold: threshold, create: (deps) => new RingHashLoadBalancer(deps, opts) };

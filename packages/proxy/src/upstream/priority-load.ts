@@ -18,7 +18,7 @@ export interface PriorityState {
 
 /** Availability of one host set as Envoy computes it: min(100, factor * healthy / total), integer division. */
 function availability(set: HostSet): { healthy: number; degraded: number } {
-  const total = set.hosts.length;
+  const total = set.hosts.length - set.excludedHosts.length;
   if (total === 0) return { healthy: 0, degraded: 0 };
   let healthyWeight = 0;
   let degradedWeight = 0;
@@ -26,7 +26,7 @@ function availability(set: HostSet): { healthy: number; degraded: number } {
   if (set.weightedPriorityHealth) {
     for (const h of set.healthyHosts) healthyWeight += h.weight;
     for (const h of set.degradedHosts) degradedWeight += h.weight;
-    for (const h of set.hosts) totalWeight += h.weight;
+    for (const h of set.hosts) if (!h.excluded) totalWeight += h.weight;
   } else {
     healthyWeight = set.healthyHosts.length;
     degradedWeight = set.degradedHosts.length;
@@ -58,7 +58,7 @@ function distributeLoad(
 }
 
 function isInPanic(set: HostSet, threshold: number): boolean {
-  const count = set.hosts.length;
+  const count = set.hosts.length - set.excludedHosts.length;
   const healthyPercent =
     count === 0 ? 0 : (100 * (set.healthyHosts.length + set.degradedHosts.length)) / count;
   return healthyPercent < threshold;

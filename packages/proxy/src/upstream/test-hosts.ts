@@ -1,5 +1,5 @@
 // Test helper only: builds hosts, host sets and LB deps for load balancer and priority tests.
-import { HostImpl, EMPTY_LOCALITY, type Host } from './host.js';
+import { HostImpl, EMPTY_LOCALITY, type Host, type Locality } from './host.js';
 import { HostSet } from './host-set.js';
 import type { LbDeps } from './load-balancers/base.js';
 import { TestScope } from './test-scope.js';
@@ -11,6 +11,8 @@ export interface HostOpts {
   degraded?: boolean;
   port?: number;
   hostname?: string;
+  locality?: Locality;
+  localityWeight?: number;
 }
 
 export function mkHost(address: string, o: HostOpts = {}): HostImpl {
@@ -20,8 +22,8 @@ export function mkHost(address: string, o: HostOpts = {}): HostImpl {
     hostname: o.hostname ?? '',
     weight: o.weight ?? 1,
     priority: o.priority ?? 0,
-    locality: EMPTY_LOCALITY,
-    localityWeight: 0,
+    locality: o.locality ?? EMPTY_LOCALITY,
+    localityWeight: o.localityWeight ?? 0,
     healthy: o.healthy ?? true,
     degraded: o.degraded ?? false,
   });

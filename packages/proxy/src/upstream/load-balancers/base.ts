@@ -2,6 +2,8 @@ import type { Counter } from '../../interfaces/stats.js';
 import type { Host } from '../host.js';
 import type { HostSet } from '../host-set.js';
 import { choosePriority, computePriorityState, DEGRADED_BIT, PRIORITY_MASK, type PriorityState } from '../priority-load.js';
+import { effectiveLocalityWeight, groupByLocality, LocalityScheduler } from './locality.js';
+import type { ZoneRouting } from './zone-aware.js';
 
 export interface LbContext {
   /**
@@ -21,6 +23,16 @@ export interface LbDeps {
   lbHealthyPanic: Counter;
   /** Percent; read at every refresh so a runtime override applies on the next membership change. */
   panicThreshold: () => number;
+  /** `common_lb_config.locality_weighted_lb_config`: pick a locality by effective weight, then a host in it. */
+  localityWeighted?: boolean | undefined;
+  /** `common_lb_config.zone_aware_lb_config` with a local cluster: zone-aware routing for priority 0. */
+  zone?: ZoneRouting | undefined;
+}
+
+/** Per priority: a locality scheduler and one picker per locality. */
+interface LocalityPickers {
+  readonly scheduler: LocalityScheduler;
+  readonly pickers: readonly HostPicker[];
 }
 
 /** Picks a host from one fixed list; `r` is a uint32 (random or the request hash). */
@@ -67,6 +79,9 @@ export abstract class HostSourceLoadBalancer extends PriorityLoadBalancer {
   private healthy: HostPicker[] = [];
   private degraded: HostPicker[] = [];
   private all: HostPicker[] = [];
+  private healthyLocalities: (LocalityPickers | undefined)[] = [];
+  private degradedLocalities: (LocalityPickers | undefined)[] = [];
+  private zonePickers: HostPicker[] = [];
 
   protected abstract createPicker(hosts: readonly Host[]): HostPicker;
 
@@ -75,6 +90,21 @@ export abstract class HostSourceLoadBalancer extends PriorityLoadBalancer {
     this.healthy = [];
     this.degraded = [];
     this.all = [];
+    this.healthyLocalities = [];
+    this.degradedLocalities = [];
+    const zone = this.deps.zone;
+    if (zone !== undefined) {
+      zone.regenerate(sets[0]);
+      this.zonePickers = zone.healthyPerLocality.map((hosts) => (hosts.length > 0 ? this.createPicker(hosts) : NO_PICKER));
+    }
+    if (this.deps.localityWeighted === true) {
+      for (const set of sets) {
+        const groups = groupByLocality(set);
+        const f = set.overprovisioningFactor;
+        this.healthyLocalities.push(this.localityPickers(groups.map((g) => g.healthy), groups.map((g) => effectiveLocalityWeight(g, g.healthy.length, f))));
+        this.degradedLocalities.push(this.localityPickers(groups.map((g) => g.degraded), groups.map((g) => effectiveLocalityWeight(g, g.degraded.length, f))));
+      }
+    }
     for (let p = 0; p < sets.length; p++) {
       const set = sets[p] as HostSet;
       const inPanic = panic[p] === true;
@@ -92,12 +122,32 @@ export abstract class HostSourceLoadBalancer extends PriorityLoadBalancer {
     const r = this.deps.random();
     const sel = this.selectPriority(r);
     const p = sel & PRIORITY_MASK;
+    const zone = this.deps.zone;
     if (this.state.panic[p] === true) {
       this.deps.lbHealthyPanic.inc();
+      if (zone?.config.failTrafficOnPanic === true) return undefined;
       return this.all[p]?.pick(r);
     }
-    const pickers = (sel & DEGRADED_BIT) !== 0 ? this.degraded : this.healthy;
-    return pickers[p]?.pick(r);
+    const degraded = (sel & DEGRADED_BIT) !== 0;
+    if (zone !== undefined && p === 0 && !degraded && zone.active && this.deps.random() % 100 < zone.config.routingEnabled) {
+      if (zone.localClusterOk(this.deps.panicThreshold())) return this.zonePickers[zone.choose(this.deps.random)]?.pick(r);
+      if (zone.config.failTrafficOnPanic) return undefined;
+    }
+    const loc = (degraded ? this.degradedLocalities : this.healthyLocalities)[p];
+    if (loc !== undefined) {
+      const i = loc.scheduler.pick();
+      // No locality with weight: Envoy falls back to every healthy host of the priority.
+      if (i !== undefined) return loc.pickers[i]?.pick(r);
+    }
+    return (degraded ? this.degraded : this.healthy)[p]?.pick(r);
+  }
+
+  private localityPickers(hostsPerLocality: Host[][], weights: number[]): LocalityPickers | undefined {
+    if (!weights.some((w) => w > 0)) return undefined;
+    return {
+      scheduler: new LocalityScheduler(weights),
+      pickers: hostsPerLocality.map((hosts, i) => ((weights[i] as number) > 0 && hosts.length > 0 ? this.createPicker(hosts) : NO_PICKER)),
+    };
   }
 }
 

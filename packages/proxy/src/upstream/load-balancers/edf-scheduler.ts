@@ -1,9 +1,7 @@
-import type { Host } from '../host.js';
-
-interface Entry {
+interface Entry<T> {
   deadline: number;
   order: number;
-  host: Host;
+  host: T;
 }
 
 /**
@@ -11,13 +9,13 @@ interface Entry {
  * picked and re-added. Over any period of sum(weights) picks from a fresh start each host is picked exactly `weight`
  * times. Picking reuses the heap entries, so it allocates nothing.
  */
-export class EdfScheduler {
-  private readonly heap: Entry[] = [];
+export class EdfScheduler<T> {
+  private readonly heap: Entry<T>[] = [];
   private order = 0;
 
   constructor(
-    hosts: readonly Host[],
-    private readonly weightOf: (h: Host) => number,
+    hosts: readonly T[],
+    private readonly weightOf: (h: T) => number,
   ) {
     for (const host of hosts) {
       const w = weightOf(host);
@@ -27,7 +25,7 @@ export class EdfScheduler {
   }
 
   /** Picks the earliest deadline and re-adds it with its current weight. */
-  pickAndAdd(): Host | undefined {
+  pickAndAdd(): T | undefined {
     const top = this.heap[0];
     if (top === undefined) return undefined;
     const w = this.weightOf(top.host);
@@ -37,22 +35,22 @@ export class EdfScheduler {
     return top.host;
   }
 
-  private less(a: Entry, b: Entry): boolean {
+  private less(a: Entry<T>, b: Entry<T>): boolean {
     return a.deadline < b.deadline || (a.deadline === b.deadline && a.order < b.order);
   }
 
   private siftDown(i: number): void {
     const heap = this.heap;
     const n = heap.length;
-    const item = heap[i] as Entry;
+    const item = heap[i] as Entry<T>;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
       let c = l;
-      if (r < n && this.less(heap[r] as Entry, heap[l] as Entry)) c = r;
-      if (!this.less(heap[c] as Entry, item)) break;
-      heap[i] = heap[c] as Entry;
+      if (r < n && this.less(heap[r] as Entry<T>, heap[l] as Entry<T>)) c = r;
+      if (!this.less(heap[c] as Entry<T>, item)) break;
+      heap[i] = heap[c] as Entry<T>;
       i = c;
     }
     heap[i] = item;

@@ -30,7 +30,7 @@ class ChoicePicker implements HostPicker {
 }
 
 class WeightedPicker implements HostPicker {
-  private readonly edf: EdfScheduler;
+  private readonly edf: EdfScheduler<Host>;
   constructor(hosts: readonly Host[], weightOf: (h: Host) => number) {
     this.edf = new EdfScheduler(hosts, weightOf);
   }

@@ -21,7 +21,7 @@ function staticWeight(h: Host): number {
 
 /** Weighted round robin with Envoy's earliest-deadline-first scheduling. */
 class EdfPicker implements HostPicker {
-  private readonly edf: EdfScheduler;
+  private readonly edf: EdfScheduler<Host>;
   constructor(hosts: readonly Host[]) {
     this.edf = new EdfScheduler(hosts, staticWeight);
   }

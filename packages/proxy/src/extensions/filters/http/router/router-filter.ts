@@ -7,7 +7,8 @@ import type { DeadlineList, DeadlineNode } from '../../../../server/deadline-que
 import { monotonicNow } from '../../../../server/io-scope.js';
 import type { ClusterResources } from '../../../../upstream/circuit-breakers.js';
 import type { Cluster } from '../../../../upstream/cluster.js';
-import type { Host } from '../../../../upstream/host.js';
+import { OutlierResult, type Host } from '../../../../upstream/host.js';
+import { outlierStatus } from './outlier-status.js';
 import type { RouteRequest } from '../../../../router/route-request.js';
 import { RetryDecision, RetryState } from '../../../../router/retry-state.js';
 import { EMPTY_RETRY_POLICY } from '../../../../router/retry-policy.js';
@@ -320,6 +321,9 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   onAttemptHeaders(a: UpstreamRequest, status: number, headers: HeaderMap, endStream: boolean): void {
     if (a !== this.attempt || this.done) return;
     const cluster = this.cluster as Cluster;
+    const host = a.host;
+    if (headers.has('x-envoy-immediate-health-check-fail')) host.healthChecker.setUnhealthyImmediate();
+    host.outlier.putHttpResponseCode(outlierStatus(status, headers));
     const cs = cluster.stats;
     cs.rqCode(status).inc();
     cs.rqClass(status).inc();
@@ -375,6 +379,8 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
 
   onAttemptReset(a: UpstreamRequest, reason: UpstreamResetReason, detail: string): void {
     if (a !== this.attempt || this.done) return;
+    // Connect failures are reported by the pool; overflow is our own circuit breaker, not the host's fault.
+    if (reason !== 'overflow' && reason !== 'connection_failure') a.host.outlier.putResult(OutlierResult.LOCAL_ORIGIN_CONNECT_FAILED);
     a.finish(true);
     if (!this.responseStarted && this.maybeRetryReset(reason, a.headersSent, false)) return;
     this.failRequest(reason, detail);
@@ -384,6 +390,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     if (a !== this.attempt || this.done) return;
     const cluster = this.cluster as Cluster;
     cluster.stats.upstream_rq_per_try_timeout.inc();
+    a.host.outlier.putResult(OutlierResult.LOCAL_ORIGIN_TIMEOUT, 504);
     a.finish(true);
     if (!this.responseStarted && this.maybeRetryReset('local_reset', true, true)) return;
     this.timeoutRequest('upstream_per_try_timeout');
@@ -393,7 +400,9 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   onDeadline(): void {
     if (this.done) return;
     (this.cluster as Cluster).stats.upstream_rq_timeout.inc();
-    this.attempt?.finish(true);
+    const a = this.attempt;
+    if (a !== undefined && !a.isFinished) a.host.outlier.putResult(OutlierResult.LOCAL_ORIGIN_TIMEOUT, 504);
+    a?.finish(true);
     this.timeoutRequest('upstream_response_timeout');
   }
 
