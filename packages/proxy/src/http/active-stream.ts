@@ -17,6 +17,7 @@ import { appendVia, mutateRequestHeaders } from './request-headers.js';
 import type { ResponseEncoder } from './response-encoder.js';
 import { recordHttpIstioMetrics } from './istio-recorder.js';
 import { monotonicNow } from '../server/io-scope.js';
+import { upgradeAllowed } from './upgrade-config.js';
 
 /** Where the stream is in its life. */
 const enum Phase {
@@ -46,6 +47,10 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
   responseStarted = false;
   responseComplete = false;
   requestComplete = false;
+  /** Upgrade type of an Upgrade / CONNECT request, set by the codec before decodeHeaders ('' = none). */
+  upgradeType = '';
+  /** The upgrade was allowed: after the upstream accepts it, body data both ways is the tunnel payload. */
+  upgraded = false;
   /** Set by the codec's closing decision; informs access logs. */
   internalRequest = true;
 
@@ -122,6 +127,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     this.info.requestId = requestId;
     this.route = cfg.routeTable.select(this);
     if (this.route) this.info.routeName = this.route.name;
+    if (this.upgradeType !== '' && !this.acceptUpgrade()) return;
     for (const f of cfg.filters) {
       const inst = f.create();
       if (inst.decoder) {
@@ -132,6 +138,25 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     }
     if (endStream) this.requestComplete = true;
     this.iterateHeaders(0, endStream);
+  }
+
+  /** Envoy: an upgrade the route (or, without a route entry for it, the connection manager) does not allow gets 403. */
+  private acceptUpgrade(): boolean {
+    const route = this.route;
+    if (route === undefined) return true; // the router answers 404
+    const cfg = this.cfg;
+    const action = route.action;
+    if (!upgradeAllowed(cfg.upgrades, action.kind === 'route' ? action.upgrades : undefined, this.upgradeType)) {
+      cfg.stats.rqWsOnNonWsRoute.inc();
+      // The bytes after the head may be upgrade payload: never parse them as another request.
+      this.encoder.closeAfterResponse();
+      this.sendLocalReply(403, '', { details: 'upgrade_failed' });
+      return false;
+    }
+    this.upgraded = true;
+    cfg.stats.cxUpgradesTotal.inc();
+    cfg.stats.cxUpgradesActive.inc();
+    return true;
   }
 
   decodeData(data: Buffer, endStream: boolean): void {
@@ -322,6 +347,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     info.durationMs = monotonicNow() - info.startMonotonicMs;
     const stats = cfg.stats;
     stats.rqActive.dec();
+    if (this.upgraded) stats.cxUpgradesActive.dec();
     if (this.responseComplete) {
       stats.rqCompleted.inc();
       const cls = (info.responseCode / 100) | 0;
