@@ -103,6 +103,8 @@ describe('HTTP upgrades and CONNECT over HTTP/1.1', () => {
         statPrefix: 'ws',
         hcmExtra: `upgrade_configs: [{ upgrade_type: WebSocket }, { upgrade_type: raw }]\n${log}`,
         routes: `
+- match: { connect_matcher: {} }
+  route: { cluster: connectsrv }
 - match: { prefix: "/nows" }
   route: { cluster: ws, upgrade_configs: [{ upgrade_type: websocket, enabled: false }] }
 - match: { prefix: "/dead" }
@@ -353,7 +355,7 @@ describe('HTTP upgrades and CONNECT over HTTP/1.1', () => {
     await conn.until((x) => x.text.endsWith('LATE'), 3000, 'late bytes echoed');
     conn.socket.end();
     await conn.until((x) => x.closed, 3000, 'close');
-    assert.deepEqual(connectTargets, ['example.com:443 host=example.com:443']);
+    assert.deepEqual(connectTargets.slice(-1), ['example.com:443 host=example.com:443']);
     await until(() => logLine(logFile, 'fwd') !== '', 'fwd log line');
     assert.equal(logLine(logFile, 'fwd'), 'fwd example.com:443 200 - 10 10 via_upstream');
   });
@@ -374,10 +376,26 @@ describe('HTTP upgrades and CONNECT over HTTP/1.1', () => {
     assert.equal(await adminStat(proxy.adminPort, 'cluster.tcpecho.upstream_cx_total'), 1);
   });
 
-  test('CONNECT on a listener without a CONNECT upgrade gets 403', async () => {
-    const res = await rawExchange(proxy.port('ws'), 'CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n\r\n');
-    // No connect_matcher route on this listener: 404 from the router, before any upgrade decision.
-    assert.match(res.text, /^HTTP\/1\.1 404 /);
+  test('CONNECT where only WebSocket is enabled gets 403; CONNECT without a connect_matcher route gets 404', async () => {
+    const forwarded = connectTargets.length;
+    const res = await rawExchange(proxy.port('ws'), 'CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\nx-log-id: c403\r\n\r\n');
+    assert.match(res.text, /^HTTP\/1\.1 403 /);
     assert.equal(res.closed, true);
+    assert.match(logLine(logFile, 'c403'), /^c403 a:1 403 - 0 0 upgrade_failed$/);
+    // Prefix routes never match a CONNECT (it has no path): the router answers 404 before any upgrade decision.
+    const nf = await rawExchange(proxy.port('plain'), 'CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n\r\n');
+    assert.match(nf.text, /^HTTP\/1\.1 404 /);
+    assert.equal(nf.closed, true);
+    assert.equal(connectTargets.length, forwarded);
+  });
+
+  test('an h2c upgrade offer is dropped and the request served as plain HTTP/1.1', async () => {
+    const before = ws.requests.length;
+    const res = await rawExchange(
+      proxy.port('plain'),
+      'POST /x HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\ncontent-length: 2\r\n\r\nhiGET /y HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    assert.equal(res.text.match(/HTTP\/1\.1 200 OK/g)?.length, 2, res.text);
+    assert.equal(ws.requests.length, before, 'no upgrade reached the upstream');
   });
 });

@@ -21,6 +21,10 @@ const COMBINE_LIMIT = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 const KEEP_UPGRADE = { keepUpgrade: true } as const;
 
+function isH2cUpgrade(headers: HeaderMap): boolean {
+  return headers.get('upgrade')?.trim().toLowerCase() === 'h2c';
+}
+
 /**
  * The downstream side of an HTTP/1.1 connection: parses requests with our codec, runs one ActiveStream at a time
  * (pipelined requests wait in the parser, paused, until the previous response is done), and writes responses with
@@ -166,6 +170,13 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       stream.requestComplete = true;
       stream.sendLocalReply(426, '', { details: 'http1.codec_error', flags: ResponseFlag.DownstreamProtocolError });
       return;
+    }
+    if (head.upgrade && head.method !== 'CONNECT' && isH2cUpgrade(head.headers)) {
+      // Envoy drops h2c upgrade offers and serves the request as plain HTTP/1.1 (with its body, if any).
+      head.headers.remove('upgrade');
+      head.headers.remove('http2-settings');
+      head.upgrade = false;
+      this.parser.declineUpgrade();
     }
     if (head.upgrade) {
       // An upgraded (or refused) connection never carries another request; the payload is not a body.
