@@ -360,6 +360,14 @@ describe('HTTP upgrades and CONNECT over HTTP/1.1', () => {
     assert.equal(logLine(logFile, 'fwd'), 'fwd example.com:443 200 - 10 10 via_upstream');
   });
 
+  test('a client half-close right after CONNECT reaches the upstream, whose answer and FIN come back', async () => {
+    const conn = await RawConn.open(proxy.port('fwd'));
+    conn.socket.end('CONNECT half.example:80 HTTP/1.1\r\nHost: half.example:80\r\n\r\n');
+    await conn.until((x) => x.closed, 3000, 'close');
+    assert.match(conn.text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n$/);
+    assert.equal(connectTargets.at(-1), 'half.example:80 host=half.example:80');
+  });
+
   test('CONNECT with connect_config is terminated: 200, then raw TCP to the cluster host', async () => {
     const conn = await RawConn.open(proxy.port('term'));
     conn.write('CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\nx-log-id: term\r\n\r\nping');

@@ -89,6 +89,7 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
     if (endStream) {
       conn.socket.write(head, 'latin1');
       this.requestSent = true;
+      if (this.tunnel) conn.socket.end(); // the client half-closed before the upstream was ready
       return;
     }
     // The body usually follows in the same tick: one segment for head and first bytes.
