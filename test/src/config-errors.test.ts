@@ -36,6 +36,13 @@ describe('invalid configuration is refused with the field path', () => {
     assert.match(configError(hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }', hcmExtra: 'merge_slashes: true' })), new RegExp(`${L.replace(/[[\].]/g, '\\$&')}\\.merge_slashes: is not supported yet`));
   });
 
+  test('upgrade configs: custom upgrade filter chains and CONNECT allow_post', () => {
+    const filters = 'upgrade_configs: [{ upgrade_type: websocket, filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }] }]';
+    assert.match(configError(hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }', hcmExtra: filters })), new RegExp(`${L.replace(/[[\].]/g, '\\$&')}\\.upgrade_configs\\[0\\]\\.filters: `));
+    const post = '- match: { connect_matcher: {} }\n  route: { cluster: a, upgrade_configs: [{ upgrade_type: CONNECT, connect_config: { allow_post: true } }] }';
+    assert.match(configError(hcm({ routes: post })), /routes\[0\]\.route\.upgrade_configs\[0\]\.connect_config\.allow_post: is not supported yet/);
+  });
+
   test('an unsupported route feature (hedging)', () => {
     assert.match(configError(hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a, hedge_policy: { initial_requests: 2 } }' })), /routes\[0\]\.route\.hedge_policy/);
   });

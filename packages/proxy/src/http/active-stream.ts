@@ -18,6 +18,7 @@ import type { ResponseEncoder } from './response-encoder.js';
 import { recordHttpIstioMetrics } from './istio-recorder.js';
 import { monotonicNow } from '../server/io-scope.js';
 import { StreamDurationTimer } from './stream-duration-timer.js';
+import { upgradeAllowed } from './upgrade-config.js';
 
 /** Where the stream is in its life. */
 const enum Phase {
@@ -47,6 +48,10 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
   responseStarted = false;
   responseComplete = false;
   requestComplete = false;
+  /** Upgrade type of an Upgrade / CONNECT request, set by the codec before decodeHeaders ('' = none). */
+  upgradeType = '';
+  /** The upgrade was allowed: after the upstream accepts it, body data both ways is the tunnel payload. */
+  upgraded = false;
   /** Set by the codec's closing decision; informs access logs. */
   internalRequest = true;
 
@@ -124,6 +129,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     this.info.requestId = requestId;
     this.route = cfg.routeTable.select(this);
     if (this.route) this.info.routeName = this.route.name;
+    if (this.upgradeType !== '' && !this.acceptUpgrade()) return;
     const routeMax = this.route?.action.kind === 'route' ? this.route.action.maxStreamDurationMs : undefined;
     const maxDuration = routeMax ?? cfg.maxStreamDurationMs;
     if (maxDuration > 0) cfg.ctx.deadlines.list(maxDuration).schedule((this.durationTimer = new StreamDurationTimer(this)));
@@ -137,6 +143,25 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     }
     if (endStream) this.requestComplete = true;
     this.iterateHeaders(0, endStream);
+  }
+
+  /** Envoy: an upgrade the route (or, without a route entry for it, the connection manager) does not allow gets 403. */
+  private acceptUpgrade(): boolean {
+    const route = this.route;
+    if (route === undefined) return true; // the router answers 404
+    const cfg = this.cfg;
+    const action = route.action;
+    if (!upgradeAllowed(cfg.upgrades, action.kind === 'route' ? action.upgrades : undefined, this.upgradeType)) {
+      cfg.stats.rqWsOnNonWsRoute.inc();
+      // The bytes after the head may be upgrade payload: never parse them as another request.
+      this.encoder.closeAfterResponse();
+      this.sendLocalReply(403, '', { details: 'upgrade_failed' });
+      return false;
+    }
+    this.upgraded = true;
+    cfg.stats.cxUpgradesTotal.inc();
+    cfg.stats.cxUpgradesActive.inc();
+    return true;
   }
 
   decodeData(data: Buffer, endStream: boolean): void {
@@ -335,6 +360,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     info.durationMs = monotonicNow() - info.startMonotonicMs;
     const stats = cfg.stats;
     stats.rqActive.dec();
+    if (this.upgraded) stats.cxUpgradesActive.dec();
     if (this.responseComplete) {
       stats.rqCompleted.inc();
       const cls = (info.responseCode / 100) | 0;

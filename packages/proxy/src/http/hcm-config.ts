@@ -8,6 +8,7 @@ import { compileRouteConfiguration, type RouteTable } from '../router/route-tabl
 import { createAccessLoggers, type AccessLogger } from '../observability/access-log/access-log-factory.js';
 import { compileHttpFilters, type CompiledHttpFilter } from './http-filter-registry.js';
 import { createHcmStats, type HcmStats } from './hcm-stats.js';
+import { compileHcmUpgrades, type UpgradeMap } from './upgrade-config.js';
 
 const MINUTE = 60_000;
 
@@ -47,6 +48,8 @@ export interface HcmConfig {
   readonly allowAbsoluteUrl: boolean;
   readonly stripPortMode: 'none' | 'any' | 'matching';
   readonly stripTrailingHostDot: boolean;
+  /** upgrade_configs (routes may override per type). */
+  readonly upgrades: UpgradeMap;
   readonly stats: HcmStats;
   readonly ctx: FactoryContext;
   /** 'inbound' listeners report Istio metrics as the destination, others as the source. */
@@ -116,6 +119,7 @@ export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: strin
     allowAbsoluteUrl: http1?.allow_absolute_url?.value ?? true,
     stripPortMode,
     stripTrailingHostDot: cfg.strip_trailing_host_dot,
+    upgrades: compileHcmUpgrades(cfg, path),
     stats: createHcmStats(ctx.stats, statPrefix),
     ctx,
     direction,
@@ -128,7 +132,6 @@ function rejectUnsupported(cfg: HttpConnectionManager__Output, path: string): vo
     ['tracing', !!cfg.tracing],
     ['http2_protocol_options', !!cfg.http2_protocol_options],
     ['http3_protocol_options', !!cfg.http3_protocol_options],
-    ['upgrade_configs', cfg.upgrade_configs.length > 0],
     ['forward_client_cert_details', cfg.forward_client_cert_details !== 'SANITIZE'],
     ['set_current_client_cert_details', !!cfg.set_current_client_cert_details],
     ['represent_ipv4_remote_address_as_ipv4_mapped_ipv6', cfg.represent_ipv4_remote_address_as_ipv4_mapped_ipv6],

@@ -34,6 +34,9 @@ export interface HcmStats {
   readonly rqRxBytes: Histogram;
   readonly rqTxBytes: Histogram;
   readonly rqMissingHost: Counter;
+  readonly cxUpgradesTotal: Counter;
+  readonly cxUpgradesActive: Gauge;
+  readonly rqWsOnNonWsRoute: Counter;
   /** Router-owned stats that Envoy keeps under the HCM prefix. */
   readonly noRoute: Counter;
   readonly noCluster: Counter;
@@ -77,6 +80,9 @@ export function createHcmStats(root: Scope, statPrefix: string): HcmStats {
     rqRxBytes: s.histogram('downstream_rq_rx_bytes', 'bytes'),
     rqTxBytes: s.histogram('downstream_rq_tx_bytes', 'bytes'),
     rqMissingHost: s.counter('downstream_rq_missing_host_header'),
+    cxUpgradesTotal: s.counter('downstream_cx_upgrades_total'),
+    cxUpgradesActive: s.gauge('downstream_cx_upgrades_active'),
+    rqWsOnNonWsRoute: s.counter('downstream_rq_ws_on_non_ws_route'),
     noRoute: s.counter('no_route'),
     noCluster: s.counter('no_cluster'),
     rqRedirect: s.counter('rq_redirect'),

@@ -10,6 +10,7 @@ import type { HcmConfig } from './hcm-config.js';
 import { ActiveStream } from './active-stream.js';
 import type { ResponseEncoder } from './response-encoder.js';
 import { deferToScopeEnd, enterIoScope, exitIoScope, monotonicNow, type Deferred } from '../server/io-scope.js';
+import { upgradeTypeOf } from './upgrade-config.js';
 
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 const CRLF = '\r\n';
@@ -18,6 +19,11 @@ const CRLF_LAST_CHUNK = '\r\n0\r\n\r\n';
 /** Head and body up to this size are joined and sent with one write (Node copies strings this size on its stack). */
 const COMBINE_LIMIT = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
+const KEEP_UPGRADE = { keepUpgrade: true } as const;
+
+function isH2cUpgrade(headers: HeaderMap): boolean {
+  return headers.get('upgrade')?.trim().toLowerCase() === 'h2c';
+}
 
 /**
  * The downstream side of an HTTP/1.1 connection: parses requests with our codec, runs one ActiveStream at a time
@@ -52,6 +58,8 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   /** Response head waiting for its first body bytes (see encodeHeaders). */
   private pendingHead: string | undefined;
   private flushScheduled = false;
+  /** The current stream is an allowed upgrade / CONNECT: socket bytes go to it as body, unparsed. */
+  private tunnel: ActiveStream | undefined;
 
   constructor(
     private readonly cfg: HcmConfig,
@@ -93,10 +101,19 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     enterIoScope();
     try {
       this.cfg.stats.cxRxBytes.add(chunk.length);
+      const tunnel = this.tunnel;
+      if (tunnel !== undefined) {
+        this.streamIdleList?.schedule(this);
+        tunnel.decodeData(chunk, false);
+        return;
+      }
+      // After an upgraded stream ended, the connection only waits to close: late tunnel bytes are dropped.
+      if (this.parser.upgraded) return;
       if (this.stream) this.streamIdleList?.schedule(this);
       // Envoy's request_headers_timeout starts at the first byte of a request's headers.
       else if (this.headersTimer === undefined && this.cfg.requestHeadersTimeoutMs > 0 && !this.closing) this.armHeadersTimer();
       this.parser.execute(chunk);
+      this.pumpTunnelRemainder();
       // Pipelined requests wait in the parser; stop reading if a client floods us while we are busy.
       if (this.parser.paused && this.parser.bufferedBytes > this.conn.bufferLimitBytes) this.conn.socket.pause();
     } finally {
@@ -105,6 +122,12 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   }
 
   private onSocketEnd(): void {
+    const tunnel = this.tunnel;
+    if (tunnel !== undefined && !tunnel.requestComplete) {
+      // Half-close of the tunnel: relayed upstream; the response direction goes on until the upstream ends it.
+      tunnel.decodeData(EMPTY, true);
+      return;
+    }
     // Envoy does not support half-closed HTTP/1 downstream connections: the peer's FIN ends the connection.
     this.cfg.stats.cxDestroyRemote.inc();
     this.close('downstream remote close');
@@ -142,27 +165,41 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       if (!this.closing) cfg.stats.cxMaxRequestsReached.inc();
       this.closing = true;
     }
-    const endStream = head.contentLength <= 0 && !head.chunked;
-    if (head.upgrade) {
-      this.closing = true;
-      stream.requestComplete = true;
-      stream.sendLocalReply(403, '', { details: 'upgrade_failed' });
-      return;
-    }
     if (head.versionMinor === 0 && !cfg.acceptHttp10) {
       this.closing = true;
       stream.requestComplete = true;
       stream.sendLocalReply(426, '', { details: 'http1.codec_error', flags: ResponseFlag.DownstreamProtocolError });
       return;
     }
+    if (head.upgrade && head.method !== 'CONNECT' && isH2cUpgrade(head.headers)) {
+      // Envoy drops h2c upgrade offers and serves the request as plain HTTP/1.1 (with its body, if any).
+      head.headers.remove('upgrade');
+      head.headers.remove('http2-settings');
+      head.upgrade = false;
+      this.parser.declineUpgrade();
+    }
+    if (head.upgrade) {
+      // An upgraded (or refused) connection never carries another request; the payload is not a body.
+      this.closing = true;
+      stream.upgradeType = upgradeTypeOf(head.method, head.headers.get('upgrade'));
+    }
     if (!this.setTarget(stream, head)) return;
     if (head.expectContinue) {
       head.headers.remove('expect');
       if (!cfg.proxy100Continue) this.encode100Continue();
     }
-    removeHopByHop(head.headers);
-    stream.decodeHeaders(endStream);
+    removeHopByHop(head.headers, head.upgrade && head.method !== 'CONNECT' ? KEEP_UPGRADE : undefined);
+    stream.decodeHeaders(!head.upgrade && head.contentLength <= 0 && !head.chunked);
+    if (stream.upgraded && this.stream === stream) this.tunnel = stream;
     this.applyRouteIdleTimeout(stream);
+  }
+
+  /** Bytes the client sent right after its upgrade head (kept by the parser) start the tunnel payload. */
+  private pumpTunnelRemainder(): void {
+    const tunnel = this.tunnel;
+    if (tunnel === undefined) return;
+    const rest = this.parser.takeRemainder();
+    if (rest !== undefined && rest.length !== 0) tunnel.decodeData(rest, false);
   }
 
   /** Fills method/path/authority from the request target (origin, absolute or asterisk form). */
@@ -170,6 +207,13 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     const cfg = this.cfg;
     let target = head.target;
     let authority = head.headers.get('host');
+    if (head.method === 'CONNECT') {
+      // authority-form target: it is the authority, and the request has no path.
+      stream.path = '';
+      stream.authority = target;
+      head.headers.set('host', target);
+      return true;
+    }
     if (target.charCodeAt(0) !== 47 /* '/' */) {
       const lower = target.slice(0, 8).toLowerCase();
       if (cfg.allowAbsoluteUrl && (lower.startsWith('http://') || lower.startsWith('https://'))) {
@@ -275,8 +319,13 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   }
 
   encodeHeaders(status: number, headers: HeaderMap, endStream: boolean): void {
+    const current = this.stream;
+    if (current !== undefined && current.upgraded && (status === 101 || (current.method === 'CONNECT' && status >= 200 && status < 300))) {
+      this.encodeTunnelHeaders(status, headers, endStream);
+      return;
+    }
     removeHopByHop(headers);
-    const method = this.stream?.method;
+    const method = current?.method;
     // Bodies are never sent for HEAD, 1xx, 204 and 304 (RFC 9110 §6.4.1).
     this.responseHasBody = !(method === 'HEAD' || status < 200 || status === 204 || status === 304);
     const drain = this.cfg.ctx.drainState;
@@ -313,6 +362,22 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       this.flushScheduled = true;
       deferToScopeEnd(this);
     }
+  }
+
+  /** 101 (or 2xx to CONNECT): the head keeps Upgrade/Connection, and what follows is raw tunnel payload. */
+  private encodeTunnelHeaders(status: number, headers: HeaderMap, endStream: boolean): void {
+    removeHopByHop(headers, status === 101 ? KEEP_UPGRADE : undefined);
+    headers.remove('content-length');
+    this.chunked = false;
+    this.responseHasBody = true;
+    // The request never "completes" in HTTP terms: request_timeout no longer applies.
+    if (this.requestTimer) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = undefined;
+    }
+    const head = encodeTrustedResponseHead(status, headers);
+    this.write(head);
+    if (endStream) this.onResponseDone();
   }
 
   encodeData(data: Buffer, endStream: boolean): boolean {
@@ -391,6 +456,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   resetStream(): void {
     this.closing = true;
     this.stream = undefined;
+    this.tunnel = undefined;
     this.conn.socket.destroy();
   }
 
@@ -419,6 +485,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     this.conn.info.connectionTerminationDetails ||= reason;
     const stream = this.stream;
     this.stream = undefined;
+    this.tunnel = undefined;
     if (stream && !stream.destroyed) {
       this.cfg.stats.cxDestroyActiveRq.inc();
       stream.onDownstreamReset();
@@ -476,6 +543,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
 
   private onResponseDone(): void {
     this.stream = undefined;
+    this.tunnel = undefined;
     this.streamIdleList?.cancel(this);
     if (this.requestTimer) {
       clearTimeout(this.requestTimer);
@@ -493,6 +561,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     if (this.conn.socket.isPaused() && !this.readDisabled) this.conn.socket.resume();
     // Next pipelined request, if any, starts now (synchronously, possibly re-entering onRequestHead).
     this.parser.resume();
+    this.pumpTunnelRemainder();
   }
 
   /** After our FIN, give the peer `delayed_close_timeout` to close before we destroy the socket. */

@@ -128,6 +128,8 @@ describe('host rewrite and timeouts', () => {
     const a = action({ cluster: 'c', priority: 'HIGH', upgrade_configs: [{ upgrade_type: 'WebSocket' }, { upgrade_type: 'h2c', enabled: { value: false } }] });
     assert.equal(a.priority, 'HIGH');
     assert.deepEqual([...a.upgrades], [['websocket', true], ['h2c', false]]);
+    assert.equal(a.connectTerminate, false);
+    assert.equal(action({ cluster: 'c', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] }).connectTerminate, true);
   });
 });
 
@@ -162,7 +164,9 @@ describe('route action config errors', () => {
     ['a weighted cluster with name and cluster_header', { weighted_clusters: { clusters: [{ name: 'a', cluster_header: 'x', weight: { value: 1 } }] } }, `${p}.weighted_clusters.clusters[0]`],
     ['a total_weight that disagrees', { weighted_clusters: { total_weight: { value: 100 }, clusters: [{ name: 'a', weight: { value: 1 } }] } }, `${p}.weighted_clusters.total_weight`],
     ['a duplicate upgrade type', { cluster: 'c', upgrade_configs: [{ upgrade_type: 'websocket' }, { upgrade_type: 'WEBSOCKET' }] }, `${p}.upgrade_configs[1].upgrade_type`],
-    ['a CONNECT config', { cluster: 'c', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] }, `${p}.upgrade_configs[0].connect_config`],
+    ['connect_config on a non-CONNECT upgrade', { cluster: 'c', upgrade_configs: [{ upgrade_type: 'websocket', connect_config: {} }] }, `${p}.upgrade_configs[0].connect_config`],
+    ['connect_config.allow_post', { cluster: 'c', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: { allow_post: true } }] }, `${p}.upgrade_configs[0].connect_config.allow_post`],
+    ['connect_config.proxy_protocol_config', { cluster: 'c', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: { proxy_protocol_config: {} } }] }, `${p}.upgrade_configs[0].connect_config.proxy_protocol_config`],
   ];
   for (const [name, route, path, reason] of invalid) {
     it(`rejects ${name} at ${path}`, () => assertConfigError(at(route), path, reason));

@@ -85,6 +85,8 @@ export class ClusterRouteAction {
   readonly retryPolicy: RetryPolicy | undefined;
   /** upgrade_configs: lower-case upgrade type → enabled. */
   readonly upgrades: ReadonlyMap<string, boolean>;
+  /** CONNECT `connect_config`: the proxy terminates CONNECT and tunnels over TCP to the cluster's host. */
+  readonly connectTerminate: boolean;
   private readonly specifier: number;
   private readonly staticPick: PickedCluster | undefined;
 
@@ -166,15 +168,24 @@ export class ClusterRouteAction {
     this.hashPolicy = compileHashPolicy(a.hash_policy, joinPath(path, 'hash_policy'));
     this.priority = a.priority === 'HIGH' ? 'HIGH' : 'DEFAULT';
     const upgrades = new Map<string, boolean>();
+    let connectTerminate = false;
     a.upgrade_configs.forEach((u, i) => {
       const up = joinPath(joinPath(path, 'upgrade_configs'), i);
       const type = u.upgrade_type.toLowerCase();
       if (type === '') throw new ConfigError(joinPath(up, 'upgrade_type'), 'must not be empty');
       if (upgrades.has(type)) throw new ConfigError(joinPath(up, 'upgrade_type'), `duplicate upgrade ${u.upgrade_type}`);
-      if (u.connect_config) throw new ConfigError(joinPath(up, 'connect_config'), 'is not supported');
+      const cc = u.connect_config;
+      if (cc) {
+        const ccPath = joinPath(up, 'connect_config');
+        if (type !== 'connect') throw new ConfigError(ccPath, `is only valid with upgrade_type CONNECT, not ${u.upgrade_type}`);
+        if (cc.proxy_protocol_config) throw new ConfigError(joinPath(ccPath, 'proxy_protocol_config'), 'is not supported yet');
+        if (cc.allow_post) throw new ConfigError(joinPath(ccPath, 'allow_post'), 'is not supported yet');
+        connectTerminate = true;
+      }
       upgrades.set(type, u.enabled ? u.enabled.value : true);
     });
     this.upgrades = upgrades;
+    this.connectTerminate = connectTerminate;
   }
 
   /** The cluster for this request; undefined when the cluster header is missing (the caller answers NC). */

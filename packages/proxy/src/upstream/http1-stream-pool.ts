@@ -48,6 +48,8 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
   private keepAlive = false;
   private isHead = false;
   private corked = false;
+  /** Upgrade / CONNECT request: no body framing, and the connection is never reused. */
+  private tunnel = false;
 
   constructor(
     private readonly pool: ConnectionPool,
@@ -73,15 +75,21 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
     const conn = this.conn;
     if (conn === undefined) return;
     this.isHead = line.method === 'HEAD';
-    (this.codec as UpstreamHttp1Codec).attach(this, this.isHead);
-    if (!endStream && !headers.has('content-length')) {
+    const codec = this.codec as UpstreamHttp1Codec;
+    codec.attach(this, this.isHead);
+    const connect = line.method === 'CONNECT';
+    this.tunnel = connect || headers.has('upgrade');
+    if (connect) codec.expectTunnel();
+    if (!endStream && !this.tunnel && !headers.has('content-length')) {
       this.chunked = true;
       headers.set('transfer-encoding', 'chunked');
     }
-    const head = encodeTrustedRequestHead(line.method, line.path, headers);
+    // CONNECT carries the authority as its target (authority-form).
+    const head = encodeTrustedRequestHead(line.method, connect ? line.authority : line.path, headers);
     if (endStream) {
       conn.socket.write(head, 'latin1');
       this.requestSent = true;
+      if (this.tunnel) conn.socket.end(); // the client half-closed before the upstream was ready
       return;
     }
     // The body usually follows in the same tick: one segment for head and first bytes.
@@ -115,6 +123,7 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
       if (this.chunked) ok = socket.write(encodeLastChunk(undefined), 'latin1');
       this.requestSent = true;
       this.uncork();
+      if (this.tunnel) socket.end(); // the client half-closed the tunnel
     }
     return ok;
   }
@@ -142,6 +151,16 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
   // ---- response (from the codec) ----
 
   onUpstreamHead(head: ResponseHead): void {
+    if (head.upgrade) {
+      if (!this.tunnel) {
+        // 101 to a request that asked for no upgrade.
+        this.onUpstreamError(undefined);
+        return;
+      }
+      (this.codec as UpstreamHttp1Codec).startRaw();
+      this.cb.onUpstreamHeaders(head.status, head.headers, false);
+      return;
+    }
     if (head.status < 200) return; // 100 Continue and other interim responses are absorbed (Envoy's default).
     this.keepAlive = head.keepAlive;
     const status = head.status;
@@ -176,7 +195,13 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
     }
   }
 
-  onUpstreamError(_err: Http1ParseError): void {
+  onUpstreamTunnelEnd(): void {
+    if (this.conn === undefined) return;
+    this.release(false);
+    this.cb.onUpstreamData(EMPTY, true);
+  }
+
+  onUpstreamError(_err: Http1ParseError | undefined): void {
     if (this.conn === undefined) return;
     this.release(false);
     this.cb.onUpstreamReset('protocol_error', '');
@@ -196,6 +221,7 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
     const conn = this.conn;
     if (conn === undefined) return;
     this.conn = undefined;
+    if (this.tunnel) reusable = false; // Envoy never reuses a connection that carried an upgrade request
     this.codec?.detach();
     if (this.corked) {
       this.corked = false;

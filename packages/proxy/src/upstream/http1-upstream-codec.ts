@@ -15,6 +15,8 @@ export interface UpstreamResponseHandler {
   onUpstreamError(err: Http1ParseError): void;
   onUpstreamClose(): void;
   onUpstreamDrain(): void;
+  /** Raw mode (after an accepted upgrade / CONNECT): the upstream half-closed the tunnel. */
+  onUpstreamTunnelEnd(): void;
 }
 
 /**
@@ -24,6 +26,8 @@ export interface UpstreamResponseHandler {
 export class UpstreamHttp1Codec implements Http1ParserHandler, ConnectionReader {
   private readonly parser = new Http1Parser('response', this);
   private handler: UpstreamResponseHandler | undefined;
+  /** After a 101 / CONNECT 2xx head: bytes are tunnel payload, not parsed. */
+  private raw = false;
 
   private constructor(readonly socket: net.Socket) {
     // A pool reading for us (userReads) calls onConnectionData and emits no 'data' events; otherwise 'data' it is.
@@ -36,7 +40,16 @@ export class UpstreamHttp1Codec implements Http1ParserHandler, ConnectionReader 
   onConnectionData(chunk: Buffer): void {
     enterIoScope();
     try {
+      if (this.raw) {
+        this.handler?.onUpstreamBody(chunk);
+        return;
+      }
       this.parser.execute(chunk);
+      if (this.raw) {
+        // What followed the upgrade head in the same read.
+        const rest = this.parser.takeRemainder();
+        if (rest !== undefined && rest.length !== 0) this.handler?.onUpstreamBody(rest);
+      }
     } finally {
       exitIoScope();
     }
@@ -56,6 +69,10 @@ export class UpstreamHttp1Codec implements Http1ParserHandler, ConnectionReader 
    * read-until-close body completes here, anything else is a premature close.
    */
   private onEnd(): void {
+    if (this.raw) {
+      this.handler?.onUpstreamTunnelEnd();
+      return;
+    }
     this.parser.finish();
     this.handler?.onUpstreamClose();
   }
@@ -63,6 +80,16 @@ export class UpstreamHttp1Codec implements Http1ParserHandler, ConnectionReader 
   attach(handler: UpstreamResponseHandler, headRequest: boolean): void {
     this.handler = handler;
     if (headRequest) this.parser.expectNoBody();
+  }
+
+  /** The request is a CONNECT: a 2xx answer ends at its head and the connection tunnels. */
+  expectTunnel(): void {
+    this.parser.expectTunnel();
+  }
+
+  /** Called from the upgrade head's callback: from now on bytes go to the handler as they arrive. */
+  startRaw(): void {
+    this.raw = true;
   }
 
   detach(): void {

@@ -9,6 +9,7 @@ import type { ClusterResources } from '../../../../upstream/circuit-breakers.js'
 import type { Cluster } from '../../../../upstream/cluster.js';
 import { OutlierResult, type Host } from '../../../../upstream/host.js';
 import { outlierStatus } from './outlier-status.js';
+import { TcpTunnelPool } from '../../../../upstream/tcp-tunnel-stream.js';
 import type { RouteRequest } from '../../../../router/route-request.js';
 import { RetryDecision, RetryState } from '../../../../router/retry-state.js';
 import { EMPTY_RETRY_POLICY } from '../../../../router/retry-policy.js';
@@ -68,6 +69,10 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   private retryingAfterTimeout = false;
   /** Mirrors of this request (request_mirror_policies), fed the body as it arrives. */
   private shadows: ShadowRequest[] | undefined;
+  /** Upgrade / CONNECT: body data both ways is tunnel payload; no retries, no route timeout. */
+  private tunnel = false;
+  /** CONNECT on a route with connect_config: a TCP connection to the host instead of an HTTP request. */
+  private terminateConnect = false;
 
   constructor(private readonly config: RouterConfig) {}
 
@@ -121,14 +126,18 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
       req.path = newPath;
     }
     if (hostRewrite !== undefined) this.rewriteHost(hostRewrite, action.appendXForwardedHost);
+    // Only an allowed upgrade keeps its Upgrade header this far (the connection manager strips it otherwise).
+    this.tunnel = req.method === 'CONNECT' || headers.has('upgrade');
+    this.terminateConnect = req.method === 'CONNECT' && action.connectTerminate;
     const policy = action.retryPolicy ?? route.virtualHost.retryPolicy;
-    if (policy !== undefined || headers.has('x-envoy-retry-on') || headers.has('x-envoy-retry-grpc-on')) {
+    if (!this.tunnel && (policy !== undefined || headers.has('x-envoy-retry-on') || headers.has('x-envoy-retry-grpc-on'))) {
       this.retry = RetryState.create(policy ?? EMPTY_RETRY_POLICY, this.routeReq, this.resources, cluster.stats);
     }
     const t = computeTimeouts(action, headers, this.retry?.perTryTimeoutMs ?? 0);
-    this.timeoutMs = t.globalMs;
-    this.perTryTimeoutMs = t.perTryMs;
-    if (!this.config.suppressEnvoyHeaders && t.expectedMs > 0) headers.set('x-envoy-expected-rq-timeout-ms', String(t.expectedMs));
+    // A tunnel's request never ends in HTTP terms: only idle timeouts apply to it.
+    this.timeoutMs = this.tunnel ? 0 : t.globalMs;
+    this.perTryTimeoutMs = this.tunnel ? 0 : t.perTryMs;
+    if (!this.config.suppressEnvoyHeaders && t.expectedMs > 0 && !this.tunnel) headers.set('x-envoy-expected-rq-timeout-ms', String(t.expectedMs));
     this.hash = action.hashPolicy ? action.computeHash(this.routeReq) : undefined;
     const host = cluster.chooseHost(this.hash === undefined ? undefined : { hash: this.hash });
     if (!host) {
@@ -136,7 +145,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
       return FilterStatus.StopIteration;
     }
     if (action.autoHostRewrite && host.hostname && hostRewrite === undefined) this.rewriteHost(host.hostname, action.appendXForwardedHost);
-    if (route.mirrorPolicies.length !== 0) this.startShadows(route.mirrorPolicies, endStream);
+    if (route.mirrorPolicies.length !== 0 && !this.tunnel) this.startShadows(route.mirrorPolicies, endStream);
     if (endStream) this.onRequestEnd();
     this.startAttempt(host);
     return FilterStatus.StopIteration;
@@ -240,7 +249,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     const a = new UpstreamRequest(this, cluster, host, resources);
     this.attempt = a;
     if (this.retry?.avoidPreviousHosts) (this.triedHosts ??= []).push(host);
-    a.start(cluster.httpStreamPool(host));
+    a.start(this.terminateConnect ? new TcpTunnelPool(cluster.pool(host, 'tcp')) : cluster.httpStreamPool(host));
   }
 
   onAttemptReady(a: UpstreamRequest): void {
@@ -342,6 +351,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     }
     const info = this.cb.info;
     this.responseStarted = true;
+    info.responseCodeDetails = 'via_upstream';
     info.firstUpstreamRxByteMs = monotonicNow() - info.startMonotonicMs;
     if (endStream) this.completeAttempt(a);
     if (!this.config.suppressEnvoyHeaders) headers.set('x-envoy-upstream-service-time', String(Math.round(monotonicNow() - a.startMs)));
@@ -474,7 +484,9 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     const started = this.responseStarted;
     this.finish();
     if (started) {
-      this.cb.resetStream(resetDetails(reason, true));
+      const details = resetDetails(reason, true);
+      info.responseCodeDetails = details;
+      this.cb.resetStream(details);
       return;
     }
     this.cb.sendLocalReply(503, resetReplyBody(reason, detail), { details: resetDetails(reason, false), flags: flag });
