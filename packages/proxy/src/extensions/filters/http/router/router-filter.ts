@@ -1,5 +1,4 @@
 import type { HeaderMap } from '../../../../interfaces/header-map.js';
-import { HeaderMap as HeaderMapClass } from '../../../../interfaces/header-map.js';
 import { FilterStatus, type HttpRequest, type StreamDecoderFilter, type StreamFilterCallbacks } from '../../../../interfaces/http-filter.js';
 import { ResponseFlag } from '../../../../interfaces/response-flags.js';
 import type { UpstreamResetReason } from '../../../../interfaces/upstream-stream.js';
@@ -24,8 +23,8 @@ import {
 import type { RouterConfig } from './config.js';
 import { computeTimeouts } from './timeouts.js';
 import { UpstreamRequest, type AttemptOwner } from './upstream-request.js';
-import { ShadowRequest } from './shadow-request.js';
-import { shadowAuthority, type MirrorPolicy } from '../../../../router/mirror-policy.js';
+import { startShadows, type ShadowRequest } from './shadow-request.js';
+import { directReplyHeaders, headerFormatContext } from './format-context.js';
 import { resetDetails, resetFlag, resetReplyBody } from './reset-reasons.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -145,7 +144,9 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
       return FilterStatus.StopIteration;
     }
     if (action.autoHostRewrite && host.hostname && hostRewrite === undefined) this.rewriteHost(host.hostname, action.appendXForwardedHost);
-    if (route.mirrorPolicies.length !== 0 && !this.tunnel) this.startShadows(route.mirrorPolicies, endStream);
+    if (route.mirrorPolicies.length !== 0 && !this.tunnel) {
+      this.shadows = startShadows(route.mirrorPolicies, req, this.routeReq.random, this.hash, this.config.ctx, this.retryBufferLimit(), this.timeoutMs, endStream);
+    }
     if (endStream) this.onRequestEnd();
     this.startAttempt(host);
     return FilterStatus.StopIteration;
@@ -210,28 +211,6 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     if (this.done) return;
     // Downstream went away (or the stream was reset) while the upstream request was still running.
     this.finish();
-  }
-
-  // ---- mirrors ----
-
-  /** Fire-and-forget copies: a mirror that cannot start (no cluster, no host) is skipped silently, as in Envoy. */
-  private startShadows(policies: readonly MirrorPolicy[], endStream: boolean): void {
-    const req = this.req;
-    const ctx = this.config.ctx;
-    for (const p of policies) {
-      if (p.fraction !== undefined && !p.fraction.enabled(ctx.runtime, this.routeReq.random)) continue;
-      const name = p.cluster !== '' ? p.cluster : req.headers.get(p.clusterHeader);
-      const cluster = name === undefined ? undefined : ctx.clusterManager.get(name);
-      const host = cluster?.chooseHost(this.hash === undefined ? undefined : { hash: this.hash });
-      if (cluster === undefined || host === undefined) continue;
-      const headers = req.headers.clone();
-      const authority = p.appendShadowSuffix ? shadowAuthority(req.authority) : req.authority;
-      headers.set('host', authority);
-      const line = { method: req.method, path: req.path, authority, scheme: req.scheme };
-      const shadow = new ShadowRequest(cluster, host, line, headers, this.retryBufferLimit(), this.timeoutMs, ctx.deadlines);
-      if (endStream) shadow.onBody(EMPTY, true);
-      (this.shadows ??= []).push(shadow);
-    }
   }
 
   // ---- attempts ----
@@ -501,24 +480,11 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
 
   /** Direct responses and redirects carry the route's response header mutations. */
   private sendDirect(status: number, body: string, extra: Array<[string, string]>): void {
-    const headers = new HeaderMapClass();
-    for (const [k, v] of extra) headers.add(k, v);
-    applyResponseMutations(this.route as RouteEntry, headers, this.formatContext(headers));
-    const all: Array<[string, string]> = [];
-    headers.forEach((k, v) => all.push([k, v]));
-    this.cb.sendLocalReply(status, body, { details: 'direct_response', headers: all });
+    this.cb.sendLocalReply(status, body, { details: 'direct_response', headers: directReplyHeaders(this.route as RouteEntry, extra, this.formatContext()) });
   }
 
   private formatContext(responseHeaders?: HeaderMap): HeaderFormatContext {
-    const req = this.req;
-    const ctx: HeaderFormatContext = {
-      streamInfo: this.cb.info,
-      requestHeaders: req.headers,
-      hostname: this.config.ctx.hostname,
-      request: { method: req.method, path: req.path, scheme: req.scheme, authority: req.authority },
-      ...(responseHeaders ? { responseHeaders } : {}),
-    };
-    return ctx;
+    return headerFormatContext(this.req, this.cb.info, this.config.ctx.hostname, responseHeaders);
   }
 
   /** The request is over for the router: stop timers, abandon a running attempt, give back resources. */

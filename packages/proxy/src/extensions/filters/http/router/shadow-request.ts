@@ -11,6 +11,9 @@ import type { DeadlineList, DeadlineNode, DeadlineQueues } from '../../../../ser
 import { monotonicNow } from '../../../../server/io-scope.js';
 import type { Cluster } from '../../../../upstream/cluster.js';
 import type { Host } from '../../../../upstream/host.js';
+import type { HttpRequest } from '../../../../interfaces/http-filter.js';
+import { shadowAuthority, type MirrorPolicy } from '../../../../router/mirror-policy.js';
+import type { HttpFilterFactoryContext } from '../../../../http/http-filter-registry.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -158,4 +161,36 @@ export class ShadowRequest implements UpstreamStreamCallbacks, UpstreamStreamRea
     this.stream = undefined;
     s?.reset();
   }
+}
+
+/**
+ * Starts the mirrors of a request (fire and forget). A mirror that cannot start (no cluster, no healthy host) is
+ * skipped silently, as in Envoy. Returns undefined when nothing was started.
+ */
+export function startShadows(
+  policies: readonly MirrorPolicy[],
+  req: HttpRequest,
+  random: number,
+  hash: number | undefined,
+  ctx: HttpFilterFactoryContext,
+  bufferLimit: number,
+  timeoutMs: number,
+  endStream: boolean,
+): ShadowRequest[] | undefined {
+  let out: ShadowRequest[] | undefined;
+  for (const p of policies) {
+    if (p.fraction !== undefined && !p.fraction.enabled(ctx.runtime, random)) continue;
+    const name = p.cluster !== '' ? p.cluster : req.headers.get(p.clusterHeader);
+    const cluster = name === undefined ? undefined : ctx.clusterManager.get(name);
+    const host = cluster?.chooseHost(hash === undefined ? undefined : { hash });
+    if (cluster === undefined || host === undefined) continue;
+    const headers = req.headers.clone();
+    const authority = p.appendShadowSuffix ? shadowAuthority(req.authority) : req.authority;
+    headers.set('host', authority);
+    const line = { method: req.method, path: req.path, authority, scheme: req.scheme };
+    const shadow = new ShadowRequest(cluster, host, line, headers, bufferLimit, timeoutMs, ctx.deadlines);
+    if (endStream) shadow.onBody(EMPTY, true);
+    (out ??= []).push(shadow);
+  }
+  return out;
 }
