@@ -8,7 +8,7 @@ import type { AdsConfig } from './ads-config.js';
 import { CdsManager } from './cds-manager.js';
 import { LdsManager } from './lds-manager.js';
 import { RdsRegistry } from './rds-registry.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, type XdsSink, type XdsUpdate } from './xds-types.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, XDS_TYPES, type XdsResource, type XdsSink, type XdsUpdate } from './xds-types.js';
 
 export interface DynamicConfigDeps {
   readonly ads: AdsConfig;
@@ -36,6 +36,8 @@ export class DynamicConfig implements XdsSink {
   private initResolve: (() => void) | undefined;
   private readonly initialized: Promise<void>;
   private initTimer: NodeJS.Timeout | undefined;
+  /** Accepted resources by type (replayed to a worker that starts later). */
+  private readonly accepted = new Map<string, { version: string; resources: Map<string, XdsResource> }>();
   /** Called with every accepted update (the main process forwards them to its workers). */
   onAccepted: ((update: XdsUpdate) => void) | undefined;
 
@@ -100,8 +102,23 @@ export class DynamicConfig implements XdsSink {
         throw new Error(`unsupported resource type ${update.typeUrl}`);
     }
     this.seen.add(update.typeUrl);
+    let acc = this.accepted.get(update.typeUrl);
+    if (!acc) this.accepted.set(update.typeUrl, (acc = { version: '', resources: new Map() }));
+    acc.version = update.version;
+    for (const n of update.removes) acc.resources.delete(n);
+    for (const r of update.upserts) acc.resources.set(r.name, r);
     this.checkInitialized();
     this.onAccepted?.(update);
+  }
+
+  /** The whole accepted configuration as updates, clusters first (for a worker that starts now). */
+  replay(): XdsUpdate[] {
+    const out: XdsUpdate[] = [];
+    for (const t of XDS_TYPES) {
+      const acc = this.accepted.get(t);
+      if (acc) out.push({ typeUrl: t, version: acc.version, upserts: [...acc.resources.values()], removes: [] });
+    }
+    return out;
   }
 
   names(typeUrl: string): readonly string[] {
