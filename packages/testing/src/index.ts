@@ -3,3 +3,4 @@ export { rawExchange, statusCodes } from './raw-client.js';
 export { request, type SimpleResponse } from './http-client.js';
 export { startProxyFromYaml, type TestProxy } from './proxy-harness.js';
 export { freePort } from './ports.js';
+export { FakeAdsServer, preloadAdsProtos, type ReceivedRequest } from './fake-ads-server.js';

@@ -8,6 +8,8 @@ export interface TestProxy {
   readonly server: ProxyServer;
   /** Bound port of a listener by name. */
   port(listener: string): number;
+  /** Bound port of a listener, waiting for it to exist and be bound (LDS listeners start asynchronously). */
+  waitPort(listener: string, timeoutMs?: number): Promise<number>;
   readonly adminPort: number;
   close(): Promise<void>;
 }
@@ -30,6 +32,15 @@ export async function startProxyFromYaml(yaml: string, opts: { drainTimeMs?: num
       const p = server.listenerPort(listener);
       if (p === undefined) throw new Error(`no listener '${listener}'`);
       return p;
+    },
+    async waitPort(listener: string, timeoutMs = 5000): Promise<number> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const p = server.listenerPort(listener);
+        if (p) return p;
+        if (Date.now() > deadline) throw new Error(`listener '${listener}' not bound`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
     async close(): Promise<void> {
       await admin.close();

@@ -43,7 +43,7 @@ export function loadBootstrapIsolated(file: string): Promise<Bootstrap__Output> 
 }
 
 /** Structured clone turns Buffers into plain Uint8Arrays; bytes fields are Buffers in the __Output shape. */
-function restoreBuffers(value: unknown): unknown {
+export function restoreBuffers(value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = restoreBuffers(value[i]);

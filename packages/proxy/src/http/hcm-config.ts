@@ -4,7 +4,8 @@ import type { Cidr } from '../network/cidr.js';
 import { Cidr as CidrClass } from '../network/cidr.js';
 import { durationMs } from '../server/duration.js';
 import type { FactoryContext } from '../server/factory-context.js';
-import { compileRouteConfiguration, type RouteTable } from '../router/route-table.js';
+import { compileRouteConfiguration, type RouteTable, type StripPortMode } from '../router/route-table.js';
+import type { RouteProvider } from './route-provider.js';
 import { createAccessLoggers, type AccessLogger } from '../observability/access-log/access-log-factory.js';
 import { compileHttpFilters, type CompiledHttpFilter } from './http-filter-registry.js';
 import { createHcmStats, type HcmStats } from './hcm-stats.js';
@@ -59,17 +60,8 @@ export interface HcmConfig {
 export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: string, ctx: FactoryContext, direction: 'inbound' | 'outbound'): HcmConfig {
   if (!cfg.stat_prefix) throw new ConfigError(joinPath(path, 'stat_prefix'), 'is required');
   rejectUnsupported(cfg, path);
-  if (cfg.route_specifier !== 'route_config' || !cfg.route_config) {
-    const field = cfg.route_specifier ?? 'route_config';
-    throw new ConfigError(joinPath(path, field), field === 'route_config' ? 'route_config is required (rds comes with xDS)' : `${field} is not supported yet`);
-  }
   const stripPortMode = cfg.strip_any_host_port ? 'any' : cfg.strip_matching_host_port ? 'matching' : 'none';
-  const routeTable = compileRouteConfiguration(cfg.route_config, joinPath(path, 'route_config'), {
-    runtime: ctx.runtime,
-    clusterExists: (name) => ctx.clusterManager.get(name) !== undefined,
-    stripPortMode,
-    stats: ctx.stats,
-  });
+  const routes = routeSource(cfg, path, ctx, stripPortMode);
   const statPrefix = cfg.stat_prefix;
   const filters = compileHttpFilters(cfg.http_filters, joinPath(path, 'http_filters'), { ...ctx, statPrefix });
   const http1 = cfg.http_protocol_options;
@@ -87,7 +79,10 @@ export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: strin
 
   return {
     statPrefix,
-    routeTable,
+    // RDS: a getter, so each new stream reads the latest table and keeps it.
+    get routeTable(): RouteTable {
+      return routes.table as RouteTable;
+    },
     filters,
     accessLoggers: createAccessLoggers(cfg.access_log, joinPath(path, 'access_log'), { hostname: ctx.hostname }),
     serverName: cfg.server_name || 'envoy',
@@ -124,6 +119,30 @@ export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: strin
     ctx,
     direction,
   };
+}
+
+/** The route table: inline `route_config`, or `rds` (a provider that RDS updates). */
+function routeSource(cfg: HttpConnectionManager__Output, path: string, ctx: FactoryContext, stripPortMode: StripPortMode): RouteProvider {
+  if (cfg.route_specifier === 'route_config' && cfg.route_config) {
+    const table = compileRouteConfiguration(cfg.route_config, joinPath(path, 'route_config'), {
+      runtime: ctx.runtime,
+      clusterExists: (name) => ctx.clusterManager.get(name) !== undefined,
+      stripPortMode,
+      stats: ctx.stats,
+    });
+    return { table };
+  }
+  if (cfg.route_specifier === 'rds' && cfg.rds) {
+    const rp = joinPath(path, 'rds');
+    if (!ctx.rds) throw new ConfigError(rp, 'needs dynamic_resources.ads_config');
+    const src = cfg.rds.config_source;
+    if (!src) throw new ConfigError(joinPath(rp, 'config_source'), 'is required');
+    if (src.config_source_specifier !== 'ads') throw new ConfigError(joinPath(rp, `config_source.${src.config_source_specifier ?? 'ads'}`), 'only ads config sources are supported yet');
+    if (!cfg.rds.route_config_name) throw new ConfigError(joinPath(rp, 'route_config_name'), 'is required');
+    return ctx.rds.subscribe(cfg.rds.route_config_name, stripPortMode, cfg.stat_prefix);
+  }
+  const field = cfg.route_specifier ?? 'route_config';
+  throw new ConfigError(joinPath(path, field), field === 'route_config' || field === 'rds' ? `${field} is required` : `${field} is not supported yet`);
 }
 
 function rejectUnsupported(cfg: HttpConnectionManager__Output, path: string): void {

@@ -179,6 +179,20 @@ export class ActiveListener {
   }
 
   /**
+   * LDS update in place (same address): new connections get the new filter chains; the existing ones drain and
+   * whatever is left after `drainMs` is closed.
+   */
+  updateAndDrainOld(config: ListenerConfig, drainMs: number): void {
+    const old = [...this.connections];
+    this.update(config);
+    for (const c of old) c.startDrain();
+    if (old.length === 0) return;
+    setTimeout(() => {
+      for (const c of old) if (this.connections.has(c)) c.close('listener update drain timeout');
+    }, drainMs).unref();
+  }
+
+  /**
    * Envoy's graceful drain: for `drainMs` the listener keeps accepting, but every connection (existing and new) is
    * draining — HTTP/1 answers with `connection: close`, idle ones close now. Then the listener closes and whatever
    * is left is closed. Resolves at the end of the drain period.

@@ -4,7 +4,6 @@ import type { Bootstrap__Output } from '@weft/api/envoy/envoy/config/bootstrap/v
 /** Refuses bootstrap fields that would change behaviour and that Weft does not implement yet. */
 export function rejectUnsupportedBootstrap(b: Bootstrap__Output): void {
   const unsupported: Array<[string, boolean]> = [
-    ['dynamic_resources', !!b.dynamic_resources],
     ['flags_path', !!b.flags_path],
     ['stats_sinks', b.stats_sinks.length > 0],
     ['watchdog', !!b.watchdog],

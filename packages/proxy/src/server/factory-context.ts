@@ -4,6 +4,7 @@ import type { Scope } from '../interfaces/stats.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { IstioMetrics } from '../observability/istio-metrics.js';
 import type { DeadlineQueues } from './deadline-queue.js';
+import type { RdsSubscriptions } from '../http/route-provider.js';
 
 /** Everything an extension factory may use when it turns its config into a per-connection/per-stream handler. */
 export interface FactoryContext {
@@ -21,6 +22,8 @@ export interface FactoryContext {
   readonly direction: 'inbound' | 'outbound';
   /** The bootstrap's node.cluster (`x-envoy-upstream-healthchecked-cluster`). */
   readonly localClusterName?: string;
+  /** RDS (HCM `rds`), when the bootstrap configures ADS. */
+  readonly rds?: RdsSubscriptions | undefined;
 }
 
 /** Server-wide drain/health state shared by listeners and connection managers. */

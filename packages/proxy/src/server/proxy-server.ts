@@ -9,6 +9,9 @@ import { flushAllAccessLogs } from '../observability/access-log/access-log-facto
 import { ClusterManager } from '../upstream/cluster-manager.js';
 import { createCluster } from '../upstream/cluster-factory.js';
 import { fromNodeMetadata } from '../observability/istio-workload.js';
+import { parseAdsConfig, type AdsConfig } from '../config/xds/ads-config.js';
+import { DynamicConfig } from '../config/xds/dynamic-config.js';
+import type { XdsUpdate } from '../config/xds/xds-types.js';
 import { rejectUnsupportedBootstrap } from './bootstrap-check.js';
 import { deadlines } from './deadline-queue.js';
 import { DrainState, type FactoryContext } from './factory-context.js';
@@ -22,6 +25,11 @@ export interface ProxyServerOptions {
   /** Whether this process binds listeners (false in the main process of a multi-worker proxy). */
   readonly serveTraffic: boolean;
   readonly concurrency: number;
+  /**
+   * Whether this process runs the ADS client (default true). False in workers: the main process holds xDS and
+   * hands them accepted updates (`applyXdsUpdate`).
+   */
+  readonly runXdsClient?: boolean;
   /** Seconds a draining listener waits for connections before closing them. */
   readonly drainTimeMs: number;
   readonly configPath?: string;
@@ -41,6 +49,10 @@ export class ProxyServer {
   readonly startedAtMs = Date.now();
   readonly ctx: FactoryContext;
   state: ServerState = 'PRE_INITIALIZING';
+  /** Present with `dynamic_resources` (xDS). */
+  readonly dynamic: DynamicConfig | undefined;
+  private readonly adsConfig: AdsConfig | undefined;
+  private adsClient: { close(): void } | undefined;
   private readonly listenerConfigs: ListenerConfig[] = [];
 
   constructor(
@@ -56,12 +68,28 @@ export class ProxyServer {
     const nl = node?.locality;
     const localLocality = nl ? { region: nl.region, zone: nl.zone, subZone: nl.sub_zone } : undefined;
     const seen = new Set<string>();
+    this.adsConfig = parseAdsConfig(bootstrap);
+    const clusterDeps = { scope: this.stats, runtime: this.runtime, activeHealthChecks: options.serveTraffic, localLocality, allowEds: this.adsConfig !== undefined };
     (bootstrap.static_resources?.clusters ?? []).forEach((c, i) => {
       const path = joinPath('static_resources.clusters', i);
       if (seen.has(c.name)) throw new ConfigError(joinPath(path, 'name'), `duplicate cluster name '${c.name}'`);
       seen.add(c.name);
-      this.clusterManager.add(createCluster(c, path, { scope: this.stats, runtime: this.runtime, activeHealthChecks: options.serveTraffic, localLocality }), joinPath(path, 'name'));
+      this.clusterManager.add(createCluster(c, path, clusterDeps), joinPath(path, 'name'));
     });
+    this.dynamic = this.adsConfig
+      ? new DynamicConfig({
+          ads: this.adsConfig,
+          scope: this.stats,
+          runtime: this.runtime,
+          clusterManager: this.clusterManager,
+          clusterDeps,
+          listeners: this.listeners,
+          serveTraffic: options.serveTraffic,
+          drainMs: options.drainTimeMs,
+          staticClusters: seen,
+          staticListeners: new Set((bootstrap.static_resources?.listeners ?? []).map((l) => l.name)),
+        })
+      : undefined;
     this.clusterManager.setLocalCluster(bootstrap.cluster_manager?.local_cluster_name ?? '');
     this.ctx = {
       clusterManager: this.clusterManager,
@@ -74,7 +102,9 @@ export class ProxyServer {
       drainState: this.drainState,
       direction: 'outbound',
       localClusterName: node?.cluster ?? '',
+      rds: this.dynamic?.rds,
     };
+    this.dynamic?.setContext(this.ctx);
     const names = new Set<string>();
     const addresses = new Set<string>();
     (bootstrap.static_resources?.listeners ?? []).forEach((l, i) => {
@@ -101,6 +131,14 @@ export class ProxyServer {
         await listener.listen();
         this.listeners.set(cfg.name, listener);
       }
+    }
+    if (this.dynamic && this.adsConfig && this.options.runXdsClient !== false) {
+      // Loaded only here: the ADS client brings gRPC and the proto reflection tree with it.
+      const { AdsClient } = await import('../config/xds/ads-client.js');
+      const client = new AdsClient(this.adsConfig, this.dynamic);
+      this.adsClient = client;
+      client.start();
+      await this.dynamic.whenInitialized();
     }
     this.state = 'LIVE';
     const server = this.stats.scope('server');
@@ -145,8 +183,16 @@ export class ProxyServer {
     await Promise.all(tasks);
   }
 
+  /** A worker applies an update its main process accepted (throws if it does not validate here either). */
+  applyXdsUpdate(update: XdsUpdate): void {
+    if (!this.dynamic) throw new Error('xDS update for a proxy without dynamic_resources');
+    this.dynamic.apply(update);
+  }
+
   async stop(): Promise<void> {
     this.state = 'DRAINING';
+    this.adsClient?.close();
+    this.dynamic?.close();
     for (const l of this.listeners.values()) l.close();
     this.listeners.clear();
     this.clusterManager.close();
@@ -166,20 +212,23 @@ export class ProxyServer {
         }
       }
     }
-    return {
-      configs: [
-        { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: this.bootstrap, last_updated: lastUpdated },
-        {
-          '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
-          static_clusters: (this.bootstrap.static_resources?.clusters ?? []).map((cluster) => ({ cluster, last_updated: lastUpdated })),
-        },
-        {
-          '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
-          static_listeners: listeners.map((listener) => ({ listener, last_updated: lastUpdated })),
-        },
-        { '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump', static_route_configs: routes },
-      ],
-    };
+    const dyn = this.dynamic?.dump();
+    const configs: Array<Record<string, unknown>> = [
+      { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: this.bootstrap, last_updated: lastUpdated },
+      {
+        '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+        static_clusters: (this.bootstrap.static_resources?.clusters ?? []).map((cluster) => ({ cluster, last_updated: lastUpdated })),
+        ...dyn?.clusters,
+      },
+      {
+        '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+        static_listeners: listeners.map((listener) => ({ listener, last_updated: lastUpdated })),
+        ...dyn?.listeners,
+      },
+      { '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump', static_route_configs: routes, ...(dyn ? { dynamic_route_configs: dyn.routes } : {}) },
+    ];
+    if (dyn) configs.push({ '@type': 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump', dynamic_endpoint_configs: dyn.endpoints });
+    return { configs };
   }
 
   serverInfo(commandLine: Record<string, unknown>): Record<string, unknown> {

@@ -61,6 +61,8 @@ async function runMain(opts: RunProxyOptions, bootstrap: Bootstrap__Output, comm
   server.state = 'INITIALIZING';
   // Workers accept on the shared listening sockets themselves (no round-robin through this process).
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  // xDS updates carry bytes fields: structured clone keeps them.
+  cluster.setupPrimary({ serialization: 'advanced' });
   let stopping = false;
   const workers = new Map<number, Worker>();
   const backend = new WorkerAdminBackend(server, () => [...workers.values()], commandLine, () => void stop().then(() => process.exit(0)));
@@ -72,7 +74,11 @@ async function runMain(opts: RunProxyOptions, bootstrap: Bootstrap__Output, comm
       backend.attach(worker);
       worker.on('message', (msg: unknown) => {
         if (!isWorkerToMain(msg)) return;
-        if (msg.type === 'ready') resolve();
+        if (msg.type === 'ready') {
+          // A worker starts from the bootstrap: hand it the dynamic config accepted so far.
+          for (const update of server.dynamic?.replay() ?? []) worker.send({ type: 'xds', id: 0, update });
+          resolve();
+        }
         if (msg.type === 'failed') reject(new Error(msg.error));
       });
       worker.on('exit', (code, signal) => {
@@ -83,6 +89,11 @@ async function runMain(opts: RunProxyOptions, bootstrap: Bootstrap__Output, comm
       });
     });
 
+  if (server.dynamic) {
+    server.dynamic.onAccepted = (update) => {
+      for (const w of workers.values()) if (w.isConnected()) w.send({ type: 'xds', id: 0, update });
+    };
+  }
   await Promise.all(Array.from({ length: opts.concurrency }, (_, i) => fork(i)));
   server.state = 'LIVE';
   let admin: AdminServer | undefined;
@@ -112,7 +123,13 @@ async function runWorker(opts: RunProxyOptions): Promise<RunningProxy> {
   configureLogger({ level: opts.logLevel, bindings: { worker: Number(process.env['WEFT_WORKER_INDEX'] ?? 0) } });
   let server: ProxyServer;
   try {
-    server = new ProxyServer(await loadBootstrapIsolated(opts.configPath), { serveTraffic: true, concurrency: opts.concurrency, drainTimeMs: opts.drainTimeMs, configPath: opts.configPath });
+    server = new ProxyServer(await loadBootstrapIsolated(opts.configPath), {
+      serveTraffic: true,
+      concurrency: opts.concurrency,
+      drainTimeMs: opts.drainTimeMs,
+      configPath: opts.configPath,
+      runXdsClient: false,
+    });
     await server.start();
   } catch (err) {
     reportFailed((err as Error).message);

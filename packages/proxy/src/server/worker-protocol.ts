@@ -2,6 +2,7 @@ import type { StatsSnapshot } from '../observability/stats-snapshot.js';
 import type { ClusterStatus } from './cluster-status.js';
 import type { ListenerStatus } from './admin-backend.js';
 import type { LogLevel } from './logger.js';
+import type { XdsUpdate } from '../config/xds/xds-types.js';
 
 /** Messages from the main process to a worker. Requests carry an id; the worker answers with the same id. */
 export type MainToWorker =
@@ -10,7 +11,9 @@ export type MainToWorker =
   | { readonly type: 'healthcheck'; readonly id: number; readonly failed: boolean }
   | { readonly type: 'drain'; readonly id: number; readonly inboundOnly: boolean; readonly graceful: boolean }
   | { readonly type: 'log_level'; readonly id: number; readonly level: LogLevel }
-  | { readonly type: 'shutdown'; readonly id: number };
+  | { readonly type: 'shutdown'; readonly id: number }
+  /** An xDS update the main process accepted (structured clone: bytes fields arrive as Uint8Array). */
+  | { readonly type: 'xds'; readonly id: number; readonly update: XdsUpdate };
 
 export type WorkerToMain =
   | { readonly type: 'ready'; readonly listeners: ListenerStatus[] }

@@ -1,5 +1,7 @@
 import { collectClusterStatus } from './cluster-status.js';
-import { setLogLevel } from './logger.js';
+import { logger, setLogLevel } from './logger.js';
+import { restoreBuffers } from '../config/load-bootstrap.js';
+import type { XdsUpdate } from '../config/xds/xds-types.js';
 import type { ProxyServer } from './proxy-server.js';
 import { isMainToWorker, type WorkerToMain } from './worker-protocol.js';
 
@@ -30,6 +32,13 @@ export function serveWorkerIpc(server: ProxyServer, onShutdown: () => void): voi
       case 'log_level':
         setLogLevel(msg.level);
         send({ type: 'reply', id: msg.id });
+        return;
+      case 'xds':
+        try {
+          server.applyXdsUpdate(restoreBuffers(msg.update) as XdsUpdate);
+        } catch (err) {
+          logger().error({ err, typeUrl: msg.update.typeUrl }, 'worker could not apply an xDS update its main process accepted');
+        }
         return;
       case 'shutdown':
         send({ type: 'reply', id: msg.id });

@@ -154,7 +154,7 @@ describe('parseClusterConfig: ConfigError paths', () => {
   const ep0 = 'clusters[0].load_assignment.endpoints[0].lb_endpoints[0]';
   const cases: [string, Cluster__Output, string, RegExp?][] = [
     ['an empty name', cluster({ name: '' }), 'clusters[0].name', /must not be empty/],
-    ['EDS clusters', cluster({ type: 'EDS' }), 'clusters[0].type'],
+    ['EDS clusters without ADS', cluster({ type: 'EDS' }), 'clusters[0].type', /EDS clusters need dynamic_resources.ads_config/],
     ['ORIGINAL_DST clusters', cluster({ type: 'ORIGINAL_DST' }), 'clusters[0].type'],
     ['custom cluster types', cluster({ cluster_type: { name: 'x' } }), 'clusters[0].cluster_type'],
     ['a hostname in a STATIC cluster', cluster({}, [endpoint('backend.local')]), `${ep0}.endpoint.address.socket_address.address`, /malformed IP address: backend.local/],
@@ -169,7 +169,7 @@ describe('parseClusterConfig: ConfigError paths', () => {
     ['per-host circuit breakers', cluster({ circuit_breakers: { per_host_thresholds: [{}] } }), 'clusters[0].circuit_breakers.per_host_thresholds'],
     ['TLS transport sockets', cluster({ transport_socket: { name: 'envoy.transport_sockets.tls' } }), 'clusters[0].transport_socket'],
     ['transport socket matches', cluster({ transport_socket_matches: [{ name: 'm' }] }), 'clusters[0].transport_socket_matches'],
-    ['eds_cluster_config', cluster({ eds_cluster_config: { service_name: 'x' } }), 'clusters[0].eds_cluster_config'],
+    ['eds_cluster_config on a STATIC cluster', cluster({ eds_cluster_config: { service_name: 'x' } }), 'clusters[0].eds_cluster_config', /is only valid with type EDS/],
     ['lb_subset_config', cluster({ lb_subset_config: {} }), 'clusters[0].lb_subset_config'],
     ['upstream_bind_config', cluster({ upstream_bind_config: { source_address: { address: '127.0.0.1', port_value: 0 } } }), 'clusters[0].upstream_bind_config'],
     ['dns_resolvers', cluster({ dns_resolvers: [{ socket_address: { address: '1.1.1.1', port_value: 53 } }] }), 'clusters[0].dns_resolvers'],

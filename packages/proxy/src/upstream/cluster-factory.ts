@@ -18,7 +18,6 @@ const RAW_BUFFER_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.
 
 /** Everything in the Cluster message that changes behaviour Weft does not implement yet. */
 function rejectUnsupported(cfg: Cluster__Output, path: string): void {
-  rejectIfSet(path, 'eds_cluster_config', cfg.eds_cluster_config);
   rejectIfSet(path, 'transport_socket_matches', cfg.transport_socket_matches);
   const ts = cfg.transport_socket;
   if (ts && ts.name !== RAW_BUFFER_NAME && (ts.typed_config as { '@type'?: string } | null)?.['@type'] !== RAW_BUFFER_TYPE) {
@@ -46,7 +45,7 @@ function rejectUnsupported(cfg: Cluster__Output, path: string): void {
 function clusterType(cfg: Cluster__Output, path: string): ClusterType {
   if (cfg.cluster_discovery_type === 'cluster_type') throw unsupported(path, 'cluster_type');
   const t = cfg.type ?? 'STATIC';
-  if (t === 'STATIC' || t === 'STRICT_DNS' || t === 'LOGICAL_DNS') return t;
+  if (t === 'STATIC' || t === 'STRICT_DNS' || t === 'LOGICAL_DNS' || t === 'EDS') return t;
   throw new ConfigError(joinPath(path, 'type'), `${t} clusters are not supported yet`);
 }
 
@@ -99,10 +98,28 @@ function healthCheck(cfg: Cluster__Output, path: string): HealthCheckConfig | un
   return parseHealthCheck(list[0] as (typeof list)[number], joinPath(joinPath(path, 'health_checks'), 0));
 }
 
+/** `type: EDS` needs `eds_cluster_config` with an ADS `eds_config` and a bootstrap ADS config to feed it. */
+function edsServiceName(cfg: Cluster__Output, type: ClusterType, path: string, allowEds: boolean): string | undefined {
+  const eds = cfg.eds_cluster_config;
+  if (type !== 'EDS') {
+    if (eds) throw new ConfigError(joinPath(path, 'eds_cluster_config'), 'is only valid with type EDS');
+    return undefined;
+  }
+  if (!allowEds) throw new ConfigError(joinPath(path, 'type'), 'EDS clusters need dynamic_resources.ads_config');
+  const ep = joinPath(path, 'eds_cluster_config');
+  if (!eds) throw new ConfigError(ep, 'is required with type EDS');
+  const src = eds.eds_config;
+  if (!src) throw new ConfigError(joinPath(ep, 'eds_config'), 'is required');
+  if (src.config_source_specifier !== 'ads') throw new ConfigError(joinPath(ep, `eds_config.${src.config_source_specifier ?? 'ads'}`), 'only ads config sources are supported yet');
+  if (cfg.load_assignment) throw new ConfigError(joinPath(path, 'load_assignment'), 'EDS clusters get their endpoints from EDS');
+  return eds.service_name || cfg.name;
+}
+
 /** Validates a Cluster message into a ClusterConfig; throws ConfigError with the field path. */
-export function parseClusterConfig(cfg: Cluster__Output, path: string): ClusterConfig {
+export function parseClusterConfig(cfg: Cluster__Output, path: string, allowEds = false): ClusterConfig {
   if (cfg.name === '') throw new ConfigError(joinPath(path, 'name'), 'must not be empty');
   const type = clusterType(cfg, path);
+  const edsName = edsServiceName(cfg, type, path, allowEds);
   rejectUnsupported(cfg, path);
   const connectTimeoutMs = positiveDuration(cfg.connect_timeout, joinPath(path, 'connect_timeout'), DEFAULT_CONNECT_TIMEOUT_MS);
   const lb = createLbFactory(cfg, path);
@@ -135,10 +152,11 @@ export function parseClusterConfig(cfg: Cluster__Output, path: string): ClusterC
     healthCheck: healthCheck(cfg, path),
     ignoreNewHostsUntilFirstHc: cfg.common_lb_config?.ignore_new_hosts_until_first_hc ?? false,
     outlierDetection: cfg.outlier_detection ? parseOutlierDetection(cfg.outlier_detection, joinPath(path, 'outlier_detection')) : undefined,
+    edsServiceName: edsName,
   };
 }
 
 /** Builds a cluster from its Envoy config. `deps.scope` is the root scope. Throws ConfigError. */
 export function createCluster(cfg: Cluster__Output, path: string, deps: ClusterDeps): Cluster {
-  return new Cluster(parseClusterConfig(cfg, path), deps);
+  return new Cluster(parseClusterConfig(cfg, path, deps.allowEds ?? false), deps);
 }

@@ -9,12 +9,14 @@ export class ClusterManager {
   private readonly clusters = new Map<string, Cluster>();
   private readonly clusterAdded: Counter;
   private readonly clusterRemoved: Counter;
+  private readonly clusterModified: Counter;
   private readonly activeClusters: Gauge;
 
   constructor(deps: ClusterDeps) {
     const scope = deps.scope.scope('cluster_manager');
     this.clusterAdded = scope.counter('cluster_added');
     this.clusterRemoved = scope.counter('cluster_removed');
+    this.clusterModified = scope.counter('cluster_modified');
     this.activeClusters = scope.gauge('active_clusters', 'never');
   }
 
@@ -53,6 +55,32 @@ export class ClusterManager {
     this.clusterRemoved.inc();
     this.activeClusters.set(this.clusters.size);
     return true;
+  }
+
+  /**
+   * CDS: puts a (warmed) cluster in place of the one with its name, if any. The replaced cluster takes no new
+   * requests and closes once its requests in flight have finished (at most `drainMs`).
+   */
+  addOrUpdate(cluster: Cluster, drainMs: number): void {
+    const old = this.clusters.get(cluster.name);
+    this.clusters.set(cluster.name, cluster);
+    if (old === undefined) {
+      this.clusterAdded.inc();
+      this.activeClusters.set(this.clusters.size);
+    } else {
+      this.clusterModified.inc();
+      old.closeWhenIdle(drainMs);
+    }
+  }
+
+  /** CDS removal: the cluster takes no new requests and closes once its requests in flight have finished. */
+  removeWhenIdle(name: string, drainMs: number): void {
+    const c = this.clusters.get(name);
+    if (c === undefined) return;
+    this.clusters.delete(name);
+    c.closeWhenIdle(drainMs);
+    this.clusterRemoved.inc();
+    this.activeClusters.set(this.clusters.size);
   }
 
   /**

@@ -22,7 +22,7 @@ import type { OutlierConfig } from './outlier/outlier-config.js';
 import { PrioritySet, type HostsChangedListener } from './priority-set.js';
 import type { ClusterHttpOptions } from './protocol-options.js';
 
-export type ClusterType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS';
+export type ClusterType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS';
 
 /** A validated cluster config (see `parseClusterConfig`). */
 export interface ClusterConfig {
@@ -48,6 +48,8 @@ export interface ClusterConfig {
   readonly healthCheck?: HealthCheckConfig | undefined;
   /** `common_lb_config.ignore_new_hosts_until_first_hc`: DNS-added hosts are excluded until checked. */
   readonly ignoreNewHostsUntilFirstHc?: boolean | undefined;
+  /** EDS: `eds_cluster_config.service_name` or the cluster name (the ClusterLoadAssignment to follow). */
+  readonly edsServiceName?: string | undefined;
 }
 
 export interface ClusterDeps {
@@ -68,6 +70,8 @@ export interface ClusterDeps {
   readonly activeHealthChecks?: boolean | undefined;
   /** Bootstrap `node.locality`: this proxy's zone for zone-aware routing. */
   readonly localLocality?: Locality | undefined;
+  /** EDS clusters are accepted (the bootstrap has an ADS config that can feed them). */
+  readonly allowEds?: boolean | undefined;
 }
 
 /** Per-endpoint DNS state: the hosts from its latest answer, by address (kept so pools survive re-resolution). */
@@ -122,6 +126,7 @@ export class Cluster implements LoadBalancer {
   private initPromise: Promise<void> | undefined;
   private initDone: (() => void) | undefined;
   private closed = false;
+  private edsApplied = false;
 
   constructor(
     readonly config: ClusterConfig,
@@ -201,6 +206,13 @@ export class Cluster implements LoadBalancer {
   }
 
   private discover(): Promise<void> {
+    if (this.type === 'EDS') {
+      // Warm until the first ClusterLoadAssignment (or close) arrives.
+      if (this.edsApplied || this.closed) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        this.initDone = resolve;
+      });
+    }
     if (this.type === 'STATIC' || this.config.loadAssignment.endpoints.length === 0 || this.closed) return Promise.resolve();
     const done = new Promise<void>((resolve) => {
       this.initDone = resolve;
@@ -285,6 +297,42 @@ export class Cluster implements LoadBalancer {
       this.unsubscribeLocal = local.onHostsChanged(() => this.lb.refresh(this.prioritySet.hostSets));
     }
     this.lb.refresh(this.prioritySet.hostSets);
+  }
+
+  /** Whether an EDS cluster got its first ClusterLoadAssignment (other types: always). */
+  get hasEndpoints(): boolean {
+    return this.type !== 'EDS' || this.edsApplied;
+  }
+
+  /**
+   * EDS: the hosts become the assignment's. A host whose address, port, priority, weight, locality and health are
+   * unchanged is kept with its connection pools; removed hosts' pools finish their requests.
+   */
+  applyLoadAssignment(la: LoadAssignment): void {
+    if (this.closed) return;
+    const byKey = new Map<string, Host>();
+    for (const h of this.prioritySet.hosts()) byKey.set(hostKey(h.address, h.port, h.priority, h.weight, h.locality, isHealthy(h), isDegraded(h)), h);
+    const hosts: Host[] = la.endpoints.map((e) => byKey.get(hostKey(e.address, e.port, e.priority, e.weight, e.locality, e.healthy, e.degraded)) ?? hostFrom(e, e.address, e.hostname));
+    this.setHosts(hosts);
+    this.stats.update_success.inc();
+    this.edsApplied = true;
+    this.initDone?.();
+  }
+
+  /** Closes the cluster once the requests on its pools have finished (a removed CDS cluster), or after `maxMs`. */
+  closeWhenIdle(maxMs: number): void {
+    this.outlierDetector?.close();
+    this.healthChecker?.close();
+    for (const ep of this.endpoints) ep.target.stop();
+    const all = [...this.pools.values(), ...this.tcpPools.values(), ...this.drainingPools];
+    for (const p of all) p.drain();
+    const deadline = monotonicNow() + maxMs;
+    const check = (): void => {
+      if (this.closed) return;
+      if (all.every((p) => p.isEmpty) || monotonicNow() >= deadline) this.close();
+      else setTimeout(check, 100).unref();
+    };
+    check();
   }
 
   /** Stops DNS refreshes and closes every connection pool. */
@@ -398,4 +446,8 @@ export class Cluster implements LoadBalancer {
     this.stats.membership_excluded.set(excluded);
     this.stats.max_host_weight.set(maxWeight);
   }
+}
+
+function hostKey(address: string, port: number, priority: number, weight: number, l: Locality, healthy: boolean, degraded: boolean): string {
+  return `${address}|${port}|${priority}|${weight}|${l.region}|${l.zone}|${l.subZone}|${healthy ? 1 : 0}${degraded ? 1 : 0}`;
 }
