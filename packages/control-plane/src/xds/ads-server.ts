@@ -4,6 +4,7 @@ import { SILENT_LOGGER, type AdsStream, type StreamContext, type StreamDebugView
 import { DeltaStream } from './delta-stream.js';
 import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, type DeltaDiscoveryRequest__Output, type DiscoveryRequest__Output } from './messages.js';
 import { PushQueue } from './push-queue.js';
+import { SendBudget } from './send-budget.js';
 import type { SnapshotChange, SnapshotProvider } from './snapshot.js';
 import { SotwStream } from './sotw-stream.js';
 import { messageTypeName, orderTypes, shortTypeName } from './type-urls.js';
@@ -16,6 +17,8 @@ export interface AdsServerOptions {
   readonly debounceMs?: number;
   readonly logger?: XdsLogger;
   readonly debugNameLimit?: number;
+  /** Response bytes handed to gRPC but not yet written, across streams, before further responses queue (32 MiB). */
+  readonly maxBytesInFlight?: number;
 }
 
 export interface PushStats {
@@ -61,7 +64,10 @@ export class AdsServer {
   readonly stats: PushStats = { pushes: 0, lastPushStreams: 0, lastPushMs: 0 };
 
   constructor(private readonly options: AdsServerOptions) {
-    this.ctx = { provider: options.provider, logger: options.logger ?? SILENT_LOGGER, debugNameLimit: options.debugNameLimit ?? 20 };
+    this.ctx = {
+      provider: options.provider, logger: options.logger ?? SILENT_LOGGER, debugNameLimit: options.debugNameLimit ?? 20,
+      budget: new SendBudget(options.maxBytesInFlight ?? 32 * 1024 * 1024),
+    };
     this.queue = new PushQueue(options.debounceMs ?? 100, (change) => this.push(change));
     this.unsubscribe = options.provider.onChange((change) => this.queue.enqueue(change));
   }

@@ -1,5 +1,6 @@
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Node__Output } from '@weft/api/envoy/envoy/config/core/v3/Node.js';
+import type { SendBudget } from './send-budget.js';
 import type { ProxyNode, ProxySnapshot, SnapshotProvider } from './snapshot.js';
 import { TypeState } from './stream-state.js';
 import { shortTypeName, type TypeUrl } from './type-urls.js';
@@ -18,6 +19,7 @@ export interface StreamContext {
   readonly logger: XdsLogger;
   /** How many subscribed names /debug/syncz lists per type before truncating. */
   readonly debugNameLimit: number;
+  readonly budget: SendBudget;
 }
 
 /** Debug view of one stream (/debug/syncz). */
@@ -28,6 +30,7 @@ export interface StreamDebugView {
   readonly variant: 'sotw' | 'delta';
   readonly connectedAt: string;
   readonly bytesSent: number;
+  readonly queuedResponses: number;
   readonly types: Record<string, unknown>;
 }
 
@@ -42,6 +45,10 @@ export abstract class AdsStream<Req> {
   bytesSent = 0;
   private nonceCounter = 0;
   private closed = false;
+  /** Responses waiting for the send budget, in order. */
+  private readonly backlog: Buffer[] = [];
+  /** Bytes of ours handed to gRPC and not yet written (released to the budget on close). */
+  private inFlight = 0;
 
   constructor(
     readonly variant: 'sotw' | 'delta',
@@ -61,6 +68,10 @@ export abstract class AdsStream<Req> {
 
   markClosed(): void {
     this.closed = true;
+    this.backlog.length = 0;
+    const held = this.inFlight;
+    this.inFlight = 0;
+    if (held > 0) this.ctx.budget.release(held);
   }
 
   protected snapshot(): ProxySnapshot {
@@ -99,12 +110,36 @@ export abstract class AdsStream<Req> {
   protected write(bytes: Buffer): void {
     if (this.closed) return;
     this.bytesSent += bytes.length;
-    this.call.write(bytes);
+    if (this.backlog.length > 0 || !this.ctx.budget.tryTake(bytes.length)) {
+      this.backlog.push(bytes);
+      this.ctx.budget.wait(this);
+      return;
+    }
+    this.transmit(bytes);
+  }
+
+  drainBacklog(): boolean {
+    while (this.backlog.length > 0 && !this.closed) {
+      const next = this.backlog[0] as Buffer;
+      if (!this.ctx.budget.tryTake(next.length)) return false;
+      this.backlog.shift();
+      this.transmit(next);
+    }
+    return true;
+  }
+
+  private transmit(bytes: Buffer): void {
+    this.inFlight += bytes.length;
+    this.call.write(bytes, () => {
+      if (this.closed) return; // released on close
+      this.inFlight -= bytes.length;
+      this.ctx.budget.release(bytes.length);
+    });
   }
 
   fail(code: status, details: string): void {
     if (this.closed) return;
-    this.closed = true;
+    this.markClosed();
     this.ctx.logger.warn({ proxy: this.node?.id, stream: this.id, details }, 'ADS stream failed');
     this.call.emit('error', { code, details, metadata: undefined });
   }
@@ -134,6 +169,7 @@ export abstract class AdsStream<Req> {
       variant: this.variant,
       connectedAt: this.connectedAt,
       bytesSent: this.bytesSent,
+      queuedResponses: this.backlog.length,
       types,
     };
   }

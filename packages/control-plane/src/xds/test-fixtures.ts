@@ -83,9 +83,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(resources: XdsResource[], debounceMs = 0): Promise<Harness> {
+export async function startHarness(resources: XdsResource[], debounceMs = 0, maxBytesInFlight?: number): Promise<Harness> {
   const provider = new StaticSnapshotProvider(resources);
-  const ads = new AdsServer({ provider, debounceMs });
+  const ads = new AdsServer({ provider, debounceMs, ...(maxBytesInFlight !== undefined ? { maxBytesInFlight } : {}) });
   const { server, port } = await listenAds(ads, '127.0.0.1:0');
   const clients: RawAdsClient[] = [];
   return {
