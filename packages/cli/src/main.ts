@@ -1,3 +1,4 @@
+import { CONTROL_PLANE_HELP, controlPlaneCommand } from './commands/control-plane.js';
 import { proxyCommand, PROXY_HELP } from './commands/proxy.js';
 import { versionCommand } from './commands/version.js';
 
@@ -7,9 +8,10 @@ Usage:
   weft <command> [options]
 
 Commands:
-  proxy      run the data-plane proxy from an Envoy v3 bootstrap file
-  version    print the version
-  help       print this help
+  proxy          run the data-plane proxy from an Envoy v3 bootstrap file
+  control-plane  run the control plane (ADS server, SotW and Delta, with a debug HTTP API)
+  version        print the version
+  help           print this help
 
 Run 'weft <command> --help' for a command's options.
 `;
@@ -23,6 +25,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     case '--help':
     case '-h':
       if (rest[0] === 'proxy') process.stdout.write(PROXY_HELP);
+      else if (rest[0] === 'control-plane') process.stdout.write(CONTROL_PLANE_HELP);
       else process.stdout.write(HELP);
       return 0;
     case 'version':
@@ -30,6 +33,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return versionCommand();
     case 'proxy':
       return proxyCommand(rest);
+    case 'control-plane':
+      return controlPlaneCommand(rest);
     default:
       process.stderr.write(`weft: unknown command '${command}'\n\n${HELP}`);
       return 2;

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { encodeMessage } from '@weft/api';
+import { ENDPOINT_TYPE, messageTypeName, type TypeUrl } from './type-urls.js';
+import { MessageWriter } from './wire.js';
+
+/**
+ * One xDS resource at one version. The message is encoded once; the Any (SotW) and Resource (Delta) wrappers are
+ * built on first use and shared by every proxy and stream that receives this version.
+ */
+export class XdsResource {
+  private anyBytes: Buffer | undefined;
+  private deltaBytes: Buffer | undefined;
+
+  constructor(
+    readonly typeUrl: TypeUrl,
+    readonly name: string,
+    /** The encoded message (the Any's `value`). */
+    readonly body: Uint8Array,
+    /** Content version: equal versions mean equal bytes. */
+    readonly version: string,
+  ) {}
+
+  /** `google.protobuf.Any { type_url, value }`. */
+  get any(): Buffer {
+    this.anyBytes ??= new MessageWriter().string(1, this.typeUrl).bytes(2, this.body).finish();
+    return this.anyBytes;
+  }
+
+  /** `envoy.service.discovery.v3.Resource { name, version, resource }`. */
+  get delta(): Buffer {
+    this.deltaBytes ??= new MessageWriter().string(3, this.name).string(1, this.version).bytes(2, this.any).finish();
+    return this.deltaBytes;
+  }
+}
+
+/** A short content hash, used as the resource version when the producer has none. */
+export function contentVersion(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('base64url').slice(0, 16);
+}
+
+/** Wraps already-encoded message bytes; the version defaults to a hash of the bytes. */
+export function resourceFromBytes(typeUrl: TypeUrl, name: string, body: Uint8Array, version?: string): XdsResource {
+  return new XdsResource(typeUrl, name, body, version ?? contentVersion(body));
+}
+
+/** The resource name of a message: `cluster_name` for ClusterLoadAssignment, `name` for the other xDS types. */
+export function resourceNameOf(typeUrl: TypeUrl, message: object): string {
+  const field = typeUrl === ENDPOINT_TYPE ? 'cluster_name' : 'name';
+  const name = (message as Record<string, unknown>)[field];
+  if (typeof name !== 'string' || name === '') throw new Error(`${messageTypeName(typeUrl)} has no ${field}`);
+  return name;
+}
+
+/**
+ * Encodes a message given in protobufjs form or in the decoded `__Output` form (Any as `{'@type', ...}`), e.g. the
+ * result of `messageFromJson`, with the Envoy protos of @weft/api.
+ */
+export function resourceFromMessage(typeUrl: TypeUrl, message: object, version?: string): XdsResource {
+  const body = encodeMessage(messageTypeName(typeUrl), message);
+  return resourceFromBytes(typeUrl, resourceNameOf(typeUrl, message), body, version);
+}
