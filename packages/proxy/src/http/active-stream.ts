@@ -88,7 +88,8 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     info.downstreamLocalPort = connectionInfo.downstreamLocalPort;
     info.requestHeaders = headers;
     cfg.stats.rqTotal.inc();
-    cfg.stats.rqHttp1Total.inc();
+    if (protocol === 'HTTP/2') cfg.stats.rqHttp2Total.inc();
+    else cfg.stats.rqHttp1Total.inc();
     cfg.stats.rqActive.inc();
   }
 

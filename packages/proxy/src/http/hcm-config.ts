@@ -8,12 +8,16 @@ import { compileRouteConfiguration, type RouteTable } from '../router/route-tabl
 import { createAccessLoggers, type AccessLogger } from '../observability/access-log/access-log-factory.js';
 import { compileHttpFilters, type CompiledHttpFilter } from './http-filter-registry.js';
 import { createHcmStats, type HcmStats } from './hcm-stats.js';
+import { compileHttp2Options, type Http2Options } from '../codec/http2/options.js';
 
 const MINUTE = 60_000;
 
 /** The connection manager's config, compiled once per listener filter chain. */
 export interface HcmConfig {
   readonly statPrefix: string;
+  /** `codec_type`: AUTO sniffs the HTTP/2 preface (or uses ALPN), HTTP1/HTTP2 force one codec. */
+  readonly codecType: 'AUTO' | 'HTTP1' | 'HTTP2';
+  readonly http2: Http2Options;
   readonly routeTable: RouteTable;
   readonly filters: readonly CompiledHttpFilter[];
   readonly accessLoggers: readonly AccessLogger[];
@@ -80,8 +84,12 @@ export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: strin
   const maxKb = cfg.max_request_headers_kb ? cfg.max_request_headers_kb.value : 60;
   if (maxKb < 1 || maxKb > 8192) throw new ConfigError(joinPath(path, 'max_request_headers_kb'), 'must be between 1 and 8192');
 
+  const codecType = cfg.codec_type;
+  if (codecType !== 'AUTO' && codecType !== 'HTTP1' && codecType !== 'HTTP2') throw new ConfigError(joinPath(path, 'codec_type'), `${codecType} is not supported`);
   return {
     statPrefix,
+    codecType,
+    http2: compileHttp2Options(cfg.http2_protocol_options, joinPath(path, 'http2_protocol_options')),
     routeTable,
     filters,
     accessLoggers: createAccessLoggers(cfg.access_log, joinPath(path, 'access_log'), { hostname: ctx.hostname }),
@@ -121,9 +129,7 @@ export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: strin
 
 function rejectUnsupported(cfg: HttpConnectionManager__Output, path: string): void {
   const unsupported: Array<[string, boolean]> = [
-    ['codec_type', cfg.codec_type !== 'AUTO' && cfg.codec_type !== 'HTTP1'],
     ['tracing', !!cfg.tracing],
-    ['http2_protocol_options', !!cfg.http2_protocol_options],
     ['http3_protocol_options', !!cfg.http3_protocol_options],
     ['upgrade_configs', cfg.upgrade_configs.length > 0],
     ['forward_client_cert_details', cfg.forward_client_cert_details !== 'SANITIZE'],

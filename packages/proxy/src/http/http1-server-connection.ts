@@ -64,7 +64,8 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     this.streamIdleList = this.defaultStreamIdleList;
   }
 
-  start(): void {
+  /** `initial`: bytes already read from the socket (codec sniffing), parsed first. */
+  start(initial?: Buffer): void {
     const { cfg, conn } = this;
     const stats = cfg.stats;
     stats.cxTotal.inc();
@@ -84,6 +85,10 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
         this.startDrain();
         if (!this.stream) this.close('max connection duration');
       }, cfg.maxConnectionDurationMs);
+    }
+    if (initial !== undefined && initial.length > 0) {
+      this.onSocketData(initial);
+      if (!this.readDisabled && !socket.destroyed && !(this.parser.paused && this.parser.bufferedBytes > conn.bufferLimitBytes)) socket.resume();
     }
   }
 
