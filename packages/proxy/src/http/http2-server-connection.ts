@@ -49,12 +49,17 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     this.codecStats = http2CodecStats(cfg.ctx.stats);
   }
 
-  /** Starts the session; `initial` are bytes already read from the socket (the sniffed preface), pushed back. */
-  start(initial?: Buffer): void {
+  /**
+   * Starts the session; `initial` are bytes already read from the socket (the sniffed preface), pushed back;
+   * `counted`: the connection was already counted in downstream_cx_total/active (by the sniffing HTTP/1 side).
+   */
+  start(initial?: Buffer, counted = false): void {
     const { cfg, conn } = this;
     const stats = cfg.stats;
-    stats.cxTotal.inc();
-    stats.cxActive.inc();
+    if (!counted) {
+      stats.cxTotal.inc();
+      stats.cxActive.inc();
+    }
     stats.cxHttp2Total.inc();
     stats.cxHttp2Active.inc();
     conn.setDrainable(this);

@@ -1,8 +1,9 @@
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import type { Runtime } from '../interfaces/runtime.js';
 import type { Scope } from '../interfaces/stats.js';
 import { createClusterStats, type ClusterStats } from './cluster-stats.js';
 import { ConnectionPool } from './connection-pool.js';
+import { Http2Pool } from './http2-pool.js';
 import { systemResolver, type DnsResolver } from './dns-resolver.js';
 import { DnsTarget, type DnsRefreshPolicy } from './dns-target.js';
 import type { EndpointSpec, LoadAssignment } from './endpoints.js';
@@ -80,8 +81,10 @@ export class Cluster implements LoadBalancer {
   private readonly pools = new Map<Host, ConnectionPool>();
   /** tcp_proxy's pools: separate, as in Envoy, and half-open capable. */
   private readonly tcpPools = new Map<Host, ConnectionPool>();
+  /** Upstream HTTP/2 pools (multiplexed sessions), by host. */
+  private readonly h2Pools = new Map<Host, Http2Pool>();
   /** Pools of removed hosts, finishing their requests; closed with the cluster. */
-  private readonly drainingPools = new Set<ConnectionPool>();
+  private readonly drainingPools = new Set<ConnectionPool | Http2Pool>();
   private readonly endpoints: ResolvedEndpoint[] = [];
   private logicalHost: HostImpl | undefined;
   private initPromise: Promise<void> | undefined;
@@ -181,6 +184,37 @@ export class Cluster implements LoadBalancer {
     return p;
   }
 
+  /**
+   * The protocol of upstream requests for a downstream request of `downstreamProtocol` ('HTTP/1.0' | 'HTTP/1.1' |
+   * 'HTTP/2'): the configured one, or the downstream's with use_downstream_protocol_config.
+   */
+  upstreamProtocol(downstreamProtocol: string): 'HTTP/1.1' | 'HTTP/2' {
+    const p = this.httpOptions.protocol;
+    if (p === 'http2' || (p === 'downstream' && downstreamProtocol === 'HTTP/2')) return 'HTTP/2';
+    return 'HTTP/1.1';
+  }
+
+  /** The HTTP/2 stream pool of a host of this cluster (an HttpStreamPool), created on first use. */
+  http2Pool(host: Host): Http2Pool {
+    let p = this.h2Pools.get(host);
+    if (p === undefined) {
+      const connect = this.deps.connect;
+      p = new Http2Pool({
+        host,
+        stats: this.stats,
+        connectTimeoutMs: this.connectTimeoutMs,
+        idleTimeoutMs: this.httpOptions.idleTimeoutMs,
+        maxRequestsPerConnection: this.httpOptions.maxRequestsPerConnection,
+        http2: this.httpOptions.http2,
+        connect: connect ?? (this.config.tcpKeepaliveMs !== undefined ? keepaliveConnect(this.config.tcpKeepaliveMs) : undefined),
+        now: this.deps.now,
+      });
+      if (this.closed) p.close();
+      else this.h2Pools.set(host, p);
+    }
+    return p;
+  }
+
   onHostsChanged(listener: HostsChangedListener): () => void {
     return this.prioritySet.onHostsChanged(listener);
   }
@@ -199,9 +233,11 @@ export class Cluster implements LoadBalancer {
     for (const ep of this.endpoints) ep.target.stop();
     for (const p of this.pools.values()) p.close();
     for (const p of this.tcpPools.values()) p.close();
+    for (const p of this.h2Pools.values()) p.close();
     for (const p of this.drainingPools) p.close();
     this.pools.clear();
     this.tcpPools.clear();
+    this.h2Pools.clear();
     this.drainingPools.clear();
     this.initDone?.();
   }
@@ -258,7 +294,7 @@ export class Cluster implements LoadBalancer {
     for (const h of before) {
       if (!after.has(h)) {
         changed = true;
-        for (const pools of [this.pools, this.tcpPools]) {
+        for (const pools of [this.pools, this.tcpPools, this.h2Pools] as Array<Map<Host, ConnectionPool | Http2Pool>>) {
           const p = pools.get(h);
           if (p === undefined) continue;
           // Let requests in flight finish; new ones cannot pick this host any more.
@@ -272,7 +308,10 @@ export class Cluster implements LoadBalancer {
     if (!changed) for (const h of after) if (!before.has(h)) changed = true;
     if (changed) {
       this.stats.membership_change.inc();
-      if (this.config.closeConnectionsOnHostSetChange) for (const p of this.pools.values()) p.drain();
+      if (this.config.closeConnectionsOnHostSetChange) {
+        for (const p of this.pools.values()) p.drain();
+        for (const p of this.h2Pools.values()) p.drain();
+      }
     }
     this.updateMembershipGauges();
   }
@@ -292,4 +331,13 @@ export class Cluster implements LoadBalancer {
     this.stats.membership_degraded.set(degraded);
     this.stats.max_host_weight.set(maxWeight);
   }
+}
+
+/** `upstream_connection_options.tcp_keepalive` for HTTP/2 sessions' sockets. */
+function keepaliveConnect(keepaliveMs: number): (host: Host) => Socket {
+  return (host) => {
+    const socket = netConnect({ host: host.address, port: host.port });
+    socket.setKeepAlive(true, keepaliveMs);
+    return socket;
+  };
 }
