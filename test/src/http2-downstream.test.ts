@@ -274,6 +274,51 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
     );
   });
 
+  test('stream_idle_timeout applies per stream: 504 for the idle one, its sibling on the same connection is unaffected', async () => {
+    const handler: UpstreamHandler = (req, res) => {
+      if (req.url === '/hang') return;
+      res.end('ok');
+    };
+    await withProxy(
+      async (proxy) => {
+        const s = h2connect(proxy.port('http'));
+        const [idle, ok] = await Promise.all([h2request(s, { ':path': '/hang', ':authority': 'x' }), h2request(s, { ':path': '/fine', ':authority': 'x' })]);
+        assert.equal(ok.status, 200);
+        assert.equal(idle.status, 504);
+        assert.equal(idle.body.toString(), 'stream timeout');
+        assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_rq_idle_timeout'), 1);
+        // The connection is still usable.
+        const again = await h2request(s, { ':path': '/fine', ':authority': 'x' });
+        assert.equal(again.status, 200);
+        await closeSession(s);
+      },
+      { handler, hcmExtra: 'stream_idle_timeout: 0.2s' },
+    );
+  });
+
+  test('a response that ends before the request body does closes the stream cleanly (NO_ERROR), the connection stays', async () => {
+    await withProxy(
+      async (proxy) => {
+        const s = h2connect(proxy.port('http'));
+        const req = s.request({ ':method': 'POST', ':path': '/nowhere', ':authority': 'x' });
+        req.on('error', () => {});
+        req.write('partial body');
+        const result = await new Promise<{ status: number; rst: number | undefined }>((resolve) => {
+          let status = 0;
+          req.on('response', (h) => (status = Number(h[':status'])));
+          req.on('close', () => resolve({ status, rst: req.rstCode }));
+          req.resume();
+        });
+        assert.deepEqual(result, { status: 404, rst: 0 });
+        assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_rq_rx_reset'), 0);
+        const again = await h2request(s, { ':path': '/x', ':authority': 'x' });
+        assert.equal(again.status, 200);
+        await closeSession(s);
+      },
+      { routes: '- match: { prefix: "/x" }\n  route: { cluster: backend }' },
+    );
+  });
+
   test('codec_type HTTP2 refuses HTTP/1 bytes; http2_protocol_options are applied (max_concurrent_streams)', async () => {
     await withProxy(
       async (proxy) => {

@@ -114,6 +114,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     this.codecStats.streamsActive.inc();
     decodeRequestHeaders(raw, stream, headers);
     const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    enc.requestEnded = endStream;
     if (cfg.maxRequestsPerConnection > 0 && this.requests >= cfg.maxRequestsPerConnection && !this.draining) {
       cfg.stats.cxMaxRequestsReached.inc();
       this.startDrain();

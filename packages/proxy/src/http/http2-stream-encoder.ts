@@ -34,6 +34,8 @@ export class Http2StreamEncoder implements ResponseEncoder, DeadlineNode {
   /** Set when we reset the stream (so its close is not taken for a client reset). */
   localReset = false;
   responseEnded = false;
+  /** The client's END_STREAM arrived. */
+  requestEnded = false;
   private trailers: OutgoingHttpHeaders | undefined;
 
   constructor(
@@ -67,7 +69,19 @@ export class Http2StreamEncoder implements ResponseEncoder, DeadlineNode {
       this.resetStream();
       return;
     }
-    if (endStream) this.responseEnded = true;
+    if (endStream) {
+      this.responseEnded = true;
+      this.closeIfRequestOpen();
+    }
+  }
+
+  /**
+   * The response is complete but the client is still sending: end the stream with RST_STREAM(NO_ERROR) once our
+   * frames are out (RFC 9113 §8.1), as Envoy does, instead of reading a body nobody wants.
+   */
+  private closeIfRequestOpen(): void {
+    const h2s = this.h2s;
+    if (!this.requestEnded && !h2s.destroyed && !h2s.closed) h2s.close(NGHTTP2_NO_ERROR);
   }
 
   encodeData(data: Buffer, endStream: boolean): boolean {
@@ -122,7 +136,9 @@ export class Http2StreamEncoder implements ResponseEncoder, DeadlineNode {
       h2s.sendTrailers(t ?? {});
     } catch {
       h2s.close(NGHTTP2_NO_ERROR);
+      return;
     }
+    this.closeIfRequestOpen();
   }
 
   get ownerConnection(): Http2StreamOwner {
@@ -152,7 +168,9 @@ function onTrailers(this: ServerHttp2Stream, _h: unknown, _flags: number, raw: s
 }
 
 function onEnd(this: ServerHttp2Stream): void {
-  owner(this).stream.endRequest();
+  const enc = owner(this);
+  enc.requestEnded = true;
+  enc.stream.endRequest();
 }
 
 function onDrain(this: ServerHttp2Stream): void {
