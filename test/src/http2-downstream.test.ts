@@ -274,6 +274,56 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
     );
   });
 
+  test('a slow upstream stalls an h2 upload (stream window = buffer limit) instead of the proxy buffering it', async () => {
+    // An upstream that accepts the connection and never reads.
+    const silent = net.createServer((sock) => {
+      sock.pause();
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const proxy = await startProxyFromYaml(
+      bootstrap(
+        httpListener({ routes: '- match: { prefix: "/" }\n  route: { cluster: backend, timeout: 0s }' }),
+        staticCluster('backend', [(silent.address() as net.AddressInfo).port]),
+      ),
+    );
+    try {
+      const s = h2connect(proxy.port('http'));
+      const req = s.request({ ':method': 'POST', ':path': '/upload', ':authority': 'x' });
+      req.on('error', () => {});
+      let sent = 0;
+      const chunk = Buffer.alloc(64 * 1024, 3);
+      const pump = (): void => {
+        while (sent < 64 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!req.write(chunk)) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+      let last = -1;
+      await eventually(
+        async () => {
+          const stalled = sent === last;
+          last = sent;
+          await sleep(100);
+          return stalled;
+        },
+        'the upload to stall',
+        5000,
+      );
+      // Kernel buffers of two loopback sockets plus one stream window (1 MiB) at most; never the whole 64 MiB.
+      assert.ok(sent < 24 * 1024 * 1024, `the client got ${sent} bytes accepted while the upstream read nothing`);
+      req.close(0x8);
+      s.destroy();
+    } finally {
+      await proxy.close();
+      silent.close();
+    }
+  });
+
   test('stream_idle_timeout applies per stream: 504 for the idle one, its sibling on the same connection is unaffected', async () => {
     const handler: UpstreamHandler = (req, res) => {
       if (req.url === '/hang') return;

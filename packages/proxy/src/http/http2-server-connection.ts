@@ -67,7 +67,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     if (initial && initial.length > 0) socket.unshift(initial);
     const h2 = cfg.http2;
     const session = performServerHandshake(socket, {
-      settings: { ...localSettings(h2, true), maxHeaderListSize: cfg.maxRequestHeadersBytes },
+      settings: { ...localSettings(h2, true, conn.bufferLimitBytes), maxHeaderListSize: cfg.maxRequestHeadersBytes },
       maxHeaderListPairs: cfg.maxHeadersCount + PSEUDO_HEADERS,
       // Bounded by flow control and our watermarks; node's default (10 MB) would refuse streams under load.
       maxSessionMemory: 64,

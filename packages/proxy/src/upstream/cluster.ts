@@ -206,6 +206,7 @@ export class Cluster implements LoadBalancer {
         idleTimeoutMs: this.httpOptions.idleTimeoutMs,
         maxRequestsPerConnection: this.httpOptions.maxRequestsPerConnection,
         http2: this.httpOptions.http2,
+        bufferLimitBytes: this.perConnectionBufferLimitBytes,
         connect: connect ?? (this.config.tcpKeepaliveMs !== undefined ? keepaliveConnect(this.config.tcpKeepaliveMs) : undefined),
         now: this.deps.now,
       });

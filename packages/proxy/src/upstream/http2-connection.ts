@@ -54,13 +54,14 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode {
     private readonly options: Http2Options,
     connectTimeoutMs: number,
     now: number,
+    bufferLimitBytes: number,
   ) {
     this.createdAt = now;
     this.socket = socket;
     this.maxStreams = options.maxConcurrentStreams;
     const session = h2connect(`http://${formatAddress(host.address, host.port)}`, {
       createConnection: () => socket,
-      settings: localSettings(options, false),
+      settings: localSettings(options, false, bufferLimitBytes),
       maxSessionMemory: 64,
     });
     this.session = session;

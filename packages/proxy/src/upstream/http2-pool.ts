@@ -16,6 +16,8 @@ export interface Http2PoolOptions {
   /** 0 = unlimited (streams per connection). */
   readonly maxRequestsPerConnection: number;
   readonly http2?: Http2Options | undefined;
+  /** `per_connection_buffer_limit_bytes`: the receive window unless http2 options set one (default 1 MiB). */
+  readonly bufferLimitBytes?: number | undefined;
   /** Opens the transport (TLS plugs in here). Default: `net.connect` to the host's current address. */
   readonly connect?: ((host: Host) => Socket) | undefined;
   readonly now?: (() => number) | undefined;
@@ -33,6 +35,8 @@ class Waiter implements PendingStream {
     if (!this.done) this.pool.cancelWaiter(this);
   }
 }
+
+const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
 
 function defaultConnect(host: Host): Socket {
   return netConnect({ host: host.address, port: host.port });
@@ -205,7 +209,7 @@ export class Http2Pool implements HttpStreamPool, Http2ConnectionOwner {
     const host = this.host;
     const socket = this.connectFn(host);
     socket.setNoDelay(true);
-    const c = new Http2Connection(this, host, socket, this.http2, this.opts.connectTimeoutMs, this.now());
+    const c = new Http2Connection(this, host, socket, this.http2, this.opts.connectTimeoutMs, this.now(), this.opts.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT);
     this.conns.add(c);
     const stats = this.opts.stats;
     stats.upstream_cx_total.inc();

@@ -13,6 +13,8 @@ const DEFAULT_HPACK_TABLE_SIZE = 4096;
 export interface Http2Options {
   readonly maxConcurrentStreams: number;
   readonly initialStreamWindowSize: number;
+  /** initial_stream_window_size was configured (else the buffer limit applies: see streamWindow). */
+  readonly streamWindowSet: boolean;
   readonly initialConnectionWindowSize: number;
   readonly hpackTableSize: number;
   readonly allowConnect: boolean;
@@ -21,6 +23,7 @@ export interface Http2Options {
 export const DEFAULT_HTTP2_OPTIONS: Http2Options = {
   maxConcurrentStreams: DEFAULT_MAX_CONCURRENT_STREAMS,
   initialStreamWindowSize: DEFAULT_INITIAL_WINDOW_SIZE,
+  streamWindowSet: false,
   initialConnectionWindowSize: DEFAULT_INITIAL_WINDOW_SIZE,
   hpackTableSize: DEFAULT_HPACK_TABLE_SIZE,
   allowConnect: false,
@@ -56,17 +59,29 @@ export function compileHttp2Options(o: Http2ProtocolOptions__Output | null | und
   return {
     maxConcurrentStreams: ranged(o.max_concurrent_streams, path, 'max_concurrent_streams', 1, DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONCURRENT_STREAMS),
     initialStreamWindowSize: ranged(o.initial_stream_window_size, path, 'initial_stream_window_size', MIN_WINDOW, MAX_WINDOW, DEFAULT_INITIAL_WINDOW_SIZE),
+    streamWindowSet: !!o.initial_stream_window_size,
     initialConnectionWindowSize: ranged(o.initial_connection_window_size, path, 'initial_connection_window_size', MIN_WINDOW, MAX_WINDOW, DEFAULT_INITIAL_WINDOW_SIZE),
     hpackTableSize: o.hpack_table_size ? o.hpack_table_size.value : DEFAULT_HPACK_TABLE_SIZE,
     allowConnect: o.allow_connect,
   };
 }
 
+/**
+ * The per-stream receive window we advertise. Envoy's default is 256 MiB, which Envoy calls a soft per-stream
+ * buffer limit; node:http2 buffers whatever the window admits while a stream is read-disabled, so unless the
+ * window is configured explicitly Weft uses the connection's buffer limit (per_connection_buffer_limit_bytes,
+ * 1 MiB by default): a slow upstream or client then stalls the peer instead of growing the proxy's memory.
+ */
+export function streamWindow(o: Http2Options, bufferLimitBytes: number): number {
+  if (o.streamWindowSet) return o.initialStreamWindowSize;
+  return Math.min(MAX_WINDOW, Math.max(MIN_WINDOW, bufferLimitBytes));
+}
+
 /** The SETTINGS we advertise. */
-export function localSettings(o: Http2Options, server: boolean): Settings {
+export function localSettings(o: Http2Options, server: boolean, bufferLimitBytes: number): Settings {
   const s: Settings = {
     headerTableSize: o.hpackTableSize,
-    initialWindowSize: o.initialStreamWindowSize,
+    initialWindowSize: streamWindow(o, bufferLimitBytes),
     maxConcurrentStreams: o.maxConcurrentStreams,
     enablePush: false,
   };
