@@ -98,6 +98,23 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
     });
   });
 
+  test('Expect: 100-continue gets an interim 100 from the proxy and is not forwarded', async () => {
+    await withProxy(async (proxy, up) => {
+      const s = h2connect(proxy.port('http'));
+      const req = s.request({ ':method': 'POST', ':path': '/expect', ':authority': 'x', expect: '100-continue' });
+      req.on('error', () => {});
+      await new Promise<void>((resolve) => req.once('continue', () => resolve()));
+      req.end('after continue');
+      const status = await new Promise<number>((resolve) => req.once('response', (h) => resolve(Number(h[':status']))));
+      req.resume();
+      await new Promise<void>((resolve) => req.once('close', () => resolve()));
+      await closeSession(s);
+      assert.equal(status, 200);
+      assert.equal(up.requests[0]?.headers['expect'], undefined);
+      assert.equal(up.requests[0]?.body.toString(), 'after continue');
+    });
+  });
+
   test('HTTP/1.1 still works on the same AUTO listener', async () => {
     await withProxy(async (proxy) => {
       const res = await request(proxy.port('http'), '/h1');

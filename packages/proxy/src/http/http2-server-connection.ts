@@ -137,6 +137,11 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
       stream.sendLocalReply(400, '', { details: 'missing_host_header', flags: ResponseFlag.DownstreamProtocolError });
       return;
     }
+    // Expect: 100-continue is answered by the proxy unless proxy_100_continue (as for HTTP/1).
+    if (!endStream && headers.get('expect')?.toLowerCase() === '100-continue') {
+      headers.remove('expect');
+      if (!cfg.proxy100Continue) enc.encode100Continue();
+    }
     stream.decodeHeaders(endStream);
     this.applyRouteIdleTimeout(enc);
   }

@@ -4,6 +4,7 @@ import type { Scope } from '../interfaces/stats.js';
 import { createClusterStats, type ClusterStats } from './cluster-stats.js';
 import { ConnectionPool } from './connection-pool.js';
 import { Http2Pool } from './http2-pool.js';
+import { http2CodecStats, type Http2CodecStats } from '../codec/http2/stats.js';
 import { systemResolver, type DnsResolver } from './dns-resolver.js';
 import { DnsTarget, type DnsRefreshPolicy } from './dns-target.js';
 import type { EndpointSpec, LoadAssignment } from './endpoints.js';
@@ -83,6 +84,7 @@ export class Cluster implements LoadBalancer {
   private readonly tcpPools = new Map<Host, ConnectionPool>();
   /** Upstream HTTP/2 pools (multiplexed sessions), by host. */
   private readonly h2Pools = new Map<Host, Http2Pool>();
+  private h2CodecStats: Http2CodecStats | undefined;
   /** Pools of removed hosts, finishing their requests; closed with the cluster. */
   private readonly drainingPools = new Set<ConnectionPool | Http2Pool>();
   private readonly endpoints: ResolvedEndpoint[] = [];
@@ -207,6 +209,7 @@ export class Cluster implements LoadBalancer {
         maxRequestsPerConnection: this.httpOptions.maxRequestsPerConnection,
         http2: this.httpOptions.http2,
         bufferLimitBytes: this.perConnectionBufferLimitBytes,
+        codecStats: (this.h2CodecStats ??= http2CodecStats(this.deps.scope.scope(`cluster.${this.config.statName}`))),
         connect: connect ?? (this.config.tcpKeepaliveMs !== undefined ? keepaliveConnect(this.config.tcpKeepaliveMs) : undefined),
         now: this.deps.now,
       });

@@ -23,6 +23,7 @@ export interface Http2ConnectionOwner {
   onGoaway(c: Http2Connection): void;
   onClosed(c: Http2Connection, local: boolean): void;
   onProtocolError(c: Http2Connection): void;
+  onStreamReset(local: boolean): void;
 }
 
 /** One upstream HTTP/2 session (node:http2 client over our socket) and the streams it carries. */
@@ -126,6 +127,10 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode {
       return;
     }
     this.owner.onStreamFreed(this);
+  }
+
+  onStreamReset(local: boolean): void {
+    this.owner.onStreamReset(local);
   }
 
   onStreamOpenFailed(stream: Http2UpstreamStream): void {

@@ -9,6 +9,7 @@ import { Http2Pool, type Http2PoolOptions } from './http2-pool.js';
 import { mkHost } from './test-hosts.js';
 import { TestScope } from './test-scope.js';
 import { compileHttp2Options } from '../codec/http2/options.js';
+import { http2CodecStats } from '../codec/http2/stats.js';
 
 /** Collects what the pool reports for one stream. */
 class Recorder implements UpstreamStreamCallbacks, UpstreamStreamReadyHandler {
@@ -110,6 +111,7 @@ function makePool(port: number, o: Partial<Http2PoolOptions> & { maxConcurrentSt
           'x',
         ) : undefined,
     connect: o.connect,
+    codecStats: http2CodecStats(scope.scope('cluster.svc')),
   });
   pools.push(pool);
   return { pool, stat: (n: string): number => scope.value(`cluster.svc.${n}`) };
@@ -255,6 +257,8 @@ describe('Http2Pool', () => {
     await b.done;
     assert.deepEqual(b.reset, { reason: 'remote_reset', detail: '' });
     assert.equal(stat('upstream_cx_total'), 1);
+    assert.equal(stat('http2.rx_reset'), 2);
+    assert.equal(stat('http2.tx_reset'), 0);
   });
 
   it('connection loss mid-stream → connection_termination', async () => {

@@ -4,6 +4,7 @@ import { DEFAULT_HTTP2_OPTIONS, type Http2Options } from '../codec/http2/options
 import type { HttpStreamPool, PendingStream, UpstreamStreamCallbacks, UpstreamStreamReadyHandler } from '../interfaces/upstream-stream.js';
 import { deadlines as processDeadlines, type DeadlineList, type DeadlineQueues } from '../server/deadline-queue.js';
 import type { ClusterStats } from './cluster-stats.js';
+import type { Http2CodecStats } from '../codec/http2/stats.js';
 import type { Host } from './host.js';
 import { CONNECTING, DRAINING, READY, Http2Connection, type Http2ConnectionOwner } from './http2-connection.js';
 
@@ -16,6 +17,8 @@ export interface Http2PoolOptions {
   /** 0 = unlimited (streams per connection). */
   readonly maxRequestsPerConnection: number;
   readonly http2?: Http2Options | undefined;
+  /** `cluster.<name>.http2.*` codec stats. */
+  readonly codecStats?: Http2CodecStats | undefined;
   /** `per_connection_buffer_limit_bytes`: the receive window unless http2 options set one (default 1 MiB). */
   readonly bufferLimitBytes?: number | undefined;
   /** Opens the transport (TLS plugs in here). Default: `net.connect` to the host's current address. */
@@ -171,6 +174,11 @@ export class Http2Pool implements HttpStreamPool, Http2ConnectionOwner {
   onClosed(c: Http2Connection, local: boolean): void {
     this.finish(c, local);
     if (this.waiters.length > this.connectingCapacity() && !this.closed) this.createConnection();
+  }
+
+  onStreamReset(local: boolean): void {
+    const cs = this.opts.codecStats;
+    if (cs !== undefined) (local ? cs.txReset : cs.rxReset).inc();
   }
 
   onProtocolError(_c: Http2Connection): void {

@@ -12,6 +12,8 @@ export interface Http2StreamHost {
   readonly localAddress: string;
   /** The stream is over (response complete, reset or connection lost). */
   onStreamDone(stream: Http2UpstreamStream): void;
+  /** A reset we sent (`local`) or received, for the `http2.tx_reset` / `http2.rx_reset` codec stats. */
+  onStreamReset(local: boolean): void;
   /** The stream could not be opened (node refused the headers or the session went away). */
   onStreamOpenFailed(stream: Http2UpstreamStream): void;
 }
@@ -95,7 +97,10 @@ export class Http2UpstreamStream implements UpstreamStream {
     if (this.done) return;
     this.localReset = true;
     const h2s = this.h2s;
-    if (h2s !== undefined && !h2s.destroyed) h2s.close(NGHTTP2_NO_ERROR);
+    if (h2s !== undefined && !h2s.destroyed) {
+      this.conn.onStreamReset(true);
+      h2s.close(NGHTTP2_NO_ERROR);
+    }
     this.finish();
   }
 
@@ -154,6 +159,7 @@ export class Http2UpstreamStream implements UpstreamStream {
     if (h2s.rstCode === NGHTTP2_REFUSED_STREAM) reason = 'remote_refused_stream';
     else if (this.conn.session.destroyed) reason = 'connection_termination';
     else reason = 'remote_reset';
+    if (reason !== 'connection_termination') this.conn.onStreamReset(false);
     this.finish();
     if (!this.localReset && !this.responseEnded) this.callbacks.onUpstreamReset(reason, '');
   }
