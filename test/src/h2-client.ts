@@ -1,3 +1,4 @@
+import net from 'node:net';
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 
 export interface H2Response {
@@ -48,4 +49,29 @@ export function closeSession(s: ClientHttp2Session): Promise<void> {
     }
     s.close(() => resolve());
   });
+}
+
+const PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+
+/** Sends the preface and `frames` on a raw socket; resolves with the error code of the GOAWAY that comes back. */
+export async function goawayCodeFor(port: number, frames: Buffer[]): Promise<number> {
+  const sock = net.connect(port, '127.0.0.1');
+  sock.on('error', () => {});
+  await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+  sock.write(PREFACE);
+  for (const f of frames) sock.write(f);
+  let buf = Buffer.alloc(0);
+  const code = await new Promise<number>((resolve, reject) => {
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      for (let off = 0; off + 9 <= buf.length; ) {
+        const len = buf.readUIntBE(off, 3);
+        if (buf[off + 3] === 7 && off + 9 + len <= buf.length) resolve(buf.readUInt32BE(off + 13));
+        off += 9 + len;
+      }
+    });
+    sock.once('close', () => reject(new Error('closed without GOAWAY')));
+  });
+  sock.destroy();
+  return code;
 }

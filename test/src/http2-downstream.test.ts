@@ -2,12 +2,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import { request, startProxyFromYaml, startUpstream, type TestProxy, type TestUpstream, type UpstreamHandler } from '@weft/testing';
-import { closeSession, h2connect, h2request } from './h2-client.js';
+import { closeSession, goawayCodeFor, h2connect, h2request } from './h2-client.js';
 import { sleep } from './raw-conn.js';
 import { adminStat } from './stats.js';
 import { bootstrap, httpListener, staticCluster } from './yaml.js';
-
-const PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
 
 async function withProxy(
   fn: (proxy: TestProxy, up: TestUpstream) => Promise<void>,
@@ -37,29 +35,6 @@ async function eventually(check: () => Promise<boolean> | boolean, what: string,
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
-}
-
-/** Sends the preface and `frames` on a raw socket; resolves with the error code of the GOAWAY that comes back. */
-async function goawayCodeFor(port: number, frames: Buffer[]): Promise<number> {
-  const sock = net.connect(port, '127.0.0.1');
-  sock.on('error', () => {});
-  await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
-  sock.write(PREFACE);
-  for (const f of frames) sock.write(f);
-  let buf = Buffer.alloc(0);
-  const code = await new Promise<number>((resolve, reject) => {
-    sock.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      for (let off = 0; off + 9 <= buf.length; ) {
-        const len = buf.readUIntBE(off, 3);
-        if (buf[off + 3] === 7 && off + 9 + len <= buf.length) resolve(buf.readUInt32BE(off + 13));
-        off += 9 + len;
-      }
-    });
-    sock.once('close', () => reject(new Error('closed without GOAWAY')));
-  });
-  sock.destroy();
-  return code;
 }
 
 describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
