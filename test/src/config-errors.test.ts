@@ -36,6 +36,16 @@ describe('invalid configuration is refused with the field path', () => {
     assert.match(configError(hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }', hcmExtra: 'merge_slashes: true' })), new RegExp(`${L.replace(/[[\].]/g, '\\$&')}\\.merge_slashes: is not supported yet`));
   });
 
+  test('HTTP/2 options nghttp2 cannot honour, and out-of-range ones, on the HCM', () => {
+    const r = '- match: { prefix: "/" }\n  route: { cluster: a }';
+    assert.match(configError(hcm({ routes: r, hcmExtra: 'http2_protocol_options: { allow_metadata: true }' })), /http2_protocol_options\.allow_metadata: is not supported yet/);
+    assert.match(
+      configError(hcm({ routes: r, hcmExtra: 'http2_protocol_options: { initial_stream_window_size: 100 }' })),
+      /http2_protocol_options\.initial_stream_window_size: (value )?must be/,
+    );
+    assert.match(configError(hcm({ routes: r, hcmExtra: 'codec_type: HTTP3' })), /codec_type: HTTP3 is not supported/);
+  });
+
   test('upgrade configs: custom upgrade filter chains and CONNECT allow_post', () => {
     const filters = 'upgrade_configs: [{ upgrade_type: websocket, filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }] }]';
     assert.match(configError(hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }', hcmExtra: filters })), new RegExp(`${L.replace(/[[\].]/g, '\\$&')}\\.upgrade_configs\\[0\\]\\.filters: `));

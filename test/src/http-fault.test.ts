@@ -137,7 +137,7 @@ ${toA}`,
     const res = await request(proxy.port('grpc'), '/pkg.Svc/M', { method: 'POST', headers: { 'content-type': 'application/grpc' }, body: '' });
     assert.equal(res.status, 200);
     assert.equal(res.headers['grpc-status'], '14');
-    assert.equal(res.headers['grpc-message'], 'fault%20filter%20abort');
+    assert.equal(res.headers['grpc-message'], 'fault filter abort');
   });
 
   test('a client that goes away during a delay cancels it: the upstream never sees the request, active_faults back to 0', async () => {

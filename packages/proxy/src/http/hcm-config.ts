@@ -10,12 +10,16 @@ import { createAccessLoggers, type AccessLogger } from '../observability/access-
 import { compileHttpFilters, type CompiledHttpFilter } from './http-filter-registry.js';
 import { createHcmStats, type HcmStats } from './hcm-stats.js';
 import { compileHcmUpgrades, type UpgradeMap } from './upgrade-config.js';
+import { compileHttp2Options, type Http2Options } from '../codec/http2/options.js';
 
 const MINUTE = 60_000;
 
 /** The connection manager's config, compiled once per listener filter chain. */
 export interface HcmConfig {
   readonly statPrefix: string;
+  /** `codec_type`: AUTO sniffs the HTTP/2 preface (or uses ALPN), HTTP1/HTTP2 force one codec. */
+  readonly codecType: 'AUTO' | 'HTTP1' | 'HTTP2';
+  readonly http2: Http2Options;
   readonly routeTable: RouteTable;
   readonly filters: readonly CompiledHttpFilter[];
   readonly accessLoggers: readonly AccessLogger[];
@@ -77,8 +81,12 @@ export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: strin
   const maxKb = cfg.max_request_headers_kb ? cfg.max_request_headers_kb.value : 60;
   if (maxKb < 1 || maxKb > 8192) throw new ConfigError(joinPath(path, 'max_request_headers_kb'), 'must be between 1 and 8192');
 
+  const codecType = cfg.codec_type;
+  if (codecType !== 'AUTO' && codecType !== 'HTTP1' && codecType !== 'HTTP2') throw new ConfigError(joinPath(path, 'codec_type'), `${codecType} is not supported`);
   return {
     statPrefix,
+    codecType,
+    http2: compileHttp2Options(cfg.http2_protocol_options, joinPath(path, 'http2_protocol_options')),
     // RDS: a getter, so each new stream reads the latest table and keeps it.
     get routeTable(): RouteTable {
       return routes.table as RouteTable;
@@ -147,9 +155,7 @@ function routeSource(cfg: HttpConnectionManager__Output, path: string, ctx: Fact
 
 function rejectUnsupported(cfg: HttpConnectionManager__Output, path: string): void {
   const unsupported: Array<[string, boolean]> = [
-    ['codec_type', cfg.codec_type !== 'AUTO' && cfg.codec_type !== 'HTTP1'],
     ['tracing', !!cfg.tracing],
-    ['http2_protocol_options', !!cfg.http2_protocol_options],
     ['http3_protocol_options', !!cfg.http3_protocol_options],
     ['forward_client_cert_details', cfg.forward_client_cert_details !== 'SANITIZE'],
     ['set_current_client_cert_details', !!cfg.set_current_client_cert_details],

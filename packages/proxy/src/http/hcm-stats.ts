@@ -6,6 +6,8 @@ export interface HcmStats {
   readonly cxActive: Gauge;
   readonly cxHttp1Total: Counter;
   readonly cxHttp1Active: Gauge;
+  readonly cxHttp2Total: Counter;
+  readonly cxHttp2Active: Gauge;
   readonly cxDestroy: Counter;
   readonly cxDestroyRemote: Counter;
   readonly cxDestroyLocal: Counter;
@@ -20,6 +22,7 @@ export interface HcmStats {
   readonly cxLength: Histogram;
   readonly rqTotal: Counter;
   readonly rqHttp1Total: Counter;
+  readonly rqHttp2Total: Counter;
   readonly rqActive: Gauge;
   readonly rqByClass: readonly Counter[];
   readonly rqCompleted: Counter;
@@ -52,6 +55,8 @@ export function createHcmStats(root: Scope, statPrefix: string): HcmStats {
     cxActive: s.gauge('downstream_cx_active'),
     cxHttp1Total: s.counter('downstream_cx_http1_total'),
     cxHttp1Active: s.gauge('downstream_cx_http1_active'),
+    cxHttp2Total: s.counter('downstream_cx_http2_total'),
+    cxHttp2Active: s.gauge('downstream_cx_http2_active'),
     cxDestroy: s.counter('downstream_cx_destroy'),
     cxDestroyRemote: s.counter('downstream_cx_destroy_remote'),
     cxDestroyLocal: s.counter('downstream_cx_destroy_local'),
@@ -67,6 +72,7 @@ export function createHcmStats(root: Scope, statPrefix: string): HcmStats {
     cxLength: s.histogram('downstream_cx_length_ms', 'milliseconds'),
     rqTotal: s.counter('downstream_rq_total'),
     rqHttp1Total: s.counter('downstream_rq_http1_total'),
+    rqHttp2Total: s.counter('downstream_rq_http2_total'),
     rqActive: s.gauge('downstream_rq_active'),
     rqByClass: [1, 2, 3, 4, 5].map((c) => s.counter(`downstream_rq_${c}xx`)),
     rqCompleted: s.counter('downstream_rq_completed'),

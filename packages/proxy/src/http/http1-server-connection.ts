@@ -9,6 +9,7 @@ import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import type { HcmConfig } from './hcm-config.js';
 import { ActiveStream } from './active-stream.js';
 import type { ResponseEncoder } from './response-encoder.js';
+import { selectCodec } from '../codec/http2/select.js';
 import { deferToScopeEnd, enterIoScope, exitIoScope, monotonicNow, type Deferred } from '../server/io-scope.js';
 import { upgradeTypeOf } from './upgrade-config.js';
 
@@ -53,6 +54,13 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   /** The current stream's idle timeout list: the HCM's, or the route's `idle_timeout` override. */
   private streamIdleList: DeadlineList | undefined;
   private headersTimer: NodeJS.Timeout | undefined;
+  /** codec_type AUTO before the first bytes decided the protocol. */
+  private sniff: { buffered: Buffer; handOff: (initial: Buffer) => void } | undefined;
+  private isHttp1 = false;
+  private readonly onData = (chunk: Buffer): void => this.onSocketData(chunk);
+  private readonly onEnd = (): void => this.onSocketEnd();
+  private readonly onClose = (): void => this.onSocketClose();
+  private readonly onDrain = (): void => this.stream?.onDownstreamDrain();
   private requestTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
   /** Response head waiting for its first body bytes (see encodeHeaders). */
@@ -72,19 +80,24 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     this.streamIdleList = this.defaultStreamIdleList;
   }
 
-  start(): void {
+  /** `initial`: bytes already read from the socket (codec sniffing), parsed first. */
+  /**
+   * `http2`: codec_type AUTO over plaintext — the first bytes are checked for the HTTP/2 preface and, if found, the
+   * connection is handed to `http2` (with the bytes read so far) before anything is parsed.
+   */
+  start(http2?: (initial: Buffer) => void): void {
     const { cfg, conn } = this;
     const stats = cfg.stats;
     stats.cxTotal.inc();
     stats.cxActive.inc();
-    stats.cxHttp1Total.inc();
-    stats.cxHttp1Active.inc();
+    if (http2 === undefined) this.countHttp1();
+    else this.sniff = { buffered: EMPTY, handOff: http2 };
     conn.setDrainable(this);
     const socket = conn.socket;
-    socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
-    socket.on('end', () => this.onSocketEnd());
-    socket.on('close', () => this.onSocketClose());
-    socket.on('drain', () => this.stream?.onDownstreamDrain());
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
     this.idleList?.schedule(this);
     if (cfg.maxConnectionDurationMs > 0) {
       this.durationTimer = setTimeout(() => {
@@ -95,9 +108,49 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     }
   }
 
+  private countHttp1(): void {
+    this.isHttp1 = true;
+    this.cfg.stats.cxHttp1Total.inc();
+    this.cfg.stats.cxHttp1Active.inc();
+  }
+
+  /** Sniffing (AUTO): returns the bytes to parse as HTTP/1, or undefined (need more, or handed to HTTP/2). */
+  private sniffed(chunk: Buffer): Buffer | undefined {
+    const sniff = this.sniff as { buffered: Buffer; handOff: (initial: Buffer) => void };
+    const bytes = sniff.buffered.length === 0 ? chunk : Buffer.concat([sniff.buffered, chunk]);
+    const choice = selectCodec(bytes, '');
+    if (choice === 'need-more') {
+      sniff.buffered = bytes;
+      return undefined;
+    }
+    this.sniff = undefined;
+    if (choice === 'http1') {
+      this.countHttp1();
+      return bytes;
+    }
+    // HTTP/2 prior knowledge: node:http2 takes the socket over; this object is done (no stats, no cleanup).
+    const socket = this.conn.socket;
+    socket.pause();
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('close', this.onClose);
+    socket.off('drain', this.onDrain);
+    this.deadlineList?.cancel(this);
+    if (this.durationTimer) clearTimeout(this.durationTimer);
+    this.durationTimer = undefined;
+    this.closed = true;
+    sniff.handOff(bytes);
+    return undefined;
+  }
+
   // ---- socket events ----
 
   private onSocketData(chunk: Buffer): void {
+    if (this.sniff !== undefined) {
+      const bytes = this.sniffed(chunk);
+      if (bytes === undefined) return;
+      chunk = bytes;
+    }
     enterIoScope();
     try {
       this.cfg.stats.cxRxBytes.add(chunk.length);
@@ -579,7 +632,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   private cleanup(): void {
     const stats = this.cfg.stats;
     stats.cxActive.dec();
-    stats.cxHttp1Active.dec();
+    if (this.isHttp1) stats.cxHttp1Active.dec();
     stats.cxDestroy.inc();
     stats.cxLength.record(monotonicNow() - this.conn.info.startMonotonicMs);
     this.deadlineList?.cancel(this);

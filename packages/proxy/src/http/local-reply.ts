@@ -38,7 +38,7 @@ export function buildLocalReply(status: number, body: string, grpc: boolean, grp
   if (grpc) {
     headers.add('content-type', 'application/grpc');
     headers.add('grpc-status', String(grpcStatus ?? httpToGrpcStatus(status)));
-    if (body) headers.add('grpc-message', encodeURIComponent(body));
+    if (body) headers.add('grpc-message', encodeGrpcMessage(body));
     if (extra) for (const [k, v] of extra) headers.add(k, v);
     return { status: 200, headers, body: '' };
   }
@@ -48,4 +48,25 @@ export function buildLocalReply(status: number, body: string, grpc: boolean, grp
   }
   if (extra) for (const [k, v] of extra) headers.add(k, v);
   return { status, headers, body };
+}
+
+/**
+ * gRPC's grpc-message encoding: UTF-8, then percent-encode only bytes outside printable ASCII (0x20-0x7E) and '%'
+ * itself (so clients show `a/b: c` as is).
+ */
+export function encodeGrpcMessage(message: string): string {
+  let plain = true;
+  for (let i = 0; i < message.length; i++) {
+    const c = message.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x25) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return message;
+  let out = '';
+  for (const b of Buffer.from(message, 'utf8')) {
+    out += b < 0x20 || b > 0x7e || b === 0x25 ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b);
+  }
+  return out;
 }

@@ -36,6 +36,38 @@ function rejects(cfg: Cluster__Output, path: string, reason: RegExp = /not suppo
   );
 }
 
+describe('parseClusterConfig: upstream HTTP protocol', () => {
+  it('defaults to HTTP/1.1 with default HTTP/2 settings', () => {
+    const c = parseClusterConfig(cluster(), 'clusters[0]');
+    assert.equal(c.httpOptions.protocol, 'http1');
+    assert.equal(c.httpOptions.http2.maxConcurrentStreams, 2147483647);
+    assert.equal(c.httpOptions.http2.initialStreamWindowSize, 268435456);
+  });
+  it('explicit_http_config.http2_protocol_options selects HTTP/2 with its settings', () => {
+    const c = parseClusterConfig(
+      cluster({
+        typed_extension_protocol_options: {
+          [HPO]: { '@type': HPO_TYPE, explicit_http_config: { http2_protocol_options: { max_concurrent_streams: { value: 50 }, initial_stream_window_size: { value: 65536 } } } },
+        },
+      }),
+      'clusters[0]',
+    );
+    assert.equal(c.httpOptions.protocol, 'http2');
+    assert.equal(c.httpOptions.http2.maxConcurrentStreams, 50);
+    assert.equal(c.httpOptions.http2.initialStreamWindowSize, 65536);
+  });
+  it('use_downstream_protocol_config and the deprecated fields', () => {
+    const d = parseClusterConfig(
+      cluster({ typed_extension_protocol_options: { [HPO]: { '@type': HPO_TYPE, use_downstream_protocol_config: { http2_protocol_options: { max_concurrent_streams: { value: 9 } } } } } }),
+      'clusters[0]',
+    );
+    assert.equal(d.httpOptions.protocol, 'downstream');
+    assert.equal(d.httpOptions.http2.maxConcurrentStreams, 9);
+    assert.equal(parseClusterConfig(cluster({ http2_protocol_options: {} }), 'clusters[0]').httpOptions.protocol, 'http2');
+    assert.equal(parseClusterConfig(cluster({ protocol_selection: 'USE_DOWNSTREAM_PROTOCOL' }), 'clusters[0]').httpOptions.protocol, 'downstream');
+  });
+});
+
 describe('parseClusterConfig: defaults', () => {
   it("applies Envoy's defaults", () => {
     const c = parseClusterConfig(
@@ -231,14 +263,27 @@ describe('parseClusterConfig: ConfigError paths', () => {
       "clusters[0].typed_extension_protocol_options['envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions']",
     ],
     [
-      'explicit HTTP/2',
-      cluster({ typed_extension_protocol_options: { [HPO]: { '@type': HPO_TYPE, explicit_http_config: { http2_protocol_options: {} } } } }),
-      `clusters[0].typed_extension_protocol_options['${HPO}'].explicit_http_config.http2_protocol_options`,
+      'HTTP/2 options nghttp2 cannot honour',
+      cluster({ typed_extension_protocol_options: { [HPO]: { '@type': HPO_TYPE, explicit_http_config: { http2_protocol_options: { allow_metadata: true } } } } }),
+      `clusters[0].typed_extension_protocol_options['${HPO}'].explicit_http_config.http2_protocol_options.allow_metadata`,
+    ],
+    [
+      'max_concurrent_streams 0',
+      cluster({ typed_extension_protocol_options: { [HPO]: { '@type': HPO_TYPE, explicit_http_config: { http2_protocol_options: { max_concurrent_streams: { value: 0 } } } } } }),
+      `clusters[0].typed_extension_protocol_options['${HPO}'].explicit_http_config.http2_protocol_options.max_concurrent_streams`,
+      /between 1 and 2147483647/,
     ],
     [
       'auto_config',
       cluster({ typed_extension_protocol_options: { [HPO]: { '@type': HPO_TYPE, auto_config: {} } } }),
       `clusters[0].typed_extension_protocol_options['${HPO}'].auto_config`,
+      /ALPN/,
+    ],
+    [
+      'the typed extension with deprecated http2_protocol_options',
+      cluster({ http2_protocol_options: {}, typed_extension_protocol_options: { [HPO]: { '@type': HPO_TYPE, explicit_http_config: { http_protocol_options: {} } } } }),
+      `clusters[0].typed_extension_protocol_options['${HPO}']`,
+      /Only one of/,
     ],
     [
       'max_connection_duration',
@@ -264,7 +309,6 @@ describe('parseClusterConfig: ConfigError paths', () => {
       'clusters[0].max_requests_per_connection',
       /Only one of max_requests_per_connection/,
     ],
-    ['deprecated http2_protocol_options', cluster({ http2_protocol_options: {} }), 'clusters[0].http2_protocol_options'],
     ['tcp keepalive probes', cluster({ upstream_connection_options: { tcp_keepalive: { keepalive_probes: { value: 3 } } } }), 'clusters[0].upstream_connection_options.tcp_keepalive.keepalive_probes'],
     ['track_cluster_stats', cluster({ track_cluster_stats: { per_endpoint_stats: true } }), 'clusters[0].track_cluster_stats'],
   ];

@@ -29,6 +29,7 @@ const COUNTERS = [
   'upstream_cx_destroy_remote_with_active_rq',
   'upstream_cx_destroy_with_active_rq',
   'upstream_cx_http1_total',
+  'upstream_cx_http2_total',
   'upstream_cx_idle_timeout',
   'upstream_cx_max_duration_reached',
   'upstream_cx_max_requests',

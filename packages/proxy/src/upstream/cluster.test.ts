@@ -103,6 +103,23 @@ describe('STATIC cluster', () => {
     for (let i = 0; i < 10; i++) assert.equal(cluster.chooseHost(), b);
   });
 
+  it('picks the upstream protocol and hands out one HTTP/2 stream pool per host, closed with the cluster', () => {
+    const h2 = make(config({ http2_protocol_options: {} }, [endpoint('10.0.0.1')])).cluster;
+    assert.equal(h2.upstreamProtocol('HTTP/1.1'), 'HTTP/2');
+    const host = h2.hosts()[0] as Host;
+    const pool = h2.http2Pool(host);
+    assert.equal(pool.protocol, 'HTTP/2');
+    assert.equal(h2.http2Pool(host), pool);
+    h2.close();
+    let failure = '';
+    pool.newStream({} as never, { onStreamReady: () => {}, onStreamFailure: (reason, detail) => (failure = `${reason}: ${detail}`) });
+    assert.equal(failure, 'connection_failure: connection pool closed');
+    const down = make(config({ protocol_selection: 'USE_DOWNSTREAM_PROTOCOL' }, [endpoint('10.0.0.1')])).cluster;
+    assert.equal(down.upstreamProtocol('HTTP/2'), 'HTTP/2');
+    assert.equal(down.upstreamProtocol('HTTP/1.1'), 'HTTP/1.1');
+    assert.equal(make(config({}, [endpoint('10.0.0.1')])).cluster.upstreamProtocol('HTTP/2'), 'HTTP/1.1');
+  });
+
   it('puts stats under cluster.<alt_stat_name>', () => {
     const { cluster, scope } = make(config({ alt_stat_name: 'other' }, [endpoint('10.0.0.1')]));
     assert.equal(scope.value('cluster.other.membership_total'), 1);

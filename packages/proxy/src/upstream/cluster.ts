@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import type { Runtime } from '../interfaces/runtime.js';
 import type { Scope } from '../interfaces/stats.js';
 import { createClusterStats, type ClusterStats } from './cluster-stats.js';
@@ -6,6 +6,8 @@ import { ConnectionPool } from './connection-pool.js';
 import { Http1StreamPool } from './http1-stream-pool.js';
 import type { HttpStreamPool } from '../interfaces/upstream-stream.js';
 import { ClusterResources, DEFAULT_CIRCUIT_BREAKERS, type CircuitBreakerConfig, type RoutingPriority } from './circuit-breakers.js';
+import { Http2Pool } from './http2-pool.js';
+import { http2CodecStats, type Http2CodecStats } from '../codec/http2/stats.js';
 import { systemResolver, type DnsResolver } from './dns-resolver.js';
 import { DnsTarget, type DnsRefreshPolicy } from './dns-target.js';
 import type { EndpointSpec, LoadAssignment } from './endpoints.js';
@@ -119,8 +121,11 @@ export class Cluster implements LoadBalancer {
   private readonly streamPools = new WeakMap<ConnectionPool, Http1StreamPool>();
   /** tcp_proxy's pools: separate, as in Envoy, and half-open capable. */
   private readonly tcpPools = new Map<Host, ConnectionPool>();
+  /** Upstream HTTP/2 pools (multiplexed sessions), by host. */
+  private readonly h2Pools = new Map<Host, Http2Pool>();
+  private h2CodecStats: Http2CodecStats | undefined;
   /** Pools of removed hosts, finishing their requests; closed with the cluster. */
-  private readonly drainingPools = new Set<ConnectionPool>();
+  private readonly drainingPools = new Set<ConnectionPool | Http2Pool>();
   private readonly endpoints: ResolvedEndpoint[] = [];
   private logicalHost: HostImpl | undefined;
   private initPromise: Promise<void> | undefined;
@@ -274,6 +279,39 @@ export class Cluster implements LoadBalancer {
     return p;
   }
 
+  /**
+   * The protocol of upstream requests for a downstream request of `downstreamProtocol` ('HTTP/1.0' | 'HTTP/1.1' |
+   * 'HTTP/2'): the configured one, or the downstream's with use_downstream_protocol_config.
+   */
+  upstreamProtocol(downstreamProtocol: string): 'HTTP/1.1' | 'HTTP/2' {
+    const p = this.httpOptions.protocol;
+    if (p === 'http2' || (p === 'downstream' && downstreamProtocol === 'HTTP/2')) return 'HTTP/2';
+    return 'HTTP/1.1';
+  }
+
+  /** The HTTP/2 stream pool of a host of this cluster (an HttpStreamPool), created on first use. */
+  http2Pool(host: Host): Http2Pool {
+    let p = this.h2Pools.get(host);
+    if (p === undefined) {
+      const connect = this.deps.connect;
+      p = new Http2Pool({
+        host,
+        stats: this.stats,
+        connectTimeoutMs: this.connectTimeoutMs,
+        idleTimeoutMs: this.httpOptions.idleTimeoutMs,
+        maxRequestsPerConnection: this.httpOptions.maxRequestsPerConnection,
+        http2: this.httpOptions.http2,
+        bufferLimitBytes: this.perConnectionBufferLimitBytes,
+        codecStats: (this.h2CodecStats ??= http2CodecStats(this.deps.scope.scope(`cluster.${this.config.statName}`))),
+        connect: connect ?? (this.config.tcpKeepaliveMs !== undefined ? keepaliveConnect(this.config.tcpKeepaliveMs) : undefined),
+        now: this.deps.now,
+      });
+      if (this.closed) p.close();
+      else this.h2Pools.set(host, p);
+    }
+    return p;
+  }
+
   onHostsChanged(listener: HostsChangedListener): () => void {
     return this.prioritySet.onHostsChanged(listener);
   }
@@ -345,9 +383,11 @@ export class Cluster implements LoadBalancer {
     for (const ep of this.endpoints) ep.target.stop();
     for (const p of this.pools.values()) p.close();
     for (const p of this.tcpPools.values()) p.close();
+    for (const p of this.h2Pools.values()) p.close();
     for (const p of this.drainingPools) p.close();
     this.pools.clear();
     this.tcpPools.clear();
+    this.h2Pools.clear();
     this.drainingPools.clear();
     this.initDone?.();
   }
@@ -409,7 +449,7 @@ export class Cluster implements LoadBalancer {
     for (const h of before) {
       if (!after.has(h)) {
         changed = true;
-        for (const pools of [this.pools, this.tcpPools]) {
+        for (const pools of [this.pools, this.tcpPools, this.h2Pools] as Array<Map<Host, ConnectionPool | Http2Pool>>) {
           const p = pools.get(h);
           if (p === undefined) continue;
           // Let requests in flight finish; new ones cannot pick this host any more.
@@ -423,7 +463,10 @@ export class Cluster implements LoadBalancer {
     if (!changed) for (const h of after) if (!before.has(h)) changed = true;
     if (changed) {
       this.stats.membership_change.inc();
-      if (this.config.closeConnectionsOnHostSetChange) for (const p of this.pools.values()) p.drain();
+      if (this.config.closeConnectionsOnHostSetChange) {
+        for (const p of this.pools.values()) p.drain();
+        for (const p of this.h2Pools.values()) p.drain();
+      }
     }
     this.updateMembershipGauges();
   }
@@ -450,4 +493,13 @@ export class Cluster implements LoadBalancer {
 
 function hostKey(address: string, port: number, priority: number, weight: number, l: Locality, healthy: boolean, degraded: boolean): string {
   return `${address}|${port}|${priority}|${weight}|${l.region}|${l.zone}|${l.subZone}|${healthy ? 1 : 0}${degraded ? 1 : 0}`;
+}
+
+/** `upstream_connection_options.tcp_keepalive` for HTTP/2 sessions' sockets. */
+function keepaliveConnect(keepaliveMs: number): (host: Host) => Socket {
+  return (host) => {
+    const socket = netConnect({ host: host.address, port: host.port });
+    socket.setKeepAlive(true, keepaliveMs);
+    return socket;
+  };
 }

@@ -6,6 +6,14 @@ import type {
   HttpProtocolOptions__Output,
 } from './envoy-types.js';
 import { optDurationMs, rejectIfSet, unsupported, wrapped } from './config-util.js';
+import { compileHttp2Options, DEFAULT_HTTP2_OPTIONS, type Http2Options } from '../codec/http2/options.js';
+import type { Http2ProtocolOptions__Output } from '@weft/api/envoy/envoy/config/core/v3/Http2ProtocolOptions.js';
+
+/**
+ * The upstream HTTP protocol: explicit HTTP/1.1 or HTTP/2, or `downstream` (use_downstream_protocol_config /
+ * USE_DOWNSTREAM_PROTOCOL: HTTP/2 for HTTP/2 requests, HTTP/1.1 otherwise).
+ */
+export type UpstreamHttpProtocol = 'http1' | 'http2' | 'downstream';
 
 export const HTTP_PROTOCOL_OPTIONS_NAME = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const HTTP_PROTOCOL_OPTIONS_TYPE = `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS_NAME}`;
@@ -19,6 +27,9 @@ export interface ClusterHttpOptions {
   readonly maxHeadersCount: number;
   /** HTTP/1 codec options for upstream connections (null = defaults); interpreted by the codec. */
   readonly http1: Http1ProtocolOptions__Output | null;
+  readonly protocol: UpstreamHttpProtocol;
+  /** HTTP/2 settings for upstream sessions (defaults when unset). */
+  readonly http2: Http2Options;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
@@ -43,7 +54,14 @@ function parseCommon(
   };
 }
 
-function parseExtension(any: unknown, path: string): { common: CommonHttpOptions | null; http1: Http1ProtocolOptions__Output | null } {
+interface ParsedExtension {
+  common: CommonHttpOptions | null;
+  http1: Http1ProtocolOptions__Output | null;
+  http2: Http2Options;
+  protocol: UpstreamHttpProtocol;
+}
+
+function parseExtension(any: unknown, path: string): ParsedExtension {
   const o = any as HttpProtocolOptions__Output & { '@type'?: string };
   if (o['@type'] !== HTTP_PROTOCOL_OPTIONS_TYPE) {
     throw new ConfigError(joinPath(path, '@type'), `expected ${HTTP_PROTOCOL_OPTIONS_TYPE}, got ${String(o['@type'])}`);
@@ -51,20 +69,29 @@ function parseExtension(any: unknown, path: string): { common: CommonHttpOptions
   rejectIfSet(path, 'upstream_http_protocol_options', o.upstream_http_protocol_options);
   rejectIfSet(path, 'http_filters', o.http_filters);
   rejectIfSet(path, 'header_validation_config', o.header_validation_config);
-  let http1: Http1ProtocolOptions__Output | null = null;
-  if (o.upstream_protocol_options !== 'explicit_http_config') {
-    // use_downstream_protocol_config / auto_config may select HTTP/2 or HTTP/3, which are not there yet.
-    throw o.upstream_protocol_options
-      ? unsupported(path, o.upstream_protocol_options)
-      : new ConfigError(path, 'upstream_protocol_options is required');
+  const common = o.common_http_protocol_options;
+  switch (o.upstream_protocol_options) {
+    case 'explicit_http_config': {
+      const ex = o.explicit_http_config;
+      const ep = joinPath(path, 'explicit_http_config');
+      if (ex?.protocol_config === 'http_protocol_options') return { common, http1: ex.http_protocol_options ?? null, http2: DEFAULT_HTTP2_OPTIONS, protocol: 'http1' };
+      if (ex?.protocol_config === 'http2_protocol_options') {
+        return { common, http1: null, http2: compileHttp2Options(ex.http2_protocol_options, joinPath(ep, 'http2_protocol_options')), protocol: 'http2' };
+      }
+      throw ex?.protocol_config ? unsupported(ep, ex.protocol_config) : new ConfigError(ep, 'protocol_config is required');
+    }
+    case 'use_downstream_protocol_config': {
+      const d = o.use_downstream_protocol_config;
+      const dp = joinPath(path, 'use_downstream_protocol_config');
+      rejectIfSet(dp, 'http3_protocol_options', d?.http3_protocol_options);
+      return { common, http1: d?.http_protocol_options ?? null, http2: compileHttp2Options(d?.http2_protocol_options, joinPath(dp, 'http2_protocol_options')), protocol: 'downstream' };
+    }
+    case 'auto_config':
+      // ALPN chooses between HTTP/1.1 and HTTP/2: needs upstream TLS.
+      throw unsupported(path, 'auto_config', 'is not supported yet (it needs ALPN over upstream TLS)');
+    default:
+      throw new ConfigError(path, 'upstream_protocol_options is required');
   }
-  const ex = o.explicit_http_config;
-  const ep = joinPath(path, 'explicit_http_config');
-  if (ex?.protocol_config !== 'http_protocol_options') {
-    throw ex?.protocol_config ? unsupported(ep, ex.protocol_config) : new ConfigError(ep, 'protocol_config is required');
-  }
-  http1 = ex.http_protocol_options ?? null;
-  return { common: o.common_http_protocol_options, http1 };
 }
 
 /**
@@ -77,17 +104,21 @@ export function parseHttpOptions(cfg: Cluster__Output, path: string): ClusterHtt
   for (const key of Object.keys(tepo)) {
     if (key !== HTTP_PROTOCOL_OPTIONS_NAME) throw new ConfigError(`${tp}['${key}']`, 'is not supported yet');
   }
-  rejectIfSet(path, 'http2_protocol_options', cfg.http2_protocol_options);
   rejectIfSet(path, 'upstream_http_protocol_options', cfg.upstream_http_protocol_options);
-  if (cfg.protocol_selection !== 'USE_CONFIGURED_PROTOCOL') throw unsupported(path, 'protocol_selection');
+  const selection = cfg.protocol_selection;
+  if (selection !== 'USE_CONFIGURED_PROTOCOL' && selection !== 'USE_DOWNSTREAM_PROTOCOL') throw unsupported(path, 'protocol_selection');
 
   const ext = tepo[HTTP_PROTOCOL_OPTIONS_NAME];
   let common: CommonHttpOptions | null = cfg.common_http_protocol_options;
   let commonPath = joinPath(path, 'common_http_protocol_options');
   let http1 = cfg.http_protocol_options;
+  const deprecatedH2: Http2ProtocolOptions__Output | null = cfg.http2_protocol_options;
+  let http2 = compileHttp2Options(deprecatedH2, joinPath(path, 'http2_protocol_options'));
+  // Deprecated fields: http2_protocol_options selects HTTP/2; USE_DOWNSTREAM_PROTOCOL follows the downstream.
+  let protocol: UpstreamHttpProtocol = selection === 'USE_DOWNSTREAM_PROTOCOL' ? 'downstream' : deprecatedH2 ? 'http2' : 'http1';
   if (ext !== undefined) {
     const ep = `${tp}['${HTTP_PROTOCOL_OPTIONS_NAME}']`;
-    if (cfg.common_http_protocol_options || cfg.http_protocol_options) {
+    if (cfg.common_http_protocol_options || cfg.http_protocol_options || deprecatedH2 || selection !== 'USE_CONFIGURED_PROTOCOL') {
       throw new ConfigError(
         ep,
         'Only one of typed_extension_protocol_options or common_http_protocol_options/http_protocol_options can be specified',
@@ -97,6 +128,8 @@ export function parseHttpOptions(cfg: Cluster__Output, path: string): ClusterHtt
     common = parsed.common;
     commonPath = joinPath(ep, 'common_http_protocol_options');
     http1 = parsed.http1;
+    http2 = parsed.http2;
+    protocol = parsed.protocol;
   }
   const c = parseCommon(common, commonPath);
   let maxRequests = c.maxRequests ?? 0;
@@ -109,5 +142,5 @@ export function parseHttpOptions(cfg: Cluster__Output, path: string): ClusterHtt
     }
     maxRequests = cfg.max_requests_per_connection.value;
   }
-  return { idleTimeoutMs: c.idleTimeoutMs, maxRequestsPerConnection: maxRequests, maxHeadersCount: c.maxHeadersCount, http1 };
+  return { idleTimeoutMs: c.idleTimeoutMs, maxRequestsPerConnection: maxRequests, maxHeadersCount: c.maxHeadersCount, http1, protocol, http2 };
 }

@@ -1,7 +1,7 @@
 import type { HeaderMap } from '../../../../interfaces/header-map.js';
 import { FilterStatus, type HttpRequest, type StreamDecoderFilter, type StreamFilterCallbacks } from '../../../../interfaces/http-filter.js';
 import { ResponseFlag } from '../../../../interfaces/response-flags.js';
-import type { UpstreamResetReason } from '../../../../interfaces/upstream-stream.js';
+import type { HttpStreamPool, UpstreamResetReason } from '../../../../interfaces/upstream-stream.js';
 import type { DeadlineList, DeadlineNode } from '../../../../server/deadline-queue.js';
 import { monotonicNow } from '../../../../server/io-scope.js';
 import type { ClusterResources } from '../../../../upstream/circuit-breakers.js';
@@ -228,7 +228,14 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     const a = new UpstreamRequest(this, cluster, host, resources);
     this.attempt = a;
     if (this.retry?.avoidPreviousHosts) (this.triedHosts ??= []).push(host);
-    a.start(this.terminateConnect ? new TcpTunnelPool(cluster.pool(host, 'tcp')) : cluster.httpStreamPool(host));
+    a.start(this.streamPool(cluster, host));
+  }
+
+  /** Terminated CONNECT: raw TCP; other tunnels: HTTP/1.1 (no extended CONNECT upstream); else the cluster's protocol. */
+  private streamPool(cluster: Cluster, host: Host): HttpStreamPool {
+    if (this.terminateConnect) return new TcpTunnelPool(cluster.pool(host, 'tcp'));
+    if (!this.tunnel && cluster.upstreamProtocol(this.req.protocol) === 'HTTP/2') return cluster.http2Pool(host);
+    return cluster.httpStreamPool(host);
   }
 
   onAttemptReady(a: UpstreamRequest): void {

@@ -1,7 +1,7 @@
 import type { HttpConnectionManager__Output } from '@weft/api/envoy/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.js';
 import type { NetworkFilterFactory } from '../../../../network/network-filter-registry.js';
 import { compileHcmConfig } from '../../../../http/hcm-config.js';
-import { Http1ServerConnection } from '../../../../http/http1-server-connection.js';
+import { startHttpConnection } from '../../../../http/codec-dispatch.js';
 
 export const httpConnectionManagerFactory: NetworkFilterFactory = {
   configType: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -10,7 +10,7 @@ export const httpConnectionManagerFactory: NetworkFilterFactory = {
   create(config, path, ctx) {
     const cfg = compileHcmConfig(config as HttpConnectionManager__Output, path, ctx, ctx.direction);
     return (conn) => {
-      new Http1ServerConnection(cfg, conn).start();
+      startHttpConnection(cfg, conn);
     };
   },
 };
