@@ -86,6 +86,12 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     info.downstreamDirectRemoteAddress = connectionInfo.downstreamDirectRemoteAddress;
     info.downstreamLocalAddress = connectionInfo.downstreamLocalAddress;
     info.downstreamLocalPort = connectionInfo.downstreamLocalPort;
+    info.requestedServerName = connectionInfo.requestedServerName;
+    const tls = connectionInfo.downstreamTls;
+    if (tls !== undefined) {
+      info.downstreamTls = tls;
+      this.scheme = 'https';
+    }
     info.requestHeaders = headers;
     cfg.stats.rqTotal.inc();
     cfg.stats.rqHttp1Total.inc();

@@ -6,12 +6,11 @@ import type { DnsRefreshPolicy } from './dns-target.js';
 import { parseLoadAssignment } from './endpoints.js';
 import { createLbFactory } from './lb-factory.js';
 import { parseHttpOptions } from './protocol-options.js';
+import { parseUpstreamTransportSocket } from '../tls/transport-socket-config.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
 const DEFAULT_DNS_REFRESH_MS = 5000;
-const RAW_BUFFER_NAME = 'envoy.transport_sockets.raw_buffer';
-const RAW_BUFFER_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
 
 /** Envoy's default circuit breaker limits: a threshold that only restates them changes nothing. */
 const CB_DEFAULTS = { max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 } as const;
@@ -39,10 +38,6 @@ function rejectUnsupported(cfg: Cluster__Output, path: string): void {
   rejectIfSet(path, 'outlier_detection', cfg.outlier_detection);
   validateCircuitBreakers(cfg.circuit_breakers, path);
   rejectIfSet(path, 'transport_socket_matches', cfg.transport_socket_matches);
-  const ts = cfg.transport_socket;
-  if (ts && ts.name !== RAW_BUFFER_NAME && (ts.typed_config as { '@type'?: string } | null)?.['@type'] !== RAW_BUFFER_TYPE) {
-    throw unsupported(path, 'transport_socket', `${ts.name || 'this transport socket'} is not supported yet`);
-  }
   rejectIfSet(path, 'upstream_bind_config', cfg.upstream_bind_config);
   rejectIfSet(path, 'lb_subset_config', cfg.lb_subset_config);
   rejectIfSet(path, 'dns_resolvers', cfg.dns_resolvers);
@@ -143,6 +138,7 @@ export function parseClusterConfig(cfg: Cluster__Output, path: string): ClusterC
     tcpKeepaliveMs: tcpKeepalive(cfg, path),
     closeConnectionsOnHostSetChange: cfg.common_lb_config?.close_connections_on_host_set_change ?? false,
     waitForWarmOnInit: cfg.wait_for_warm_on_init ? cfg.wait_for_warm_on_init.value : true,
+    tls: parseUpstreamTransportSocket(cfg.transport_socket, joinPath(path, 'transport_socket')),
   };
 }
 

@@ -11,6 +11,8 @@ import type { LbFactory } from './lb-factory.js';
 import { randomUint32, type LbContext, type LoadBalancer, type PriorityLoadBalancer } from './load-balancers/base.js';
 import { PrioritySet, type HostsChangedListener } from './priority-set.js';
 import type { ClusterHttpOptions } from './protocol-options.js';
+import type { UpstreamTransport } from '../interfaces/transport-socket.js';
+import type { UpstreamTls } from '../tls/upstream-tls.js';
 
 export type ClusterType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS';
 
@@ -30,6 +32,8 @@ export interface ClusterConfig {
   readonly closeConnectionsOnHostSetChange: boolean;
   /** `wait_for_warm_on_init` (default true): the cluster manager's initialization waits for this cluster. */
   readonly waitForWarmOnInit: boolean;
+  /** `transport_socket` with an UpstreamTlsContext; undefined = plain TCP. */
+  readonly tls?: UpstreamTls | undefined;
 }
 
 export interface ClusterDeps {
@@ -78,6 +82,7 @@ export class Cluster implements LoadBalancer {
   readonly prioritySet: PrioritySet;
   readonly lb: PriorityLoadBalancer;
   private readonly pools = new Map<Host, ConnectionPool>();
+  private readonly transport: UpstreamTransport | undefined;
   /** tcp_proxy's pools: separate, as in Envoy, and half-open capable. */
   private readonly tcpPools = new Map<Host, ConnectionPool>();
   /** Pools of removed hosts, finishing their requests; closed with the cluster. */
@@ -97,7 +102,9 @@ export class Cluster implements LoadBalancer {
     this.connectTimeoutMs = config.connectTimeoutMs;
     this.perConnectionBufferLimitBytes = config.perConnectionBufferLimitBytes;
     this.httpOptions = config.httpOptions;
-    this.stats = createClusterStats(deps.scope.scope(`cluster.${config.statName}`));
+    const scope = deps.scope.scope(`cluster.${config.statName}`);
+    this.stats = createClusterStats(scope);
+    this.transport = config.tls?.bind(scope);
     const la = config.loadAssignment;
     this.prioritySet = new PrioritySet(la.overprovisioningFactor, la.weightedPriorityHealth);
     const threshold = config.lb.panicThreshold;
@@ -173,6 +180,7 @@ export class Cluster implements LoadBalancer {
         connect: this.deps.connect,
         now: this.deps.now,
         halfOpen: kind === 'tcp',
+        transport: this.transport,
         userReads: kind === 'http',
       });
       if (this.closed) p.close();

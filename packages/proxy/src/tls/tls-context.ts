@@ -1,0 +1,209 @@
+import { constants, createPrivateKey } from 'node:crypto';
+import tls from 'node:tls';
+import { ConfigError, joinPath } from '@weft/api/lite';
+import type { CommonTlsContext__Output } from '@weft/api/envoy/envoy/extensions/transport_sockets/tls/v3/CommonTlsContext.js';
+import type { CertificateSummary } from '../interfaces/transport-socket.js';
+import { logger } from '../server/logger.js';
+import { rejectIfSet } from '../upstream/config-util.js';
+import { firstCertificate, summarize } from './certificate.js';
+import { parseDataSource, readDataSource, type DataSourceSpec } from './data-source.js';
+import { generationOf, watchDirectoryOf } from './file-watch.js';
+import { PeerValidator } from './peer-validator.js';
+
+export type TlsRole = 'server' | 'client';
+
+const VERSIONS: Record<string, tls.SecureVersion | undefined> = {
+  TLSv1_0: 'TLSv1',
+  TLSv1_1: 'TLSv1.1',
+  TLSv1_2: 'TLSv1.2',
+  TLSv1_3: 'TLSv1.3',
+};
+const VERSION_ORDER = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+export interface SessionOptions {
+  /** session_timeout in seconds (server). */
+  readonly sessionTimeoutSec?: number | undefined;
+  /** disable_stateless_session_resumption (server): no session tickets. */
+  readonly noTickets?: boolean | undefined;
+}
+
+interface Loaded {
+  readonly bytes: readonly Buffer[];
+  readonly context: tls.SecureContext;
+  readonly local: CertificateSummary | undefined;
+  readonly ca: CertificateSummary | undefined;
+  readonly loadedAt: number;
+}
+
+const live = new Set<WeakRef<TlsContextConfig>>();
+
+/**
+ * A compiled CommonTlsContext with its secure context. Files are watched: the first handshake after a change in
+ * their directories re-reads them, and new content that loads replaces the context (existing connections keep
+ * theirs); content that does not load is logged and the last good context stays.
+ */
+export class TlsContextConfig {
+  readonly validator: PeerValidator | undefined;
+  readonly alpn: readonly string[];
+  private readonly specs: DataSourceSpec[] = [];
+  private readonly cert: DataSourceSpec | undefined;
+  private readonly key: DataSourceSpec | undefined;
+  private readonly password: DataSourceSpec | undefined;
+  private readonly options: tls.SecureContextOptions;
+  /** tls_certificates[0] (or the context), for errors the TLS library reports about the pair as a whole. */
+  private readonly fieldPath: string;
+  private readonly watches: ReturnType<typeof watchDirectoryOf>[] = [];
+  private generation: number;
+  private loaded: Loaded;
+
+  constructor(common: CommonTlsContext__Output | null, path: string, role: TlsRole, session: SessionOptions = {}) {
+    const cp = joinPath(path, 'common_tls_context');
+    const c = common;
+    if (c) {
+      for (const f of ['tls_certificate_sds_secret_configs', 'validation_context_sds_secret_config', 'combined_validation_context', 'tls_certificate_certificate_provider', 'validation_context_certificate_provider', 'tls_certificate_certificate_provider_instance', 'validation_context_certificate_provider_instance', 'custom_handshaker', 'tls_certificate_provider_instance', 'key_log'] as const) {
+        rejectIfSet(cp, f, c[f]);
+      }
+    }
+    const certs = c?.tls_certificates ?? [];
+    if (certs.length > 1) throw new ConfigError(joinPath(joinPath(cp, 'tls_certificates'), 1), 'only one certificate per context is supported yet');
+    const tc = certs[0];
+    const tp = joinPath(joinPath(cp, 'tls_certificates'), 0);
+    this.fieldPath = tc ? tp : cp;
+    if (tc) {
+      for (const f of ['ocsp_staple', 'signed_certificate_timestamp', 'private_key_provider', 'watched_directory', 'pkcs12'] as const) rejectIfSet(tp, f, tc[f]);
+      this.cert = parseDataSource(tc.certificate_chain, joinPath(tp, 'certificate_chain'));
+      this.key = parseDataSource(tc.private_key, joinPath(tp, 'private_key'));
+      this.password = parseDataSource(tc.password, joinPath(tp, 'password'));
+      if (!this.cert) throw new ConfigError(joinPath(tp, 'certificate_chain'), 'is required');
+      if (!this.key) throw new ConfigError(joinPath(tp, 'private_key'), 'is required');
+    } else if (role === 'server') {
+      throw new ConfigError(joinPath(cp, 'tls_certificates'), 'a server context needs a certificate');
+    }
+    const vc = c?.validation_context;
+    this.validator = vc ? new PeerValidator(vc, joinPath(cp, 'validation_context')) : undefined;
+    this.alpn = c?.alpn_protocols ?? [];
+    this.options = tlsOptions(c, cp, role, session);
+    for (const s of [this.cert, this.key, this.password, this.validator?.trustedCa]) if (s) this.specs.push(s);
+    for (const s of this.specs) if (s.filename !== undefined) this.watches.push(watchDirectoryOf(s.filename));
+    this.generation = generationOf(this.watches);
+    this.loaded = this.load(this.specs.map(readDataSource));
+    live.add(new WeakRef(this));
+  }
+
+  /** The context for a new handshake (reloaded first if its files changed). */
+  current(): tls.SecureContext {
+    if (this.watches.length > 0) {
+      const g = generationOf(this.watches);
+      if (g !== this.generation) {
+        this.generation = g;
+        this.reload();
+      }
+    }
+    return this.loaded.context;
+  }
+
+  /** For `/certs`. */
+  describe(): { cert: string; ca: string; local: CertificateSummary | undefined; caCert: CertificateSummary | undefined } {
+    return { cert: this.cert?.filename ?? (this.cert ? '<inline>' : ''), ca: this.validator?.trustedCa?.filename ?? (this.validator?.trustedCa ? '<inline>' : ''), local: this.loaded.local, caCert: this.loaded.ca };
+  }
+
+  get localCertificate(): CertificateSummary | undefined {
+    return this.loaded.local;
+  }
+
+  private reload(): void {
+    try {
+      const bytes = this.specs.map(readDataSource);
+      if (bytes.every((b, i) => b.equals(this.loaded.bytes[i] as Buffer))) return;
+      this.loaded = this.load(bytes);
+      logger().info({ certificate: this.cert?.filename, ca: this.validator?.trustedCa?.filename }, 'TLS certificates reloaded');
+    } catch (err) {
+      logger().error({ err, certificate: this.cert?.filename }, 'TLS certificate reload failed; keeping the previous certificates');
+    }
+  }
+
+  /** Builds a secure context from the current bytes (in `specs` order); throws ConfigError naming the bad field. */
+  private load(bytes: Buffer[]): Loaded {
+    const byspec = new Map<DataSourceSpec, Buffer>();
+    this.specs.forEach((s, i) => byspec.set(s, bytes[i] as Buffer));
+    const opts: tls.SecureContextOptions = { ...this.options };
+    let local: CertificateSummary | undefined;
+    let ca: CertificateSummary | undefined;
+    if (this.cert && this.key) {
+      const certPem = byspec.get(this.cert) as Buffer;
+      const x = firstCertificate(certPem);
+      if (!x) throw new ConfigError(this.cert.path, 'does not hold a PEM certificate');
+      local = summarize(x);
+      const keyPem = byspec.get(this.key) as Buffer;
+      const passphrase = this.password ? (byspec.get(this.password) as Buffer).toString('utf8') : undefined;
+      try {
+        createPrivateKey(passphrase === undefined ? { key: keyPem } : { key: keyPem, passphrase });
+      } catch (err) {
+        throw new ConfigError(this.key.path, `does not hold a usable PEM private key: ${(err as Error).message}`);
+      }
+      opts.cert = certPem;
+      opts.key = keyPem;
+      if (passphrase !== undefined) opts.passphrase = passphrase;
+    }
+    const caSpec = this.validator?.trustedCa;
+    if (caSpec) {
+      const caPem = byspec.get(caSpec) as Buffer;
+      const x = firstCertificate(caPem);
+      if (!x) throw new ConfigError(caSpec.path, 'does not hold a PEM certificate');
+      ca = summarize(x);
+      opts.ca = caPem;
+    }
+    let context: tls.SecureContext;
+    try {
+      context = tls.createSecureContext(opts);
+    } catch (err) {
+      throw new ConfigError(this.fieldPath, `TLS context rejected: ${(err as Error).message}`);
+    }
+    return { bytes, context, local, ca, loadedAt: Date.now() };
+  }
+}
+
+function tlsOptions(c: CommonTlsContext__Output | null, cp: string, role: TlsRole, session: SessionOptions): tls.SecureContextOptions {
+  const p = c?.tls_params;
+  const pp = joinPath(cp, 'tls_params');
+  const min = version(p?.tls_minimum_protocol_version, joinPath(pp, 'tls_minimum_protocol_version')) ?? 'TLSv1.2';
+  const max = version(p?.tls_maximum_protocol_version, joinPath(pp, 'tls_maximum_protocol_version')) ?? (role === 'server' ? 'TLSv1.3' : 'TLSv1.2');
+  if (VERSION_ORDER.indexOf(min) > VERSION_ORDER.indexOf(max)) {
+    throw new ConfigError(pp, `tls_minimum_protocol_version ${min} is greater than tls_maximum_protocol_version ${max}`);
+  }
+  if (p) rejectIfSet(pp, 'signature_algorithms', p.signature_algorithms);
+  const opts: tls.SecureContextOptions = { minVersion: min, maxVersion: max };
+  if (p && p.cipher_suites.length > 0) {
+    // Envoy (BoringSSL) allows equal-preference groups `[A|B]`; OpenSSL takes a flat list.
+    opts.ciphers = p.cipher_suites.map((s) => s.replace(/[[\]]/g, '').split('|').join(':')).join(':');
+  }
+  if (p && p.ecdh_curves.length > 0) opts.ecdhCurve = p.ecdh_curves.join(':');
+  if (session.sessionTimeoutSec !== undefined) opts.sessionTimeout = session.sessionTimeoutSec;
+  if (session.noTickets) opts.secureOptions = constants.SSL_OP_NO_TICKET;
+  // Validate ciphers / curves now so the error names the field, not the certificate.
+  try {
+    tls.createSecureContext(opts);
+  } catch (err) {
+    const msg = (err as Error).message;
+    throw new ConfigError(joinPath(pp, opts.ecdhCurve && /curve/i.test(msg) ? 'ecdh_curves' : 'cipher_suites'), `rejected by the TLS library: ${msg}`);
+  }
+  return opts;
+}
+
+function version(v: string | number | undefined, path: string): tls.SecureVersion | undefined {
+  if (v === undefined || v === 'TLS_AUTO' || v === 0) return undefined;
+  const out = VERSIONS[String(v)];
+  if (!out) throw new ConfigError(path, `unknown TLS version ${String(v)}`);
+  return out;
+}
+
+/** Every live TLS context (for `/certs`). */
+export function liveTlsContexts(): TlsContextConfig[] {
+  const out: TlsContextConfig[] = [];
+  for (const ref of live) {
+    const c = ref.deref();
+    if (c === undefined) live.delete(ref);
+    else out.push(c);
+  }
+  return out;
+}
