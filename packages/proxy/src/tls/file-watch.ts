@@ -46,9 +46,3 @@ export function generationOf(watches: readonly DirWatch[]): number {
   for (const w of watches) g += w.watcher === undefined ? Number.NaN : w.generation;
   return g;
 }
-
-/** Closes every watcher (server shutdown). */
-export function closeFileWatchers(): void {
-  for (const w of dirs.values()) w.watcher?.close();
-  dirs.clear();
-}

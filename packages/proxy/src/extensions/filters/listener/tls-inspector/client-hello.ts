@@ -26,6 +26,8 @@ export function parseClientHello(buf: Buffer): ClientHelloResult {
   if (buf.length >= 2 && buf[1] !== 0x03) return NOT_TLS;
   if (buf.length >= 3 && (buf[2] as number) > 0x04) return NOT_TLS;
   if (buf.length >= 6 && buf[5] !== HANDSHAKE_CLIENT_HELLO) return NOT_TLS;
+  // The handshake length is known from the first 9 bytes: refuse a huge hello before buffering it.
+  if (buf.length >= 9 && buf.readUInt16BE(3) >= 4 && 4 + buf.readUIntBE(6, 3) > MAX_CLIENT_HELLO) return TOO_LARGE;
   // Reassemble the handshake message from consecutive handshake records.
   const parts: Buffer[] = [];
   let have = 0;
