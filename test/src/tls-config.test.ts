@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseBootstrapText } from '@weft/api';
 import { ProxyServer } from '@weft/proxy';
-import { startProxyFromYaml, startUpstream, type TestProxy, type TestUpstream } from '@weft/testing';
+import { request, startProxyFromYaml, startUpstream, type TestProxy, type TestUpstream } from '@weft/testing';
 import { createPki, type TestPki } from './pki.js';
 import { httpsGet } from './tls-client.js';
 import { bootstrap, httpListener, indent, staticCluster } from './yaml.js';
@@ -135,7 +135,14 @@ describe('certificate reload', () => {
     writeFileSync(path.join(dir, 'tmp.crt'), '-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n');
     renameSync(path.join(dir, 'tmp.crt'), path.join(dir, 'live.crt'));
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(await servedCn(), 'second');
-    assert.equal(await servedCn(), 'second');
+    const served = await httpsGet(proxy.port('http'), '/', { ca: pki.caCert });
+    assert.equal(served.serverCn, 'second');
+    // /certs lists what is loaded: the last good certificate, with its file and expiry.
+    const certs = JSON.parse((await request(proxy.adminPort, '/certs')).body) as { certificates: Array<{ ca_cert: unknown[]; cert_chain: Array<Record<string, unknown>> }> };
+    const chain = certs.certificates.map((c) => c.cert_chain[0]).find((c) => c?.['path'] === path.join(dir, 'live.crt'));
+    assert.deepEqual(
+      { serial: chain?.['serial_number'], sans: chain?.['subject_alt_names'], days: chain?.['days_until_expiration'] },
+      { serial: served.serverSerial.toLowerCase(), sans: [{ dns: 'localhost' }], days: '1' },
+    );
   });
 });

@@ -112,7 +112,17 @@ describe('downstream TLS', () => {
 - name: envoy.filters.listener.tls_inspector
   typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector }
 listener_filters_timeout: 0.3s`,
-        ),
+        ) +
+        listener(
+          'server-first',
+          `- ${indent(hcmFilter(logFile), 2).trimStart()}`,
+          `listener_filters:
+- name: envoy.filters.listener.tls_inspector
+  typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector }
+listener_filters_timeout: 0.1s
+continue_on_listener_filters_timeout: true`,
+        ) +
+        listener('slow-handshake', `- ${indent(downstreamTls(server), 2).trimStart()}\n  transport_socket_connect_timeout: 0.1s\n  ${indent(hcmFilter(logFile), 2).trimStart()}`),
       staticCluster('backend', [upstream.port]) + staticCluster('echo', [echoPort]),
     );
     proxy = await startProxyFromYaml(yaml);
@@ -197,6 +207,39 @@ listener_filters_timeout: 0.3s`,
     });
     assert.equal(closed, true);
     assert.equal(await statOf('sni', 'downstream_pre_cx_timeout'), 1);
+  });
+
+  test('continue_on_listener_filters_timeout: a client that waits before speaking is still served', async () => {
+    const port = proxy.port('server-first');
+    const s = net.connect(port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal(await statOf('server-first', 'downstream_pre_cx_timeout'), 1);
+    const reply = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      s.on('data', (c: Buffer) => (out += c.toString('latin1')));
+      s.on('close', () => resolve(out));
+      s.on('error', reject);
+      s.write('GET /late HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    });
+    assert.match(reply, /^HTTP\/1\.1 200 /);
+  });
+
+  test('a peer that closes while the TLS inspector waits is counted; a stalled handshake hits transport_socket_connect_timeout', async () => {
+    const closedEarly = new Promise<void>((resolve) => {
+      const s = net.connect(proxy.port('sni'), '127.0.0.1', () => s.end(Buffer.from([0x16, 0x03, 0x01])));
+      s.on('close', () => resolve());
+      s.on('error', () => undefined);
+    });
+    await closedEarly;
+    const stalled = await new Promise<boolean>((resolve) => {
+      const s = net.connect(proxy.port('slow-handshake'), '127.0.0.1');
+      s.on('close', () => resolve(true));
+      s.on('error', () => undefined);
+    });
+    assert.equal(stalled, true);
+    assert.equal(await statOf('sni', 'downstream_listener_filter_remote_close'), 1);
+    assert.equal(await statOf('slow-handshake', 'downstream_cx_transport_socket_connect_timeout'), 1);
+    assert.equal(await statOf('slow-handshake', 'downstream_cx_active'), 0);
   });
 
   test('a plaintext client on a TLS listener is closed without harming other connections', async () => {

@@ -4,7 +4,7 @@ import type { CompiledListenerFilter, ListenerFilterCallbacks, ListenerFilterWai
 
 export interface AcceptOwner {
   /** Listener filters are done: pick the filter chain (or close when `ok` is false). */
-  onListenerFiltersDone(conn: AcceptingConnection, ok: boolean): void;
+  onListenerFiltersDone(conn: AcceptingConnection, ok: boolean, peerClosed: boolean): void;
   /** `listener_filters_timeout` fired. */
   onListenerFiltersTimeout(conn: AcceptingConnection): void;
 }
@@ -36,7 +36,7 @@ export class AcceptingConnection implements ListenerFilterCallbacks, DeadlineNod
     if (this.finished) return;
     this.wait = undefined;
     if (!ok) {
-      this.finish(false);
+      this.finish(false, false);
       return;
     }
     this.index++;
@@ -48,12 +48,18 @@ export class AcceptingConnection implements ListenerFilterCallbacks, DeadlineNod
     this.owner.onListenerFiltersTimeout(this);
   }
 
+  peerClosed(): void {
+    if (this.finished) return;
+    this.wait = undefined;
+    this.finish(false, true);
+  }
+
   /** The timeout fired and the listener continues anyway: stop the waiting filter, go on with what is known. */
   continueAfterTimeout(): void {
     if (this.finished) return;
     this.wait?.abort();
     this.wait = undefined;
-    this.finish(true);
+    this.finish(true, false);
   }
 
   /** Closed (timeout, listener close). */
@@ -76,12 +82,12 @@ export class AcceptingConnection implements ListenerFilterCallbacks, DeadlineNod
       if (wait !== undefined) return;
       this.index++;
     }
-    if (!this.finished) this.finish(true);
+    if (!this.finished) this.finish(true, false);
   }
 
-  private finish(ok: boolean): void {
+  private finish(ok: boolean, peerClosed: boolean): void {
     this.finished = true;
     this.deadlineList?.cancel(this);
-    this.owner.onListenerFiltersDone(this, ok);
+    this.owner.onListenerFiltersDone(this, ok, peerClosed);
   }
 }

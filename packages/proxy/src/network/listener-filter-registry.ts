@@ -14,6 +14,8 @@ export interface ListenerFilterCallbacks {
   readonly meta: MutableConnectionMeta;
   /** The filter is done: `true` continues with the next filter, `false` closes the connection. Call once. */
   next(ok: boolean): void;
+  /** The peer closed before the filter was done: the connection is closed (and counted). */
+  peerClosed(): void;
 }
 
 /** Per-connection state of a listener filter that is still waiting (for bytes). */

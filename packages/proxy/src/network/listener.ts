@@ -3,7 +3,7 @@ import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Listener__Output } from '@weft/api/envoy/envoy/config/listener/v3/Listener.js';
 import type { NetworkFilterHandler } from '../interfaces/network-filter.js';
 import type { Counter, Gauge, Histogram } from '../interfaces/stats.js';
-import type { DeadlineList } from '../server/deadline-queue.js';
+import { DeadlineTimer, type DeadlineList } from '../server/deadline-queue.js';
 import { durationMs } from '../server/duration.js';
 import type { FactoryContext } from '../server/factory-context.js';
 import type { DownstreamTls } from '../tls/downstream-tls.js';
@@ -25,6 +25,8 @@ const TLS_INSPECTOR_TYPE = 'envoy.extensions.filters.listener.tls_inspector.v3.T
 export interface FilterChainEntry {
   readonly handler: NetworkFilterHandler;
   readonly tls: DownstreamTls | undefined;
+  /** transport_socket_connect_timeout in ms; 0 = none. */
+  readonly handshakeTimeoutMs: number;
 }
 
 interface ListenerStats {
@@ -35,6 +37,8 @@ interface ListenerStats {
   noFilterChainMatch: Counter;
   preCxTimeout: Counter;
   preCxActive: Gauge;
+  listenerFilterRemoteClose: Counter;
+  transportSocketConnectTimeout: Counter;
   ssl: SslStats;
 }
 
@@ -82,9 +86,8 @@ export class ListenerConfig {
 }
 
 function compileChain(chain: Listener__Output['filter_chains'][number], path: string, ctx: FactoryContext): FilterChainEntry {
-  if (chain.transport_socket_connect_timeout) throw new ConfigError(joinPath(path, 'transport_socket_connect_timeout'), 'is not supported yet');
   const tls = parseDownstreamTransportSocket(chain.transport_socket, joinPath(path, 'transport_socket'));
-  return { handler: createNetworkFilterChain(chain, path, ctx), tls };
+  return { handler: createNetworkFilterChain(chain, path, ctx), tls, handshakeTimeoutMs: durationMs(chain.transport_socket_connect_timeout, 0) };
 }
 
 function rejectUnsupported(cfg: Listener__Output, path: string): void {
@@ -207,6 +210,8 @@ export class ActiveListener implements AcceptOwner {
       noFilterChainMatch: scope.counter('no_filter_chain_match'),
       preCxTimeout: scope.counter('downstream_pre_cx_timeout'),
       preCxActive: scope.gauge('downstream_pre_cx_active'),
+      listenerFilterRemoteClose: scope.counter('downstream_listener_filter_remote_close'),
+      transportSocketConnectTimeout: scope.counter('downstream_cx_transport_socket_connect_timeout'),
       ssl: new SslStats(scope),
     };
   }
@@ -237,9 +242,10 @@ export class ActiveListener implements AcceptOwner {
     a.start();
   }
 
-  onListenerFiltersDone(a: AcceptingConnection, ok: boolean): void {
+  onListenerFiltersDone(a: AcceptingConnection, ok: boolean, peerClosed: boolean): void {
     this.accepting.delete(a);
     this.stats.preCxActive.dec();
+    if (peerClosed) this.stats.listenerFilterRemoteClose.inc();
     if (!ok || a.socket.destroyed) {
       a.socket.destroy();
       return;
@@ -292,7 +298,17 @@ export class ActiveListener implements AcceptOwner {
       if (peeked && !socket.destroyed) socket.resume();
       return;
     }
+    let timer: DeadlineTimer | undefined;
+    if (chain.handshakeTimeoutMs > 0) {
+      timer = new DeadlineTimer(() => {
+        stats.transportSocketConnectTimeout.inc();
+        conn.socket.destroy();
+        socket.destroy();
+      });
+      this.ctx.deadlines.schedule(timer, chain.handshakeTimeoutMs);
+    }
     chain.tls.handshake(socket, stats.ssl, (secure, info) => {
+      timer?.cancel();
       if (!secure || !info) return; // closed; counted by the handshake
       secure.once('close', onClose);
       conn.secured(secure, info);

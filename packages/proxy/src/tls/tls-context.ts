@@ -102,9 +102,11 @@ export class TlsContextConfig {
     return this.loaded.context;
   }
 
-  /** For `/certs`. */
-  describe(): { cert: string; ca: string; local: CertificateSummary | undefined; caCert: CertificateSummary | undefined } {
-    return { cert: this.cert?.filename ?? (this.cert ? '<inline>' : ''), ca: this.validator?.trustedCa?.filename ?? (this.validator?.trustedCa ? '<inline>' : ''), local: this.loaded.local, caCert: this.loaded.ca };
+  /** For `/certs`: the files (or '<inline>') and what they hold now. */
+  describe(): { certPath: string; caPath: string; cert: CertificateSummary | undefined; ca: CertificateSummary | undefined } {
+    this.current(); // pick up a pending file change first
+    const where = (s: DataSourceSpec | undefined): string => (s === undefined ? '' : (s.filename ?? '<inline>'));
+    return { certPath: where(this.cert), caPath: where(this.validator?.trustedCa), cert: this.loaded.local, ca: this.loaded.ca };
   }
 
   get localCertificate(): CertificateSummary | undefined {

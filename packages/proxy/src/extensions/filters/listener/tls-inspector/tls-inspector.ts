@@ -41,7 +41,11 @@ class Inspection implements ListenerFilterWait {
   private buffered: Buffer | undefined;
   private done = false;
   private readonly onData = (chunk: Buffer): void => this.data(chunk);
-  private readonly onEnd = (): void => this.finish(false);
+  private readonly onEnd = (): void => {
+    if (this.done) return;
+    this.release();
+    this.cb.peerClosed();
+  };
 
   constructor(
     private readonly cb: ListenerFilterCallbacks,
