@@ -8,6 +8,7 @@ export interface TlsClientOptions {
   readonly key?: string;
   readonly servername?: string;
   readonly alpn?: string[];
+  readonly headers?: Record<string, string>;
 }
 
 export interface HttpsResult {
@@ -31,7 +32,7 @@ function tlsOptions(o: TlsClientOptions): tls.ConnectionOptions {
 /** One HTTPS GET over a new connection; rejects when the TLS handshake or the connection fails. */
 export function httpsGet(port: number, path: string, o: TlsClientOptions = {}): Promise<HttpsResult> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ ...tlsOptions(o), host: '127.0.0.1', port, path, agent: false }, (res) => {
+    const req = https.request({ ...tlsOptions(o), host: '127.0.0.1', port, path, agent: false, headers: o.headers }, (res) => {
       const peer = (res.socket as tls.TLSSocket).getPeerCertificate();
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

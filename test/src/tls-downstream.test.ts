@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -23,12 +24,13 @@ ${indent(ctxExtra, 4)}
 ${indent(extra, 6)}`;
 }
 
-function hcmFilter(logFile: string): string {
+function hcmFilter(logFile: string, extra = ''): string {
   return `filters:
 - name: envoy.filters.network.http_connection_manager
   typed_config:
     "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
     stat_prefix: ingress
+${indent(extra, 4)}
     access_log:
     - name: envoy.access_loggers.file
       typed_config:
@@ -87,7 +89,10 @@ describe('downstream TLS', () => {
     matcher: { prefix: "spiffe://weft.local/" }`;
     const yaml = bootstrap(
       listener('https', `- ${indent(downstreamTls(server, 'alpn_protocols: [http/1.1]'), 2).trimStart()}\n  ${indent(hcmFilter(logFile), 2).trimStart()}`) +
-        listener('mtls', `- ${indent(downstreamTls(server, mtls, 'require_client_certificate: true'), 2).trimStart()}\n  ${indent(hcmFilter(logFile), 2).trimStart()}`) +
+        listener(
+          'mtls',
+          `- ${indent(downstreamTls(server, mtls, 'require_client_certificate: true'), 2).trimStart()}\n  ${indent(hcmFilter(logFile, 'forward_client_cert_details: APPEND_FORWARD\nset_current_client_cert_details: { subject: true, uri: true, dns: true }'), 2).trimStart()}`,
+        ) +
         listener(
           'tcp',
           `- ${indent(downstreamTls(server), 2).trimStart()}
@@ -138,12 +143,13 @@ continue_on_listener_filters_timeout: true`,
   const statOf = (listenerName: string, stat: string): Promise<number> => adminStat(proxy.adminPort, `listener.127.0.0.1_${proxy.port(listenerName)}.${stat}`);
 
   test('terminates TLS in front of a plain HTTP upstream: https scheme, x-forwarded-proto https, TLS access log fields', async () => {
-    const res = await httpsGet(proxy.port('https'), '/hello', { ca: pki.caCert, servername: 'localhost' });
+    const res = await httpsGet(proxy.port('https'), '/hello', { ca: pki.caCert, servername: 'localhost', headers: { 'x-forwarded-client-cert': 'Hash=spoofed' } });
     assert.equal(res.status, 200);
     assert.equal(res.serverCn, 'server');
     const seen = upstream.requests.at(-1);
     assert.equal(seen?.url, '/hello');
     assert.equal(seen?.headers['x-forwarded-proto'], 'https');
+    assert.equal(seen?.headers['x-forwarded-client-cert'], undefined, 'SANITIZE (the default) removes a client-sent XFCC');
     assert.equal(await statOf('https', 'ssl.handshake'), 1);
     assert.equal(await statOf('https', 'ssl.no_certificate'), 1);
     assert.equal(await statOf('https', 'ssl.versions.TLSv1.3'), 1);
@@ -169,8 +175,13 @@ continue_on_listener_filters_timeout: true`,
   });
 
   test('mTLS: a trusted client certificate with a matching URI SAN is accepted and logged', async () => {
-    const res = await httpsGet(proxy.port('mtls'), '/m', { ca: pki.caCert, cert: client.cert, key: client.key });
+    const res = await httpsGet(proxy.port('mtls'), '/m', { ca: pki.caCert, cert: client.cert, key: client.key, headers: { 'x-forwarded-client-cert': 'By=spiffe://earlier;Hash=00' } });
     assert.equal(res.status, 200);
+    const hash = createHash('sha256').update(new X509Certificate(readFileSync(client.cert)).raw).digest('hex');
+    assert.equal(
+      upstream.requests.at(-1)?.headers['x-forwarded-client-cert'],
+      `By=spiffe://earlier;Hash=00,By=spiffe://weft.local/ns/default/sa/proxy;Hash=${hash};Subject="CN=client,O=Weft";URI=spiffe://weft.local/ns/default/sa/client`,
+    );
     await flushAllAccessLogs();
     assert.match(readFileSync(logFile, 'utf8'), /^200 TLSv1\.3 - spiffe:\/\/weft\.local\/ns\/default\/sa\/client spiffe:\/\/weft\.local\/ns\/default\/sa\/proxy https$/m);
   });

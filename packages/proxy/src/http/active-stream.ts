@@ -121,7 +121,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     const cfg = this.cfg;
     this.isHeadRequest = this.method === 'HEAD';
     this.grpc = isGrpcRequest(this.headers);
-    const { clientIp, internal, requestId } = mutateRequestHeaders(this, cfg, this.downstreamRemoteIp, this.info.downstreamLocalPort);
+    const { clientIp, internal, requestId } = mutateRequestHeaders(this, cfg, this.downstreamRemoteIp, this.info.downstreamLocalPort, this.info.downstreamTls);
     this.sourceIp = clientIp;
     this.info.downstreamRemoteAddress = clientIp;
     this.internalRequest = internal;

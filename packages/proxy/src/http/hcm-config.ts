@@ -8,6 +8,7 @@ import { compileRouteConfiguration, type RouteTable } from '../router/route-tabl
 import { createAccessLoggers, type AccessLogger } from '../observability/access-log/access-log-factory.js';
 import { compileHttpFilters, type CompiledHttpFilter } from './http-filter-registry.js';
 import { createHcmStats, type HcmStats } from './hcm-stats.js';
+import { parseXfcc, type XfccConfig } from './xfcc.js';
 
 const MINUTE = 60_000;
 
@@ -28,6 +29,7 @@ export interface HcmConfig {
   readonly alwaysSetRequestIdInResponse: boolean;
   readonly via: string;
   readonly appendXForwardedPort: boolean;
+  readonly xfcc: XfccConfig;
   readonly proxy100Continue: boolean;
   readonly maxRequestHeadersBytes: number;
   readonly maxHeadersCount: number;
@@ -113,6 +115,7 @@ export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: strin
     allowAbsoluteUrl: http1?.allow_absolute_url?.value ?? true,
     stripPortMode,
     stripTrailingHostDot: cfg.strip_trailing_host_dot,
+    xfcc: parseXfcc(cfg, path),
     stats: createHcmStats(ctx.stats, statPrefix),
     ctx,
     direction,
@@ -126,8 +129,6 @@ function rejectUnsupported(cfg: HttpConnectionManager__Output, path: string): vo
     ['http2_protocol_options', !!cfg.http2_protocol_options],
     ['http3_protocol_options', !!cfg.http3_protocol_options],
     ['upgrade_configs', cfg.upgrade_configs.length > 0],
-    ['forward_client_cert_details', cfg.forward_client_cert_details !== 'SANITIZE'],
-    ['set_current_client_cert_details', !!cfg.set_current_client_cert_details],
     ['represent_ipv4_remote_address_as_ipv4_mapped_ipv6', cfg.represent_ipv4_remote_address_as_ipv4_mapped_ipv6],
     ['add_user_agent', !!cfg.add_user_agent?.value],
     ['normalize_path', !!cfg.normalize_path?.value],
