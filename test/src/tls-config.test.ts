@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import tls from 'node:tls';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseBootstrapText } from '@weft/api';
@@ -128,10 +129,30 @@ describe('certificate reload', () => {
 
   test('a replaced certificate is used by new connections; a bad replacement keeps the last good one', async () => {
     assert.equal(await servedCn(), 'first');
+    // A keep-alive connection opened before the change keeps working with the certificate it was opened with.
+    const kept = tls.connect({ host: '127.0.0.1', port: proxy.port('http'), ca: readFileSync(pki.caCert), checkServerIdentity: () => undefined });
+    await new Promise<void>((r, j) => kept.once('secureConnect', r).once('error', j));
+    const exchange = (): Promise<string> =>
+      new Promise((resolve) => {
+        let out = '';
+        const onData = (c: Buffer): void => {
+          out += c.toString('latin1');
+          if (/\r\n\r\n[\s\S]*\}$/.test(out)) {
+            kept.off('data', onData);
+            resolve(out);
+          }
+        };
+        kept.on('data', onData);
+        kept.write('GET /kept HTTP/1.1\r\nhost: x\r\n\r\n');
+      });
+    assert.match(await exchange(), /^HTTP\/1\.1 200 /);
     const second = pki.issue('second', 'DNS:localhost');
     renameSync(second.key, path.join(dir, 'live.key'));
     renameSync(second.cert, path.join(dir, 'live.crt'));
     await eventually('second');
+    assert.match(await exchange(), /^HTTP\/1\.1 200 /);
+    assert.equal(String(kept.getPeerCertificate().subject.CN), 'first');
+    kept.destroy();
     writeFileSync(path.join(dir, 'tmp.crt'), '-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n');
     renameSync(path.join(dir, 'tmp.crt'), path.join(dir, 'live.crt'));
     await new Promise((r) => setTimeout(r, 100));
