@@ -153,6 +153,7 @@ continue_on_listener_filters_timeout: true`,
     assert.equal(await statOf('https', 'ssl.handshake'), 1);
     assert.equal(await statOf('https', 'ssl.no_certificate'), 1);
     assert.equal(await statOf('https', 'ssl.versions.TLSv1.3'), 1);
+    assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_cx_ssl_total'), 1);
     await flushAllAccessLogs();
     assert.match(readFileSync(logFile, 'utf8'), /^200 TLSv1\.3 localhost - spiffe:\/\/weft\.local\/ns\/default\/sa\/proxy https$/m);
   });

@@ -6,6 +6,8 @@ export interface HcmStats {
   readonly cxActive: Gauge;
   readonly cxHttp1Total: Counter;
   readonly cxHttp1Active: Gauge;
+  readonly cxSslTotal: Counter;
+  readonly cxSslActive: Gauge;
   readonly cxDestroy: Counter;
   readonly cxDestroyRemote: Counter;
   readonly cxDestroyLocal: Counter;
@@ -48,6 +50,8 @@ export function createHcmStats(root: Scope, statPrefix: string): HcmStats {
     cxActive: s.gauge('downstream_cx_active'),
     cxHttp1Total: s.counter('downstream_cx_http1_total'),
     cxHttp1Active: s.gauge('downstream_cx_http1_active'),
+    cxSslTotal: s.counter('downstream_cx_ssl_total'),
+    cxSslActive: s.gauge('downstream_cx_ssl_active'),
     cxDestroy: s.counter('downstream_cx_destroy'),
     cxDestroyRemote: s.counter('downstream_cx_destroy_remote'),
     cxDestroyLocal: s.counter('downstream_cx_destroy_local'),

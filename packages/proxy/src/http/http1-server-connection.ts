@@ -71,6 +71,10 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     stats.cxActive.inc();
     stats.cxHttp1Total.inc();
     stats.cxHttp1Active.inc();
+    if (conn.tls !== undefined) {
+      stats.cxSslTotal.inc();
+      stats.cxSslActive.inc();
+    }
     conn.setDrainable(this);
     const socket = conn.socket;
     socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
@@ -511,6 +515,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     const stats = this.cfg.stats;
     stats.cxActive.dec();
     stats.cxHttp1Active.dec();
+    if (this.conn.tls !== undefined) stats.cxSslActive.dec();
     stats.cxDestroy.inc();
     stats.cxLength.record(monotonicNow() - this.conn.info.startMonotonicMs);
     this.deadlineList?.cancel(this);
