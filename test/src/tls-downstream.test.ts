@@ -108,6 +108,9 @@ describe('downstream TLS', () => {
 - filter_chain_match: { server_names: ["*.b.example.com"] }
   ${indent(downstreamTls(b), 2).trimStart()}
   ${indent(hcmFilter(logFile), 2).trimStart()}
+- filter_chain_match: { transport_protocol: tls, application_protocols: [x-weft-test] }
+  ${indent(downstreamTls(b, 'alpn_protocols: [x-weft-test]'), 2).trimStart()}
+  ${indent(hcmFilter(logFile), 2).trimStart()}
 - filter_chain_match: { transport_protocol: tls }
   ${indent(downstreamTls(server), 2).trimStart()}
   ${indent(hcmFilter(logFile), 2).trimStart()}
@@ -208,6 +211,15 @@ continue_on_listener_filters_timeout: true`,
     assert.equal(await adminStat(proxy.adminPort, 'tls_inspector.tls_found'), 4);
     assert.equal(await adminStat(proxy.adminPort, 'tls_inspector.sni_found'), 3);
     assert.equal(await adminStat(proxy.adminPort, 'tls_inspector.tls_not_found'), 1);
+  });
+
+  test('application_protocols from the ClientHello select a filter chain after server_names and transport_protocol', async () => {
+    const port = proxy.port('sni');
+    const r = await tlsHandshake(port, { alpn: ['x-weft-test'] });
+    assert.deepEqual(r, { alpn: 'x-weft-test', serverCn: 'b' });
+    // SNI is matched first: a named chain wins over the ALPN chain.
+    assert.equal((await tlsHandshake(port, { servername: 'a.example.com', alpn: ['x-weft-test'] })).serverCn, 'a');
+    assert.equal(await adminStat(proxy.adminPort, 'tls_inspector.alpn_found'), 2);
   });
 
   test('a client that sends nothing is closed at the listener filter timeout', async () => {
