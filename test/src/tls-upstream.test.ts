@@ -64,7 +64,9 @@ ${indent(sans, 4)}`;
 - match: { prefix: "/wrong-san" }
   route: { cluster: wrong_san }
 - match: { prefix: "/san" }
-  route: { cluster: san }`;
+  route: { cluster: san }
+- match: { prefix: "/fresh" }
+  route: { cluster: fresh }`;
     const tcpListener = `
   - name: tcp
     address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
@@ -79,6 +81,7 @@ ${indent(sans, 4)}`;
           staticCluster('wrong_ca', [port], indent(upstreamTls(common(other.caCert)), 4)) +
           staticCluster('san', [port], indent(upstreamTls(common(pki.caCert, 'match_typed_subject_alt_names: [{ san_type: URI, matcher: { exact: "spiffe://weft.local/ns/default/sa/backend" } }]')), 4)) +
           staticCluster('wrong_san', [port], indent(upstreamTls(common(pki.caCert, 'match_typed_subject_alt_names: [{ san_type: DNS, matcher: { exact: "other.internal" } }]')), 4)) +
+          staticCluster('fresh', [port], `    max_requests_per_connection: 1\n${indent(upstreamTls(common(pki.caCert)), 4)}`) +
           staticCluster('tls_echo', [echoPort], indent(upstreamTls('sni: echo.internal'), 4)),
       ),
     );
@@ -100,6 +103,15 @@ ${indent(sans, 4)}`;
     assert.equal((await request(proxy.port('http'), '/good')).status, 200);
     assert.equal(await adminStat(proxy.adminPort, 'cluster.good.ssl.handshake'), 1);
     assert.equal(await adminStat(proxy.adminPort, 'cluster.good.upstream_cx_total'), 1);
+  });
+
+  test('a new connection resumes the previous TLS session (max_session_keys default 1)', async () => {
+    assert.equal((await request(proxy.port('http'), '/fresh')).status, 200);
+    assert.equal((await request(proxy.port('http'), '/fresh')).status, 200);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.fresh.upstream_cx_total'), 2);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.fresh.ssl.handshake'), 2);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.fresh.ssl.session_reused'), 1);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.fresh.ssl.versions.TLSv1.2'), 2);
   });
 
   test('a matching URI SAN matcher accepts the server', async () => {

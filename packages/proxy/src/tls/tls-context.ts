@@ -55,6 +55,8 @@ export class TlsContextConfig {
   private readonly watches: ReturnType<typeof watchDirectoryOf>[] = [];
   private generation: number;
   private loaded: Loaded;
+  /** Bumped whenever new material is loaded: TLS sessions from older material must not be resumed. */
+  materialVersion = 0;
 
   constructor(common: CommonTlsContext__Output | null, path: string, role: TlsRole, session: SessionOptions = {}) {
     const cp = joinPath(path, 'common_tls_context');
@@ -118,6 +120,7 @@ export class TlsContextConfig {
       const bytes = this.specs.map(readDataSource);
       if (bytes.every((b, i) => b.equals(this.loaded.bytes[i] as Buffer))) return;
       this.loaded = this.load(bytes);
+      this.materialVersion++;
       logger().info({ certificate: this.cert?.filename, ca: this.validator?.trustedCa?.filename }, 'TLS certificates reloaded');
     } catch (err) {
       logger().error({ err, certificate: this.cert?.filename }, 'TLS certificate reload failed; keeping the previous certificates');

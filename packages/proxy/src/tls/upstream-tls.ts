@@ -20,10 +20,14 @@ function noIdentityCheck(): undefined {
 export class UpstreamTls {
   readonly context: TlsContextConfig;
   readonly sni: string;
+  /** max_session_keys: Envoy's default keeps 1 session for resumption; 0 disables resumption. */
+  readonly resumeSessions: boolean;
 
   constructor(cfg: UpstreamTlsContext__Output, path: string) {
     if (cfg.allow_renegotiation) throw new ConfigError(joinPath(path, 'allow_renegotiation'), 'renegotiation is not supported');
-    rejectIfSet(path, 'max_session_keys', cfg.max_session_keys && cfg.max_session_keys.value !== 1 ? cfg.max_session_keys : null);
+    const maxKeys = cfg.max_session_keys ? cfg.max_session_keys.value : 1;
+    if (maxKeys > 1) throw new ConfigError(joinPath(path, 'max_session_keys'), 'only 0 or 1 session keys are supported yet');
+    this.resumeSessions = maxKeys === 1;
     rejectIfSet(path, 'enforce_rsa_key_usage', cfg.enforce_rsa_key_usage?.value);
     if (cfg.sni.length > 255) throw new ConfigError(joinPath(path, 'sni'), 'must be at most 255 characters');
     this.sni = cfg.sni;
@@ -35,7 +39,16 @@ export class UpstreamTls {
   }
 }
 
+interface StoredSession {
+  readonly session: Buffer;
+  readonly materialVersion: number;
+}
+
 class UpstreamTlsTransport implements UpstreamTransport {
+  /** The last session per host (`address:port`), resumed by the next connection to it. */
+  private readonly sessions = new Map<string, StoredSession>();
+  private readonly keyOf = new WeakMap<Socket, string>();
+
   constructor(
     private readonly cfg: UpstreamTls,
     private readonly stats: SslStats,
@@ -57,14 +70,43 @@ class UpstreamTlsTransport implements UpstreamTransport {
     if (this.cfg.sni !== '' && isIP(this.cfg.sni) === 0) opts.servername = this.cfg.sni;
     if (ctx.alpn.length > 0) opts.ALPNProtocols = [...ctx.alpn];
     if (onread) opts.onread = onread;
-    return tls.connect(opts);
+    if (!this.cfg.resumeSessions) return tls.connect(opts);
+    const key = `${address}:${port}`;
+    const stored = this.sessions.get(key);
+    if (stored !== undefined) {
+      if (stored.materialVersion === ctx.materialVersion) opts.session = stored.session;
+      else this.sessions.delete(key);
+    }
+    const socket = tls.connect(opts);
+    this.keyOf.set(socket, key);
+    const version = ctx.materialVersion;
+    socket.on('session', (session: Buffer) => {
+      // Kept only from connections that passed verification (TLS 1.2 may deliver it before verify()).
+      if (!socket.destroyed) this.sessions.set(key, { session, materialVersion: version });
+    });
+    return socket;
   }
 
   verify(socket: Socket): string | undefined {
     const s = socket as tls.TLSSocket;
     const validator = this.cfg.context.validator;
+    // A resumed session was verified when it was established (with the same trust material).
+    if (validator?.checksPeer && !s.isSessionReused()) {
+      const failure = this.verifyPeer(s);
+      if (failure !== undefined) {
+        const key = this.keyOf.get(s);
+        if (key !== undefined) this.sessions.delete(key);
+        return failure;
+      }
+    }
+    this.stats.handshakeDone(s, s.getProtocol() ?? '', s.getCipher()?.name ?? '');
+    return undefined;
+  }
+
+  private verifyPeer(s: tls.TLSSocket): string | undefined {
+    const validator = this.cfg.context.validator;
     const peer = s.getPeerX509Certificate();
-    if (validator?.checksPeer) {
+    if (validator) {
       if (!peer) {
         this.stats.verifyFailed('fail_verify_no_cert');
         return VERIFY_FAILED_REASON;
@@ -75,7 +117,6 @@ class UpstreamTlsTransport implements UpstreamTransport {
         return VERIFY_FAILED_REASON;
       }
     }
-    this.stats.handshakeDone(s, s.getProtocol() ?? '', s.getCipher()?.name ?? '');
     return undefined;
   }
 
