@@ -190,13 +190,39 @@ continue_on_listener_filters_timeout: true`,
     assert.match(readFileSync(logFile, 'utf8'), /^200 TLSv1\.3 - spiffe:\/\/weft\.local\/ns\/default\/sa\/client spiffe:\/\/weft\.local\/ns\/default\/sa\/proxy https$/m);
   });
 
+  test('mTLS: a client resumes its TLS session and keeps its verified identity', async () => {
+    const tls = await import('node:tls');
+    const opts = { host: '127.0.0.1', port: proxy.port('mtls'), ca: readFileSync(pki.caCert), cert: readFileSync(client.cert), key: readFileSync(client.key), checkServerIdentity: () => undefined };
+    const get = (session?: Buffer): Promise<{ reused: boolean; status: string; session: Buffer | undefined }> =>
+      new Promise((resolve, reject) => {
+        let reused = false;
+        const s = tls.connect(session ? { ...opts, session } : opts, () => {
+          reused = s.isSessionReused();
+          s.write('GET /resume HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+        });
+        let latest: Buffer | undefined;
+        let out = '';
+        s.on('session', (b: Buffer) => (latest = b));
+        s.on('data', (c: Buffer) => (out += c.toString('latin1')));
+        s.on('close', () => resolve({ reused, status: out.slice(0, 12), session: latest }));
+        s.on('error', reject);
+      });
+    const first = await get();
+    assert.equal(first.status, 'HTTP/1.1 200');
+    const second = await get(first.session);
+    assert.deepEqual({ reused: second.reused, status: second.status }, { reused: true, status: 'HTTP/1.1 200' });
+    assert.equal(await statOf('mtls', 'ssl.session_reused'), 1);
+    await flushAllAccessLogs();
+    assert.match(readFileSync(logFile, 'utf8').trim().split('\n').at(-1) ?? '', /^200 TLSv1\.3 - spiffe:\/\/weft\.local\/ns\/default\/sa\/client /);
+  });
+
   test('mTLS: a missing client certificate and a SAN mismatch are refused and counted', async () => {
     await assert.rejects(httpsGet(proxy.port('mtls'), '/m', { ca: pki.caCert }));
     await assert.rejects(httpsGet(proxy.port('mtls'), '/m', { ca: pki.caCert, cert: badClient.cert, key: badClient.key }));
     assert.equal(await statOf('mtls', 'ssl.fail_verify_no_cert'), 1);
     assert.equal(await statOf('mtls', 'ssl.fail_verify_san'), 1);
     assert.equal(await statOf('mtls', 'ssl.connection_error'), 2);
-    assert.equal(await statOf('mtls', 'ssl.handshake'), 1);
+    assert.equal(await statOf('mtls', 'ssl.handshake'), 3);
   });
 
   test('the TLS inspector selects filter chains by SNI (exact, wildcard, default TLS chain) and passes plaintext through', async () => {

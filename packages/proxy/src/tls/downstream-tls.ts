@@ -21,7 +21,8 @@ export class DownstreamTls {
     rejectIfSet(path, 'session_ticket_keys_sds_secret_config', cfg.session_ticket_keys_sds_secret_config);
     rejectIfSet(path, 'full_scan_certs_on_sni_mismatch', cfg.full_scan_certs_on_sni_mismatch?.value);
     if (cfg.ocsp_staple_policy !== 'LENIENT_STAPLING') rejectIfSet(path, 'ocsp_staple_policy', cfg.ocsp_staple_policy);
-    rejectIfSet(path, 'disable_stateful_session_resumption', cfg.disable_stateful_session_resumption);
+    // disable_stateful_session_resumption: accepted as is; sessions resume by ticket only (a standalone TLS socket
+    // has no server-side session-id cache).
     let sessionTimeoutSec: number | undefined;
     if (cfg.session_timeout) {
       sessionTimeoutSec = Number(cfg.session_timeout.seconds);

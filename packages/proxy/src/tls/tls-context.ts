@@ -1,4 +1,4 @@
-import { constants, createPrivateKey } from 'node:crypto';
+import { constants, createHash, createPrivateKey } from 'node:crypto';
 import tls from 'node:tls';
 import { ConfigError, joinPath } from '@weft/api/lite';
 import type { CommonTlsContext__Output } from '@weft/api/envoy/envoy/extensions/transport_sockets/tls/v3/CommonTlsContext.js';
@@ -50,6 +50,9 @@ export class TlsContextConfig {
   private readonly key: DataSourceSpec | undefined;
   private readonly password: DataSourceSpec | undefined;
   private readonly options: tls.SecureContextOptions;
+  private readonly role: TlsRole;
+  /** What, besides the files, makes a server's sessions incompatible (validation settings). */
+  private readonly sessionSalt: string;
   /** tls_certificates[0] (or the context), for errors the TLS library reports about the pair as a whole. */
   private readonly fieldPath: string;
   private readonly watches: ReturnType<typeof watchDirectoryOf>[] = [];
@@ -84,6 +87,8 @@ export class TlsContextConfig {
     const vc = c?.validation_context;
     this.validator = vc ? new PeerValidator(vc, joinPath(cp, 'validation_context')) : undefined;
     this.alpn = c?.alpn_protocols ?? [];
+    this.role = role;
+    this.sessionSalt = JSON.stringify(vc ?? null);
     this.options = tlsOptions(c, cp, role, session);
     for (const s of [this.cert, this.key, this.password, this.validator?.trustedCa]) if (s) this.specs.push(s);
     for (const s of this.specs) if (s.filename !== undefined) this.watches.push(watchDirectoryOf(s.filename));
@@ -157,6 +162,13 @@ export class TlsContextConfig {
       if (!x) throw new ConfigError(caSpec.path, 'does not hold a PEM certificate');
       ca = summarize(x);
       opts.ca = caPem;
+    }
+    if (this.role === 'server') {
+      // Without a session id context OpenSSL refuses to resume sessions of connections that sent a client
+      // certificate. Like Envoy, derive it from the certificates and validation settings.
+      const h = createHash('sha256');
+      for (const b of bytes) h.update(b);
+      opts.sessionIdContext = h.update(this.sessionSalt).digest('hex').slice(0, 32);
     }
     let context: tls.SecureContext;
     try {
