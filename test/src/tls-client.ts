@@ -9,6 +9,8 @@ export interface TlsClientOptions {
   readonly servername?: string;
   readonly alpn?: string[];
   readonly headers?: Record<string, string>;
+  readonly ciphers?: string;
+  readonly maxVersion?: tls.SecureVersion;
 }
 
 export interface HttpsResult {
@@ -26,6 +28,8 @@ function tlsOptions(o: TlsClientOptions): tls.ConnectionOptions {
   if (o.key) opts.key = readFileSync(o.key);
   if (o.servername) opts.servername = o.servername;
   if (o.alpn) opts.ALPNProtocols = o.alpn;
+  if (o.ciphers) opts.ciphers = o.ciphers;
+  if (o.maxVersion) opts.maxVersion = o.maxVersion;
   return opts;
 }
 
@@ -47,13 +51,15 @@ export function httpsGet(port: number, path: string, o: TlsClientOptions = {}): 
 }
 
 /** A TLS handshake only: resolves with what was negotiated, then closes. */
-export function tlsHandshake(port: number, o: TlsClientOptions = {}): Promise<{ alpn: string | false; serverCn: string }> {
+export function tlsHandshake(port: number, o: TlsClientOptions = {}): Promise<{ alpn: string | false; serverCn: string; version?: string; cipher?: string }> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({ ...tlsOptions(o), host: '127.0.0.1', port }, () => {
       const cn = String(s.getPeerCertificate().subject?.CN ?? '');
       const alpn = s.alpnProtocol ?? false;
+      const version = s.getProtocol() ?? '';
+      const cipher = s.getCipher().name;
       s.end();
-      resolve({ alpn, serverCn: cn });
+      resolve(o.maxVersion || o.ciphers ? { alpn, serverCn: cn, version, cipher } : { alpn, serverCn: cn });
     });
     s.on('error', reject);
   });

@@ -130,6 +130,10 @@ listener_filters_timeout: 0.3s`,
 listener_filters_timeout: 0.1s
 continue_on_listener_filters_timeout: true`,
         ) +
+        listener(
+          'tls12',
+          `- ${indent(downstreamTls(server, 'tls_params: { tls_maximum_protocol_version: TLSv1_2, cipher_suites: ["[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305]"], ecdh_curves: [P-256] }', 'require_sni: true'), 2).trimStart()}\n  ${indent(hcmFilter(logFile), 2).trimStart()}`,
+        ) +
         listener('slow-handshake', `- ${indent(downstreamTls(server), 2).trimStart()}\n  transport_socket_connect_timeout: 0.1s\n  ${indent(hcmFilter(logFile), 2).trimStart()}`),
       staticCluster('backend', [upstream.port]) + staticCluster('echo', [echoPort]),
     );
@@ -290,6 +294,16 @@ continue_on_listener_filters_timeout: true`,
     assert.equal(await statOf('sni', 'downstream_listener_filter_remote_close'), 1);
     assert.equal(await statOf('slow-handshake', 'downstream_cx_transport_socket_connect_timeout'), 1);
     assert.equal(await statOf('slow-handshake', 'downstream_cx_active'), 0);
+  });
+
+  test('tls_params: maximum version, cipher suites (with an equal-preference group) and curves; require_sni', async () => {
+    const port = proxy.port('tls12');
+    const r = await tlsHandshake(port, { servername: 'localhost', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+    assert.deepEqual(r, { alpn: false, serverCn: 'server', version: 'TLSv1.2', cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+    await assert.rejects(tlsHandshake(port, { servername: 'localhost', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384', maxVersion: 'TLSv1.2' }));
+    await assert.rejects(httpsGet(port, '/', {}), 'a client without SNI is refused');
+    assert.equal(await statOf('tls12', 'ssl.ciphers.ECDHE-ECDSA-AES128-GCM-SHA256'), 1);
+    assert.equal(await statOf('tls12', 'ssl.connection_error'), 2);
   });
 
   test('a plaintext client on a TLS listener is closed without harming other connections', async () => {
