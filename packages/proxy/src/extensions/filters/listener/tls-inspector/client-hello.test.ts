@@ -63,6 +63,21 @@ describe('ClientHello parser', () => {
     assert.equal(parseClientHello(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x10, 0x02])).kind, 'not-tls'); // ServerHello
   });
 
+  test('never throws on corrupted or truncated input (seeded mutations)', () => {
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 3000; i++) {
+      const b = Buffer.from(hello);
+      for (let k = 0, m = 1 + rnd(4); k < m; k++) b[5 + rnd(b.length - 5)] = rnd(256);
+      const cut = b.subarray(0, 1 + rnd(b.length));
+      const r = parseClientHello(cut);
+      assert.ok(['tls', 'not-tls', 'need-more', 'too-large'].includes(r.kind));
+    }
+  });
+
   test('an oversized ClientHello is refused', () => {
     const len = MAX_CLIENT_HELLO + 100;
     const head = Buffer.from([0x16, 0x03, 0x01, 0x00, 0x10, 0x01, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff]);
