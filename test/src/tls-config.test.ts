@@ -71,7 +71,7 @@ describe('TLS configuration errors name the field', () => {
     assert.match(configError(tlsListenerYaml(`require_client_certificate: true\n${base}`)), new RegExp(`${esc(TS)}\\.require_client_certificate: needs common_tls_context\\.validation_context`));
     assert.match(configError(tlsListenerYaml(`${base}\n  validation_context: { trusted_ca: { filename: ${pki.caCert} }, match_typed_subject_alt_names: [{ san_type: OTHER_NAME, matcher: { exact: x } }] }`)), /match_typed_subject_alt_names\[0\]\.san_type: OTHER_NAME is not supported/);
     assert.match(configError(tlsListenerYaml(`${base}\n  validation_context: { verify_certificate_hash: [${"z".repeat(64)}] }`)), /verify_certificate_hash\[0\]: must be a hex-encoded SHA-256 hash/);
-    assert.match(configError(tlsListenerYaml(`${base}\n  tls_certificate_sds_secret_configs: [{ name: x }]`)), /common_tls_context\.tls_certificate_sds_secret_configs: is not supported yet/);
+    assert.match(configError(tlsListenerYaml(`${base}\n  tls_certificate_sds_secret_configs: [{ name: x }]`)), /common_tls_context\.tls_certificate_sds_secret_configs\[0\]: only one certificate per context is supported yet/);
   });
 
   test('server_names without the TLS inspector, and an unknown listener filter', () => {
@@ -165,5 +165,60 @@ describe('certificate reload', () => {
       { serial: chain?.['serial_number'], sans: chain?.['subject_alt_names'], days: chain?.['days_until_expiration'] },
       { serial: served.serverSerial.toLowerCase(), sans: [{ dns: 'localhost' }], days: '1' },
     );
+  });
+});
+
+describe('static secrets (static_resources.secrets referenced by name)', () => {
+  let pki: TestPki;
+  let upstream: TestUpstream;
+  let proxy: TestProxy;
+  let client: { cert: string; key: string };
+  let stranger: { cert: string; key: string };
+  const ctx = `require_client_certificate: true
+common_tls_context:
+  tls_certificate_sds_secret_configs: [{ name: server-cert }]
+  combined_validation_context:
+    default_validation_context:
+      match_typed_subject_alt_names: [{ san_type: URI, matcher: { prefix: "spiffe://weft.local/" } }]
+    validation_context_sds_secret_config: { name: root-ca }`;
+  const secretsYaml = (cert: { cert: string; key: string }, ca: string): string => `  secrets:
+  - name: server-cert
+    tls_certificate:
+      certificate_chain: { filename: ${cert.cert} }
+      private_key: { filename: ${cert.key} }
+  - name: root-ca
+    validation_context:
+      trusted_ca: { filename: ${ca} }`;
+  const withSecrets = (yaml: string, secrets: string): string => yaml.replace('  clusters:', `${secrets}\n  clusters:`);
+
+  before(async () => {
+    pki = createPki();
+    const server = pki.issue('server', 'DNS:localhost');
+    client = pki.issue('client', 'URI:spiffe://weft.local/ns/a/sa/b');
+    stranger = pki.issue('stranger', 'URI:spiffe://elsewhere/ns/a/sa/b');
+    upstream = await startUpstream('backend');
+    proxy = await startProxyFromYaml(withSecrets(tlsListenerYaml(ctx, upstream.port), secretsYaml(server, pki.caCert)));
+  });
+
+  after(async () => {
+    await proxy.close();
+    await upstream.close();
+    pki.close();
+  });
+
+  test('the certificate and the CA come from secrets; the default validation context adds the SAN matcher', async () => {
+    const ok = await httpsGet(proxy.port('http'), '/', { ca: pki.caCert, cert: client.cert, key: client.key });
+    assert.deepEqual({ status: ok.status, cn: ok.serverCn }, { status: 200, cn: 'server' });
+    await assert.rejects(httpsGet(proxy.port('http'), '/', { ca: pki.caCert, cert: stranger.cert, key: stranger.key }));
+  });
+
+  test('unknown secrets, SDS over xDS and wrong secret types are refused with the reference path', () => {
+    const yaml = (c: string, secrets: string): string => withSecrets(tlsListenerYaml(c), secrets);
+    const s = secretsYaml({ cert: '/x.crt', key: '/x.key' }, pki.caCert);
+    assert.match(configError(yaml(ctx.replace('name: server-cert', 'name: nope'), s)), new RegExp(`${esc(TS)}\\.common_tls_context\\.tls_certificate_sds_secret_configs\\[0\\]\\.name: unknown secret 'nope'`));
+    assert.match(configError(yaml(ctx.replace('{ name: root-ca }', '{ name: root-ca, sds_config: { ads: {} } }'), s)), /combined_validation_context\.validation_context_sds_secret_config\.sds_config: SDS over xDS is not supported yet/);
+    assert.match(configError(yaml(ctx.replace('{ name: root-ca }', '{ name: server-cert }'), s)), /validation_context_sds_secret_config\.name: secret 'server-cert' is not a validation_context/);
+    // A secret's own fields are reported under static_resources.secrets.
+    assert.match(configError(yaml(ctx, s)), /static_resources\.secrets\[0\]\.tls_certificate\.certificate_chain\.filename: cannot read '\/x\.crt'/);
   });
 });

@@ -86,7 +86,7 @@ export class ListenerConfig {
 }
 
 function compileChain(chain: Listener__Output['filter_chains'][number], path: string, ctx: FactoryContext): FilterChainEntry {
-  const tls = parseDownstreamTransportSocket(chain.transport_socket, joinPath(path, 'transport_socket'));
+  const tls = parseDownstreamTransportSocket(chain.transport_socket, joinPath(path, 'transport_socket'), ctx.secrets);
   return { handler: createNetworkFilterChain(chain, path, ctx), tls, handshakeTimeoutMs: durationMs(chain.transport_socket_connect_timeout, 0) };
 }
 

@@ -4,6 +4,7 @@ import type { Scope } from '../interfaces/stats.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { IstioMetrics } from '../observability/istio-metrics.js';
 import type { DeadlineQueues } from './deadline-queue.js';
+import type { SecretStore } from '../tls/secret-store.js';
 
 /** Everything an extension factory may use when it turns its config into a per-connection/per-stream handler. */
 export interface FactoryContext {
@@ -19,6 +20,8 @@ export interface FactoryContext {
   readonly drainState: DrainState;
   /** Listener traffic direction: 'inbound' listeners report Istio metrics as the destination. */
   readonly direction: 'inbound' | 'outbound';
+  /** `static_resources.secrets` for TLS contexts that reference secrets by name. */
+  readonly secrets?: SecretStore | undefined;
 }
 
 /** Server-wide drain/health state shared by listeners and connection managers. */

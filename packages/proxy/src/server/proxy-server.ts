@@ -15,6 +15,7 @@ import { DrainState, type FactoryContext } from './factory-context.js';
 import { logger } from './logger.js';
 import { LayeredRuntime } from './runtime.js';
 import { WEFT_VERSION } from './version.js';
+import { SecretStore } from '../tls/secret-store.js';
 
 export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
 
@@ -53,12 +54,13 @@ export class ProxyServer {
     const node = bootstrap.node;
     this.istio = new IstioMetrics(this.stats, fromNodeMetadata({ id: node?.id ?? '', cluster: node?.cluster ?? '', metadata: node?.metadata ?? undefined }));
     this.clusterManager = new ClusterManager({ scope: this.stats, runtime: this.runtime });
+    const secrets = new SecretStore(bootstrap.static_resources?.secrets ?? [], 'static_resources.secrets');
     const seen = new Set<string>();
     (bootstrap.static_resources?.clusters ?? []).forEach((c, i) => {
       const path = joinPath('static_resources.clusters', i);
       if (seen.has(c.name)) throw new ConfigError(joinPath(path, 'name'), `duplicate cluster name '${c.name}'`);
       seen.add(c.name);
-      this.clusterManager.add(createCluster(c, path, { scope: this.stats, runtime: this.runtime }), joinPath(path, 'name'));
+      this.clusterManager.add(createCluster(c, path, { scope: this.stats, runtime: this.runtime, secrets }), joinPath(path, 'name'));
     });
     this.ctx = {
       clusterManager: this.clusterManager,
@@ -70,6 +72,7 @@ export class ProxyServer {
       hostname: os.hostname(),
       drainState: this.drainState,
       direction: 'outbound',
+      secrets,
     };
     const names = new Set<string>();
     const addresses = new Set<string>();

@@ -5,6 +5,7 @@ import type { DownstreamTlsContext__Output } from '@weft/api/envoy/envoy/extensi
 import type { TlsConnectionInfo } from '../interfaces/transport-socket.js';
 import { rejectIfSet } from '../upstream/config-util.js';
 import { summarize } from './certificate.js';
+import { NO_SECRETS, type SecretStore } from './secret-store.js';
 import type { SslStats } from './ssl-stats.js';
 import { TlsContextConfig } from './tls-context.js';
 
@@ -16,7 +17,7 @@ export class DownstreamTls {
   private readonly requireClientCert: boolean;
   private readonly requireSni: boolean;
 
-  constructor(cfg: DownstreamTlsContext__Output, path: string) {
+  constructor(cfg: DownstreamTlsContext__Output, path: string, secrets: SecretStore = NO_SECRETS) {
     rejectIfSet(path, 'session_ticket_keys', cfg.session_ticket_keys);
     rejectIfSet(path, 'session_ticket_keys_sds_secret_config', cfg.session_ticket_keys_sds_secret_config);
     rejectIfSet(path, 'full_scan_certs_on_sni_mismatch', cfg.full_scan_certs_on_sni_mismatch?.value);
@@ -31,7 +32,7 @@ export class DownstreamTls {
     this.context = new TlsContextConfig(cfg.common_tls_context, path, 'server', {
       sessionTimeoutSec,
       noTickets: cfg.disable_stateless_session_resumption === true,
-    });
+    }, secrets);
     this.requireClientCert = cfg.require_client_certificate?.value === true;
     this.requireSni = cfg.require_sni?.value === true;
     if (this.requireClientCert && !this.context.validator?.checksPeer) {

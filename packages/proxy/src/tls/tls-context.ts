@@ -1,7 +1,10 @@
 import { constants, createHash, createPrivateKey } from 'node:crypto';
 import tls from 'node:tls';
 import { ConfigError, joinPath } from '@weft/api/lite';
+import type { CertificateValidationContext__Output } from '@weft/api/envoy/envoy/extensions/transport_sockets/tls/v3/CertificateValidationContext.js';
 import type { CommonTlsContext__Output } from '@weft/api/envoy/envoy/extensions/transport_sockets/tls/v3/CommonTlsContext.js';
+import type { SdsSecretConfig__Output } from '@weft/api/envoy/envoy/extensions/transport_sockets/tls/v3/SdsSecretConfig.js';
+import type { TlsCertificate__Output } from '@weft/api/envoy/envoy/extensions/transport_sockets/tls/v3/TlsCertificate.js';
 import type { CertificateSummary } from '../interfaces/transport-socket.js';
 import { logger } from '../server/logger.js';
 import { rejectIfSet } from '../upstream/config-util.js';
@@ -9,6 +12,7 @@ import { firstCertificate, summarize } from './certificate.js';
 import { parseDataSource, readDataSource, type DataSourceSpec } from './data-source.js';
 import { generationOf, watchDirectoryOf } from './file-watch.js';
 import { PeerValidator } from './peer-validator.js';
+import { mergeValidationContexts, NO_SECRETS, type Resolved, type SecretStore } from './secret-store.js';
 
 export type TlsRole = 'server' | 'client';
 
@@ -61,20 +65,19 @@ export class TlsContextConfig {
   /** Bumped whenever new material is loaded: TLS sessions from older material must not be resumed. */
   materialVersion = 0;
 
-  constructor(common: CommonTlsContext__Output | null, path: string, role: TlsRole, session: SessionOptions = {}) {
+  constructor(common: CommonTlsContext__Output | null, path: string, role: TlsRole, session: SessionOptions = {}, secrets: SecretStore = NO_SECRETS) {
     const cp = joinPath(path, 'common_tls_context');
     const c = common;
     if (c) {
-      for (const f of ['tls_certificate_sds_secret_configs', 'validation_context_sds_secret_config', 'combined_validation_context', 'tls_certificate_certificate_provider', 'validation_context_certificate_provider', 'tls_certificate_certificate_provider_instance', 'validation_context_certificate_provider_instance', 'custom_handshaker', 'tls_certificate_provider_instance', 'key_log'] as const) {
+      for (const f of ['tls_certificate_certificate_provider', 'validation_context_certificate_provider', 'tls_certificate_certificate_provider_instance', 'validation_context_certificate_provider_instance', 'custom_handshaker', 'tls_certificate_provider_instance', 'key_log'] as const) {
         rejectIfSet(cp, f, c[f]);
       }
     }
-    const certs = c?.tls_certificates ?? [];
-    if (certs.length > 1) throw new ConfigError(joinPath(joinPath(cp, 'tls_certificates'), 1), 'only one certificate per context is supported yet');
-    const tc = certs[0];
-    const tp = joinPath(joinPath(cp, 'tls_certificates'), 0);
-    this.fieldPath = tc ? tp : cp;
-    if (tc) {
+    const certificate = certificateOf(c, cp, secrets);
+    this.fieldPath = certificate?.path ?? cp;
+    if (certificate) {
+      const tc = certificate.value;
+      const tp = certificate.path;
       for (const f of ['ocsp_staple', 'signed_certificate_timestamp', 'private_key_provider', 'watched_directory', 'pkcs12'] as const) rejectIfSet(tp, f, tc[f]);
       this.cert = parseDataSource(tc.certificate_chain, joinPath(tp, 'certificate_chain'));
       this.key = parseDataSource(tc.private_key, joinPath(tp, 'private_key'));
@@ -84,8 +87,9 @@ export class TlsContextConfig {
     } else if (role === 'server') {
       throw new ConfigError(joinPath(cp, 'tls_certificates'), 'a server context needs a certificate');
     }
-    const vc = c?.validation_context;
-    this.validator = vc ? new PeerValidator(vc, joinPath(cp, 'validation_context')) : undefined;
+    const validation = validationOf(c, cp, secrets);
+    const vc = validation?.value;
+    this.validator = validation ? new PeerValidator(validation.value, validation.path) : undefined;
     this.alpn = c?.alpn_protocols ?? [];
     this.role = role;
     this.sessionSalt = JSON.stringify(vc ?? null);
@@ -177,6 +181,45 @@ export class TlsContextConfig {
       throw new ConfigError(this.fieldPath, `TLS context rejected: ${(err as Error).message}`);
     }
     return { bytes, context, local, ca, loadedAt: Date.now() };
+  }
+}
+
+/** tls_certificates[0] or the one static secret named by tls_certificate_sds_secret_configs. */
+function certificateOf(c: CommonTlsContext__Output | null, cp: string, secrets: SecretStore): Resolved<TlsCertificate__Output> | undefined {
+  const inline = c?.tls_certificates ?? [];
+  const refs = c?.tls_certificate_sds_secret_configs ?? [];
+  if (inline.length + refs.length > 1) {
+    const field = inline.length > 1 || refs.length === 0 ? 'tls_certificates' : 'tls_certificate_sds_secret_configs';
+    throw new ConfigError(joinPath(joinPath(cp, field), field === 'tls_certificates' ? inline.length - 1 : refs.length - 1), 'only one certificate per context is supported yet');
+  }
+  const tc = inline[0];
+  if (tc) return { value: tc, path: joinPath(joinPath(cp, 'tls_certificates'), 0) };
+  const ref = refs[0];
+  return ref ? secrets.tlsCertificate(ref, joinPath(joinPath(cp, 'tls_certificate_sds_secret_configs'), 0)) : undefined;
+}
+
+/** validation_context, a static secret (validation_context_sds_secret_config), or the two merged (combined). */
+function validationOf(c: CommonTlsContext__Output | null, cp: string, secrets: SecretStore): Resolved<CertificateValidationContext__Output> | undefined {
+  if (!c) return undefined;
+  switch (c.validation_context_type) {
+    case 'validation_context':
+      return c.validation_context ? { value: c.validation_context, path: joinPath(cp, 'validation_context') } : undefined;
+    case 'validation_context_sds_secret_config':
+      return secrets.validationContext(c.validation_context_sds_secret_config as SdsSecretConfig__Output, joinPath(cp, 'validation_context_sds_secret_config'));
+    case 'combined_validation_context': {
+      const cv = c.combined_validation_context as NonNullable<CommonTlsContext__Output['combined_validation_context']>;
+      const p = joinPath(cp, 'combined_validation_context');
+      rejectIfSet(p, 'validation_context_certificate_provider', cv.validation_context_certificate_provider);
+      rejectIfSet(p, 'validation_context_certificate_provider_instance', cv.validation_context_certificate_provider_instance);
+      if (!cv.default_validation_context) throw new ConfigError(joinPath(p, 'default_validation_context'), 'is required');
+      if (!cv.validation_context_sds_secret_config) throw new ConfigError(joinPath(p, 'validation_context_sds_secret_config'), 'is required');
+      const dynamic = secrets.validationContext(cv.validation_context_sds_secret_config, joinPath(p, 'validation_context_sds_secret_config'));
+      return { value: mergeValidationContexts(cv.default_validation_context, dynamic.value), path: p };
+    }
+    case undefined:
+      return undefined;
+    default:
+      throw new ConfigError(joinPath(cp, c.validation_context_type), 'is not supported yet');
   }
 }
 

@@ -4,6 +4,7 @@ import type { DownstreamTlsContext__Output } from '@weft/api/envoy/envoy/extensi
 import type { UpstreamTlsContext__Output } from '@weft/api/envoy/envoy/extensions/transport_sockets/tls/v3/UpstreamTlsContext.js';
 import { typedConfigOf } from '../config/typed-config.js';
 import { DownstreamTls } from './downstream-tls.js';
+import { NO_SECRETS, type SecretStore } from './secret-store.js';
 import { UpstreamTls } from './upstream-tls.js';
 
 const RAW_BUFFER_NAME = 'envoy.transport_sockets.raw_buffer';
@@ -26,12 +27,12 @@ function tlsConfigOf(ts: TransportSocket__Output | null, path: string, expected:
   return value;
 }
 
-export function parseDownstreamTransportSocket(ts: TransportSocket__Output | null, path: string): DownstreamTls | undefined {
+export function parseDownstreamTransportSocket(ts: TransportSocket__Output | null, path: string, secrets: SecretStore = NO_SECRETS): DownstreamTls | undefined {
   const cfg = tlsConfigOf(ts, path, DOWNSTREAM_TYPE);
-  return cfg ? new DownstreamTls(cfg as unknown as DownstreamTlsContext__Output, joinPath(path, 'typed_config')) : undefined;
+  return cfg ? new DownstreamTls(cfg as unknown as DownstreamTlsContext__Output, joinPath(path, 'typed_config'), secrets) : undefined;
 }
 
-export function parseUpstreamTransportSocket(ts: TransportSocket__Output | null, path: string): UpstreamTls | undefined {
+export function parseUpstreamTransportSocket(ts: TransportSocket__Output | null, path: string, secrets: SecretStore = NO_SECRETS): UpstreamTls | undefined {
   const cfg = tlsConfigOf(ts, path, UPSTREAM_TYPE);
-  return cfg ? new UpstreamTls(cfg as unknown as UpstreamTlsContext__Output, joinPath(path, 'typed_config')) : undefined;
+  return cfg ? new UpstreamTls(cfg as unknown as UpstreamTlsContext__Output, joinPath(path, 'typed_config'), secrets) : undefined;
 }

@@ -6,6 +6,7 @@ import type { Scope } from '../interfaces/stats.js';
 import type { UpstreamTransport } from '../interfaces/transport-socket.js';
 import { connectFailureReason } from '../upstream/pool-error.js';
 import { rejectIfSet } from '../upstream/config-util.js';
+import { NO_SECRETS, type SecretStore } from './secret-store.js';
 import { SslStats } from './ssl-stats.js';
 import { TlsContextConfig } from './tls-context.js';
 
@@ -23,7 +24,7 @@ export class UpstreamTls {
   /** max_session_keys: Envoy's default keeps 1 session for resumption; 0 disables resumption. */
   readonly resumeSessions: boolean;
 
-  constructor(cfg: UpstreamTlsContext__Output, path: string) {
+  constructor(cfg: UpstreamTlsContext__Output, path: string, secrets: SecretStore = NO_SECRETS) {
     if (cfg.allow_renegotiation) throw new ConfigError(joinPath(path, 'allow_renegotiation'), 'renegotiation is not supported');
     const maxKeys = cfg.max_session_keys ? cfg.max_session_keys.value : 1;
     if (maxKeys > 1) throw new ConfigError(joinPath(path, 'max_session_keys'), 'only 0 or 1 session keys are supported yet');
@@ -31,7 +32,7 @@ export class UpstreamTls {
     rejectIfSet(path, 'enforce_rsa_key_usage', cfg.enforce_rsa_key_usage?.value);
     if (cfg.sni.length > 255) throw new ConfigError(joinPath(path, 'sni'), 'must be at most 255 characters');
     this.sni = cfg.sni;
-    this.context = new TlsContextConfig(cfg.common_tls_context, path, 'client');
+    this.context = new TlsContextConfig(cfg.common_tls_context, path, 'client', {}, secrets);
   }
 
   bind(clusterScope: Scope): UpstreamTransport {

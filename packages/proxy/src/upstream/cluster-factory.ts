@@ -7,6 +7,7 @@ import { parseLoadAssignment } from './endpoints.js';
 import { createLbFactory } from './lb-factory.js';
 import { parseHttpOptions } from './protocol-options.js';
 import { parseUpstreamTransportSocket } from '../tls/transport-socket-config.js';
+import type { SecretStore } from '../tls/secret-store.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
@@ -107,7 +108,7 @@ function tcpKeepalive(cfg: Cluster__Output, path: string): number | undefined {
 }
 
 /** Validates a Cluster message into a ClusterConfig; throws ConfigError with the field path. */
-export function parseClusterConfig(cfg: Cluster__Output, path: string): ClusterConfig {
+export function parseClusterConfig(cfg: Cluster__Output, path: string, secrets?: SecretStore): ClusterConfig {
   if (cfg.name === '') throw new ConfigError(joinPath(path, 'name'), 'must not be empty');
   const type = clusterType(cfg, path);
   rejectUnsupported(cfg, path);
@@ -138,11 +139,11 @@ export function parseClusterConfig(cfg: Cluster__Output, path: string): ClusterC
     tcpKeepaliveMs: tcpKeepalive(cfg, path),
     closeConnectionsOnHostSetChange: cfg.common_lb_config?.close_connections_on_host_set_change ?? false,
     waitForWarmOnInit: cfg.wait_for_warm_on_init ? cfg.wait_for_warm_on_init.value : true,
-    tls: parseUpstreamTransportSocket(cfg.transport_socket, joinPath(path, 'transport_socket')),
+    tls: parseUpstreamTransportSocket(cfg.transport_socket, joinPath(path, 'transport_socket'), secrets),
   };
 }
 
 /** Builds a cluster from its Envoy config. `deps.scope` is the root scope. Throws ConfigError. */
 export function createCluster(cfg: Cluster__Output, path: string, deps: ClusterDeps): Cluster {
-  return new Cluster(parseClusterConfig(cfg, path), deps);
+  return new Cluster(parseClusterConfig(cfg, path, deps.secrets), deps);
 }

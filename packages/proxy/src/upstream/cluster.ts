@@ -13,6 +13,7 @@ import { PrioritySet, type HostsChangedListener } from './priority-set.js';
 import type { ClusterHttpOptions } from './protocol-options.js';
 import type { UpstreamTransport } from '../interfaces/transport-socket.js';
 import type { UpstreamTls } from '../tls/upstream-tls.js';
+import type { SecretStore } from '../tls/secret-store.js';
 
 export type ClusterType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS';
 
@@ -47,6 +48,8 @@ export interface ClusterDeps {
   readonly runtime?: Runtime | undefined;
   /** Socket factory for connection pools (tests). */
   readonly connect?: ((host: Host) => Socket) | undefined;
+  /** `static_resources.secrets` for TLS contexts that reference secrets by name. */
+  readonly secrets?: SecretStore | undefined;
 }
 
 /** Per-endpoint DNS state: the hosts from its latest answer, by address (kept so pools survive re-resolution). */
