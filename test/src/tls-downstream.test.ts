@@ -261,6 +261,7 @@ continue_on_listener_filters_timeout: true`,
     });
     assert.equal(closed, true);
     assert.equal(await statOf('sni', 'downstream_pre_cx_timeout'), 1);
+    assert.equal(await statOf('sni', 'downstream_pre_cx_active'), 0);
   });
 
   test('continue_on_listener_filters_timeout: a client that waits before speaking is still served', async () => {

@@ -25,6 +25,8 @@ export class AcceptingConnection implements ListenerFilterCallbacks, DeadlineNod
     private readonly filters: readonly CompiledListenerFilter[],
     private readonly owner: AcceptOwner,
     private readonly timeout: DeadlineList | undefined,
+    /** Monotonic accept time (the connection's start for stats and logs). */
+    readonly acceptedAt: number,
   ) {}
 
   start(): void {

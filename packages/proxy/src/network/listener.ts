@@ -180,6 +180,7 @@ export class ActiveListener implements AcceptOwner {
     this.drainDone = new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.server?.close();
+        this.abandonAccepting();
         for (const c of [...this.connections]) c.close('listener drain timeout');
         resolve();
       }, drainMs);
@@ -195,8 +196,17 @@ export class ActiveListener implements AcceptOwner {
 
   close(): void {
     this.server?.close();
-    for (const a of [...this.accepting]) a.abandon();
+    this.abandonAccepting();
     for (const c of [...this.connections]) c.close('listener closed');
+  }
+
+  /** Closes connections still in their listener filters. */
+  private abandonAccepting(): void {
+    for (const a of this.accepting) {
+      this.stats.preCxActive.dec();
+      a.abandon();
+    }
+    this.accepting.clear();
   }
 
   private makeStats(): ListenerStats {
@@ -227,16 +237,17 @@ export class ActiveListener implements AcceptOwner {
       transportProtocol: 'raw_buffer',
       applicationProtocols: [],
     };
+    const acceptedAt = performance.now();
     this.stats.cxTotal.inc();
     // Errors are surfaced through 'close'; an unhandled 'error' would crash the process.
     socket.on('error', noop);
     const cfg = this.config;
     if (cfg.listenerFilters.length === 0) {
-      this.selectChain(socket, meta, performance.now(), false);
+      this.selectChain(socket, meta, acceptedAt, false);
       return;
     }
     const timeout = cfg.listenerFiltersTimeoutMs > 0 ? this.timeoutList(cfg.listenerFiltersTimeoutMs) : undefined;
-    const a = new AcceptingConnection(socket, meta, cfg.listenerFilters, this, timeout);
+    const a = new AcceptingConnection(socket, meta, cfg.listenerFilters, this, timeout, acceptedAt);
     this.accepting.add(a);
     this.stats.preCxActive.inc();
     a.start();
@@ -250,7 +261,7 @@ export class ActiveListener implements AcceptOwner {
       a.socket.destroy();
       return;
     }
-    this.selectChain(a.socket, a.meta, performance.now(), true);
+    this.selectChain(a.socket, a.meta, a.acceptedAt, true);
   }
 
   onListenerFiltersTimeout(a: AcceptingConnection): void {
