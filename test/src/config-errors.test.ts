@@ -63,12 +63,12 @@ describe('invalid configuration is refused with the field path', () => {
     assert.match(configError(bootstrap('', staticCluster('a', [1]) + staticCluster('a', [2]))), /static_resources\.clusters\[1\]\.name: duplicate cluster name 'a'/);
   });
 
-  test('a TLS transport socket (TLS arrives with a later release)', () => {
+  test('a TLS transport socket without a certificate', () => {
     const yaml = hcm({ routes: '- match: { prefix: "/" }\n  route: { cluster: a }' }).replace(
       '    filter_chains:\n    - filters:',
       '    filter_chains:\n    - transport_socket: { name: envoy.transport_sockets.tls, typed_config: { "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext } }\n      filters:',
     );
-    assert.match(configError(yaml), /static_resources\.listeners\[0\]\.filter_chains\[0\]\.transport_socket: transport socket 'envoy\.transport_sockets\.tls' is not supported yet/);
+    assert.match(configError(yaml), /static_resources\.listeners\[0\]\.filter_chains\[0\]\.transport_socket\.typed_config\.common_tls_context\.tls_certificates: a server context needs a certificate/);
   });
 
   test('a STATIC cluster with a hostname endpoint', () => {

@@ -13,6 +13,8 @@ import { headerMutationFactory, parseHeaderMutationPerRoute } from './filters/ht
 import { HEADER_MUTATION_PER_ROUTE_TYPE } from './filters/http/header-mutation/mutations.js';
 import { healthCheckFactory } from './filters/http/health-check/config.js';
 import { registerPerFilterConfigParser } from '../router/per-filter-config.js';
+import { registerListenerFilter } from '../network/listener-filter-registry.js';
+import { tlsInspectorFactory } from './filters/listener/tls-inspector/config.js';
 
 let registered = false;
 
@@ -32,4 +34,5 @@ export function registerBuiltinExtensions(): void {
   registerHttpFilter(headerMutationFactory);
   registerPerFilterConfigParser(HEADER_MUTATION_PER_ROUTE_TYPE, parseHeaderMutationPerRoute);
   registerHttpFilter(healthCheckFactory);
+  registerListenerFilter(tlsInspectorFactory);
 }

@@ -102,6 +102,12 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     info.downstreamDirectRemoteAddress = connectionInfo.downstreamDirectRemoteAddress;
     info.downstreamLocalAddress = connectionInfo.downstreamLocalAddress;
     info.downstreamLocalPort = connectionInfo.downstreamLocalPort;
+    info.requestedServerName = connectionInfo.requestedServerName;
+    const tls = connectionInfo.downstreamTls;
+    if (tls !== undefined) {
+      info.downstreamTls = tls;
+      this.scheme = 'https';
+    }
     info.requestHeaders = headers;
     cfg.stats.rqTotal.inc();
     if (protocol === 'HTTP/2') cfg.stats.rqHttp2Total.inc();
@@ -132,7 +138,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     const cfg = this.cfg;
     this.isHeadRequest = this.method === 'HEAD';
     this.grpc = isGrpcRequest(this.headers);
-    const { clientIp, internal, requestId } = mutateRequestHeaders(this, cfg, this.downstreamRemoteIp, this.info.downstreamLocalPort);
+    const { clientIp, internal, requestId } = mutateRequestHeaders(this, cfg, this.downstreamRemoteIp, this.info.downstreamLocalPort, this.info.downstreamTls);
     this.sourceIp = clientIp;
     this.info.downstreamRemoteAddress = clientIp;
     this.internalRequest = internal;

@@ -11,6 +11,7 @@ import { compileHttpFilters, type CompiledHttpFilter } from './http-filter-regis
 import { createHcmStats, type HcmStats } from './hcm-stats.js';
 import { compileHcmUpgrades, type UpgradeMap } from './upgrade-config.js';
 import { compileHttp2Options, type Http2Options } from '../codec/http2/options.js';
+import { parseXfcc, type XfccConfig } from './xfcc.js';
 
 const MINUTE = 60_000;
 
@@ -34,6 +35,7 @@ export interface HcmConfig {
   readonly alwaysSetRequestIdInResponse: boolean;
   readonly via: string;
   readonly appendXForwardedPort: boolean;
+  readonly xfcc: XfccConfig;
   readonly proxy100Continue: boolean;
   readonly maxRequestHeadersBytes: number;
   readonly maxHeadersCount: number;
@@ -123,6 +125,7 @@ export function compileHcmConfig(cfg: HttpConnectionManager__Output, path: strin
     stripPortMode,
     stripTrailingHostDot: cfg.strip_trailing_host_dot,
     upgrades: compileHcmUpgrades(cfg, path),
+    xfcc: parseXfcc(cfg, path),
     stats: createHcmStats(ctx.stats, statPrefix),
     ctx,
     direction,
@@ -157,8 +160,6 @@ function rejectUnsupported(cfg: HttpConnectionManager__Output, path: string): vo
   const unsupported: Array<[string, boolean]> = [
     ['tracing', !!cfg.tracing],
     ['http3_protocol_options', !!cfg.http3_protocol_options],
-    ['forward_client_cert_details', cfg.forward_client_cert_details !== 'SANITIZE'],
-    ['set_current_client_cert_details', !!cfg.set_current_client_cert_details],
     ['represent_ipv4_remote_address_as_ipv4_mapped_ipv6', cfg.represent_ipv4_remote_address_as_ipv4_mapped_ipv6],
     ['add_user_agent', !!cfg.add_user_agent?.value],
     ['normalize_path', !!cfg.normalize_path?.value],

@@ -8,6 +8,8 @@ export interface HcmStats {
   readonly cxHttp1Active: Gauge;
   readonly cxHttp2Total: Counter;
   readonly cxHttp2Active: Gauge;
+  readonly cxSslTotal: Counter;
+  readonly cxSslActive: Gauge;
   readonly cxDestroy: Counter;
   readonly cxDestroyRemote: Counter;
   readonly cxDestroyLocal: Counter;
@@ -57,6 +59,8 @@ export function createHcmStats(root: Scope, statPrefix: string): HcmStats {
     cxHttp1Active: s.gauge('downstream_cx_http1_active'),
     cxHttp2Total: s.counter('downstream_cx_http2_total'),
     cxHttp2Active: s.gauge('downstream_cx_http2_active'),
+    cxSslTotal: s.counter('downstream_cx_ssl_total'),
+    cxSslActive: s.gauge('downstream_cx_ssl_active'),
     cxDestroy: s.counter('downstream_cx_destroy'),
     cxDestroyRemote: s.counter('downstream_cx_destroy_remote'),
     cxDestroyLocal: s.counter('downstream_cx_destroy_local'),

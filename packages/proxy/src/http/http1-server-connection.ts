@@ -92,6 +92,10 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     stats.cxActive.inc();
     if (http2 === undefined) this.countHttp1();
     else this.sniff = { buffered: EMPTY, handOff: http2 };
+    if (conn.tls !== undefined) {
+      stats.cxSslTotal.inc();
+      stats.cxSslActive.inc();
+    }
     conn.setDrainable(this);
     const socket = conn.socket;
     socket.on('data', this.onData);
@@ -633,6 +637,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     const stats = this.cfg.stats;
     stats.cxActive.dec();
     if (this.isHttp1) stats.cxHttp1Active.dec();
+    if (this.conn.tls !== undefined) stats.cxSslActive.dec();
     stats.cxDestroy.inc();
     stats.cxLength.record(monotonicNow() - this.conn.info.startMonotonicMs);
     this.deadlineList?.cancel(this);

@@ -1,4 +1,5 @@
 import { constants, performServerHandshake, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { Duplex } from 'node:stream';
 import { decodeRequestHeaders } from '../codec/http2/headers.js';
 import { localSettings } from '../codec/http2/options.js';
 import { http2CodecStats, type Http2CodecStats } from '../codec/http2/stats.js';
@@ -62,11 +63,18 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     }
     stats.cxHttp2Total.inc();
     stats.cxHttp2Active.inc();
+    if (conn.tls !== undefined) {
+      stats.cxSslTotal.inc();
+      stats.cxSslActive.inc();
+    }
     conn.setDrainable(this);
     const socket = conn.socket;
     if (initial && initial.length > 0) socket.unshift(initial);
     const h2 = cfg.http2;
-    const session = performServerHandshake(socket, {
+    // A standalone TLSSocket's handle cannot be consumed by nghttp2 (Node 20: the session never sees a byte):
+    // over TLS the session reads through a JS duplex instead.
+    const transport = conn.tls !== undefined ? Duplex.from({ readable: socket, writable: socket }) : socket;
+    const session = performServerHandshake(transport, {
       settings: { ...localSettings(h2, true, conn.bufferLimitBytes), maxHeaderListSize: cfg.maxRequestHeadersBytes },
       maxHeaderListPairs: cfg.maxHeadersCount + PSEUDO_HEADERS,
       // Bounded by flow control and our watermarks; node's default (10 MB) would refuse streams under load.
@@ -214,6 +222,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     const stats = this.cfg.stats;
     stats.cxActive.dec();
     stats.cxHttp2Active.dec();
+    if (this.conn.tls !== undefined) stats.cxSslActive.dec();
     stats.cxDestroy.inc();
     if (!this.localClose) stats.cxDestroyRemote.inc();
     stats.cxLength.record(monotonicNow() - this.conn.info.startMonotonicMs);

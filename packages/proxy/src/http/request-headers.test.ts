@@ -16,6 +16,7 @@ function cfg(over: Record<string, unknown> = {}): HcmConfig {
     via: '',
     appendXForwardedPort: false,
     routeTable: { internalOnlyHeaders: [] },
+    xfcc: { mode: 'SANITIZE', subject: false, uri: false, dns: false },
     ...over,
   } as unknown as HcmConfig;
 }

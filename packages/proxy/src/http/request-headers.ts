@@ -3,6 +3,8 @@ import type { HttpRequest } from '../interfaces/http-filter.js';
 import { ipBytes } from '../network/cidr.js';
 import type { HcmConfig } from './hcm-config.js';
 import { newRequestId } from './request-id.js';
+import type { TlsConnectionInfo } from '../interfaces/transport-socket.js';
+import { mutateXfcc } from './xfcc.js';
 
 /** Envoy-internal headers an external (untrusted) client may not set; removed at the edge. */
 const INTERNAL_ONLY_HEADERS = [
@@ -41,7 +43,7 @@ export interface ClientAddressResult {
  * The connection manager's request header processing, in Envoy's order: x-forwarded-for / -proto, internal vs
  * external, sanitising internal-only headers, x-request-id, via, x-forwarded-port.
  */
-export function mutateRequestHeaders(req: HttpRequest, cfg: HcmConfig, remoteIp: string, localPort: number): ClientAddressResult {
+export function mutateRequestHeaders(req: HttpRequest, cfg: HcmConfig, remoteIp: string, localPort: number, tls?: TlsConnectionInfo): ClientAddressResult {
   const headers = req.headers;
   let clientIp: string;
   let internal: boolean;
@@ -78,6 +80,7 @@ export function mutateRequestHeaders(req: HttpRequest, cfg: HcmConfig, remoteIp:
   }
   if (cfg.via) appendVia(headers, cfg.via);
   if (cfg.appendXForwardedPort) headers.setIfAbsent('x-forwarded-port', String(localPort));
+  mutateXfcc(headers, cfg.xfcc, tls);
   return { clientIp, internal, requestId: requestId ?? '' };
 }
 

@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import type { ConnectionMeta } from '../network/filter-chain-match.js';
 import type { StreamInfo } from './stream-info.js';
+import type { TlsConnectionInfo } from './transport-socket.js';
 
 /** A drain request: the listener is going away or the server is shutting down/upgrading. */
 export interface Drainable {
@@ -13,7 +14,10 @@ export interface Drainable {
 /** An accepted downstream connection handed to the terminal network filter of the selected filter chain. */
 export interface DownstreamConnection {
   readonly id: number;
+  /** The connection's socket: a `tls.TLSSocket` (already past its handshake) when `tls` is set. */
   readonly socket: net.Socket;
+  /** What the TLS handshake negotiated (ALPN, SNI, peer certificate); undefined for plaintext connections. */
+  readonly tls: TlsConnectionInfo | undefined;
   readonly meta: ConnectionMeta;
   /** Connection-level info (TCP access logs use it directly). */
   readonly info: StreamInfo;

@@ -1,4 +1,5 @@
 import type { HeaderMap } from './header-map.js';
+import type { TlsConnectionInfo } from './transport-socket.js';
 
 /**
  * What is known about one downstream request (HTTP) or connection (TCP), filled as it proceeds and read by access
@@ -38,6 +39,8 @@ export class StreamInfo {
   /** The peer IP of the TCP connection, even when the remote address was taken from x-forwarded-for. */
   downstreamDirectRemoteAddress = '';
   requestedServerName = '';
+  /** The downstream connection's TLS session; undefined for plaintext. */
+  downstreamTls: TlsConnectionInfo | undefined = undefined;
   connectionId = 0;
 
   upstreamCluster = '';

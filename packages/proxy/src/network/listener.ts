@@ -1,16 +1,33 @@
 import net from 'node:net';
 import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Listener__Output } from '@weft/api/envoy/envoy/config/listener/v3/Listener.js';
-import type { Drainable, DownstreamConnection, NetworkFilterHandler } from '../interfaces/network-filter.js';
+import type { NetworkFilterHandler } from '../interfaces/network-filter.js';
 import type { Counter, Gauge, Histogram } from '../interfaces/stats.js';
-import { StreamInfo } from '../interfaces/stream-info.js';
+import { DeadlineTimer, type DeadlineList } from '../server/deadline-queue.js';
+import { durationMs } from '../server/duration.js';
 import type { FactoryContext } from '../server/factory-context.js';
+import type { DownstreamTls } from '../tls/downstream-tls.js';
+import { SslStats } from '../tls/ssl-stats.js';
+import { parseDownstreamTransportSocket } from '../tls/transport-socket-config.js';
+import { AcceptingConnection, type AcceptOwner } from './accepting-connection.js';
+import { ActiveConnection } from './active-connection.js';
 import { formatAddress, normalizeIp, parseSocketAddress, type SocketAddress } from './address.js';
-import { FilterChainMatcher, type ConnectionMeta } from './filter-chain-match.js';
+import { FilterChainMatcher } from './filter-chain-match.js';
+import { createListenerFilters, type CompiledListenerFilter, type MutableConnectionMeta } from './listener-filter-registry.js';
 import { createNetworkFilterChain } from './network-filter-registry.js';
 
 const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
-let nextConnectionId = 1;
+/** Envoy's default `listener_filters_timeout`. */
+const DEFAULT_LISTENER_FILTERS_TIMEOUT_MS = 15000;
+const TLS_INSPECTOR_TYPE = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
+
+/** A compiled filter chain: its terminal filter and, for TLS chains, the server TLS context. */
+export interface FilterChainEntry {
+  readonly handler: NetworkFilterHandler;
+  readonly tls: DownstreamTls | undefined;
+  /** transport_socket_connect_timeout in ms; 0 = none. */
+  readonly handshakeTimeoutMs: number;
+}
 
 interface ListenerStats {
   cxTotal: Counter;
@@ -18,6 +35,11 @@ interface ListenerStats {
   cxDestroy: Counter;
   cxLength: Histogram;
   noFilterChainMatch: Counter;
+  preCxTimeout: Counter;
+  preCxActive: Gauge;
+  listenerFilterRemoteClose: Counter;
+  transportSocketConnectTimeout: Counter;
+  ssl: SslStats;
 }
 
 /** A compiled listener: address, filter chains and limits. Immutable; a config change builds a new one. */
@@ -25,7 +47,11 @@ export class ListenerConfig {
   readonly name: string;
   readonly address: SocketAddress;
   readonly bufferLimitBytes: number;
-  readonly matcher: FilterChainMatcher<NetworkFilterHandler>;
+  readonly matcher: FilterChainMatcher<FilterChainEntry>;
+  readonly listenerFilters: readonly CompiledListenerFilter[];
+  /** 0 = no timeout. */
+  readonly listenerFiltersTimeoutMs: number;
+  readonly continueOnListenerFiltersTimeout: boolean;
   readonly statPrefix: string;
   readonly bindToPort: boolean;
   /** The source message, for /config_dump and change detection. */
@@ -43,24 +69,29 @@ export class ListenerConfig {
     this.statPrefix = cfg.stat_prefix || listenerStatName(this.address.host, this.address.port);
     rejectUnsupported(cfg, path);
     ctx = { ...ctx, direction: cfg.traffic_direction === 'INBOUND' ? 'inbound' : 'outbound' };
-    const defaultChain = cfg.default_filter_chain
-      ? createNetworkFilterChain(cfg.default_filter_chain, joinPath(path, 'default_filter_chain'), ctx)
-      : undefined;
+    this.listenerFilters = createListenerFilters(cfg.listener_filters, path, ctx);
+    this.listenerFiltersTimeoutMs = durationMs(cfg.listener_filters_timeout, DEFAULT_LISTENER_FILTERS_TIMEOUT_MS);
+    this.continueOnListenerFiltersTimeout = cfg.continue_on_listener_filters_timeout;
+    const defaultChain = cfg.default_filter_chain ? compileChain(cfg.default_filter_chain, joinPath(path, 'default_filter_chain'), ctx) : undefined;
     this.matcher = new FilterChainMatcher(defaultChain);
     cfg.filter_chains.forEach((chain, i) => {
       const p = joinPath(joinPath(path, 'filter_chains'), i);
-      this.matcher.add(chain.filter_chain_match, createNetworkFilterChain(chain, p, ctx), p);
+      this.matcher.add(chain.filter_chain_match, compileChain(chain, p, ctx), p);
     });
     if (this.matcher.size === 0 && !defaultChain) throw new ConfigError(joinPath(path, 'filter_chains'), 'at least one filter chain is required');
-    if (this.matcher.needsTlsInspection()) {
-      throw new ConfigError(joinPath(path, 'filter_chains'), 'server_names / transport_protocol "tls" / application_protocols need the TLS inspector, which is not supported yet');
+    if (this.matcher.needsTlsInspection() && !this.listenerFilters.some((f) => f.configType === TLS_INSPECTOR_TYPE)) {
+      throw new ConfigError(joinPath(path, 'filter_chains'), 'server_names / transport_protocol "tls" / application_protocols need the envoy.filters.listener.tls_inspector listener filter');
     }
   }
 }
 
+function compileChain(chain: Listener__Output['filter_chains'][number], path: string, ctx: FactoryContext): FilterChainEntry {
+  const tls = parseDownstreamTransportSocket(chain.transport_socket, joinPath(path, 'transport_socket'), ctx.secrets);
+  return { handler: createNetworkFilterChain(chain, path, ctx), tls, handshakeTimeoutMs: durationMs(chain.transport_socket_connect_timeout, 0) };
+}
+
 function rejectUnsupported(cfg: Listener__Output, path: string): void {
   const unsupported: Array<[string, boolean]> = [
-    ['listener_filters', cfg.listener_filters.length > 0],
     ['use_original_dst', !!cfg.use_original_dst?.value],
     ['transparent', !!cfg.transparent?.value],
     ['freebind', !!cfg.freebind?.value],
@@ -74,55 +105,14 @@ function rejectUnsupported(cfg: Listener__Output, path: string): void {
   for (const [field, set] of unsupported) {
     if (set) throw new ConfigError(joinPath(path, field), 'is not supported yet');
   }
-  cfg.filter_chains.forEach((chain, i) => {
-    const ts = chain.transport_socket;
-    if (ts && ts.name !== 'envoy.transport_sockets.raw_buffer') {
-      throw new ConfigError(joinPath(joinPath(joinPath(path, 'filter_chains'), i), 'transport_socket'), `transport socket '${ts.name}' is not supported yet`);
-    }
-  });
-}
-
-class ActiveConnection implements DownstreamConnection {
-  readonly info = new StreamInfo();
-  draining = false;
-  private drainable: Drainable | undefined;
-
-  constructor(
-    readonly id: number,
-    readonly socket: net.Socket,
-    readonly meta: ConnectionMeta,
-    readonly listenerName: string,
-    readonly bufferLimitBytes: number,
-  ) {
-    this.info.connectionId = id;
-    this.info.startMonotonicMs = performance.now();
-    this.info.downstreamRemoteAddress = meta.sourceIp;
-    this.info.downstreamRemotePort = meta.sourcePort;
-    this.info.downstreamLocalAddress = meta.destinationIp;
-    this.info.downstreamLocalPort = meta.destinationPort;
-    this.info.downstreamDirectRemoteAddress = meta.sourceIp;
-  }
-
-  setDrainable(drainable: Drainable): void {
-    this.drainable = drainable;
-  }
-
-  startDrain(): void {
-    if (this.draining) return;
-    this.draining = true;
-    this.drainable?.startDrain();
-  }
-
-  close(reason: string): void {
-    if (this.drainable) this.drainable.close(reason);
-    else this.socket.destroy();
-  }
 }
 
 /** A listener bound to its socket. Config may be swapped for one with the same address without rebinding. */
-export class ActiveListener {
+export class ActiveListener implements AcceptOwner {
   private server: net.Server | undefined;
   private readonly connections = new Set<ActiveConnection>();
+  /** Connections still running listener filters. */
+  private readonly accepting = new Set<AcceptingConnection>();
   private stats: ListenerStats;
   private draining = false;
   private drainDone: Promise<void> | undefined;
@@ -204,6 +194,7 @@ export class ActiveListener {
     this.drainDone = new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.server?.close();
+        this.abandonAccepting();
         for (const c of [...this.connections]) c.close('listener drain timeout');
         resolve();
       }, drainMs);
@@ -219,7 +210,17 @@ export class ActiveListener {
 
   close(): void {
     this.server?.close();
+    this.abandonAccepting();
     for (const c of [...this.connections]) c.close('listener closed');
+  }
+
+  /** Closes connections still in their listener filters. */
+  private abandonAccepting(): void {
+    for (const a of this.accepting) {
+      this.stats.preCxActive.dec();
+      a.abandon();
+    }
+    this.accepting.clear();
   }
 
   private makeStats(): ListenerStats {
@@ -231,11 +232,16 @@ export class ActiveListener {
       cxDestroy: scope.counter('downstream_cx_destroy'),
       cxLength: scope.histogram('downstream_cx_length_ms', 'milliseconds'),
       noFilterChainMatch: scope.counter('no_filter_chain_match'),
+      preCxTimeout: scope.counter('downstream_pre_cx_timeout'),
+      preCxActive: scope.gauge('downstream_pre_cx_active'),
+      listenerFilterRemoteClose: scope.counter('downstream_listener_filter_remote_close'),
+      transportSocketConnectTimeout: scope.counter('downstream_cx_transport_socket_connect_timeout'),
+      ssl: new SslStats(scope),
     };
   }
 
   private onConnection(socket: net.Socket): void {
-    const meta: ConnectionMeta = {
+    const meta: MutableConnectionMeta = {
       destinationIp: normalizeIp(socket.localAddress),
       destinationPort: socket.localPort ?? 0,
       sourceIp: normalizeIp(socket.remoteAddress),
@@ -245,28 +251,94 @@ export class ActiveListener {
       transportProtocol: 'raw_buffer',
       applicationProtocols: [],
     };
+    const acceptedAt = performance.now();
+    this.stats.cxTotal.inc();
+    // Errors are surfaced through 'close'; an unhandled 'error' would crash the process.
+    socket.on('error', noop);
+    const cfg = this.config;
+    if (cfg.listenerFilters.length === 0) {
+      this.selectChain(socket, meta, acceptedAt, false);
+      return;
+    }
+    const timeout = cfg.listenerFiltersTimeoutMs > 0 ? this.timeoutList(cfg.listenerFiltersTimeoutMs) : undefined;
+    const a = new AcceptingConnection(socket, meta, cfg.listenerFilters, this, timeout, acceptedAt);
+    this.accepting.add(a);
+    this.stats.preCxActive.inc();
+    a.start();
+  }
+
+  onListenerFiltersDone(a: AcceptingConnection, ok: boolean, peerClosed: boolean): void {
+    this.accepting.delete(a);
+    this.stats.preCxActive.dec();
+    if (peerClosed) this.stats.listenerFilterRemoteClose.inc();
+    if (!ok || a.socket.destroyed) {
+      a.socket.destroy();
+      return;
+    }
+    this.selectChain(a.socket, a.meta, a.acceptedAt, true);
+  }
+
+  onListenerFiltersTimeout(a: AcceptingConnection): void {
+    this.stats.preCxTimeout.inc();
+    if (this.config.continueOnListenerFiltersTimeout) {
+      a.continueAfterTimeout();
+    } else {
+      this.accepting.delete(a);
+      this.stats.preCxActive.dec();
+      a.abandon();
+    }
+  }
+
+  private timeoutList(ms: number): DeadlineList {
+    return this.ctx.deadlines.list(ms);
+  }
+
+  /** `peeked`: listener filters paused the socket (and may have put bytes back). */
+  private selectChain(socket: net.Socket, meta: MutableConnectionMeta, startMs: number, peeked: boolean): void {
     const stats = this.stats;
-    stats.cxTotal.inc();
-    const handler = this.config.matcher.select(meta);
-    if (!handler) {
+    const chain = this.config.matcher.select(meta);
+    if (!chain) {
       stats.noFilterChainMatch.inc();
       socket.destroy();
       return;
     }
-    const conn = new ActiveConnection(nextConnectionId++, socket, meta, this.config.name, this.config.bufferLimitBytes);
+    const conn = new ActiveConnection(socket, meta, this.config.name, this.config.bufferLimitBytes, startMs);
     // Accepted during a drain: served, but told to go away after its first response.
     if (this.draining) conn.draining = true;
     this.connections.add(conn);
     stats.cxActive.inc();
-    socket.once('close', () => {
+    let closed = false;
+    const onClose = (): void => {
+      if (closed) return;
+      closed = true;
       this.connections.delete(conn);
       stats.cxActive.dec();
       stats.cxDestroy.inc();
       stats.cxLength.record(performance.now() - conn.info.startMonotonicMs);
+    };
+    socket.once('close', onClose);
+    if (!chain.tls) {
+      chain.handler(conn);
+      // Listener filters left the socket paused; the network filter has its 'data' listener now.
+      if (peeked && !socket.destroyed) socket.resume();
+      return;
+    }
+    let timer: DeadlineTimer | undefined;
+    if (chain.handshakeTimeoutMs > 0) {
+      timer = new DeadlineTimer(() => {
+        stats.transportSocketConnectTimeout.inc();
+        conn.socket.destroy();
+        socket.destroy();
+      });
+      this.ctx.deadlines.schedule(timer, chain.handshakeTimeoutMs);
+    }
+    chain.tls.handshake(socket, stats.ssl, (secure, info) => {
+      timer?.cancel();
+      if (!secure || !info) return; // closed; counted by the handshake
+      secure.once('close', onClose);
+      conn.secured(secure, info);
+      chain.handler(conn);
     });
-    // Errors are surfaced through 'close'; an unhandled 'error' would crash the process.
-    socket.on('error', noop);
-    handler(conn);
   }
 }
 

@@ -81,6 +81,10 @@ export class StringMatcher {
     return new StringMatcher(REGEX, regex.pattern, false, regex);
   }
 
+  get isExact(): boolean {
+    return this.kind === EXACT;
+  }
+
   match(s: string): boolean {
     const v = this.value;
     switch (this.kind) {

@@ -18,6 +18,8 @@ export interface AdminBackend {
   clusters(): Promise<ClusterStatus[]>;
   listeners(): ListenerStatus[];
   configDump(): Record<string, unknown>;
+  /** Envoy's `/certs`: loaded TLS certificates. */
+  certs(): Record<string, unknown>;
   serverInfo(): Record<string, unknown>;
   runtime(): Record<string, unknown>;
   setHealthCheckFailed(failed: boolean): Promise<void>;

@@ -65,6 +65,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
       return url.searchParams.get('format') === 'json' ? json(formatClustersJson(clusters)) : text(formatClustersText(clusters));
     },
   },
+  '/certs': { help: 'print certs on machine', mutates: false, handler: (_u, b) => json(b.certs()) },
   '/config_dump': { help: 'dump current Envoy configs', mutates: false, handler: (_u, b) => json(b.configDump()) },
   '/listeners': {
     help: 'print listener info (format=json)',

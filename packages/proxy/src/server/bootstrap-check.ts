@@ -24,7 +24,6 @@ export function rejectUnsupportedBootstrap(b: Bootstrap__Output): void {
     ['xds_config_tracker_extension', !!b.xds_config_tracker_extension],
     ['listener_manager', !!b.listener_manager],
     ['application_log_config', !!b.application_log_config],
-    ['static_resources.secrets', (b.static_resources?.secrets.length ?? 0) > 0],
   ];
   for (const [field, set] of unsupported) if (set) throw new ConfigError(field, 'is not supported yet');
   const cm = b.cluster_manager;

@@ -5,6 +5,7 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { IstioMetrics } from '../observability/istio-metrics.js';
 import type { DeadlineQueues } from './deadline-queue.js';
 import type { RdsSubscriptions } from '../http/route-provider.js';
+import type { SecretStore } from '../tls/secret-store.js';
 
 /** Everything an extension factory may use when it turns its config into a per-connection/per-stream handler. */
 export interface FactoryContext {
@@ -24,6 +25,8 @@ export interface FactoryContext {
   readonly localClusterName?: string;
   /** RDS (HCM `rds`), when the bootstrap configures ADS. */
   readonly rds?: RdsSubscriptions | undefined;
+  /** `static_resources.secrets` for TLS contexts that reference secrets by name. */
+  readonly secrets?: SecretStore | undefined;
 }
 
 /** Server-wide drain/health state shared by listeners and connection managers. */

@@ -3,6 +3,7 @@ import type { AdminBackend, ListenerStatus } from './admin-backend.js';
 import { collectClusterStatus, type ClusterStatus } from './cluster-status.js';
 import { setLogLevel, type LogLevel } from './logger.js';
 import type { ProxyServer } from './proxy-server.js';
+import { certsDump } from '../tls/certs-dump.js';
 
 /** Admin backend of a single-process proxy: reads its own server directly. */
 export class LocalAdminBackend implements AdminBackend {
@@ -31,6 +32,11 @@ export class LocalAdminBackend implements AdminBackend {
 
   configDump(): Record<string, unknown> {
     return this.server.configDump();
+  }
+
+  certs(): Record<string, unknown> {
+    // The main process compiles the same TLS contexts as its workers (and loads the same files).
+    return certsDump();
   }
 
   serverInfo(): Record<string, unknown> {

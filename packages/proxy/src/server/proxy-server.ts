@@ -18,6 +18,7 @@ import { DrainState, type FactoryContext } from './factory-context.js';
 import { logger } from './logger.js';
 import { LayeredRuntime } from './runtime.js';
 import { WEFT_VERSION } from './version.js';
+import { SecretStore } from '../tls/secret-store.js';
 
 export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
 
@@ -67,9 +68,10 @@ export class ProxyServer {
     this.clusterManager = new ClusterManager({ scope: this.stats, runtime: this.runtime });
     const nl = node?.locality;
     const localLocality = nl ? { region: nl.region, zone: nl.zone, subZone: nl.sub_zone } : undefined;
+    const secrets = new SecretStore(bootstrap.static_resources?.secrets ?? [], 'static_resources.secrets');
     const seen = new Set<string>();
     this.adsConfig = parseAdsConfig(bootstrap);
-    const clusterDeps = { scope: this.stats, runtime: this.runtime, activeHealthChecks: options.serveTraffic, localLocality, allowEds: this.adsConfig !== undefined };
+    const clusterDeps = { scope: this.stats, runtime: this.runtime, activeHealthChecks: options.serveTraffic, localLocality, allowEds: this.adsConfig !== undefined, secrets };
     (bootstrap.static_resources?.clusters ?? []).forEach((c, i) => {
       const path = joinPath('static_resources.clusters', i);
       if (seen.has(c.name)) throw new ConfigError(joinPath(path, 'name'), `duplicate cluster name '${c.name}'`);
@@ -103,6 +105,7 @@ export class ProxyServer {
       direction: 'outbound',
       localClusterName: node?.cluster ?? '',
       rds: this.dynamic?.rds,
+      secrets,
     };
     this.dynamic?.setContext(this.ctx);
     const names = new Set<string>();

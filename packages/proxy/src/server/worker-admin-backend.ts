@@ -6,6 +6,7 @@ import { mergeClusterStatus, type ClusterStatus } from './cluster-status.js';
 import { setLogLevel, type LogLevel } from './logger.js';
 import type { ProxyServer } from './proxy-server.js';
 import { isWorkerToMain, type MainToWorker, type WorkerToMain } from './worker-protocol.js';
+import { certsDump } from '../tls/certs-dump.js';
 
 type Request = MainToWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
 
@@ -81,6 +82,11 @@ export class WorkerAdminBackend implements AdminBackend {
 
   configDump(): Record<string, unknown> {
     return this.server.configDump();
+  }
+
+  certs(): Record<string, unknown> {
+    // The main process compiles the same TLS contexts as its workers (and loads the same files).
+    return certsDump();
   }
 
   serverInfo(): Record<string, unknown> {

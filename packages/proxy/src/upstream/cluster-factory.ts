@@ -9,20 +9,16 @@ import { createLbFactory } from './lb-factory.js';
 import { parseHealthCheck, type HealthCheckConfig } from './health-check/hc-config.js';
 import { parseOutlierDetection } from './outlier/outlier-config.js';
 import { parseHttpOptions } from './protocol-options.js';
+import { parseUpstreamTransportSocket } from '../tls/transport-socket-config.js';
+import type { SecretStore } from '../tls/secret-store.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
 const DEFAULT_DNS_REFRESH_MS = 5000;
-const RAW_BUFFER_NAME = 'envoy.transport_sockets.raw_buffer';
-const RAW_BUFFER_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
 
 /** Everything in the Cluster message that changes behaviour Weft does not implement yet. */
 function rejectUnsupported(cfg: Cluster__Output, path: string): void {
   rejectIfSet(path, 'transport_socket_matches', cfg.transport_socket_matches);
-  const ts = cfg.transport_socket;
-  if (ts && ts.name !== RAW_BUFFER_NAME && (ts.typed_config as { '@type'?: string } | null)?.['@type'] !== RAW_BUFFER_TYPE) {
-    throw unsupported(path, 'transport_socket', `${ts.name || 'this transport socket'} is not supported yet`);
-  }
   rejectIfSet(path, 'upstream_bind_config', cfg.upstream_bind_config);
   rejectIfSet(path, 'lb_subset_config', cfg.lb_subset_config);
   rejectIfSet(path, 'dns_resolvers', cfg.dns_resolvers);
@@ -116,7 +112,7 @@ function edsServiceName(cfg: Cluster__Output, type: ClusterType, path: string, a
 }
 
 /** Validates a Cluster message into a ClusterConfig; throws ConfigError with the field path. */
-export function parseClusterConfig(cfg: Cluster__Output, path: string, allowEds = false): ClusterConfig {
+export function parseClusterConfig(cfg: Cluster__Output, path: string, allowEds = false, secrets?: SecretStore): ClusterConfig {
   if (cfg.name === '') throw new ConfigError(joinPath(path, 'name'), 'must not be empty');
   const type = clusterType(cfg, path);
   const edsName = edsServiceName(cfg, type, path, allowEds);
@@ -153,10 +149,11 @@ export function parseClusterConfig(cfg: Cluster__Output, path: string, allowEds 
     ignoreNewHostsUntilFirstHc: cfg.common_lb_config?.ignore_new_hosts_until_first_hc ?? false,
     outlierDetection: cfg.outlier_detection ? parseOutlierDetection(cfg.outlier_detection, joinPath(path, 'outlier_detection')) : undefined,
     edsServiceName: edsName,
+    tls: parseUpstreamTransportSocket(cfg.transport_socket, joinPath(path, 'transport_socket'), secrets),
   };
 }
 
 /** Builds a cluster from its Envoy config. `deps.scope` is the root scope. Throws ConfigError. */
 export function createCluster(cfg: Cluster__Output, path: string, deps: ClusterDeps): Cluster {
-  return new Cluster(parseClusterConfig(cfg, path, deps.allowEds ?? false), deps);
+  return new Cluster(parseClusterConfig(cfg, path, deps.allowEds ?? false, deps.secrets), deps);
 }

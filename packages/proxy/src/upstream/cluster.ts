@@ -23,6 +23,9 @@ import type { OutlierDetector } from './outlier/outlier-detector.js';
 import type { OutlierConfig } from './outlier/outlier-config.js';
 import { PrioritySet, type HostsChangedListener } from './priority-set.js';
 import type { ClusterHttpOptions } from './protocol-options.js';
+import type { UpstreamTransport } from '../interfaces/transport-socket.js';
+import type { UpstreamTls } from '../tls/upstream-tls.js';
+import type { SecretStore } from '../tls/secret-store.js';
 
 export type ClusterType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS';
 
@@ -52,6 +55,8 @@ export interface ClusterConfig {
   readonly ignoreNewHostsUntilFirstHc?: boolean | undefined;
   /** EDS: `eds_cluster_config.service_name` or the cluster name (the ClusterLoadAssignment to follow). */
   readonly edsServiceName?: string | undefined;
+  /** `transport_socket` with an UpstreamTlsContext; undefined = plain TCP. */
+  readonly tls?: UpstreamTls | undefined;
 }
 
 export interface ClusterDeps {
@@ -74,6 +79,8 @@ export interface ClusterDeps {
   readonly localLocality?: Locality | undefined;
   /** EDS clusters are accepted (the bootstrap has an ADS config that can feed them). */
   readonly allowEds?: boolean | undefined;
+  /** `static_resources.secrets` for TLS contexts that reference secrets by name. */
+  readonly secrets?: SecretStore | undefined;
 }
 
 /** Per-endpoint DNS state: the hosts from its latest answer, by address (kept so pools survive re-resolution). */
@@ -119,6 +126,7 @@ export class Cluster implements LoadBalancer {
   private unsubscribeLocal: (() => void) | undefined;
   private readonly pools = new Map<Host, ConnectionPool>();
   private readonly streamPools = new WeakMap<ConnectionPool, Http1StreamPool>();
+  private readonly transport: UpstreamTransport | undefined;
   /** tcp_proxy's pools: separate, as in Envoy, and half-open capable. */
   private readonly tcpPools = new Map<Host, ConnectionPool>();
   /** Upstream HTTP/2 pools (multiplexed sessions), by host. */
@@ -146,6 +154,7 @@ export class Cluster implements LoadBalancer {
     this.stats = createClusterStats(scope);
     const cb = config.circuitBreakers ?? DEFAULT_CIRCUIT_BREAKERS;
     this.resources = { DEFAULT: new ClusterResources(cb.DEFAULT, scope, 'DEFAULT'), HIGH: new ClusterResources(cb.HIGH, scope, 'HIGH') };
+    this.transport = config.tls?.bind(scope);
     const la = config.loadAssignment;
     this.prioritySet = new PrioritySet(la.overprovisioningFactor, la.weightedPriorityHealth);
     const threshold = config.lb.panicThreshold;
@@ -269,6 +278,7 @@ export class Cluster implements LoadBalancer {
         connect: this.deps.connect,
         now: this.deps.now,
         halfOpen: kind === 'tcp',
+        transport: this.transport,
         userReads: kind === 'http',
         // Connection and pending limits come from the default priority (Envoy keeps a pool per priority).
         resources: this.resources.DEFAULT,
@@ -303,7 +313,7 @@ export class Cluster implements LoadBalancer {
         http2: this.httpOptions.http2,
         bufferLimitBytes: this.perConnectionBufferLimitBytes,
         codecStats: (this.h2CodecStats ??= http2CodecStats(this.deps.scope.scope(`cluster.${this.config.statName}`))),
-        connect: connect ?? (this.config.tcpKeepaliveMs !== undefined ? keepaliveConnect(this.config.tcpKeepaliveMs) : undefined),
+        connect: connect ?? (this.transport !== undefined ? tlsConnect(this.transport) : this.config.tcpKeepaliveMs !== undefined ? keepaliveConnect(this.config.tcpKeepaliveMs) : undefined),
         now: this.deps.now,
       });
       if (this.closed) p.close();
@@ -493,6 +503,21 @@ export class Cluster implements LoadBalancer {
 
 function hostKey(address: string, port: number, priority: number, weight: number, l: Locality, healthy: boolean, degraded: boolean): string {
   return `${address}|${port}|${priority}|${weight}|${l.region}|${l.zone}|${l.subZone}|${healthy ? 1 : 0}${degraded ? 1 : 0}`;
+}
+
+/**
+ * TLS for HTTP/2 sessions: the transport's socket, checked after its handshake like the HTTP/1 pool does (a
+ * failed verification destroys the socket: the session fails to connect with Envoy's transport failure reason).
+ */
+function tlsConnect(transport: UpstreamTransport): (host: Host) => Socket {
+  return (host) => {
+    const socket = transport.connect(host.address, host.port, false, undefined);
+    socket.once('secureConnect', () => {
+      const reason = transport.verify(socket);
+      if (reason !== undefined) socket.destroy(new Error(reason));
+    });
+    return socket;
+  };
 }
 
 /** `upstream_connection_options.tcp_keepalive` for HTTP/2 sessions' sockets. */

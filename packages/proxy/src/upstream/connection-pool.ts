@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { UpstreamTransport } from '../interfaces/transport-socket.js';
 import { formatAddress } from '../network/address.js';
 import { deadlines as processDeadlines, type DeadlineList, type DeadlineNode, type DeadlineQueues } from '../server/deadline-queue.js';
 import type { ClusterStats } from './cluster-stats.js';
@@ -64,6 +65,11 @@ export interface ConnectionPoolOptions {
   readonly tcpKeepaliveMs?: number | undefined;
   /** Opens the socket (tests inject one that never connects). Default: `net.connect` to the host's current address. */
   readonly connect?: ((host: Host) => Socket) | undefined;
+  /**
+   * A transport socket (TLS): connections are ready after its handshake and verification; its failures are connect
+   * failures with its transport failure reason. Works with `userReads` and `halfOpen`.
+   */
+  readonly transport?: UpstreamTransport | undefined;
   /** Open sockets with allowHalfOpen (TCP proxying); HTTP pools treat a peer FIN as the end of the connection. */
   readonly halfOpen?: boolean | undefined;
   /**
@@ -127,6 +133,7 @@ class Conn implements PooledConnection, DeadlineNode {
   /** Connections older than a `drain()` are closed instead of reused. */
   readonly generation: number;
   readonly onConnect: () => void;
+  readonly onSecureConnect: () => void;
   readonly onError: (err: Error) => void;
   readonly onClose: () => void;
   readonly onData: () => void;
@@ -148,6 +155,7 @@ class Conn implements PooledConnection, DeadlineNode {
     this.generation = pool.generation;
     // Bound once per connection (not per request).
     this.onConnect = () => pool.handleConnect(this);
+    this.onSecureConnect = () => pool.handleSecureConnect(this);
     this.onError = (err) => pool.handleError(this, err);
     this.onClose = () => pool.handleRemoteClose(this);
     this.onData = () => {
@@ -359,9 +367,22 @@ export class ConnectionPool {
     }
   }
 
+  handleSecureConnect(c: Conn): void {
+    if (c.state !== CONNECTING) return;
+    const failure = (this.opts.transport as UpstreamTransport).verify(c.socket);
+    if (failure === undefined) {
+      this.handleConnect(c);
+      return;
+    }
+    this.connectFailed(c, new PoolError('connect_failure', failure), true);
+    c.socket.destroy();
+  }
+
   handleError(c: Conn, err: Error): void {
     if (c.state === CONNECTING) {
-      this.connectFailed(c, new PoolError('connect_failure', connectFailureReason(err), { cause: err }), false);
+      const transport = this.opts.transport;
+      const reason = transport !== undefined ? transport.failureReason(err) : connectFailureReason(err);
+      this.connectFailed(c, new PoolError('connect_failure', reason, { cause: err }), false);
     } else if (c.state === IDLE) {
       this.finish(c, false, false);
     }
@@ -412,7 +433,13 @@ export class ConnectionPool {
     }
     const host = this.host;
     const c = new Conn(this, host, this.now());
-    const socket = this.userReads ? userReadConnect(host, c) : this.connectFn(host);
+    const transport = this.opts.transport;
+    const socket =
+      transport !== undefined
+        ? transport.connect(host.address, host.port, this.opts.halfOpen === true, this.userReads ? { buffer: c.nextReadBuffer, callback: c.onRead } : undefined)
+        : this.userReads
+          ? userReadConnect(host, c)
+          : this.connectFn(host);
     c.socket = socket;
     socket.setNoDelay(true);
     if (this.opts.tcpKeepaliveMs !== undefined) socket.setKeepAlive(true, this.opts.tcpKeepaliveMs);
@@ -423,7 +450,8 @@ export class ConnectionPool {
     stats.upstream_cx_active.inc();
     host.stats.cx_total++;
     host.stats.cx_active++;
-    socket.once('connect', c.onConnect);
+    if (transport !== undefined) socket.once('secureConnect', c.onSecureConnect);
+    else socket.once('connect', c.onConnect);
     socket.on('error', c.onError);
     socket.on('close', c.onClose);
     if (!this.userReads) socket.on('data', c.onData);

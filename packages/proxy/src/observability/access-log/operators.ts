@@ -45,6 +45,17 @@ const Op = {
   DownstreamLocalPort: 35,
   DownstreamRemotePort: 36,
   Missing: 37,
+  DownstreamPeerUriSan: 38,
+  DownstreamLocalUriSan: 39,
+  DownstreamPeerSubject: 40,
+  DownstreamLocalSubject: 41,
+  DownstreamPeerIssuer: 42,
+  DownstreamTlsVersion: 43,
+  DownstreamTlsCipher: 44,
+  DownstreamPeerFingerprint256: 45,
+  DownstreamPeerSerial: 46,
+  DownstreamPeerDnsSan: 47,
+  DownstreamLocalDnsSan: 48,
 } as const;
 
 /** Operators without arguments, by name. */
@@ -80,6 +91,17 @@ const SIMPLE: Record<string, number> = {
   UPSTREAM_REQUEST_ATTEMPT_COUNT: Op.UpstreamRequestAttemptCount,
   CONNECTION_ID: Op.ConnectionId,
   VIRTUAL_CLUSTER_NAME: Op.VirtualClusterName,
+  DOWNSTREAM_PEER_URI_SAN: Op.DownstreamPeerUriSan,
+  DOWNSTREAM_LOCAL_URI_SAN: Op.DownstreamLocalUriSan,
+  DOWNSTREAM_PEER_DNS_SAN: Op.DownstreamPeerDnsSan,
+  DOWNSTREAM_LOCAL_DNS_SAN: Op.DownstreamLocalDnsSan,
+  DOWNSTREAM_PEER_SUBJECT: Op.DownstreamPeerSubject,
+  DOWNSTREAM_LOCAL_SUBJECT: Op.DownstreamLocalSubject,
+  DOWNSTREAM_PEER_ISSUER: Op.DownstreamPeerIssuer,
+  DOWNSTREAM_TLS_VERSION: Op.DownstreamTlsVersion,
+  DOWNSTREAM_TLS_CIPHER: Op.DownstreamTlsCipher,
+  DOWNSTREAM_PEER_FINGERPRINT_256: Op.DownstreamPeerFingerprint256,
+  DOWNSTREAM_PEER_SERIAL: Op.DownstreamPeerSerial,
 };
 
 const NUMERIC = new Set<number>([
@@ -172,6 +194,28 @@ export class FormatPart {
       case Op.UpstreamRequestAttemptCount: return info.upstreamRequestAttemptCount;
       case Op.ConnectionId: return info.connectionId;
       case Op.VirtualClusterName: return this.str(info.virtualClusterName);
+      default: return this.tlsValue(info);
+    }
+  }
+
+  /** The DOWNSTREAM_* TLS operators: null on plaintext connections or when the certificate lacks the field. */
+  private tlsValue(info: StreamInfo): FormatValue {
+    const tls = info.downstreamTls;
+    if (tls === undefined) return null;
+    const peer = tls.peerCertificate;
+    const local = tls.localCertificate;
+    switch (this.op) {
+      case Op.DownstreamTlsVersion: return this.str(tls.version);
+      case Op.DownstreamTlsCipher: return this.str(tls.cipher);
+      case Op.DownstreamPeerUriSan: return peer ? this.str(peer.uriSans.join(',')) : null;
+      case Op.DownstreamPeerDnsSan: return peer ? this.str(peer.dnsSans.join(',')) : null;
+      case Op.DownstreamLocalUriSan: return local ? this.str(local.uriSans.join(',')) : null;
+      case Op.DownstreamLocalDnsSan: return local ? this.str(local.dnsSans.join(',')) : null;
+      case Op.DownstreamPeerSubject: return peer ? this.str(peer.subject) : null;
+      case Op.DownstreamLocalSubject: return local ? this.str(local.subject) : null;
+      case Op.DownstreamPeerIssuer: return peer ? this.str(peer.issuer) : null;
+      case Op.DownstreamPeerFingerprint256: return peer ? this.str(peer.sha256) : null;
+      case Op.DownstreamPeerSerial: return peer ? this.str(peer.serial) : null;
       default: return null;
     }
   }

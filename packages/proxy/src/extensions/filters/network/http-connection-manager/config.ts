@@ -10,7 +10,7 @@ export const httpConnectionManagerFactory: NetworkFilterFactory = {
   create(config, path, ctx) {
     const cfg = compileHcmConfig(config as HttpConnectionManager__Output, path, ctx, ctx.direction);
     return (conn) => {
-      startHttpConnection(cfg, conn);
+      startHttpConnection(cfg, conn, conn.tls?.alpn ?? '');
     };
   },
 };
