@@ -101,7 +101,8 @@ export const sidecarSpec: Check = obj(
       const catchAll = v.filter((e: { port?: unknown }) => e?.port === undefined).length;
       if (catchAll > 1) report(path, 'only one egress listener may omit the port');
     }),
-    outboundTrafficPolicy: obj({ mode: oneOfValues(['REGISTRY_ONLY', 'ALLOW_ANY']), egressProxy: notSupported() }),
+    // Without iptables there is no passthrough: only registry hosts are reachable.
+    outboundTrafficPolicy: obj({ mode: supportedValues(['REGISTRY_ONLY'], ['REGISTRY_ONLY', 'ALLOW_ANY']), egressProxy: notSupported() }),
     inboundConnectionPool: notSupported(),
   },
 );

@@ -1,6 +1,6 @@
 import { destination, headers, percent, regexString, stringMatch } from './spec-common.js';
 import {
-  arr, bool, duration, exportTo, host, int, ipOrCidr, labels, map, notSupported, obj, port, str, strMatching, type Check,
+  arr, bool, duration, exportTo, host, int, labels, map, notSupported, obj, port, str, strMatching, type Check,
 } from './strict-spec.js';
 
 const httpMatch = obj({
@@ -106,7 +106,7 @@ function checkWeights(list: unknown[], path: string, report: (p: string, r: stri
 
 const tcpRoute = obj(
   {
-    match: arr(obj({ destinationSubnets: arr(ipOrCidr), port, sourceLabels: labels, gateways: arr(str), sourceNamespace: str, sourceSubnet: notSupported() })),
+    match: arr(obj({ destinationSubnets: notSupported(), port, sourceLabels: labels, gateways: arr(str), sourceNamespace: notSupported(), sourceSubnet: notSupported() })),
     route: arr(obj({ destination, weight: int(0, 100) }, { required: ['destination'] })),
   },
   {

@@ -16,6 +16,7 @@ export interface RouteContext {
   /** The listener port the route table serves. */
   readonly port: number;
   readonly proxyLabels: Readonly<Record<string, string>>;
+  readonly proxyNamespace: string;
   /** The service port to use when a destination names none: its only port, else the listener port. */
   readonly defaultPort: (host: string) => number;
   /** Route hash policy when the destination's DestinationRule asks for consistent hashing. */
@@ -152,6 +153,7 @@ export class HttpRouteTranslator {
       if (m?.port !== undefined && m.port !== this.ctx.port) continue;
       if (m?.sourceLabels && !labelsMatch(m.sourceLabels, this.ctx.proxyLabels)) continue;
       if (m?.gateways?.length && !m.gateways.includes('mesh')) continue;
+      if (m?.sourceNamespace !== undefined && m.sourceNamespace !== this.ctx.proxyNamespace) continue;
       out.push(this.route(r, m, index));
     }
     return out;

@@ -84,6 +84,7 @@ export function serviceVirtualHost(inputs: VirtualHostInputs, s: Service, port: 
         namespace,
         port,
         proxyLabels: inputs.proxyLabels,
+        proxyNamespace: inputs.proxyNs,
         defaultPort: (host) => {
           const target = inputs.model.services.find((x) => x.hostname === host);
           return target?.ports.length === 1 && target.ports[0] ? target.ports[0].number : port;
