@@ -16,3 +16,15 @@ export {
   type ControlPlaneOptions,
   type RunningControlPlane,
 } from './server/control-plane.js';
+export { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.js';
+export { ConfigStore, isEmptyChange, type ConfigChange, type ConfigSnapshot } from './sources/config-store.js';
+export { formatIssue, type ConfigIssue } from './sources/issue.js';
+export { resourceKey, type AnyIstioResource, type IstioKind, type IstioResource } from './sources/istio-resource.js';
+export { validateDocument } from './sources/validate-resource.js';
+export { parseYamlDocuments } from './sources/yaml-documents.js';
+export { buildModel, type MeshModel, type Service, type ServiceEndpoint, type ServicePort } from './model/mesh-model.js';
+export { affectedBy, isAffectedResource, TYPE_URLS, type PushScope, type TypeUrl as ModelTypeUrl } from './model/affected-by.js';
+export { proxyIdentityFromNode, type ProxyIdentity, type XdsNode } from './translate/proxy-identity.js';
+export { translateForProxy, type ProxyResources } from './translate/translate-for-proxy.js';
+export { IstioSnapshotProvider, plainStruct } from './server/istio-snapshot-provider.js';
+export { startIstioSource, type RunningIstioSource } from './server/istio-source.js';

@@ -1,16 +1,28 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@weft/api/lite';
-import { DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, loadSnapshotFile, parseHostPort, startControlPlane, StaticSnapshotProvider } from '@weft/control-plane';
+import {
+  DEFAULT_HTTP_ADDRESS,
+  DEFAULT_XDS_ADDRESS,
+  IstioSnapshotProvider,
+  loadSnapshotFile,
+  parseHostPort,
+  startControlPlane,
+  startIstioSource,
+  StaticSnapshotProvider,
+  type RunningControlPlane,
+} from '@weft/control-plane';
 import { LOG_LEVELS, parseLogLevel } from '@weft/proxy';
 import { Logger } from '@weft/proxy/server/logger';
 
-export const CONTROL_PLANE_HELP = `Usage: weft control-plane --snapshot-file <file> [options]
+export const CONTROL_PLANE_HELP = `Usage: weft control-plane (--config-dir <dir> | --snapshot-file <file>) [options]
 
 Runs the control plane: an ADS server (State-of-the-World and Delta) and its debug HTTP API.
 
 Options:
-      --snapshot-file <file>  Envoy resources served to every proxy: YAML/JSON with listeners, routes,
-                              clusters and endpoints lists (proto3 JSON); required until Istio sources exist
+      --config-dir <dir>      Istio resources (ServiceEntry, WorkloadEntry, VirtualService, DestinationRule,
+                              Sidecar, Gateway) in multi-document YAML files, watched: edits apply live
+      --snapshot-file <file>  instead: Envoy resources served to every proxy as they are (listeners, routes,
+                              clusters and endpoints lists in proto3 JSON)
       --xds-address <addr>    gRPC ADS address (default ${DEFAULT_XDS_ADDRESS})
       --http-address <addr>   debug/admin HTTP API address (default ${DEFAULT_HTTP_ADDRESS})
       --debounce <ms>         collect changes this long before pushing (default 100)
@@ -25,6 +37,7 @@ export async function controlPlaneCommand(argv: string[]): Promise<number | unde
       args: argv,
       options: {
         'snapshot-file': { type: 'string' },
+        'config-dir': { type: 'string' },
         'xds-address': { type: 'string' },
         'http-address': { type: 'string' },
         debounce: { type: 'string' },
@@ -43,8 +56,9 @@ export async function controlPlaneCommand(argv: string[]): Promise<number | unde
     return 0;
   }
   const file = values['snapshot-file'];
-  if (!file) {
-    process.stderr.write(`weft control-plane: --snapshot-file is required\n\n${CONTROL_PLANE_HELP}`);
+  const configDir = values['config-dir'];
+  if ((file === undefined) === (configDir === undefined)) {
+    process.stderr.write(`weft control-plane: exactly one of --config-dir and --snapshot-file is required\n\n${CONTROL_PLANE_HELP}`);
     return 2;
   }
   const xdsAddress = values['xds-address'] ?? DEFAULT_XDS_ADDRESS;
@@ -66,9 +80,24 @@ export async function controlPlaneCommand(argv: string[]): Promise<number | unde
     process.stderr.write(`weft control-plane: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
     return 2;
   }
+  const logger = new Logger(logLevel, { component: 'control-plane' });
+  if (configDir !== undefined) {
+    const istio = new IstioSnapshotProvider();
+    const source = await startIstioSource(configDir, istio, logger);
+    const cp = await startControlPlane({
+      provider: istio,
+      xdsAddress,
+      httpAddress,
+      debounceMs,
+      logger,
+      debug: { configIssues: () => source.issues(), registry: () => source.registry() },
+    });
+    announce(logger, cp, xdsAddress, httpAddress, () => source.close());
+    return undefined;
+  }
   let provider: StaticSnapshotProvider;
   try {
-    provider = new StaticSnapshotProvider(loadSnapshotFile(file));
+    provider = new StaticSnapshotProvider(loadSnapshotFile(file as string));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`weft control-plane: invalid snapshot in ${file}: ${err.message}\n`);
@@ -76,13 +105,17 @@ export async function controlPlaneCommand(argv: string[]): Promise<number | unde
     }
     throw err;
   }
-  const logger = new Logger(logLevel, { component: 'control-plane' });
   const cp = await startControlPlane({ provider, xdsAddress, httpAddress, debounceMs, logger });
+  announce(logger, cp, xdsAddress, httpAddress);
+  return undefined;
+}
+
+function announce(logger: Logger, cp: RunningControlPlane, xdsAddress: string, httpAddress: string, closeSource?: () => void): void {
   logger.info({ xds: `${parseHostPort(xdsAddress, '').host}:${cp.xdsPort}`, http: `${parseHostPort(httpAddress, '').host}:${cp.httpPort}` }, 'control plane listening');
   const stop = (): void => {
+    closeSource?.();
     void cp.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  return undefined;
 }

@@ -3,7 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import { AdsServer, listenAds } from '../xds/ads-server.js';
 import type { XdsLogger } from '../xds/ads-stream.js';
 import type { SnapshotProvider } from '../xds/snapshot.js';
-import { startDebugApi } from './debug-api.js';
+import { startDebugApi, type DebugApiOptions } from './debug-api.js';
 
 export interface ControlPlaneOptions {
   readonly provider: SnapshotProvider;
@@ -13,6 +13,8 @@ export interface ControlPlaneOptions {
   readonly httpAddress?: string;
   readonly debounceMs?: number;
   readonly logger?: XdsLogger;
+  /** Extra debug views (config source issues, registry). */
+  readonly debug?: Partial<Pick<DebugApiOptions, 'configIssues' | 'registry' | 'ready'>>;
 }
 
 export interface RunningControlPlane {
@@ -48,7 +50,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   try {
     const bound = await listenAds(ads, xdsAddress);
     grpc = bound.server;
-    const api = await startDebugApi({ ads, ready: () => true }, http.host, http.port);
+    const api = await startDebugApi({ ads, ready: () => true, ...opts.debug }, http.host, http.port);
     httpServer = api.server;
     const grpcServer = grpc;
     const server = httpServer;

@@ -6,6 +6,10 @@ export interface DebugApiOptions {
   readonly ads: AdsServer;
   /** Whether the control plane has its first full configuration (for /ready). */
   readonly ready: () => boolean;
+  /** Invalid resources (file, resource, field path, reason) for `/debug/configz`. */
+  readonly configIssues?: (() => readonly unknown[]) | undefined;
+  /** Services and endpoints for `/debug/registryz`. */
+  readonly registry?: (() => unknown) | undefined;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -44,8 +48,14 @@ function handle(opts: DebugApiOptions, req: IncomingMessage, res: ServerResponse
       else json(res, 200, dump);
       return;
     }
+    case '/debug/configz':
+      json(res, 200, { issues: opts.configIssues?.() ?? [] });
+      return;
+    case '/debug/registryz':
+      json(res, 200, opts.registry?.() ?? { services: [] });
+      return;
     default:
-      json(res, 404, { error: 'not found', endpoints: ['/ready', '/debug/syncz', '/debug/config_dump?proxy=<id>'] });
+      json(res, 404, { error: 'not found', endpoints: ['/ready', '/debug/syncz', '/debug/config_dump?proxy=<id>', '/debug/configz', '/debug/registryz'] });
   }
 }
 

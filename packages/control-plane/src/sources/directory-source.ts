@@ -1,0 +1,170 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigStore, isEmptyChange, type ConfigChange, type ConfigSnapshot } from './config-store.js';
+import { parseYamlDocuments } from './yaml-documents.js';
+
+export interface DirectorySourceOptions {
+  readonly dir: string;
+  /** Namespace of resources without `metadata.namespace`. */
+  readonly defaultNamespace?: string;
+  /** Quiet period after the last file event before re-reading (editors write in several steps). */
+  readonly debounceMs?: number;
+  /** Called after each load that changed the applied set or the reported issues. */
+  readonly onUpdate: (snapshot: ConfigSnapshot, change: ConfigChange) => void;
+  /** Called when the directory itself cannot be read. */
+  readonly onError?: (error: Error) => void;
+}
+
+const CONFIG_FILE = /\.(ya?ml|json)$/i;
+
+/**
+ * `--config-dir`: every `*.yaml|*.yml|*.json` file under a directory (recursively, hidden entries skipped), each a
+ * multi-document YAML stream of Istio resources. The directory is watched; changes are applied after a debounce.
+ */
+export class DirectorySource {
+  private readonly store: ConfigStore;
+  private readonly texts = new Map<string, string>();
+  /** One non-recursive watcher per directory (Node 20's recursive mode on Linux misses renames into place). */
+  private readonly watchers = new Map<string, FSWatcher>();
+  private timer: NodeJS.Timeout | undefined;
+  private loading: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+  private lastIssues = '';
+
+  constructor(private readonly options: DirectorySourceOptions) {
+    this.store = new ConfigStore(options.defaultNamespace ?? 'default');
+  }
+
+  /** Loads the directory once and starts watching it. */
+  async start(): Promise<ConfigSnapshot> {
+    await this.reload();
+    return this.store.snapshot();
+  }
+
+  snapshot(): ConfigSnapshot {
+    return this.store.snapshot();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private watchDirs(dirs: readonly string[]): void {
+    if (this.closed) return;
+    const wanted = new Set(dirs);
+    for (const [dir, w] of this.watchers) {
+      if (!wanted.has(dir)) {
+        w.close();
+        this.watchers.delete(dir);
+      }
+    }
+    for (const dir of dirs) {
+      if (this.watchers.has(dir)) continue;
+      try {
+        const w = watch(dir, () => this.schedule());
+        w.on('error', () => this.schedule());
+        this.watchers.set(dir, w);
+      } catch (e) {
+        this.options.onError?.(e as Error);
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.reload();
+    }, this.options.debounceMs ?? 100);
+  }
+
+  /** Re-reads the directory; loads never overlap (a request during a load runs once more after it). */
+  async reload(): Promise<void> {
+    if (this.loading) {
+      this.again = true;
+      return this.loading;
+    }
+    this.loading = this.load();
+    try {
+      await this.loading;
+    } finally {
+      this.loading = undefined;
+    }
+    if (this.again && !this.closed) {
+      this.again = false;
+      await this.reload();
+    }
+  }
+
+  private async load(): Promise<void> {
+    let files: string[];
+    const dirs: string[] = [];
+    try {
+      files = await listConfigFiles(this.options.dir, dirs);
+    } catch (e) {
+      this.options.onError?.(e as Error);
+      return;
+    }
+    this.watchDirs(dirs);
+    const changes: ConfigChange[] = [];
+    const present = new Set(files);
+    for (const file of this.store.fileNames()) {
+      if (!present.has(file)) {
+        this.texts.delete(file);
+        changes.push(this.store.removeFile(file));
+      }
+    }
+    for (const file of files) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch {
+        continue; // removed between listing and reading: the next event reloads
+      }
+      if (this.texts.get(file) === text) continue;
+      this.texts.set(file, text);
+      changes.push(this.store.setFile(file, parseYamlDocuments(text)));
+    }
+    if (this.closed) return;
+    const change = combine(changes);
+    const snap = this.store.snapshot();
+    const issues = JSON.stringify(snap.issues);
+    if (isEmptyChange(change) && issues === this.lastIssues) return;
+    this.lastIssues = issues;
+    this.options.onUpdate(snap, change);
+  }
+}
+
+async function listConfigFiles(dir: string, dirs: string[]): Promise<string[]> {
+  const out: string[] = [];
+  dirs.push(dir);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listConfigFiles(full, dirs)));
+    else if (entry.isFile() && CONFIG_FILE.test(entry.name)) out.push(full);
+  }
+  return out.sort();
+}
+
+/** Folds several file changes into one (a key added then removed in the same load is dropped). */
+function combine(changes: readonly ConfigChange[]): ConfigChange {
+  const state = new Map<string, 'added' | 'updated' | 'removed'>();
+  for (const c of changes) {
+    for (const k of c.added) state.set(k, state.get(k) === 'removed' ? 'updated' : 'added');
+    for (const k of c.updated) if (state.get(k) !== 'added') state.set(k, 'updated');
+    for (const k of c.removed) {
+      if (state.get(k) === 'added') state.delete(k);
+      else state.set(k, 'removed');
+    }
+  }
+  const pick = (s: string): string[] => [...state].filter(([, v]) => v === s).map(([k]) => k).sort();
+  return { added: pick('added'), updated: pick('updated'), removed: pick('removed') };
+}

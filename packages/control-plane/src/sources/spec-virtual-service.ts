@@ -1,0 +1,135 @@
+import { destination, headers, percent, regexString, stringMatch } from './spec-common.js';
+import {
+  arr, bool, duration, exportTo, host, int, labels, map, notSupported, obj, port, str, strMatching, type Check,
+} from './strict-spec.js';
+
+const httpMatch = obj({
+  name: str,
+  uri: stringMatch,
+  scheme: stringMatch,
+  method: stringMatch,
+  authority: stringMatch,
+  headers: map(stringMatch),
+  withoutHeaders: map(stringMatch),
+  queryParams: map(stringMatch),
+  port,
+  sourceLabels: labels,
+  gateways: arr(str),
+  ignoreUriCase: bool,
+  sourceNamespace: str,
+  statPrefix: notSupported(),
+});
+
+const routeDestination = obj({ destination, weight: int(0, 100), headers }, { required: ['destination'] });
+
+const redirect = obj(
+  {
+    uri: str,
+    authority: str,
+    port,
+    derivePort: strMatching(/^(FROM_PROTOCOL_DEFAULT|FROM_REQUEST_PORT)$/, 'FROM_PROTOCOL_DEFAULT or FROM_REQUEST_PORT'),
+    scheme: str,
+    redirectCode: int(300, 399),
+  },
+  { oneOf: [['port', 'derivePort']] },
+);
+
+const rewrite = obj(
+  { uri: str, authority: str, uriRegexRewrite: obj({ match: regexString(), rewrite: str }, { required: ['match', 'rewrite'] }) },
+  { oneOf: [['uri', 'uriRegexRewrite']] },
+);
+
+const retries = obj({
+  attempts: int(0, 2147483647),
+  perTryTimeout: duration(1),
+  retryOn: strMatching(/^[a-z0-9-]+(,[a-z0-9-]+)*$|^$/, 'a comma-separated list of retry policies'),
+  retryRemoteLocalities: notSupported(),
+});
+
+const fault = obj({
+  delay: obj(
+    { fixedDelay: duration(1), percentage: percent, percent: int(0, 100), exponentialDelay: notSupported() },
+    { required: ['fixedDelay'] },
+  ),
+  abort: obj(
+    { httpStatus: int(200, 599), grpcStatus: notSupported(), http2Error: notSupported(), percentage: percent },
+    { required: ['httpStatus'] },
+  ),
+});
+
+const cors = obj({
+  allowOrigins: arr(stringMatch),
+  allowOrigin: arr(str),
+  allowMethods: arr(str),
+  allowHeaders: arr(str),
+  exposeHeaders: arr(str),
+  maxAge: duration(),
+  allowCredentials: bool,
+}, { oneOf: [['allowOrigins', 'allowOrigin']] });
+
+const delegate = obj({ name: str, namespace: str }, { required: ['name'] });
+
+const httpRoute = obj(
+  {
+    name: str,
+    match: arr(httpMatch),
+    route: arr(routeDestination),
+    redirect,
+    directResponse: notSupported(),
+    delegate,
+    rewrite,
+    timeout: duration(),
+    retries,
+    fault,
+    mirror: destination,
+    mirrorPercent: int(0, 100),
+    mirrorPercentage: percent,
+    corsPolicy: cors,
+    headers,
+  },
+  {
+    oneOf: [['route', 'redirect', 'delegate'], ['redirect', 'rewrite'], ['mirrorPercent', 'mirrorPercentage']],
+    refine: (o, path, report) => {
+      if (o.route === undefined && o.redirect === undefined && o.delegate === undefined) report(path, "one of 'route', 'redirect' or 'delegate' is required");
+      if (Array.isArray(o.route)) checkWeights(o.route, `${path}.route`, report);
+    },
+  },
+);
+
+/** Like Istio: with several destinations the weights must add up to 100. */
+function checkWeights(list: unknown[], path: string, report: (p: string, r: string) => void): void {
+  if (list.length < 2) return;
+  let sum = 0;
+  for (const d of list) sum += typeof (d as { weight?: unknown }).weight === 'number' ? (d as { weight: number }).weight : 0;
+  if (sum !== 100) report(path, `total destination weight is ${sum}, must be 100`);
+}
+
+const tcpRoute = obj(
+  {
+    match: arr(obj({ destinationSubnets: notSupported(), port, sourceLabels: labels, gateways: arr(str), sourceNamespace: notSupported(), sourceSubnet: notSupported() })),
+    route: arr(obj({ destination, weight: int(0, 100) }, { required: ['destination'] })),
+  },
+  {
+    refine: (o, path, report) => {
+      if (!Array.isArray(o.route) || o.route.length === 0) report(`${path}.route`, 'is required');
+      else checkWeights(o.route, `${path}.route`, report);
+    },
+  },
+);
+
+export const virtualServiceSpec: Check = obj(
+  {
+    hosts: arr(host),
+    gateways: arr(str),
+    http: arr(httpRoute),
+    tls: notSupported(),
+    tcp: arr(tcpRoute),
+    exportTo,
+  },
+  {
+    refine: (o, path, report) => {
+      if (o.tls !== undefined) return;
+      if (o.http === undefined && o.tcp === undefined) report(path, "one of 'http' or 'tcp' is required");
+    },
+  },
+);

@@ -1,0 +1,46 @@
+import type { DestinationRuleSpec } from '../sources/istio-resource.js';
+import { hostMatches, resolveHost, ROOT_NAMESPACE, visibleIn, type MeshModel, type Policy } from '../model/mesh-model.js';
+
+export type TrafficPolicy = NonNullable<DestinationRuleSpec['trafficPolicy']>;
+export type Subset = NonNullable<DestinationRuleSpec['subsets']>[number];
+type PortPolicy = NonNullable<TrafficPolicy['portLevelSettings']>[number];
+
+/** The DestinationRule for `host` as seen from `proxyNs`: proxy namespace, then the service's, then the root one; exact hosts before wildcards. */
+export function findDestinationRule(model: MeshModel, host: string, serviceNs: string, proxyNs: string): Policy<DestinationRuleSpec> | undefined {
+  const candidates = model.destinationRules.filter(
+    (d) => visibleIn(d.exportTo, proxyNs, d.namespace) && hostMatches(resolveHost(d.spec.host ?? '', d.namespace), host),
+  );
+  const rank = (d: Policy<DestinationRuleSpec>): number => {
+    const nsRank = d.namespace === proxyNs ? 0 : d.namespace === serviceNs ? 1 : d.namespace === ROOT_NAMESPACE ? 2 : 3;
+    const exact = resolveHost(d.spec.host ?? '', d.namespace) === host ? 0 : 1;
+    return nsRank * 2 + exact;
+  };
+  return candidates.sort((a, b) => rank(a) - rank(b))[0];
+}
+
+/** Port-level settings replace the top-level ones field by field (as in Istio). */
+function forPort(policy: TrafficPolicy | undefined, port: number): TrafficPolicy | undefined {
+  if (!policy) return undefined;
+  const p: PortPolicy | undefined = policy.portLevelSettings?.find((s) => s.port?.number === port);
+  if (!p) return policy;
+  return {
+    ...policy,
+    ...(p.loadBalancer ? { loadBalancer: p.loadBalancer } : {}),
+    ...(p.connectionPool ? { connectionPool: p.connectionPool } : {}),
+    ...(p.outlierDetection ? { outlierDetection: p.outlierDetection } : {}),
+    ...(p.tls ? { tls: p.tls } : {}),
+  };
+}
+
+/** The effective policy of a cluster: top-level (port-adjusted), overridden by the subset's (port-adjusted). */
+export function effectivePolicy(dr: Policy<DestinationRuleSpec> | undefined, port: number, subset: Subset | undefined): TrafficPolicy | undefined {
+  const base = forPort(dr?.spec.trafficPolicy, port);
+  const sub = forPort(subset?.trafficPolicy, port);
+  if (!sub) return base;
+  return {
+    ...base,
+    ...(sub.loadBalancer ? { loadBalancer: sub.loadBalancer } : {}),
+    ...(sub.connectionPool ? { connectionPool: sub.connectionPool } : {}),
+    ...(sub.outlierDetection ? { outlierDetection: sub.outlierDetection } : {}),
+  };
+}

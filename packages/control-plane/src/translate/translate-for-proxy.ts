@@ -1,0 +1,115 @@
+import { TYPE_URLS, type TypeUrl } from '../model/affected-by.js';
+import { resolveHost, type MeshModel, type Service, type ServicePort } from '../model/mesh-model.js';
+import { toEnvoyDuration } from '../sources/duration.js';
+import { inboundCluster, outboundCluster } from './clusters.js';
+import { effectivePolicy, findDestinationRule } from './destination-rules.js';
+import { clusterLoadAssignment } from './endpoints.js';
+import { inboundListener, outboundHttpListener, outboundTcpListener } from './listeners.js';
+import { inboundClusterName, isHttpProtocol, outboundClusterName } from './names.js';
+import type { ProxyIdentity } from './proxy-identity.js';
+import { sidecarScope, type EgressScope } from './sidecar-scope.js';
+import { meshVirtualServices, serviceVirtualHost, virtualServiceFor, type VirtualHostInputs } from './virtual-hosts.js';
+
+type Json = Record<string, unknown>;
+export type ProxyResources = Map<TypeUrl, Map<string, Json>>;
+
+function emptyResources(): ProxyResources {
+  return new Map(Object.values(TYPE_URLS).map((t) => [t, new Map<string, Json>()]));
+}
+
+/** Consistent-hash route policy from the destination's DestinationRule (Istio puts it on the route). */
+function hashPolicyFor(model: MeshModel, proxyNs: string) {
+  return (host: string, subset: string, port: number): Json[] | undefined => {
+    const svc = model.services.find((s) => s.hostname === host);
+    const dr = findDestinationRule(model, host, svc?.namespace ?? proxyNs, proxyNs);
+    const ch = effectivePolicy(dr, port, dr?.spec.subsets?.find((s) => s.name === subset))?.loadBalancer?.consistentHash;
+    if (!ch) return undefined;
+    if (ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
+    if (ch.httpCookie) return [{ cookie: { name: ch.httpCookie.name, ...(ch.httpCookie.path ? { path: ch.httpCookie.path } : {}), ...(ch.httpCookie.ttl ? { ttl: toEnvoyDuration(ch.httpCookie.ttl) } : {}) } }];
+    if (ch.useSourceIp) return [{ connection_properties: { source_ip: true } }];
+    if (ch.httpQueryParameterName) return [{ query_parameter: { name: ch.httpQueryParameterName } }];
+    return undefined;
+  };
+}
+
+/** Listener ports of an egress scope: its own port, or (catch-all) every port of its services not taken elsewhere. */
+function egressPorts(e: EgressScope, taken: ReadonlySet<string>): ServicePort[] {
+  if (e.port) return [e.port];
+  const byNumber = new Map<number, ServicePort>();
+  for (const s of e.services) for (const p of s.ports) if (!taken.has(`${e.bind}:${p.number}`) && !byNumber.has(p.number)) byNumber.set(p.number, p);
+  return [...byNumber.values()].sort((a, b) => a.number - b.number);
+}
+
+function tcpTarget(model: MeshModel, inputs: VirtualHostInputs, services: readonly Service[], port: number): string | Json[] | undefined {
+  const s = services[0];
+  if (!s) return undefined;
+  const vs = virtualServiceFor(inputs.vss, s.hostname);
+  const tcp = vs?.spec.tcp?.find((r) => (r.match ?? [{}]).some((m) => (m.port === undefined || m.port === port) && (!m.gateways?.length || m.gateways.includes('mesh')) && (!m.sourceLabels || Object.entries(m.sourceLabels).every(([k, v]) => inputs.proxyLabels[k] === v))));
+  if (!vs || !tcp?.route?.length) return outboundClusterName(port, '', s.hostname);
+  const name = (d: NonNullable<typeof tcp.route>[number]): string => {
+    const host = resolveHost(d.destination?.host ?? '', vs.namespace);
+    const target = model.services.find((x) => x.hostname === host);
+    const p = d.destination?.port?.number ?? (target?.ports.length === 1 && target.ports[0] ? target.ports[0].number : port);
+    return outboundClusterName(p, d.destination?.subset ?? '', host);
+  };
+  if (tcp.route.length === 1 && tcp.route[0]) return name(tcp.route[0]);
+  return tcp.route.filter((d) => (d.weight ?? 0) > 0).map((d) => ({ name: name(d), weight: d.weight }));
+}
+
+/**
+ * The Envoy resources for one sidecar proxy in captureMode NONE (pure): per egress port a listener on `bind:port`
+ * with its RouteConfiguration (one virtual host per service), outbound clusters with DestinationRule policies and
+ * subsets, their ClusterLoadAssignments, and Sidecar ingress listeners to the local app.
+ */
+export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): ProxyResources {
+  const out = emptyResources();
+  const put = (type: TypeUrl, name: string, r: Json): void => {
+    out.get(type)?.set(name, r);
+  };
+  const scope = sidecarScope(model, proxy);
+  const inputs: VirtualHostInputs = { model, vss: meshVirtualServices(model, proxy.namespace), proxyNs: proxy.namespace, proxyLabels: proxy.labels, hashPolicy: hashPolicyFor(model, proxy.namespace) };
+
+  // Clusters and endpoints for every reachable service port and DestinationRule subset.
+  for (const s of scope.services) {
+    const dr = findDestinationRule(model, s.hostname, s.namespace, proxy.namespace);
+    for (const p of s.ports) {
+      const subsets = [undefined, ...(dr?.spec.subsets ?? [])];
+      for (const subset of subsets) {
+        const name = outboundClusterName(p.number, subset?.name ?? '', s.hostname);
+        put(TYPE_URLS.cluster, name, outboundCluster(name, s, p, effectivePolicy(dr, p.number, subset), subset?.labels));
+        if (s.resolution === 'STATIC') put(TYPE_URLS.endpoint, name, clusterLoadAssignment(name, s, p, subset?.labels));
+      }
+    }
+  }
+
+  // Outbound listeners and route tables.
+  const taken = new Set(scope.egress.filter((e) => e.port).map((e) => `${e.bind}:${e.port?.number}`));
+  for (const e of scope.egress) {
+    for (const port of egressPorts(e, taken)) {
+      const key = `${e.bind}:${port.number}`;
+      if (out.get(TYPE_URLS.listener)?.has(`${e.bind}_${port.number}`)) continue;
+      const services = e.services.filter((s) => s.ports.some((p) => p.number === port.number));
+      const proto = e.port ? port.protocol : (services[0]?.ports.find((p) => p.number === port.number)?.protocol ?? 'TCP');
+      if (isHttpProtocol(proto)) {
+        put(TYPE_URLS.listener, `${e.bind}_${port.number}`, outboundHttpListener(e.bind, port.number));
+        put(TYPE_URLS.route, key, {
+          name: key,
+          virtual_hosts: services.map((s) => serviceVirtualHost(inputs, s, port.number)),
+          validate_clusters: false,
+        });
+      } else {
+        const target = tcpTarget(model, inputs, services, port.number);
+        if (target) put(TYPE_URLS.listener, `${e.bind}_${port.number}`, outboundTcpListener(e.bind, port.number, target));
+      }
+    }
+  }
+
+  // Inbound: Sidecar ingress listeners to the application's defaultEndpoint.
+  for (const i of scope.ingress) {
+    const http = isHttpProtocol(i.port.protocol);
+    put(TYPE_URLS.listener, `${i.bind}_${i.port.number}`, inboundListener(i.bind, i.port.number, http));
+    const name = inboundClusterName(i.port.number);
+    put(TYPE_URLS.cluster, name, inboundCluster(name, i.endpointHost, i.endpointPort, i.port.protocol));
+  }
+  return out;
+}
