@@ -346,23 +346,6 @@ describe('ConnectionPool with userReads', () => {
     assert.equal(dataEvents, 0);
   });
 
-  it('delivers a bulk transfer intact (own read buffers, no copy) and small reads after it', async () => {
-    const srv = await listen();
-    const { pool } = makePool(mkHost('127.0.0.1', { port: srv.port }), { userReads: true });
-    const c = await acquire(pool);
-    await srv.accepted(1);
-    const kept: Buffer[] = [];
-    c.reader = { onConnectionData: (chunk) => kept.push(chunk) };
-    const big = Buffer.alloc(3 * 1024 * 1024);
-    for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 12)) & 0xff;
-    srv.sockets[0]?.write(big);
-    const total = (): number => kept.reduce((n, b) => n + b.length, 0);
-    while (total() < big.length) await tick(5);
-    srv.sockets[0]?.write('tail');
-    while (total() < big.length + 4) await tick(5);
-    assert.ok(Buffer.concat(kept).equals(Buffer.concat([big, Buffer.from('tail')])));
-  });
-
   it('emits data events when no reader is set', async () => {
     const srv = await listen();
     const { pool } = makePool(mkHost('127.0.0.1', { port: srv.port }), { userReads: true });

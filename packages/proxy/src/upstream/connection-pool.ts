@@ -85,14 +85,8 @@ export interface ConnectionPoolOptions {
   readonly deadlines?: DeadlineQueues | undefined;
 }
 
-/**
- * User-read sockets normally read into one shared buffer, and each read is copied out before the next can happen.
- * A read this large looks like a bulk transfer: the connection's next reads go into buffers of its own, handed to
- * the reader without a copy (what Node does for every read by default).
- */
-const READ_SIZE = 64 * 1024;
-const BULK_READ = 16 * 1024;
-let sharedReadBuffer: Buffer | undefined;
+/** Every user-read socket reads into this buffer; each read is copied out before the next can happen. */
+let readBuffer: Buffer | undefined;
 
 const CONNECTING = 0;
 const BUSY = 1;
@@ -103,12 +97,9 @@ function defaultConnect(host: Host): Socket {
   return netConnect({ host: host.address, port: host.port });
 }
 
-function sharedBuffer(): Buffer {
-  return (sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_SIZE)); // on first use: no idle memory without HTTP pools
-}
-
 function userReadConnect(host: Host, c: Conn): Socket {
-  return netConnect({ host: host.address, port: host.port, onread: { buffer: c.nextReadBuffer, callback: c.onRead } });
+  readBuffer ??= Buffer.allocUnsafeSlow(64 * 1024); // on first use: no idle memory for processes that never proxy HTTP
+  return netConnect({ host: host.address, port: host.port, onread: { buffer: readBuffer, callback: c.onRead } });
 }
 
 /** Half-open sockets: tcp_proxy relays a FIN in one direction while the other keeps flowing. */
@@ -140,11 +131,6 @@ class Conn implements PooledConnection, DeadlineNode {
   readonly onEnd: () => void;
   readonly onConnectTimeout: () => void;
   readonly onRead: (n: number, buf: Uint8Array) => boolean;
-  /** Called by Node before each read (user reads): the shared buffer, or one of our own during bulk transfers. */
-  readonly nextReadBuffer: () => Buffer;
-  /** The buffer of the read in progress belongs to this connection (bulk mode). */
-  private ownBuffer = false;
-  private bulk = false;
 
   constructor(
     readonly pool: ConnectionPool,
@@ -165,19 +151,9 @@ class Conn implements PooledConnection, DeadlineNode {
       if (this.state === IDLE) pool.handleIdleEof(this);
     };
     this.onConnectTimeout = () => pool.handleConnectTimeout(this);
-    this.nextReadBuffer = () => {
-      this.ownBuffer = this.bulk;
-      return this.bulk ? Buffer.allocUnsafeSlow(READ_SIZE) : sharedBuffer();
-    };
     this.onRead = (n, buf) => {
-      let chunk: Buffer;
-      if (this.ownBuffer && n >= BULK_READ) {
-        chunk = Buffer.from(buf.buffer, buf.byteOffset, n); // ours: hand it over; nextReadBuffer makes a new one
-      } else {
-        chunk = Buffer.allocUnsafe(n);
-        chunk.set(new Uint8Array(buf.buffer, buf.byteOffset, n));
-      }
-      this.bulk = n >= BULK_READ;
+      const chunk = Buffer.allocUnsafe(n);
+      chunk.set(new Uint8Array(buf.buffer, buf.byteOffset, n));
       if (this.state === IDLE) {
         pool.handleIdleActivity(this);
         return true;
