@@ -88,7 +88,7 @@ describe('gRPC through Weft (h2c both ways) with @grpc/grpc-js peers', () => {
         httpListener({
           routes: `
 - match: { prefix: "/weft.test.Echo/", grpc: {} }
-  route: { cluster: grpc, timeout: 0s, max_stream_duration: { grpc_timeout_header_max: 0s } }`,
+  route: { cluster: grpc, timeout: 0s, max_stream_duration: { grpc_timeout_header_max: 0s, grpc_timeout_header_offset: 0.2s } }`,
         }),
         staticCluster(
           'grpc',
@@ -168,13 +168,14 @@ describe('gRPC through Weft (h2c both ways) with @grpc/grpc-js peers', () => {
     assert.deepEqual(answers, ['X', 'Y', 'Z']);
   });
 
-  test('grpc-timeout is honoured by the proxy: DEADLINE_EXCEEDED', async () => {
+  test('grpc-timeout bounds the upstream request: the proxy times out first and answers UNAVAILABLE like Envoy (504)', async () => {
     const before = await adminStat(proxy.adminPort, 'cluster.grpc.upstream_rq_timeout');
-    await assert.rejects(unary(client, 'sleep:1000', { deadline: Date.now() + 200 }), (err: grpc.ServiceError) => {
-      assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
+    await assert.rejects(unary(client, 'sleep:1500', { deadline: Date.now() + 500 }), (err: grpc.ServiceError) => {
+      assert.equal(err.code, grpc.status.UNAVAILABLE);
+      assert.equal(err.details, 'upstream request timeout');
       return true;
     });
-    // The proxy's own timer fired too (grpc_timeout_header_max: 0s uses the header as the route timeout).
+    // The proxy's own timer fired first: grpc-timeout minus the 0.2 s offset is the route timeout.
     await new Promise((r) => setTimeout(r, 100));
     assert.equal((await adminStat(proxy.adminPort, 'cluster.grpc.upstream_rq_timeout')) - before, 1);
   });

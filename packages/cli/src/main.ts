@@ -1,4 +1,4 @@
-import { CONTROL_PLANE_HELP, controlPlaneCommand } from './commands/control-plane.js';
+import { CONTROL_PLANE_HELP } from './commands/control-plane-help.js';
 import { proxyCommand, PROXY_HELP } from './commands/proxy.js';
 import { versionCommand } from './commands/version.js';
 
@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     case 'proxy':
       return proxyCommand(rest);
     case 'control-plane':
-      return controlPlaneCommand(rest);
+      return (await import('./commands/control-plane.js')).controlPlaneCommand(rest);
     default:
       process.stderr.write(`weft: unknown command '${command}'\n\n${HELP}`);
       return 2;

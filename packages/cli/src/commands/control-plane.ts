@@ -12,23 +12,9 @@ import {
   type RunningControlPlane,
 } from '@weft/control-plane';
 import { LOG_LEVELS, parseLogLevel } from '@weft/proxy';
+import { CONTROL_PLANE_HELP } from './control-plane-help.js';
 import { Logger } from '@weft/proxy/server/logger';
 
-export const CONTROL_PLANE_HELP = `Usage: weft control-plane (--config-dir <dir> | --snapshot-file <file>) [options]
-
-Runs the control plane: an ADS server (State-of-the-World and Delta) and its debug HTTP API.
-
-Options:
-      --config-dir <dir>      Istio resources (ServiceEntry, WorkloadEntry, VirtualService, DestinationRule,
-                              Sidecar, Gateway) in multi-document YAML files, watched: edits apply live
-      --snapshot-file <file>  instead: Envoy resources served to every proxy as they are (listeners, routes,
-                              clusters and endpoints lists in proto3 JSON)
-      --xds-address <addr>    gRPC ADS address (default ${DEFAULT_XDS_ADDRESS})
-      --http-address <addr>   debug/admin HTTP API address (default ${DEFAULT_HTTP_ADDRESS})
-      --debounce <ms>         collect changes this long before pushing (default 100)
-  -l, --log-level <level>     ${LOG_LEVELS.join('|')} (default info)
-  -h, --help                  print this help
-`;
 
 export async function controlPlaneCommand(argv: string[]): Promise<number | undefined> {
   let values;

@@ -1,4 +1,5 @@
-import { constants, performServerHandshake, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import { http2, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } from '../server/lazy-builtins.js';
 import { Duplex } from 'node:stream';
 import { decodeRequestHeaders } from '../codec/http2/headers.js';
 import { localSettings } from '../codec/http2/options.js';
@@ -12,7 +13,6 @@ import { ActiveStream } from './active-stream.js';
 import type { HcmConfig } from './hcm-config.js';
 import { Http2StreamEncoder, type Http2StreamOwner } from './http2-stream-encoder.js';
 
-const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = constants;
 /** Pseudo-headers node counts against maxHeaderListPairs on top of the regular ones. */
 const PSEUDO_HEADERS = 5;
 
@@ -74,7 +74,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     // A standalone TLSSocket's handle cannot be consumed by nghttp2 (Node 20: the session never sees a byte):
     // over TLS the session reads through a JS duplex instead.
     const transport = conn.tls !== undefined ? Duplex.from({ readable: socket, writable: socket }) : socket;
-    const session = performServerHandshake(transport, {
+    const session = http2().performServerHandshake(transport, {
       settings: { ...localSettings(h2, true, conn.bufferLimitBytes), maxHeaderListSize: cfg.maxRequestHeadersBytes },
       maxHeaderListPairs: cfg.maxHeadersCount + PSEUDO_HEADERS,
       // Bounded by flow control and our watermarks; node's default (10 MB) would refuse streams under load.

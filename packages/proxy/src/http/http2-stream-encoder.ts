@@ -1,11 +1,11 @@
-import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import { NGHTTP2_NO_ERROR } from '../server/lazy-builtins.js';
 import { decodeRawHeaders, toNodeHeaders } from '../codec/http2/headers.js';
 import type { HeaderMap } from '../interfaces/header-map.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import type { ActiveStream } from './active-stream.js';
 import type { ResponseEncoder } from './response-encoder.js';
 
-const { NGHTTP2_NO_ERROR } = constants;
 
 /** What a stream needs from its connection. */
 export interface Http2StreamOwner {

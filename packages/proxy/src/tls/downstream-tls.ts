@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import tls from 'node:tls';
+import type * as tls from 'node:tls';
+import { tls as loadTls } from '../server/lazy-builtins.js';
 import { ConfigError, joinPath } from '@weft/api/lite';
 import type { DownstreamTlsContext__Output } from '@weft/api/envoy/envoy/extensions/transport_sockets/tls/v3/DownstreamTlsContext.js';
 import type { TlsConnectionInfo } from '../interfaces/transport-socket.js';
@@ -46,7 +47,7 @@ export class DownstreamTls {
    */
   handshake(raw: Socket, stats: SslStats, done: HandshakeCallback): void {
     const validator = this.context.validator;
-    const socket = new tls.TLSSocket(raw, {
+    const socket = new (loadTls().TLSSocket)(raw, {
       isServer: true,
       secureContext: this.context.current(),
       requestCert: validator?.checksPeer === true,

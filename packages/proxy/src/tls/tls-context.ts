@@ -1,5 +1,6 @@
 import { constants, createHash, createPrivateKey } from 'node:crypto';
-import tls from 'node:tls';
+import type * as tls from 'node:tls';
+import { tls as loadTls } from '../server/lazy-builtins.js';
 import { ConfigError, joinPath } from '@weft/api/lite';
 import type { CertificateValidationContext__Output } from '@weft/api/envoy/envoy/extensions/transport_sockets/tls/v3/CertificateValidationContext.js';
 import type { CommonTlsContext__Output } from '@weft/api/envoy/envoy/extensions/transport_sockets/tls/v3/CommonTlsContext.js';
@@ -176,7 +177,7 @@ export class TlsContextConfig {
     }
     let context: tls.SecureContext;
     try {
-      context = tls.createSecureContext(opts);
+      context = loadTls().createSecureContext(opts);
     } catch (err) {
       throw new ConfigError(this.fieldPath, `TLS context rejected: ${(err as Error).message}`);
     }
@@ -242,7 +243,7 @@ function tlsOptions(c: CommonTlsContext__Output | null, cp: string, role: TlsRol
   if (session.noTickets) opts.secureOptions = constants.SSL_OP_NO_TICKET;
   // Validate ciphers / curves now so the error names the field, not the certificate.
   try {
-    tls.createSecureContext(opts);
+    loadTls().createSecureContext(opts);
   } catch (err) {
     const msg = (err as Error).message;
     throw new ConfigError(joinPath(pp, opts.ecdhCurve && /curve/i.test(msg) ? 'ecdh_curves' : 'cipher_suites'), `rejected by the TLS library: ${msg}`);

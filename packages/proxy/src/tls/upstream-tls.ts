@@ -1,5 +1,6 @@
 import { isIP, type Socket } from 'node:net';
-import tls from 'node:tls';
+import type * as tls from 'node:tls';
+import { tls as loadTls } from '../server/lazy-builtins.js';
 import { ConfigError, joinPath } from '@weft/api/lite';
 import type { UpstreamTlsContext__Output } from '@weft/api/envoy/envoy/extensions/transport_sockets/tls/v3/UpstreamTlsContext.js';
 import type { Scope } from '../interfaces/stats.js';
@@ -71,14 +72,14 @@ class UpstreamTlsTransport implements UpstreamTransport {
     if (this.cfg.sni !== '' && isIP(this.cfg.sni) === 0) opts.servername = this.cfg.sni;
     if (ctx.alpn.length > 0) opts.ALPNProtocols = [...ctx.alpn];
     if (onread) opts.onread = onread;
-    if (!this.cfg.resumeSessions) return tls.connect(opts);
+    if (!this.cfg.resumeSessions) return loadTls().connect(opts);
     const key = `${address}:${port}`;
     const stored = this.sessions.get(key);
     if (stored !== undefined) {
       if (stored.materialVersion === ctx.materialVersion) opts.session = stored.session;
       else this.sessions.delete(key);
     }
-    const socket = tls.connect(opts);
+    const socket = loadTls().connect(opts);
     this.keyOf.set(socket, key);
     const version = ctx.materialVersion;
     socket.on('session', (session: Buffer) => {

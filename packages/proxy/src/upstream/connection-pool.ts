@@ -97,9 +97,17 @@ function defaultConnect(host: Host): Socket {
   return netConnect({ host: host.address, port: host.port });
 }
 
+/** The process-wide read buffer, made on first use: no idle memory for processes that never proxy HTTP. */
+function sharedReadBuffer(): Buffer {
+  return (readBuffer ??= Buffer.allocUnsafeSlow(64 * 1024));
+}
+
+/**
+ * A static buffer, not a function: Node calls a buffer function from C++ for every read, which measurably slows
+ * small exchanges (transports that need a function, TLS, get sharedReadBuffer itself).
+ */
 function userReadConnect(host: Host, c: Conn): Socket {
-  readBuffer ??= Buffer.allocUnsafeSlow(64 * 1024); // on first use: no idle memory for processes that never proxy HTTP
-  return netConnect({ host: host.address, port: host.port, onread: { buffer: readBuffer, callback: c.onRead } });
+  return netConnect({ host: host.address, port: host.port, onread: { buffer: sharedReadBuffer(), callback: c.onRead } });
 }
 
 /** Half-open sockets: tcp_proxy relays a FIN in one direction while the other keeps flowing. */
@@ -412,7 +420,7 @@ export class ConnectionPool {
     const transport = this.opts.transport;
     const socket =
       transport !== undefined
-        ? transport.connect(host.address, host.port, this.opts.halfOpen === true, this.userReads ? { buffer: c.nextReadBuffer, callback: c.onRead } : undefined)
+        ? transport.connect(host.address, host.port, this.opts.halfOpen === true, this.userReads ? { buffer: sharedReadBuffer, callback: c.onRead } : undefined)
         : this.userReads
           ? userReadConnect(host, c)
           : this.connectFn(host);

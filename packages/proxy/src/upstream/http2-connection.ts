@@ -1,4 +1,5 @@
-import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
+import type { ClientHttp2Session } from 'node:http2';
+import { http2 } from '../server/lazy-builtins.js';
 import type { Socket } from 'node:net';
 import { localSettings, type Http2Options } from '../codec/http2/options.js';
 import { formatAddress } from '../network/address.js';
@@ -60,7 +61,7 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode {
     this.createdAt = now;
     this.socket = socket;
     this.maxStreams = options.maxConcurrentStreams;
-    const session = h2connect(`http://${formatAddress(host.address, host.port)}`, {
+    const session = http2().connect(`http://${formatAddress(host.address, host.port)}`, {
       createConnection: () => socket,
       settings: localSettings(options, false, bufferLimitBytes),
       maxSessionMemory: 64,

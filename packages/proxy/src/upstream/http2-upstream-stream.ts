@@ -1,9 +1,9 @@
-import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import { NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } from '../server/lazy-builtins.js';
 import { decodeRawHeaders, toNodeHeaders } from '../codec/http2/headers.js';
 import type { HeaderMap } from '../interfaces/header-map.js';
 import type { UpstreamRequestLine, UpstreamResetReason, UpstreamStream, UpstreamStreamCallbacks } from '../interfaces/upstream-stream.js';
 
-const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = constants;
 const EMPTY = Buffer.alloc(0);
 
 /** What a stream reports to the connection that carries it. */

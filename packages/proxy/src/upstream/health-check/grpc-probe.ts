@@ -1,4 +1,5 @@
-import http2 from 'node:http2';
+import type * as http2 from 'node:http2';
+import { http2 as loadHttp2, NGHTTP2_CANCEL } from '../../server/lazy-builtins.js';
 import type { Host } from '../host.js';
 import type { GrpcCheckConfig } from './hc-config.js';
 import { ProbeOutcome, type Probe, type ProbeCallbacks } from './probe.js';
@@ -96,7 +97,7 @@ export class GrpcProbe implements Probe {
     let session = this.session;
     if (session === undefined || session.closed || session.destroyed) {
       const addr = this.host.address.includes(':') ? `[${this.host.address}]` : this.host.address;
-      const s = http2.connect(`http://${addr}:${this.host.port}`);
+      const s = loadHttp2().connect(`http://${addr}:${this.host.port}`);
       s.on('error', () => {});
       s.on('close', () => {
         if (this.session === s) this.session = undefined;
@@ -133,7 +134,7 @@ export class GrpcProbe implements Probe {
   cancel(): void {
     const s = this.stream;
     this.stream = undefined;
-    s?.close(http2.constants.NGHTTP2_CANCEL);
+    s?.close(NGHTTP2_CANCEL);
     this.closeSession();
   }
 
