@@ -1,5 +1,6 @@
+import { PassThroughFilter } from '../../../../http/pass-through-filter.js';
 import { HeaderMap } from '../../../../interfaces/header-map.js';
-import { FilterStatus, type HttpResponseHead, type StreamDecoderFilter, type StreamEncoderFilter, type StreamFilterCallbacks } from '../../../../interfaces/http-filter.js';
+import { FilterStatus, type HttpResponseHead } from '../../../../interfaces/http-filter.js';
 import type { Runtime } from '../../../../interfaces/runtime.js';
 import type { Counter } from '../../../../interfaces/stats.js';
 import { allPerRouteConfigs } from '../../../../router/per-filter-config.js';
@@ -21,16 +22,13 @@ function random32(): number {
  * the policy's allow-* headers, and adds allow-origin / -credentials / expose-headers to responses of CORS requests
  * from an allowed origin. Policies come only from typed_per_filter_config (CorsPolicy) on the route's levels.
  */
-export class CorsFilter implements StreamDecoderFilter, StreamEncoderFilter {
-  private cb!: StreamFilterCallbacks;
+export class CorsFilter extends PassThroughFilter {
   private cors: EffectiveCors | undefined;
   /** The allowed origin to echo on the response ('' when none). */
   private origin = '';
 
-  constructor(private readonly config: CorsFilterConfig) {}
-
-  setDecoderCallbacks(callbacks: StreamFilterCallbacks): void {
-    this.cb = callbacks;
+  constructor(private readonly config: CorsFilterConfig) {
+    super();
   }
 
   decodeHeaders(): FilterStatus {
@@ -74,29 +72,13 @@ export class CorsFilter implements StreamDecoderFilter, StreamEncoderFilter {
     return FilterStatus.StopIteration;
   }
 
-  decodeData(): FilterStatus {
-    return FilterStatus.Continue;
-  }
-
-  decodeTrailers(): FilterStatus {
-    return FilterStatus.Continue;
-  }
-
-  encodeHeaders(head: HttpResponseHead): FilterStatus {
+  override encodeHeaders(head: HttpResponseHead): FilterStatus {
     const cors = this.cors;
     if (cors === undefined || this.origin === '') return FilterStatus.Continue;
     const headers = head.headers;
     headers.set('access-control-allow-origin', this.origin);
     if (cors.allowCredentials) headers.set('access-control-allow-credentials', 'true');
     if (cors.exposeHeaders !== '') headers.set('access-control-expose-headers', cors.exposeHeaders);
-    return FilterStatus.Continue;
-  }
-
-  encodeData(): FilterStatus {
-    return FilterStatus.Continue;
-  }
-
-  encodeTrailers(): FilterStatus {
     return FilterStatus.Continue;
   }
 

@@ -1,4 +1,5 @@
-import { FilterStatus, type HttpResponseHead, type StreamDecoderFilter, type StreamEncoderFilter, type StreamFilterCallbacks } from '../../../../interfaces/http-filter.js';
+import { PassThroughFilter } from '../../../../http/pass-through-filter.js';
+import { FilterStatus, type HttpResponseHead } from '../../../../interfaces/http-filter.js';
 import type { HeaderMap } from '../../../../interfaces/header-map.js';
 import type { HeaderFormatContext } from '../../../../router/header-formatter.js';
 import { allPerRouteConfigs } from '../../../../router/per-filter-config.js';
@@ -15,14 +16,11 @@ export interface HeaderMutationFilterConfig {
  * envoy.filters.http.header_mutation: the filter's own mutations first, then the per-route levels — most specific
  * first by default, least specific first with most_specific_header_mutations_wins (so the most specific runs last).
  */
-export class HeaderMutationFilter implements StreamDecoderFilter, StreamEncoderFilter {
-  private cb!: StreamFilterCallbacks;
+export class HeaderMutationFilter extends PassThroughFilter {
   private routeLevels: readonly HeaderMutationPerRoute[] | undefined;
 
-  constructor(private readonly config: HeaderMutationFilterConfig) {}
-
-  setDecoderCallbacks(callbacks: StreamFilterCallbacks): void {
-    this.cb = callbacks;
+  constructor(private readonly config: HeaderMutationFilterConfig) {
+    super();
   }
 
   private levels(): readonly HeaderMutationPerRoute[] {
@@ -46,24 +44,8 @@ export class HeaderMutationFilter implements StreamDecoderFilter, StreamEncoderF
     return FilterStatus.Continue;
   }
 
-  decodeData(): FilterStatus {
-    return FilterStatus.Continue;
-  }
-
-  decodeTrailers(): FilterStatus {
-    return FilterStatus.Continue;
-  }
-
-  encodeHeaders(head: HttpResponseHead): FilterStatus {
+  override encodeHeaders(head: HttpResponseHead): FilterStatus {
     this.run(head.headers, this.formatContext(head.headers), true);
-    return FilterStatus.Continue;
-  }
-
-  encodeData(): FilterStatus {
-    return FilterStatus.Continue;
-  }
-
-  encodeTrailers(): FilterStatus {
     return FilterStatus.Continue;
   }
 

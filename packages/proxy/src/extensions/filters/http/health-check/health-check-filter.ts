@@ -1,4 +1,5 @@
-import { FilterStatus, type HttpResponseHead, type StreamDecoderFilter, type StreamEncoderFilter, type StreamFilterCallbacks } from '../../../../interfaces/http-filter.js';
+import { PassThroughFilter } from '../../../../http/pass-through-filter.js';
+import { FilterStatus, type HttpResponseHead } from '../../../../interfaces/http-filter.js';
 import { ResponseFlag } from '../../../../interfaces/response-flags.js';
 import type { HeaderMatcher } from '../../../../router/route-matchers.js';
 import type { DrainState } from '../../../../server/factory-context.js';
@@ -42,16 +43,13 @@ export interface HealthCheckFilterConfig {
  * answers them (200, or 503 with flag LH after `/healthcheck/fail`); in pass-through mode it answers only when
  * failed or from the cache. Other responses carry `x-envoy-immediate-health-check-fail` while failed.
  */
-export class HealthCheckFilter implements StreamDecoderFilter, StreamEncoderFilter {
-  private cb!: StreamFilterCallbacks;
+export class HealthCheckFilter extends PassThroughFilter {
   private healthCheck = false;
   private handling = false;
   private cachedStatus: number | undefined;
 
-  constructor(private readonly config: HealthCheckFilterConfig) {}
-
-  setDecoderCallbacks(callbacks: StreamFilterCallbacks): void {
-    this.cb = callbacks;
+  constructor(private readonly config: HealthCheckFilterConfig) {
+    super();
   }
 
   decodeHeaders(endStream: boolean): FilterStatus {
@@ -65,12 +63,12 @@ export class HealthCheckFilter implements StreamDecoderFilter, StreamEncoderFilt
     return this.handling ? FilterStatus.StopIteration : FilterStatus.Continue;
   }
 
-  decodeData(_data: Buffer, endStream: boolean): FilterStatus {
+  override decodeData(_data: Buffer, endStream: boolean): FilterStatus {
     if (endStream && this.handling) this.reply();
     return this.handling ? FilterStatus.StopIteration : FilterStatus.Continue;
   }
 
-  decodeTrailers(): FilterStatus {
+  override decodeTrailers(): FilterStatus {
     if (this.handling) this.reply();
     return this.handling ? FilterStatus.StopIteration : FilterStatus.Continue;
   }
@@ -90,7 +88,7 @@ export class HealthCheckFilter implements StreamDecoderFilter, StreamEncoderFilt
     cb.sendLocalReply(status, '', { details, flags });
   }
 
-  encodeHeaders(head: HttpResponseHead): FilterStatus {
+  override encodeHeaders(head: HttpResponseHead): FilterStatus {
     if (this.healthCheck) {
       // Upstream answers in pass-through mode fill the cache (local replies too, as in Envoy).
       this.config.cache?.set(head.status);
@@ -98,14 +96,6 @@ export class HealthCheckFilter implements StreamDecoderFilter, StreamEncoderFilt
     } else if (this.config.drain.healthCheckFailed) {
       head.headers.set('x-envoy-immediate-health-check-fail', 'true');
     }
-    return FilterStatus.Continue;
-  }
-
-  encodeData(): FilterStatus {
-    return FilterStatus.Continue;
-  }
-
-  encodeTrailers(): FilterStatus {
     return FilterStatus.Continue;
   }
 

@@ -1,4 +1,5 @@
-import { FilterStatus, type HttpResponseHead, type StreamDecoderFilter, type StreamEncoderFilter, type StreamFilterCallbacks } from '../../../../interfaces/http-filter.js';
+import { PassThroughFilter } from '../../../../http/pass-through-filter.js';
+import { FilterStatus, type HttpResponseHead } from '../../../../interfaces/http-filter.js';
 import { ResponseFlag } from '../../../../interfaces/response-flags.js';
 import type { Runtime } from '../../../../interfaces/runtime.js';
 import type { HeaderFormatContext } from '../../../../router/header-formatter.js';
@@ -22,16 +23,13 @@ function random32(): number {
  * when the route carries a LocalRateLimit); an empty bucket answers `status` (429) with response flag RL when
  * enforced, or only counts (and adds request_headers_to_add_when_not_enforced) when not.
  */
-export class LocalRateLimitFilter implements StreamDecoderFilter, StreamEncoderFilter {
-  private cb!: StreamFilterCallbacks;
+export class LocalRateLimitFilter extends PassThroughFilter {
   private used: LocalRateLimitConfig | undefined;
   private bucket: TokenBucket | undefined;
   private limited = false;
 
-  constructor(private readonly fc: LocalRateLimitFilterConfig) {}
-
-  setDecoderCallbacks(callbacks: StreamFilterCallbacks): void {
-    this.cb = callbacks;
+  constructor(private readonly fc: LocalRateLimitFilterConfig) {
+    super();
   }
 
   decodeHeaders(): FilterStatus {
@@ -62,15 +60,7 @@ export class LocalRateLimitFilter implements StreamDecoderFilter, StreamEncoderF
     return FilterStatus.StopIteration;
   }
 
-  decodeData(): FilterStatus {
-    return FilterStatus.Continue;
-  }
-
-  decodeTrailers(): FilterStatus {
-    return FilterStatus.Continue;
-  }
-
-  encodeHeaders(head: HttpResponseHead): FilterStatus {
+  override encodeHeaders(head: HttpResponseHead): FilterStatus {
     const cfg = this.used;
     if (cfg === undefined) return FilterStatus.Continue;
     const headers = head.headers;
@@ -83,14 +73,6 @@ export class LocalRateLimitFilter implements StreamDecoderFilter, StreamEncoderF
       headers.set('x-ratelimit-remaining', String(bucket.remaining()));
       headers.set('x-ratelimit-reset', String(bucket.resetSeconds()));
     }
-    return FilterStatus.Continue;
-  }
-
-  encodeData(): FilterStatus {
-    return FilterStatus.Continue;
-  }
-
-  encodeTrailers(): FilterStatus {
     return FilterStatus.Continue;
   }
 
