@@ -8,7 +8,7 @@ import { ProxyServer } from '@weft/proxy';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-test('the demo mesh bootstrap used by `npm start` is a valid configuration', async () => {
+test('the single-proxy demo bootstrap (`npm run demo:proxy`) is a valid configuration', async () => {
   const file = path.join(repoRoot, 'examples', 'demo', 'bootstrap.yaml');
   const bootstrap = parseBootstrapText(readFileSync(file, 'utf8'), file);
   const server = new ProxyServer(bootstrap, { serveTraffic: false, concurrency: 1, drainTimeMs: 0 });

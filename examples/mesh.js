@@ -1,0 +1,132 @@
+// `npm start`: a local demo mesh on the embedded defaults. `weft control-plane` watches examples/mesh/ (Istio
+// resources); productpage, reviews (v1 and v2) and ratings each run beside their own `weft proxy` in captureMode
+// NONE (apps call loopback ports, no iptables); a steady trickle of traffic goes through the mesh. Ctrl-C stops it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const weft = path.join(here, '..', 'packages/cli/bin/weft.js');
+const configDir = path.join(here, 'mesh');
+const XDS = '127.0.0.1:15010';
+const CP_HTTP = '127.0.0.1:15014';
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'weft-mesh-'));
+const children = [];
+
+/** Each workload: the loopback address its sidecar serves on and the labels it announces to the control plane. */
+const workloads = [
+  { name: 'productpage', ip: '127.0.0.1', admin: 15000, labels: { app: 'productpage', version: 'v1' } },
+  { name: 'reviews-v1', ip: '127.0.0.2', admin: 15001, labels: { app: 'reviews', version: 'v1' } },
+  { name: 'reviews-v2', ip: '127.0.0.3', admin: 15002, labels: { app: 'reviews', version: 'v2' } },
+  { name: 'ratings', ip: '127.0.0.4', admin: 15003, labels: { app: 'ratings', version: 'v1' } },
+];
+
+function get(host, port, pathname, hostHeader) {
+  return new Promise((resolve) => {
+    const req = http.get({ host, port, path: pathname, headers: hostHeader ? { host: hostHeader } : {}, agent: keepAlive, timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.on('timeout', () => req.destroy());
+  });
+}
+const keepAlive = new http.Agent({ keepAlive: true });
+
+/** The sample apps: each calls the next service through its own sidecar's egress port. */
+function startApps() {
+  const serve = (port, handler) => http.createServer(handler).listen(port, '127.0.0.1');
+  serve(19080, async (_req, res) => {
+    const r = await get('127.0.0.1', 9081, '/reviews', 'reviews.demo.svc.cluster.local:9081');
+    res.writeHead(r.status === 200 ? 200 : 502, { 'content-type': 'text/plain' });
+    res.end(`productpage <- ${r.status === 200 ? r.body : `reviews failed (${r.status})`}`);
+  });
+  for (const v of ['v1', 'v2']) {
+    serve(v === 'v1' ? 19081 : 19082, async (_req, res) => {
+      const r = await get(v === 'v1' ? '127.0.0.2' : '127.0.0.3', 9083, '/ratings', 'ratings.demo.svc.cluster.local:9083');
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-version': v });
+      res.end(`reviews-${v} <- ratings ${r.status === 200 ? r.body : `failed (${r.status})`}`);
+    });
+  }
+  serve(19083, (_req, res) => res.end('★★★★★'));
+}
+
+function bootstrapFor(w) {
+  const labels = Object.entries(w.labels).map(([k, v]) => `${k}: ${v}`).join(', ');
+  return `node:
+  id: sidecar~${w.ip}~${w.name}.demo~demo.svc.cluster.local
+  cluster: ${w.labels.app}.demo
+  metadata: { NAMESPACE: demo, WORKLOAD_NAME: ${w.name}, LABELS: { ${labels} } }
+admin: { address: { socket_address: { address: 127.0.0.1, port_value: ${w.admin} } } }
+dynamic_resources:
+  ads_config: { api_type: DELTA_GRPC, transport_api_version: V3, grpc_services: [{ envoy_grpc: { cluster_name: xds } }] }
+  cds_config: { ads: {}, resource_api_version: V3 }
+  lds_config: { ads: {}, resource_api_version: V3 }
+static_resources:
+  clusters:
+  - name: xds
+    type: STATIC
+    load_assignment: { cluster_name: xds, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 15010 } } } }] }] }
+`;
+}
+
+function run(args, name) {
+  const child = spawn(process.execPath, [weft, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} exited (${signal ?? code}); stopping the demo`);
+      stop(1);
+    }
+  });
+  children.push(child);
+}
+
+let stopping = false;
+function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(traffic);
+  clearInterval(report);
+  for (const c of children) c.kill('SIGTERM');
+  rmSync(tmp, { recursive: true, force: true });
+  setTimeout(() => process.exit(code), 500);
+}
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+startApps();
+run(['control-plane', '--config-dir', configDir, '--xds-address', XDS, '--http-address', CP_HTTP, '--log-level', 'warn'], 'control plane');
+for (const w of workloads) {
+  const file = path.join(tmp, `${w.name}.yaml`);
+  writeFileSync(file, bootstrapFor(w));
+  run(['proxy', '-c', file, '--log-level', 'warn'], `${w.name} sidecar`);
+}
+
+const counts = { v1: 0, v2: 0, failed: 0 };
+const traffic = setInterval(async () => {
+  const r = await get('127.0.0.1', 9080, '/', 'productpage.demo.svc.cluster.local');
+  if (r.status !== 200) counts.failed++;
+  else if (r.body.includes('reviews-v2')) counts.v2++;
+  else counts.v1++;
+}, 50);
+const report = setInterval(() => {
+  const total = counts.v1 + counts.v2 + counts.failed;
+  if (total === 0) return;
+  const pct = (n) => `${Math.round((100 * n) / total)}%`;
+  console.log(`last 5 s: ${total} requests  reviews-v1 ${pct(counts.v1)}  reviews-v2 ${pct(counts.v2)}  not answered yet/failed ${counts.failed}`);
+  counts.v1 = counts.v2 = counts.failed = 0;
+}, 5000);
+
+console.log(`Weft demo mesh
+  control plane   xDS ${XDS}, debug API http://${CP_HTTP}/debug/syncz (also /debug/configz, /debug/registryz)
+  productpage     app 127.0.0.1:19080, sidecar ingress 127.0.0.1:9080 (admin :15000)
+  reviews v1/v2   apps 127.0.0.1:19081/19082, sidecars 127.0.0.2/3:9080 (admin :15001, :15002)
+  ratings         app 127.0.0.1:19083, sidecar 127.0.0.4:9080 (admin :15003)
+  metrics         curl http://127.0.0.1:15000/stats/prometheus
+  try it          curl -H 'host: productpage' http://127.0.0.1:9080/
+  canary split    edit ${path.join(configDir, 'reviews-split.yaml')} (weights 90/10 now): applied live
+Ctrl-C to stop.`);
