@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { IstioSnapshotProvider, startControlPlane, startIstioSource, type RunningControlPlane, type RunningIstioSource } from '@weft/control-plane';
+import { freePort, startProxyFromYaml, type TestProxy } from '@weft/testing';
+import { dynamicBootstrap } from './xds-fixtures.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const weft = path.join(repoRoot, 'packages', 'cli', 'bin', 'weft.js');
+const PROXY_ID = 'sidecar~127.0.0.1~client-1.shop~shop.svc.cluster.local';
+
+/** Runs the CLI as a child process without blocking this event loop (the control plane runs in-process). */
+export function runWeft(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [weft, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('weft proxy-status / proxy-config against a running control plane and proxy', () => {
+  let dir: string;
+  let source: RunningIstioSource;
+  let cp: RunningControlPlane;
+  let proxy: TestProxy;
+  let egressPort: number;
+  let cpAddr: string;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'weft-cli-inspect-'));
+    egressPort = await freePort();
+    writeFileSync(
+      path.join(dir, 'mesh.yaml'),
+      `apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: { name: client, namespace: shop }
+spec:
+  workloadSelector: { labels: { app: client } }
+  egress:
+  - port: { number: ${egressPort}, protocol: HTTP, name: http }
+    bind: 127.0.0.1
+    captureMode: NONE
+    hosts: [./*]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews.shop.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{ number: ${egressPort}, name: http, protocol: HTTP }]
+  endpoints:
+  - { address: 127.0.0.2, ports: { http: 9081 }, labels: { version: v1 }, locality: eu/z1 }
+  - { address: 127.0.0.3, ports: { http: 9082 }, labels: { version: v2 }, weight: 3 }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews, namespace: shop }
+spec:
+  host: reviews.shop.svc.cluster.local
+  subsets:
+  - { name: v1, labels: { version: v1 } }
+  - { name: v2, labels: { version: v2 } }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews.shop.svc.cluster.local]
+  http:
+  - match: [{ uri: { prefix: /v2 } }]
+    route: [{ destination: { host: reviews.shop.svc.cluster.local, subset: v2 } }]
+  - route: [{ destination: { host: reviews.shop.svc.cluster.local, subset: v1 } }]
+`,
+    );
+    const provider = new IstioSnapshotProvider();
+    source = await startIstioSource(dir, provider);
+    cp = await startControlPlane({ provider, xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', debounceMs: 20, debug: { configIssues: () => source.issues() } });
+    cpAddr = `127.0.0.1:${cp.httpPort}`;
+    proxy = await startProxyFromYaml(
+      dynamicBootstrap(cp.xdsPort, 'DELTA_GRPC').replace(
+        'node: { id: test-node, cluster: test-cluster, locality: { zone: z1 } }',
+        `node:\n  id: ${PROXY_ID}\n  cluster: client.shop\n  metadata: { NAMESPACE: shop, WORKLOAD_NAME: client-1, LABELS: { app: client } }`,
+      ),
+    );
+    // every type the proxy subscribes to is ACKed
+    await eventually(async () => {
+      const r = await runWeft(['proxy-status', '--control-plane', cpAddr, '-o', 'json']);
+      const p = (JSON.parse(r.stdout) as { proxies: Record<string, { status: string }>[] }).proxies[0];
+      return p !== undefined && ['CDS', 'LDS', 'EDS', 'RDS'].every((t) => p[t]?.status === 'SYNCED');
+    });
+  });
+
+  after(async () => {
+    await proxy?.close();
+    await cp?.close();
+    source?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('proxy-status: a table row per proxy, every type SYNCED', async () => {
+    const r = await runWeft(['proxy-status', '--control-plane', cpAddr]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0] ?? '', /^NAME\s+CDS\s+LDS\s+EDS\s+RDS\s+XDS\s+VERSION$/);
+    assert.match(lines[1] ?? '', new RegExp(`^${PROXY_ID.replace(/\./g, '\\.')}\\s+SYNCED\\s+SYNCED\\s+SYNCED\\s+SYNCED\\s+DELTA\\s+\\S+$`));
+  });
+
+  test('proxy-status -o yaml parses to the same statuses', async () => {
+    const r = await runWeft(['proxy-status', '--control-plane', cpAddr, '-o', 'yaml']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = parse(r.stdout) as { proxies: { proxy: string; variant: string; CDS: { status: string; version: string; ackedVersion: string } }[] };
+    assert.equal(doc.proxies.length, 1);
+    assert.equal(doc.proxies[0]?.proxy, PROXY_ID);
+    assert.equal(doc.proxies[0]?.variant, 'delta');
+    assert.equal(doc.proxies[0]?.CDS.status, 'SYNCED');
+    assert.equal(doc.proxies[0]?.CDS.version, doc.proxies[0]?.CDS.ackedVersion);
+  });
+
+  test('proxy-status: unreachable control plane → exit 1 with a clear error', async () => {
+    const port = await freePort();
+    const r = await runWeft(['proxy-status', '--control-plane', `127.0.0.1:${port}`]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^weft proxy-status: cannot reach the control plane at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+  });
+
+  test('proxy-status: bad -o → exit 2', async () => {
+    const r = await runWeft(['proxy-status', '-o', 'xml']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /-o must be one of table, json, yaml/);
+  });
+});
