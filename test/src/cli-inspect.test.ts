@@ -149,4 +149,63 @@ spec:
     assert.equal(r.code, 2);
     assert.match(r.stderr, /-o must be one of table, json, yaml/);
   });
+
+  const table = async (kind: string): Promise<string[]> => {
+    const r = await runWeft(['proxy-config', kind, PROXY_ID, '--control-plane', cpAddr]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trimEnd().split('\n').map((l) => l.replace(/ {3,}/g, ' | '));
+  };
+  const cluster = (subset: string): string => `outbound|${egressPort}|${subset}|reviews.shop.svc.cluster.local`;
+
+  test('proxy-config listeners: name, address, port', async () => {
+    assert.deepEqual(await table('listeners'), ['NAME | ADDRESS | PORT | CHAINS', `127.0.0.1_${egressPort} | 127.0.0.1 | ${egressPort} | 1`]);
+  });
+
+  test('proxy-config routes: one row per route, match → destination in order', async () => {
+    const vh = `reviews.shop.svc.cluster.local:${egressPort}`;
+    assert.deepEqual(await table('routes'), [
+      'NAME | VIRTUAL HOST | DOMAINS | MATCH | DESTINATION',
+      `127.0.0.1:${egressPort} | ${vh} | reviews.shop.svc.cluster.local +7 more | prefix /v2 | ${cluster('v2')}`,
+      `127.0.0.1:${egressPort} | ${vh} | reviews.shop.svc.cluster.local +7 more | prefix / | ${cluster('v1')}`,
+    ]);
+  });
+
+  test('proxy-config clusters: name, type, LB policy', async () => {
+    assert.deepEqual(await table('clusters'), [
+      'NAME | TYPE | LB POLICY',
+      `${cluster('')} | EDS | LEAST_REQUEST`,
+      `${cluster('v1')} | EDS | LEAST_REQUEST`,
+      `${cluster('v2')} | EDS | LEAST_REQUEST`,
+    ]);
+  });
+
+  test('proxy-config endpoints: cluster, address:port, locality, weight', async () => {
+    assert.deepEqual(await table('endpoints'), [
+      'CLUSTER | ENDPOINT | LOCALITY | WEIGHT | HEALTH',
+      `${cluster('')} | 127.0.0.2:9081 | eu/z1 | 1 | UNKNOWN`,
+      `${cluster('')} | 127.0.0.3:9082 | 3 | UNKNOWN`,
+      `${cluster('v1')} | 127.0.0.2:9081 | eu/z1 | 1 | UNKNOWN`,
+      `${cluster('v2')} | 127.0.0.3:9082 | 3 | UNKNOWN`,
+    ]);
+  });
+
+  test('proxy-config -o json / -o yaml: the raw resources', async () => {
+    const j = await runWeft(['proxy-config', 'clusters', PROXY_ID, '--control-plane', cpAddr, '-o', 'json']);
+    assert.equal(j.code, 0, j.stderr);
+    const clusters = JSON.parse(j.stdout) as { '@type': string; name: string; type: string; lb_policy: string }[];
+    assert.deepEqual(clusters.map((c) => [c['@type'], c.name, c.type, c.lb_policy]), ['', 'v1', 'v2'].map((s) => ['type.googleapis.com/envoy.config.cluster.v3.Cluster', cluster(s), 'EDS', 'LEAST_REQUEST']));
+    const y = await runWeft(['proxy-config', 'listeners', PROXY_ID, '--control-plane', cpAddr, '-o', 'yaml']);
+    assert.equal(y.code, 0, y.stderr);
+    const listeners = parse(y.stdout) as { name: string; address: { socket_address: { port_value: number } } }[];
+    assert.deepEqual(listeners.map((l) => [l.name, l.address.socket_address.port_value]), [[`127.0.0.1_${egressPort}`, egressPort]]);
+  });
+
+  test('proxy-config: unknown proxy → exit 1; bad kind → exit 2', async () => {
+    const r = await runWeft(['proxy-config', 'clusters', 'nope', '--control-plane', cpAddr]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `weft proxy-config: proxy 'nope' is not connected to the control plane at ${cpAddr} (see weft proxy-status)\n`);
+    const bad = await runWeft(['proxy-config', 'secrets', PROXY_ID]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /expected listeners\|routes\|clusters\|endpoints and one proxy id/);
+  });
 });
