@@ -1,31 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { IstioSnapshotProvider, startControlPlane, startIstioSource, type RunningControlPlane, type RunningIstioSource } from '@weft/control-plane';
 import { freePort, startProxyFromYaml, type TestProxy } from '@weft/testing';
 import { dynamicBootstrap } from './xds-fixtures.js';
+import { runWeft } from './weft-cli.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const weft = path.join(repoRoot, 'packages', 'cli', 'bin', 'weft.js');
 const PROXY_ID = 'sidecar~127.0.0.1~client-1.shop~shop.svc.cluster.local';
-
-/** Runs the CLI as a child process without blocking this event loop (the control plane runs in-process). */
-export function runWeft(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [weft, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<void> {
   const end = Date.now() + ms;

@@ -43,6 +43,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return (await import('./commands/proxy-status.js')).proxyStatusCommand(rest);
     case 'proxy-config':
       return (await import('./commands/proxy-config.js')).proxyConfigCommand(rest);
+    case 'analyze':
+      return (await import('./commands/analyze.js')).analyzeCommand(rest);
     default:
       process.stderr.write(`weft: unknown command '${command}'\n\n${HELP}`);
       return 2;

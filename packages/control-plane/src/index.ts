@@ -22,6 +22,7 @@ export { formatIssue, type ConfigIssue } from './sources/issue.js';
 export { resourceKey, type AnyIstioResource, type IstioKind, type IstioResource } from './sources/istio-resource.js';
 export { validateDocument } from './sources/validate-resource.js';
 export { parseYamlDocuments } from './sources/yaml-documents.js';
+export { analyzeResources } from './model/analyze.js';
 export { buildModel, type MeshModel, type Service, type ServiceEndpoint, type ServicePort } from './model/mesh-model.js';
 export { affectedBy, isAffectedResource, TYPE_URLS, type PushScope, type TypeUrl as ModelTypeUrl } from './model/affected-by.js';
 export { proxyIdentityFromNode, type ProxyIdentity, type XdsNode } from './translate/proxy-identity.js';

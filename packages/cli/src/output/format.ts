@@ -18,6 +18,6 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 /** Writes `data` as JSON or YAML, or the table built from it. */
 export function render(format: OutputFormat, data: unknown, table: () => string): string {
   if (format === 'json') return JSON.stringify(data, null, 2) + '\n';
-  if (format === 'yaml') return stringify(data);
+  if (format === 'yaml') return stringify(data, { lineWidth: 0 });
   return table();
 }

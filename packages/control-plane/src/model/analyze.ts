@@ -1,0 +1,100 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { ConfigIssue } from '../sources/issue.js';
+import type { AnyIstioResource, IstioResource } from '../sources/istio-resource.js';
+import { buildModel, hostMatches, resolveExportTo, resolveHost, visibleIn, type MeshModel } from './mesh-model.js';
+
+interface Destination {
+  readonly host?: string;
+  readonly subset?: string;
+}
+
+type HttpRoute = NonNullable<IstioResource<'VirtualService'>['spec']['http']>[number];
+type HttpMatch = NonNullable<HttpRoute['match']>[number];
+
+/** A destination host is known when a ServiceEntry host visible in the VirtualService's namespace covers it. */
+function hostKnown(model: MeshModel, host: string, namespace: string): boolean {
+  return model.services.some((s) => hostMatches(s.hostname, host) && visibleIn(s.exportTo, namespace, s.namespace));
+}
+
+/** Subsets the DestinationRules visible in `namespace` define for `host` (undefined: no rule applies). */
+function subsetsFor(resources: readonly AnyIstioResource[], host: string, namespace: string): Set<string> | undefined {
+  let found: Set<string> | undefined;
+  for (const r of resources) {
+    if (r.kind !== 'DestinationRule' || !r.spec.host) continue;
+    if (!visibleIn(resolveExportTo(r.spec.exportTo, r.namespace), namespace, r.namespace)) continue;
+    if (!hostMatches(resolveHost(r.spec.host, r.namespace), host)) continue;
+    found ??= new Set();
+    for (const s of r.spec.subsets ?? []) if (s.name) found.add(s.name);
+  }
+  return found;
+}
+
+/** A match entry that every request satisfies: no conditions, or only `uri: {prefix: /}`. */
+function matchesEverything(m: HttpMatch): boolean {
+  for (const [k, v] of Object.entries(m)) {
+    if (v === undefined || k === 'name' || k === 'ignoreUriCase') continue;
+    if (k === 'uri' && isDeepStrictEqual(v, { prefix: '/' })) continue;
+    return false;
+  }
+  return true;
+}
+
+function isCatchAll(route: HttpRoute): boolean {
+  return !route.match || route.match.length === 0 || route.match.some(matchesEverything);
+}
+
+/** Match entries without their `name` (which does not affect matching). */
+function matchKeys(route: HttpRoute): unknown[] {
+  return (route.match ?? []).map(({ name: _name, ...rest }) => rest);
+}
+
+function checkDestination(
+  model: MeshModel, resources: readonly AnyIstioResource[], vs: IstioResource<'VirtualService'>, d: Destination | undefined, path: string, out: ConfigIssue[],
+): void {
+  if (!d?.host) return;
+  const host = resolveHost(d.host, vs.namespace);
+  const base = { file: vs.origin, resource: `VirtualService/${vs.namespace}/${vs.name}`, severity: 'error' as const };
+  if (!hostKnown(model, host, vs.namespace)) {
+    out.push({ ...base, path: `${path}.host`, reason: `host '${host}' is not defined by any ServiceEntry visible in namespace '${vs.namespace}'` });
+    return;
+  }
+  if (d.subset === undefined) return;
+  const subsets = subsetsFor(resources, host, vs.namespace);
+  if (!subsets) out.push({ ...base, path: `${path}.subset`, reason: `subset '${d.subset}' of '${host}': no DestinationRule defines subsets for that host` });
+  else if (!subsets.has(d.subset)) out.push({ ...base, path: `${path}.subset`, reason: `subset '${d.subset}' is not defined by the DestinationRule for '${host}' (defined: ${[...subsets].sort().join(', ') || 'none'})` });
+}
+
+function checkVirtualService(model: MeshModel, resources: readonly AnyIstioResource[], vs: IstioResource<'VirtualService'>, out: ConfigIssue[]): void {
+  const http = vs.spec.http ?? [];
+  let catchAll: number | undefined;
+  http.forEach((route, i) => {
+    const path = `spec.http[${i}]`;
+    (route.route ?? []).forEach((rd, j) => checkDestination(model, resources, vs, rd.destination, `${path}.route[${j}].destination`, out));
+    checkDestination(model, resources, vs, route.mirror, `${path}.mirror`, out);
+    const resource = `VirtualService/${vs.namespace}/${vs.name}`;
+    if (catchAll !== undefined) {
+      out.push({ file: vs.origin, resource, path, reason: `unreachable: spec.http[${catchAll}] before it matches every request`, severity: 'warning' });
+    } else {
+      const same = http.slice(0, i).findIndex((earlier) => earlier.match && earlier.match.length > 0 && isDeepStrictEqual(matchKeys(earlier), matchKeys(route)));
+      if (same >= 0) out.push({ file: vs.origin, resource, path, reason: `unreachable: spec.http[${same}] has the same match conditions`, severity: 'warning' });
+    }
+    if (catchAll === undefined && isCatchAll(route)) catchAll = i;
+  });
+  (vs.spec.tcp ?? []).forEach((route, i) =>
+    (route.route ?? []).forEach((rd, j) => checkDestination(model, resources, vs, rd.destination, `spec.tcp[${i}].route[${j}].destination`, out)),
+  );
+}
+
+/**
+ * Cross-resource checks on a set of valid Istio resources (what `weft analyze` adds to the schema checks):
+ * VirtualService destinations naming hosts no ServiceEntry defines (error), subsets no DestinationRule defines
+ * (error), and HTTP routes that can never match because an earlier route matches every request or the same
+ * conditions (warning, like Istio's unreachable-rule analyzer).
+ */
+export function analyzeResources(resources: Iterable<AnyIstioResource>): ConfigIssue[] {
+  const all = [...resources].sort((a, b) => `${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.kind}/${b.namespace}/${b.name}`));
+  const model = buildModel(all);
+  const out: ConfigIssue[] = [];
+  for (const r of all) if (r.kind === 'VirtualService') checkVirtualService(model, all, r, out);
+  return out;
+}
