@@ -24,10 +24,9 @@ import type { RouterConfig } from './config.js';
 import { computeTimeouts } from './timeouts.js';
 import { UpstreamRequest, type AttemptOwner } from './upstream-request.js';
 import { startShadows, type ShadowRequest } from './shadow-request.js';
+import { RequestBody } from './request-body.js';
 import { directReplyHeaders, headerFormatContext } from './format-context.js';
 import { resetDetails, resetFlag, resetReplyBody } from './reset-reasons.js';
-
-const EMPTY = Buffer.alloc(0);
 
 /**
  * The terminal HTTP filter: resolves the route's action (cluster, redirect, direct response), picks a host and
@@ -53,11 +52,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   private retry: RetryState | undefined;
   private triedHosts: Host[] | undefined;
   private hash: number | undefined;
-  /** Request body chunks not yet sent on the current attempt, or all of them while a retry may need them. */
-  private body: Buffer[] = [];
-  private bodyBytes = 0;
-  private trailers: HeaderMap | undefined;
-  private requestEnded = false;
+  private readonly body = new RequestBody();
   private responseStarted = false;
   private done = false;
   private downstreamBlocked = false;
@@ -168,16 +163,15 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     if (this.done) return FilterStatus.StopIteration;
     const a = this.attempt;
     if (data.length > 0) {
-      if (a !== undefined && a.stream !== undefined && this.retry === undefined && this.body.length === 0 && !a.isFinished) {
+      if (a !== undefined && a.stream !== undefined && this.retry === undefined && this.body.isEmpty && !a.isFinished) {
         // Streaming without retries: straight through.
         if (endStream) this.onRequestEnd();
         if (!a.stream.encodeData(data, endStream)) this.blockDownstream();
         if (endStream) this.requestSentOn(a);
         return FilterStatus.StopIteration;
       }
-      this.body.push(data);
-      this.bodyBytes += data.length;
-      if (this.retry !== undefined && this.bodyBytes > this.retryBufferLimit()) {
+      this.body.hold(data);
+      if (this.retry !== undefined && this.body.bytes > this.retryBufferLimit()) {
         // Too large to replay: this request will not be retried.
         this.cluster?.stats.retry_or_shadow_abandoned.inc();
         this.retry.release();
@@ -186,14 +180,14 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     }
     if (endStream) this.onRequestEnd();
     if (a !== undefined && a.stream !== undefined) this.flushRequest(a);
-    else if (this.bodyBytes > this.config.bufferLimitBytes) this.blockDownstream();
+    else if (this.body.bytes > this.config.bufferLimitBytes) this.blockDownstream();
     return FilterStatus.StopIteration;
   }
 
   decodeTrailers(trailers: HeaderMap): FilterStatus {
     if (this.shadows !== undefined) for (const s of this.shadows) s.onTrailers(trailers);
     if (this.done) return FilterStatus.StopIteration;
-    this.trailers = trailers;
+    this.body.trailers = trailers;
     this.onRequestEnd();
     const a = this.attempt;
     if (a !== undefined && a.stream !== undefined) this.flushRequest(a);
@@ -248,38 +242,21 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     const vh = (this.route as RouteEntry).virtualHost;
     if (vh.includeRequestAttemptCount) req.headers.set('x-envoy-attempt-count', String(this.attempts));
     if (this.attempts > 1 && vh.includeIsTimeoutRetryHeader) req.headers.set('x-envoy-is-timeout-retry', this.retryingAfterTimeout ? 'true' : 'false');
-    const endStream = this.requestEnded && this.body.length === 0 && this.trailers === undefined;
+    const endStream = this.body.headOnly;
     stream.encodeHeaders(req, req.headers, endStream);
     a.headersSent = true;
     if (info.firstUpstreamTxByteMs < 0) info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
     if (endStream) this.requestSentOn(a);
     else this.flushRequest(a);
-    if (this.downstreamBlocked && !a.isFinished && a.stream !== undefined && this.bodyBytes <= this.config.bufferLimitBytes) this.unblockDownstream();
+    if (this.downstreamBlocked && !a.isFinished && a.stream !== undefined && this.body.bytes <= this.config.bufferLimitBytes) this.unblockDownstream();
   }
 
   /** Writes what the attempt has not sent yet; keeps the chunks only while a retry may replay them. */
   private flushRequest(a: UpstreamRequest): void {
     const stream = a.stream;
     if (stream === undefined || a.isFinished || a.requestSent) return;
-    const body = this.body;
-    let ok = true;
-    let endSent = false;
-    while (a.sentChunks < body.length) {
-      const chunk = body[a.sentChunks++] as Buffer;
-      const last = a.sentChunks === body.length && this.requestEnded && this.trailers === undefined;
-      ok = stream.encodeData(chunk, last) && ok;
-      endSent = last;
-    }
-    if (this.retry === undefined && body.length !== 0) {
-      this.body = [];
-      this.bodyBytes = 0;
-      a.sentChunks = 0;
-    }
-    if (this.requestEnded) {
-      if (this.trailers !== undefined) stream.encodeTrailers(this.trailers);
-      else if (!endSent) stream.encodeData(EMPTY, true);
-      this.requestSentOn(a);
-    }
+    const { ok, complete } = this.body.writeTo(stream, a, this.retry !== undefined);
+    if (complete) this.requestSentOn(a);
     if (!ok) this.blockDownstream();
   }
 
@@ -291,8 +268,8 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   }
 
   private onRequestEnd(): void {
-    if (this.requestEnded) return;
-    this.requestEnded = true;
+    if (this.body.ended) return;
+    this.body.ended = true;
     if (this.timeoutMs > 0 && this.deadlineList === null) this.config.ctx.deadlines.list(this.timeoutMs).schedule(this);
   }
 
@@ -506,6 +483,6 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     const a = this.attempt;
     if (a !== undefined && !a.isFinished) a.finish(true);
     this.retry?.release();
-    this.body = [];
+    this.body.clear();
   }
 }
