@@ -6,7 +6,7 @@ import type { DeadlineList, DeadlineNode } from '../../../../server/deadline-que
 import { monotonicNow } from '../../../../server/io-scope.js';
 import type { ClusterResources } from '../../../../upstream/circuit-breakers.js';
 import type { Cluster } from '../../../../upstream/cluster.js';
-import { OutlierResult, type Host } from '../../../../upstream/host.js';
+import { NOOP_HC_MONITOR, NOOP_OUTLIER_MONITOR, OutlierResult, type Host } from '../../../../upstream/host.js';
 import { outlierStatus } from './outlier-status.js';
 import { TcpTunnelPool } from '../../../../upstream/tcp-tunnel-stream.js';
 import type { RouteRequest } from '../../../../router/route-request.js';
@@ -294,8 +294,9 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     if (a !== this.attempt || this.done) return;
     const cluster = this.cluster as Cluster;
     const host = a.host;
-    if (headers.has('x-envoy-immediate-health-check-fail')) host.healthChecker.setUnhealthyImmediate();
-    host.outlier.putHttpResponseCode(outlierStatus(status, headers));
+    // Without health checks / outlier detection the host carries no-op monitors: skip the header lookups.
+    if (host.healthChecker !== NOOP_HC_MONITOR && headers.has('x-envoy-immediate-health-check-fail')) host.healthChecker.setUnhealthyImmediate();
+    if (host.outlier !== NOOP_OUTLIER_MONITOR) host.outlier.putHttpResponseCode(outlierStatus(status, headers));
     const cs = cluster.stats;
     cs.rqCode(status).inc();
     cs.rqClass(status).inc();
