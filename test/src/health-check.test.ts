@@ -35,7 +35,7 @@ async function eventually(fn: () => Promise<string>, want: string, ms = 2000): P
 const route = (cluster: string, prefix: string): string => `- match: { prefix: "${prefix}" }\n  route: { cluster: ${cluster} }`;
 
 describe('HTTP active health checks', () => {
-  const state = { a: 200, b: 200, immediate: false };
+  const state = { a: 200, b: 200, immediate: false, trafficImmediate: false };
   let a: TestUpstream;
   let b: TestUpstream;
   let proxy: TestProxy;
@@ -49,7 +49,8 @@ describe('HTTP active health checks', () => {
         res.end();
         return;
       }
-      res.writeHead(200, { 'x-upstream': key });
+      const fail = state.trafficImmediate && key === 'b' ? { 'x-envoy-immediate-health-check-fail': 'true' } : {};
+      res.writeHead(200, { 'x-upstream': key, ...fail });
       res.end(key);
     };
     a = await startUpstream('a', handler('a'));
@@ -98,6 +99,16 @@ describe('HTTP active health checks', () => {
     for (let i = 0; i < 6; i++) seen.add(String((await request(port, '/')).headers['x-upstream']));
     assert.deepEqual([...seen].sort(), ['a', 'b']);
     assert.ok((await adminStat(proxy.adminPort, 'cluster.svc.health_check.attempt')) >= 4);
+  });
+
+  test('x-envoy-immediate-health-check-fail on a routed response fails the host at once (passive failure)', async () => {
+    await eventually(() => flags(proxy.adminPort, 'svc', b.port), 'healthy');
+    const before = await adminStat(proxy.adminPort, 'cluster.svc.health_check.passive_failure');
+    state.trafficImmediate = true;
+    for (let i = 0; i < 4; i++) await request(port, '/');
+    state.trafficImmediate = false;
+    assert.ok((await adminStat(proxy.adminPort, 'cluster.svc.health_check.passive_failure')) > before);
+    await eventually(() => flags(proxy.adminPort, 'svc', b.port), 'healthy');
   });
 
   test('x-envoy-immediate-health-check-fail in the check response also excludes the host', async () => {
