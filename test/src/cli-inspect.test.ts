@@ -4,26 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { IstioSnapshotProvider, startControlPlane, startIstioSource, type RunningControlPlane, type RunningIstioSource } from '@weft/control-plane';
-import { freePort, startProxyFromYaml, type TestProxy } from '@weft/testing';
-import { dynamicBootstrap } from './xds-fixtures.js';
+import { freePort } from '@weft/testing';
+import { CLIENT_PROXY_ID, eventually, reviewsMesh, startMesh, type MeshFixture } from './mesh-fixture.js';
 import { runWeft } from './weft-cli.js';
 
-const PROXY_ID = 'sidecar~127.0.0.1~client-1.shop~shop.svc.cluster.local';
-
-async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const PROXY_ID = CLIENT_PROXY_ID;
 
 describe('weft proxy-status / proxy-config against a running control plane and proxy', () => {
   let dir: string;
-  let source: RunningIstioSource;
-  let cp: RunningControlPlane;
-  let proxy: TestProxy;
+  let mesh: MeshFixture;
   let egressPort: number;
   let cpAddr: string;
 
@@ -32,38 +21,11 @@ describe('weft proxy-status / proxy-config against a running control plane and p
     egressPort = await freePort();
     writeFileSync(
       path.join(dir, 'mesh.yaml'),
-      `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: client, namespace: shop }
-spec:
-  workloadSelector: { labels: { app: client } }
-  egress:
-  - port: { number: ${egressPort}, protocol: HTTP, name: http }
-    bind: 127.0.0.1
-    captureMode: NONE
-    hosts: [./*]
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: reviews, namespace: shop }
-spec:
-  hosts: [reviews.shop.svc.cluster.local]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{ number: ${egressPort}, name: http, protocol: HTTP }]
-  endpoints:
-  - { address: 127.0.0.2, ports: { http: 9081 }, labels: { version: v1 }, locality: eu/z1 }
-  - { address: 127.0.0.3, ports: { http: 9082 }, labels: { version: v2 }, weight: 3 }
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews, namespace: shop }
-spec:
-  host: reviews.shop.svc.cluster.local
-  subsets:
-  - { name: v1, labels: { version: v1 } }
-  - { name: v2, labels: { version: v2 } }
----
+      `${reviewsMesh(
+        egressPort,
+        `  - { address: 127.0.0.2, ports: { http: 9081 }, labels: { version: v1 }, locality: eu/z1 }
+  - { address: 127.0.0.3, ports: { http: 9082 }, labels: { version: v2 }, weight: 3 }`,
+      )}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: reviews, namespace: shop }
@@ -75,16 +37,8 @@ spec:
   - route: [{ destination: { host: reviews.shop.svc.cluster.local, subset: v1 } }]
 `,
     );
-    const provider = new IstioSnapshotProvider();
-    source = await startIstioSource(dir, provider);
-    cp = await startControlPlane({ provider, xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', debounceMs: 20, debug: { configIssues: () => source.issues() } });
-    cpAddr = `127.0.0.1:${cp.httpPort}`;
-    proxy = await startProxyFromYaml(
-      dynamicBootstrap(cp.xdsPort, 'DELTA_GRPC').replace(
-        'node: { id: test-node, cluster: test-cluster, locality: { zone: z1 } }',
-        `node:\n  id: ${PROXY_ID}\n  cluster: client.shop\n  metadata: { NAMESPACE: shop, WORKLOAD_NAME: client-1, LABELS: { app: client } }`,
-      ),
-    );
+    mesh = await startMesh(dir);
+    cpAddr = `127.0.0.1:${mesh.cp.httpPort}`;
     // every type the proxy subscribes to is ACKed
     await eventually(async () => {
       const r = await runWeft(['proxy-status', '--control-plane', cpAddr, '-o', 'json']);
@@ -94,9 +48,7 @@ spec:
   });
 
   after(async () => {
-    await proxy?.close();
-    await cp?.close();
-    source?.close();
+    await mesh?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -13,7 +13,6 @@ import { StreamInfo } from '../interfaces/stream-info.js';
 import type { RouteEntry } from '../router/route-table.js';
 import type { HcmConfig } from './hcm-config.js';
 import { buildLocalReply, isGrpcRequest } from './local-reply.js';
-import { parseGrpcTimeout } from './grpc-timeout.js';
 import { appendVia, mutateRequestHeaders } from './request-headers.js';
 import type { ResponseEncoder } from './response-encoder.js';
 import { recordHttpIstioMetrics } from './istio-recorder.js';
@@ -68,14 +67,6 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
   private isHeadRequest = false;
   private grpc = false;
   private durationTimer: StreamDurationTimer | undefined;
-
-  /**
-   * The request's `grpc-timeout` in ms (undefined: absent, malformed, or not a gRPC request), for the router's
-   * `max_stream_duration.grpc_timeout_header_max/offset`.
-   */
-  get grpcTimeoutMs(): number | undefined {
-    return this.grpc ? parseGrpcTimeout(this.headers.get('grpc-timeout')) : undefined;
-  }
 
   /** content-type application/grpc* (decided once when the request headers are processed). */
   get grpcRequest(): boolean {

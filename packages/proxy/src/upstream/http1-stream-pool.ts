@@ -11,6 +11,7 @@ import type {
   UpstreamStreamReadyHandler,
 } from '../interfaces/upstream-stream.js';
 import type { ClusterStats } from './cluster-stats.js';
+import { reportPoolFailure } from './pool-error.js';
 import type { ConnectionPool, PooledConnection, PoolError, PoolReadyHandler } from './connection-pool.js';
 import { UpstreamHttp1Codec, type UpstreamResponseHandler } from './http1-upstream-codec.js';
 
@@ -60,8 +61,7 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
 
   onPoolReady(err: PoolError | undefined, conn: PooledConnection | undefined): void {
     if (err !== undefined || conn === undefined) {
-      if (err?.kind === 'overflow') this.ready.onStreamFailure('overflow', '');
-      else this.ready.onStreamFailure('connection_failure', err?.reason ?? '');
+      reportPoolFailure(this.ready, err);
       return;
     }
     this.conn = conn;

@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import type { UpstreamStreamReadyHandler } from '../interfaces/upstream-stream.js';
 
 export type PoolErrorKind = 'connect_failure' | 'timeout' | 'overflow';
 
@@ -25,4 +26,10 @@ export function connectFailureReason(err: unknown): string {
   let errno = code !== undefined ? (constants.errno as Record<string, number | undefined>)[code] : undefined;
   if (errno === undefined && typeof e?.errno === 'number') errno = Math.abs(e.errno);
   return errno !== undefined ? `delayed connect error: ${errno}` : `delayed connect error: ${code ?? 'unknown'}`;
+}
+
+/** Tells a stream's owner why the pool had no connection for it (circuit-breaker overflow or connect failure). */
+export function reportPoolFailure(ready: UpstreamStreamReadyHandler, err: PoolError | undefined): void {
+  if (err?.kind === 'overflow') ready.onStreamFailure('overflow', '');
+  else ready.onStreamFailure('connection_failure', err?.reason ?? '');
 }

@@ -7,6 +7,7 @@ import type {
   UpstreamStreamCallbacks,
   UpstreamStreamReadyHandler,
 } from '../interfaces/upstream-stream.js';
+import { reportPoolFailure } from './pool-error.js';
 import type { ConnectionPool, PooledConnection, PoolError, PoolReadyHandler } from './connection-pool.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -57,8 +58,7 @@ class TcpTunnelStream implements UpstreamStream, PoolReadyHandler {
 
   onPoolReady(err: PoolError | undefined, conn: PooledConnection | undefined): void {
     if (err !== undefined || conn === undefined) {
-      if (err?.kind === 'overflow') this.ready.onStreamFailure('overflow', '');
-      else this.ready.onStreamFailure('connection_failure', err?.reason ?? '');
+      reportPoolFailure(this.ready, err);
       return;
     }
     this.conn = conn;

@@ -49,6 +49,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   private weightedCluster: WeightedClusterEntry | undefined;
   private attempt: UpstreamRequest | undefined;
   private attempts = 0;
+  /** Set while a retry may still happen; every body chunk is held (replayable) exactly as long as this is. */
   private retry: RetryState | undefined;
   private triedHosts: Host[] | undefined;
   private hash: number | undefined;
@@ -304,7 +305,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     const retry = this.retry;
     if (retry !== undefined) {
       const decision = retry.decide(retry.wouldRetryHeaders(status, headers));
-      if (decision === RetryDecision.Yes && this.canReplay()) {
+      if (decision === RetryDecision.Yes) {
         a.finish(!endStream);
         this.scheduleRetry(false);
         return;
@@ -393,18 +394,13 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     const retry = this.retry;
     if (retry === undefined) return false;
     const decision = retry.decide(retry.wouldRetryReset(reason, requestStarted));
-    if (decision === RetryDecision.Yes && this.canReplay()) {
+    if (decision === RetryDecision.Yes) {
       this.scheduleRetry(timeout);
       return true;
     }
     if (decision === RetryDecision.LimitExceeded) this.cb.info.setResponseFlag(ResponseFlag.UpstreamRetryLimitExceeded);
     else if (decision === RetryDecision.Overflow) this.cb.info.setResponseFlag(ResponseFlag.UpstreamOverflow);
     return false;
-  }
-
-  /** A retry resends the whole request: possible while every body chunk is still held. */
-  private canReplay(): boolean {
-    return this.retry !== undefined;
   }
 
   private scheduleRetry(afterTimeout: boolean): void {

@@ -1,5 +1,5 @@
 import type { HeaderMap } from '../../../../interfaces/header-map.js';
-import { parseGrpcTimeoutMs } from '../../../../router/grpc-timeout-header.js';
+import { parseGrpcTimeout } from '../../../../http/grpc-timeout.js';
 import type { ClusterRouteAction } from '../../../../router/route-table.js';
 import { isGrpcContentType } from '../../../../router/route-matchers.js';
 
@@ -22,7 +22,7 @@ export function computeTimeouts(action: ClusterRouteAction, headers: HeaderMap, 
   let globalMs = action.timeoutMs;
   const grpcMax = action.grpcTimeoutHeaderMaxMs ?? action.maxGrpcTimeoutMs;
   if (grpcMax !== undefined && isGrpcContentType(headers.get('content-type'))) {
-    const t = parseGrpcTimeoutMs(headers.get('grpc-timeout'));
+    const t = parseGrpcTimeout(headers.get('grpc-timeout'));
     if (t !== undefined) {
       globalMs = grpcMax > 0 && (t === 0 || t > grpcMax) ? grpcMax : t;
       const offset = action.grpcTimeoutHeaderOffsetMs ?? action.grpcTimeoutOffsetMs ?? 0;
