@@ -97,6 +97,8 @@ describe('retries, per-try timeouts and circuit breakers (router)', () => {
       host_selection_retry_max_attempts: 5
 - match: { prefix: "/noretrybudget" }
   route: { cluster: tight, retry_policy: { retry_on: 5xx, num_retries: 3, retry_back_off: { base_interval: 0.001s } } }
+- match: { prefix: "/budget" }
+  route: { cluster: budget, retry_policy: { retry_on: 5xx, num_retries: 3, retry_back_off: { base_interval: 0.001s } } }
 - match: { prefix: "/plain" }
   route: { cluster: a }
 - match: { prefix: "/limited" }
@@ -104,6 +106,7 @@ describe('retries, per-try timeouts and circuit breakers (router)', () => {
         }),
         staticCluster('a', [upA.port]) +
           staticCluster('half', [closed, upB.port]) +
+          staticCluster('budget', [upB.port], '    circuit_breakers: { thresholds: [{ retry_budget: { budget_percent: { value: 0 }, min_retry_concurrency: 0 } }] }') +
           staticCluster(
             'tight',
             [upB.port],
@@ -246,6 +249,18 @@ describe('retries, per-try timeouts and circuit breakers (router)', () => {
     assert.equal((await stat('cluster.tight.upstream_rq_retry_overflow')) - overflow, 1);
     assert.equal(lastLog(), '/noretrybudget 503 UO');
     assert.equal(await stat('cluster.tight.circuit_breakers.default.rq_retry_open'), 1);
+  });
+
+  test('a retry budget with no room overflows the retry breaker even though num_retries allows more', async () => {
+    b.steps.push(503);
+    const res = await request(port, '/budget');
+    assert.equal(res.status, 503);
+    assert.equal(await stat('cluster.budget.upstream_rq_retry_overflow'), 1);
+    assert.equal(await stat('cluster.budget.upstream_rq_retry'), 0);
+    b.steps.push(503, 503);
+    const before = upB.requests.length;
+    assert.equal((await request(port, '/budget')).status, 503);
+    assert.equal(upB.requests.length - before, 1, 'no retry was sent');
   });
 
   test('max_requests 1: a second concurrent request gets 503 UO; remaining_rq tracks it', async () => {
