@@ -15,7 +15,7 @@ import { startNginx } from './lib/nginx.js';
 import { allowedCpus, ensureCommands, pinTree, processTree } from './lib/procs.js';
 import { computeRatios, fmtMs, formatRatios, formatResults, TARGETS } from './lib/report.js';
 import { computeGrpcRatios, computeH2Ratios, formatGrpcRatios, formatGrpcResults, formatH2Ratios, formatH2Results, GRPC_TARGETS, H2_TARGETS } from './lib/report-h2-grpc.js';
-import { readTreeMemory, RssSampler } from './lib/rss.js';
+import { readTreeMemory, RssSampler, settledTreeMemory } from './lib/rss.js';
 import { runH2Suite } from './lib/suite-h2.js';
 import { startWeft, WEFT_BIN } from './lib/weft.js';
 import { runWrk } from './lib/wrk.js';
@@ -183,8 +183,8 @@ async function runProxied(name, start, opts, cpus) {
   }
   const { proc, port } = started;
   try {
-    await sleep(500); // let start-up garbage settle before the idle reading
-    const idle = readTreeMemory(proc.pid);
+    await sleep(500); // start-up garbage first
+    const idle = await settledTreeMemory(proc.pid);
     const affinity = allowedCpus(proc.pid);
     const { wrk, mem } = await measure(port, opts, loadCpu, proc);
     return {
@@ -195,7 +195,7 @@ async function runProxied(name, start, opts, cpus) {
       command: started.command,
       wrk: summarizeWrk(wrk),
       raw: wrk.raw,
-      memory: { idleRssBytes: idle.vmRssBytes, peakRssBytes: mem.peakRssBytes, vmHwmBytes: mem.vmHwmBytes, samples: mem.samples, processes: idle.processes },
+      memory: { idleRssBytes: idle.vmRssBytes, startRssBytes: idle.startRssBytes, idleSettleMs: idle.settleMs, peakRssBytes: mem.peakRssBytes, vmHwmBytes: mem.vmHwmBytes, samples: mem.samples, processes: idle.processes },
       flags: flagsFor(wrk, proc),
     };
   } catch (err) {

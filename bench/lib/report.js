@@ -1,7 +1,8 @@
 // Table and ratio formatting for the console report.
 import { toMiB } from './rss.js';
 
-export const TARGETS = { rpsRatioMin: 0.75, p99RatioMax: 2, rssIdleMaxMiB: 60 };
+// The issue's idle target is 60 MB; read strictly as 60,000,000 bytes (57.2 MiB).
+export const TARGETS = { rpsRatioMin: 0.75, p99RatioMax: 2, rssIdleMaxBytes: 60_000_000 };
 
 export function fmtMs(ms) {
   if (ms === null || ms === undefined) return '-';
@@ -60,11 +61,12 @@ export function computeRatios(modes) {
     weftOverHaproxyRps: rpsRatio,
     weftP99OverHaproxyP99: p99Ratio,
     weftRssIdleMiB: rssIdleMiB,
+    weftRssAtStartMiB: w?.memory?.startRssBytes ? toMiB(w.memory.startRssBytes) : null,
     weftRssPeakMiB: w?.memory ? toMiB(w.memory.peakRssBytes) : null,
     meets: {
       rps: rpsRatio === null ? null : rpsRatio >= TARGETS.rpsRatioMin,
       p99: p99Ratio === null ? null : p99Ratio <= TARGETS.p99RatioMax,
-      rssIdle: rssIdleMiB === null ? null : rssIdleMiB <= TARGETS.rssIdleMaxMiB,
+      rssIdle: w?.memory ? w.memory.idleRssBytes <= TARGETS.rssIdleMaxBytes : null,
     },
   };
 }
@@ -76,7 +78,8 @@ export function formatRatios(ratios, modes) {
   const rows = [
     ['Weft / HAProxy req/s', v(ratios.weftOverHaproxyRps, 2), `>= ${TARGETS.rpsRatioMin.toFixed(2)}`, verdict(ratios.meets.rps)],
     ['Weft p99 / HAProxy p99', v(ratios.weftP99OverHaproxyP99, 2), `<= ${TARGETS.p99RatioMax.toFixed(2)}`, verdict(ratios.meets.p99)],
-    ['Weft RSS idle', v(ratios.weftRssIdleMiB, 1, ' MiB'), `<= ${TARGETS.rssIdleMaxMiB} MiB`, verdict(ratios.meets.rssIdle)],
+    ['Weft RSS idle (10 s)', v(ratios.weftRssIdleMiB, 1, ' MiB'), `<= ${(TARGETS.rssIdleMaxBytes / 1e6).toFixed(0)} MB (${toMiB(TARGETS.rssIdleMaxBytes).toFixed(1)} MiB)`, verdict(ratios.meets.rssIdle)],
+    ['Weft RSS 0.5 s after start', v(ratios.weftRssAtStartMiB, 1, ' MiB'), '(info)', ''],
     ['Weft RSS peak under load', v(ratios.weftRssPeakMiB, 1, ' MiB'), '(info)', ''],
   ];
   return table(['ratio', 'value', 'target', 'verdict'], rows) + (missing ? `\nratios n/a:${missing}` : '');

@@ -66,3 +66,15 @@ export class RssSampler {
     return { peakRssBytes: this.peakBytes, vmHwmBytes: readTreeMemory(this.rootPid).vmHwmBytes, samples: this.samples };
   }
 }
+
+/**
+ * The tree's memory after `idleMs` without traffic. V8 keeps start-up's enlarged young generation until its memory
+ * reducer runs a few seconds into idleness (about 5 s here), so a reading right after start overstates what an idle
+ * proxy holds; both readings are returned: { vmRssBytes (after idleMs), startRssBytes (now), settleMs, processes }.
+ */
+export async function settledTreeMemory(rootPid, idleMs = 10_000) {
+  const first = readTreeMemory(rootPid);
+  await new Promise((r) => setTimeout(r, idleMs));
+  const last = readTreeMemory(rootPid);
+  return { vmRssBytes: last.vmRssBytes, startRssBytes: first.vmRssBytes, settleMs: idleMs, processes: last.processes };
+}

@@ -8,7 +8,7 @@ import { waitForEcho } from './grpc-echo.js';
 import { startHaproxy } from './haproxy.js';
 import { fmtMs } from './report.js';
 import { allowedCpus, startProcess } from './procs.js';
-import { readTreeMemory, RssSampler } from './rss.js';
+import { readTreeMemory, RssSampler, settledTreeMemory } from './rss.js';
 import { startWeft } from './weft.js';
 
 export const GRPC_MODES = ['direct', 'weft', 'haproxy'];
@@ -83,8 +83,8 @@ async function runProxied(name, start, opts, cpus) {
   }
   const { proc, port } = started;
   try {
-    await sleep(500);
-    const idle = readTreeMemory(proc.pid);
+    await sleep(500); // start-up garbage first
+    const idle = await settledTreeMemory(proc.pid);
     const affinity = allowedCpus(proc.pid);
     const { load, mem } = await measure(port, opts, loadCpu, proc);
     return {
@@ -94,7 +94,7 @@ async function runProxied(name, start, opts, cpus) {
       affinity,
       command: started.command,
       load,
-      memory: { idleRssBytes: idle.vmRssBytes, peakRssBytes: mem.peakRssBytes, vmHwmBytes: mem.vmHwmBytes, samples: mem.samples, processes: idle.processes },
+      memory: { idleRssBytes: idle.vmRssBytes, startRssBytes: idle.startRssBytes, idleSettleMs: idle.settleMs, peakRssBytes: mem.peakRssBytes, vmHwmBytes: mem.vmHwmBytes, samples: mem.samples, processes: idle.processes },
       flags: grpcFlags(load, proc),
     };
   } catch (err) {

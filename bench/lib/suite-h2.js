@@ -8,7 +8,7 @@ import { startHaproxy } from './haproxy.js';
 import { startNginx } from './nginx.js';
 import { fmtMs } from './report.js';
 import { allowedCpus, makeTempDir, pinTree, processTree } from './procs.js';
-import { readTreeMemory, RssSampler } from './rss.js';
+import { readTreeMemory, RssSampler, settledTreeMemory } from './rss.js';
 import { startWeft } from './weft.js';
 
 export const H2_MODES = ['direct', 'weft', 'haproxy'];
@@ -78,8 +78,8 @@ async function runProxied(name, start, opts, cpus, logDir) {
   }
   const { proc, port } = started;
   try {
-    await sleep(500); // let start-up garbage settle before the idle reading
-    const idle = readTreeMemory(proc.pid);
+    await sleep(500); // start-up garbage first
+    const idle = await settledTreeMemory(proc.pid);
     const affinity = allowedCpus(proc.pid);
     const { report, mem } = await measure(port, opts, loadCpu, proc, logDir, name);
     return {
@@ -90,7 +90,7 @@ async function runProxied(name, start, opts, cpus, logDir) {
       command: started.command,
       h2load: summarize(report),
       raw: report.raw,
-      memory: { idleRssBytes: idle.vmRssBytes, peakRssBytes: mem.peakRssBytes, vmHwmBytes: mem.vmHwmBytes, samples: mem.samples, processes: idle.processes },
+      memory: { idleRssBytes: idle.vmRssBytes, startRssBytes: idle.startRssBytes, idleSettleMs: idle.settleMs, peakRssBytes: mem.peakRssBytes, vmHwmBytes: mem.vmHwmBytes, samples: mem.samples, processes: idle.processes },
       flags: h2Flags(report, proc),
     };
   } catch (err) {
