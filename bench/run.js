@@ -15,7 +15,7 @@ import { startNginx } from './lib/nginx.js';
 import { allowedCpus, ensureCommands, pinTree, processTree } from './lib/procs.js';
 import { computeRatios, fmtMs, formatRatios, formatResults, TARGETS } from './lib/report.js';
 import { computeGrpcRatios, computeH2Ratios, formatGrpcRatios, formatGrpcResults, formatH2Ratios, formatH2Results, GRPC_TARGETS, H2_TARGETS } from './lib/report-h2-grpc.js';
-import { readTreeMemory, RssSampler, settledTreeMemory } from './lib/rss.js';
+import { RssSampler, settledTreeMemory } from './lib/rss.js';
 import { runH2Suite } from './lib/suite-h2.js';
 import { startWeft, WEFT_BIN } from './lib/weft.js';
 import { runWrk } from './lib/wrk.js';

@@ -8,7 +8,7 @@ import { waitForEcho } from './grpc-echo.js';
 import { startHaproxy } from './haproxy.js';
 import { fmtMs } from './report.js';
 import { allowedCpus, startProcess } from './procs.js';
-import { readTreeMemory, RssSampler, settledTreeMemory } from './rss.js';
+import { RssSampler, settledTreeMemory } from './rss.js';
 import { startWeft } from './weft.js';
 
 export const GRPC_MODES = ['direct', 'weft', 'haproxy'];

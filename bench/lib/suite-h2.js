@@ -8,7 +8,7 @@ import { startHaproxy } from './haproxy.js';
 import { startNginx } from './nginx.js';
 import { fmtMs } from './report.js';
 import { allowedCpus, makeTempDir, pinTree, processTree } from './procs.js';
-import { readTreeMemory, RssSampler, settledTreeMemory } from './rss.js';
+import { RssSampler, settledTreeMemory } from './rss.js';
 import { startWeft } from './weft.js';
 
 export const H2_MODES = ['direct', 'weft', 'haproxy'];
