@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConfigIssue } from '../sources/issue.js';
 import type { AnyIstioResource, IstioResource } from '../sources/istio-resource.js';
-import { buildModel, hostMatches, resolveExportTo, resolveHost, visibleIn, type MeshModel } from './mesh-model.js';
+import { buildModel, MESH_GATEWAY, resolveGatewayName, hostMatches, resolveExportTo, resolveHost, visibleIn, type MeshModel } from './mesh-model.js';
 
 interface Destination {
   readonly host?: string;
@@ -80,15 +80,34 @@ function checkVirtualService(model: MeshModel, resources: readonly AnyIstioResou
     }
     if (catchAll === undefined && isCatchAll(route)) catchAll = i;
   });
-  (vs.spec.tcp ?? []).forEach((route, i) =>
-    (route.route ?? []).forEach((rd, j) => checkDestination(model, resources, vs, rd.destination, `spec.tcp[${i}].route[${j}].destination`, out)),
-  );
+  for (const kind of ['tcp', 'tls'] as const) {
+    (vs.spec[kind] ?? []).forEach((route, i) =>
+      (route.route ?? []).forEach((rd, j) => checkDestination(model, resources, vs, rd.destination, `spec.${kind}[${i}].route[${j}].destination`, out)),
+    );
+  }
+  checkGatewayRefs(model, vs, out);
+}
+
+/** `gateways` (VirtualService-level and per match) must name existing Gateways (Istio's IST0101) or `mesh`. */
+function checkGatewayRefs(model: MeshModel, vs: IstioResource<'VirtualService'>, out: ConfigIssue[]): void {
+  const known = new Set(model.gateways.map((g) => `${g.namespace}/${g.name}`));
+  const check = (refs: readonly string[] | undefined, path: string): void => {
+    (refs ?? []).forEach((ref, i) => {
+      const name = resolveGatewayName(ref, vs.namespace);
+      if (name === MESH_GATEWAY || known.has(name)) return;
+      out.push({ file: vs.origin, resource: `VirtualService/${vs.namespace}/${vs.name}`, path: `${path}[${i}]`, reason: `gateway '${name}' is not defined by any Gateway`, severity: 'error' });
+    });
+  };
+  check(vs.spec.gateways, 'spec.gateways');
+  for (const kind of ['http', 'tcp', 'tls'] as const) {
+    (vs.spec[kind] ?? []).forEach((route, i) => (route.match ?? []).forEach((m, j) => check(m.gateways, `spec.${kind}[${i}].match[${j}].gateways`)));
+  }
 }
 
 /**
  * Cross-resource checks on a set of valid Istio resources (what `weft analyze` adds to the schema checks):
  * VirtualService destinations naming hosts no ServiceEntry defines (error), subsets no DestinationRule defines
- * (error), and HTTP routes that can never match because an earlier route matches every request or the same
+ * (error), gateways no Gateway defines (error), and HTTP routes that can never match because an earlier route matches every request or the same
  * conditions (warning, like Istio's unreachable-rule analyzer).
  */
 export function analyzeResources(resources: Iterable<AnyIstioResource>): ConfigIssue[] {

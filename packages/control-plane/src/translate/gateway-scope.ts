@@ -1,6 +1,6 @@
 import type { GatewaySpec, VirtualServiceSpec } from '../sources/istio-resource.js';
-import { hostMatches, labelsMatch, resolveHost, visibleIn, type MeshModel, type Policy } from '../model/mesh-model.js';
-import { isHttpProtocol, resolveGatewayName } from './names.js';
+import { hostMatches, labelsMatch, resolveGatewayName, resolveHost, visibleIn, type MeshModel, type Policy } from '../model/mesh-model.js';
+import { isHttpProtocol } from './names.js';
 import type { ProxyIdentity } from './proxy-identity.js';
 
 export type Server = NonNullable<GatewaySpec['servers']>[number];

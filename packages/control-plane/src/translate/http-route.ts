@@ -1,7 +1,7 @@
 import type { VirtualServiceSpec } from '../sources/istio-resource.js';
 import { toEnvoyDuration } from '../sources/duration.js';
-import { labelsMatch, resolveHost } from '../model/mesh-model.js';
-import { ANY, fractionalPercent, outboundClusterName, resolveGatewayName } from './names.js';
+import { labelsMatch, resolveGatewayName, resolveHost } from '../model/mesh-model.js';
+import { ANY, fractionalPercent, outboundClusterName } from './names.js';
 
 type Json = Record<string, unknown>;
 export type HttpRoute = NonNullable<VirtualServiceSpec['http']>[number];

@@ -26,18 +26,3 @@ export function isHttpProtocol(protocol: string): boolean {
 export function isHttp2Protocol(protocol: string): boolean {
   return protocol === 'HTTP2' || protocol === 'GRPC';
 }
-
-export const MESH_GATEWAY = 'mesh';
-export const MESH_GATEWAYS: ReadonlySet<string> = new Set([MESH_GATEWAY]);
-
-/**
- * A VirtualService's gateway reference as `ns/name`: short names are in the VirtualService's namespace, the old
- * `name.ns.svc.cluster.local` form is accepted like Istio does, `mesh` stays `mesh`.
- */
-export function resolveGatewayName(ref: string, vsNamespace: string): string {
-  if (ref === MESH_GATEWAY || ref.includes('/')) return ref;
-  const dot = ref.indexOf('.');
-  if (dot === -1) return `${vsNamespace}/${ref}`;
-  const [name = '', ns = ''] = ref.split('.');
-  return `${ns}/${name}`;
-}

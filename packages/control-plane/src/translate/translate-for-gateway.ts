@@ -1,5 +1,5 @@
 import { TYPE_URLS } from '../model/affected-by.js';
-import { labelsMatch, resolveHost, visibleIn, type MeshModel, type Policy } from '../model/mesh-model.js';
+import { labelsMatch, resolveGatewayName, resolveHost, visibleIn, type MeshModel, type Policy } from '../model/mesh-model.js';
 import type { VirtualServiceSpec } from '../sources/istio-resource.js';
 import { findDestinationRule } from './destination-rules.js';
 import { gatewayListener, gatewayHcm, httpsChain, tcpChain } from './gateway-listeners.js';
@@ -7,7 +7,7 @@ import { gatewayRouteConfig, gatewayRouteName } from './gateway-routes.js';
 import {
   hostsForNamespace, intersectHosts, mergeGatewayServers, selectGateways, virtualServiceHosts, virtualServicesForGateway, type GatewayPort, type GatewayServer,
 } from './gateway-scope.js';
-import { outboundClusterName, resolveGatewayName } from './names.js';
+import { outboundClusterName } from './names.js';
 import type { ProxyIdentity } from './proxy-identity.js';
 import { emptyResources, putResource, putServiceCluster, type ProxyResources } from './proxy-resources.js';
 

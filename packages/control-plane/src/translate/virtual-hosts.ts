@@ -1,7 +1,7 @@
 import type { VirtualServiceSpec } from '../sources/istio-resource.js';
-import { DOMAIN_SUFFIX, hostMatches, resolveHost, visibleIn, type MeshModel, type Policy, type Service } from '../model/mesh-model.js';
+import { DOMAIN_SUFFIX, hostMatches, MESH_GATEWAYS, resolveHost, visibleIn, type MeshModel, type Policy, type Service } from '../model/mesh-model.js';
 import { defaultRoute, HttpRouteTranslator, type HttpRoute, type RouteContext } from './http-route.js';
-import { MESH_GATEWAYS, outboundClusterName } from './names.js';
+import { outboundClusterName } from './names.js';
 
 type Json = Record<string, unknown>;
 type HttpMatch = NonNullable<HttpRoute['match']>[number];
