@@ -85,6 +85,18 @@ describe('Gateway validation', () => {
     ]);
   });
 
+  it('refuses duplicate port names and server names', () => {
+    assert.deepEqual(problems(GW(`  - port: { number: 80, name: http, protocol: HTTP }
+    name: a
+    hosts: [a.example.com]
+  - port: { number: 81, name: http, protocol: HTTP }
+    name: a
+    hosts: [b.example.com]`)), [
+      "spec.servers[1].port.name: duplicate port name 'http' (port names must be unique across servers)",
+      "spec.servers[1].name: duplicate server name 'a'",
+    ]);
+  });
+
   it('accepts VirtualService tls routes bound to gateways only, with sniHosts required', () => {
     const vs = (extra: string): string => `apiVersion: networking.istio.io/v1
 kind: VirtualService

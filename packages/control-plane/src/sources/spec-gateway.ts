@@ -88,5 +88,21 @@ export const gatewaySpec: Check = obj(
       { nonEmpty: true },
     ),
   },
-  { required: ['servers'] },
+  {
+    required: ['servers'],
+    // Istio: port names (they name the HTTPS route tables) and server names are unique within a Gateway.
+    refine: (o, path, report) => {
+      if (!Array.isArray(o.servers)) return;
+      const ports = new Set<unknown>();
+      const names = new Set<unknown>();
+      o.servers.forEach((s: unknown, i) => {
+        if (!isObject(s)) return;
+        const portName = isObject(s.port) ? s.port.name : undefined;
+        if (portName !== undefined && ports.has(portName)) report(`${path}.servers[${i}].port.name`, `duplicate port name '${String(portName)}' (port names must be unique across servers)`);
+        ports.add(portName);
+        if (s.name !== undefined && names.has(s.name)) report(`${path}.servers[${i}].name`, `duplicate server name '${String(s.name)}'`);
+        names.add(s.name);
+      });
+    },
+  },
 );
