@@ -70,9 +70,12 @@ interface Ports {
   readonly https: number;
   readonly tcp: number;
   readonly tls: number;
+  readonly tlsTcp: number;
 }
 
-function gateway(ports: Ports, httpHosts: string, certs: { secure: { cert: string; key: string }; mtls: { cert: string; key: string }; ca: string }): string {
+type KeyPair = { cert: string; key: string };
+
+function gateway(ports: Ports, httpHosts: string, certs: { secure: KeyPair; mtls: KeyPair; api: KeyPair; ca: string }): string {
   return `apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: { name: ingress, namespace: istio-system }
@@ -106,6 +109,10 @@ spec:
     bind: 127.0.0.1
     hosts: ["*.db.example.com"]
     tls: { mode: PASSTHROUGH }
+  - port: { number: ${ports.tlsTcp}, name: tls-tcp, protocol: TLS }
+    bind: 127.0.0.1
+    hosts: [api.example.com]
+    tls: { mode: SIMPLE, serverCertificate: ${certs.api.cert}, privateKey: ${certs.api.key} }
 `;
 }
 
@@ -125,7 +132,7 @@ describe('ingress gateway end to end: Gateway + VirtualServices → control plan
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'weft-gateway-'));
     pki = createPki();
-    certs = { secure: pki.issue('secure', 'DNS:secure.example.com'), mtls: pki.issue('mtls', 'DNS:mtls.example.com'), ca: pki.caCert };
+    certs = { secure: pki.issue('secure', 'DNS:secure.example.com'), mtls: pki.issue('mtls', 'DNS:mtls.example.com'), api: pki.issue('api', 'DNS:api.example.com'), ca: pki.caCert };
     client = pki.issue('client', 'URI:spiffe://example.com/client');
     intruder = pki.issue('intruder', 'URI:spiffe://example.com/intruder');
     const pgCert = pki.issue('pg', 'DNS:pg.db.example.com');
@@ -134,7 +141,7 @@ describe('ingress gateway end to end: Gateway + VirtualServices → control plan
     await new Promise<void>((resolve) => pg.listen(0, '127.0.0.1', resolve));
     web = await startUpstream('web');
     api = await startUpstream('api');
-    ports = { http: await freePort(), https: await freePort(), tcp: await freePort(), tls: await freePort() };
+    ports = { http: await freePort(), https: await freePort(), tcp: await freePort(), tls: await freePort(), tlsTcp: await freePort() };
     httpPort = ports.http;
     writeFileSync(path.join(dir, 'services.yaml'), services(web.port, api.port, (pg.address() as AddressInfo).port));
     writeFileSync(path.join(dir, 'gateway.yaml'), gateway(ports, 'web.example.com, api.example.com', certs));
@@ -191,6 +198,13 @@ describe('ingress gateway end to end: Gateway + VirtualServices → control plan
     const res = await request(ports.tcp, '/raw', { headers: { host: 'anything' } });
     assert.equal(res.status, 200);
     assert.equal(res.headers['x-upstream'], 'api');
+  });
+
+  test('a TLS server with certificates terminates TLS and forwards the plaintext to the tcp route', async () => {
+    const res = await httpsGet(ports.tlsTcp, '/in-tls', { ca: pki.caCert, servername: 'api.example.com' });
+    assert.equal(res.status, 200);
+    assert.equal(res.serverCn, 'api');
+    assert.equal((JSON.parse(res.body) as { upstream: string; url: string }).upstream, 'api');
   });
 
   test('a PASSTHROUGH server forwards TLS by SNI without terminating it; an unknown SNI is closed', async () => {

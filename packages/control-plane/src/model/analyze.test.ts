@@ -89,4 +89,17 @@ describe('analyzeResources', () => {
       ['spec.http[0].match[0].gateways[0]', "gateway 'other/gw' is not defined by any Gateway"],
     ]);
   });
+
+  it('warns about VirtualService hosts the bound Gateway does not serve for its namespace', () => {
+    const gw = res('Gateway', 'ingress', 'istio-system', { servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['shop/*.shop.example.com', './admin.example.com', 'api.example.com'] }] });
+    const bound = res('VirtualService', 'edge', 'shop', {
+      hosts: ['a.shop.example.com', 'admin.example.com', 'api.example.com', 'other.example.com'],
+      gateways: ['istio-system/ingress'],
+      http: [{ route: [{ destination: { host: 'reviews' } }] }],
+    } as SpecByKind['VirtualService']);
+    assert.deepEqual(analyzeResources([se, gw, bound]).map((i) => [i.path, i.reason, i.severity]), [
+      ['spec.gateways[0]', "host 'admin.example.com' is not among the hosts of Gateway 'istio-system/ingress' for namespace 'shop'", 'warning'],
+      ['spec.gateways[0]', "host 'other.example.com' is not among the hosts of Gateway 'istio-system/ingress' for namespace 'shop'", 'warning'],
+    ]);
+  });
 });

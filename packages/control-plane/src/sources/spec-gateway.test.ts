@@ -19,7 +19,7 @@ spec:
 ${servers}`;
 
 describe('Gateway validation', () => {
-  it('accepts HTTP, httpsRedirect, SIMPLE, MUTUAL, PASSTHROUGH and TCP servers', () => {
+  it('accepts HTTP, httpsRedirect, SIMPLE, MUTUAL, PASSTHROUGH, TCP and TLS-terminated TCP servers', () => {
     assert.deepEqual(problems(GW(`  - port: { number: 80, name: http, protocol: HTTP }
     hosts: ["*/a.example.com", "./b.example.com", c.example.com]
     tls: { httpsRedirect: true }
@@ -34,7 +34,10 @@ describe('Gateway validation', () => {
     hosts: ["*.db.example.com"]
     tls: { mode: PASSTHROUGH }
   - port: { number: 9000, name: tcp, protocol: TCP }
-    hosts: ["*"]`)), []);
+    hosts: ["*"]
+  - port: { number: 9443, name: tls-terminated, protocol: TLS }
+    hosts: [db.example.com]
+    tls: { mode: SIMPLE, serverCertificate: /c.crt, privateKey: /c.key }`)), []);
   });
 
   it('refuses SDS credentials and the TLS modes Weft does not implement, naming the field', () => {
@@ -73,7 +76,7 @@ describe('Gateway validation', () => {
     hosts: [a.example.com]
   - port: { number: 8444, name: tls-t, protocol: TLS }
     hosts: [a.example.com]
-    tls: { mode: SIMPLE, serverCertificate: /c.crt, privateKey: /c.key }`)), [
+    tls: { mode: SIMPLE, serverCertificate: /c.crt, privateKey: /c.key, httpsRedirect: true }`)), [
       'spec.servers[0].tls: is required for HTTPS servers',
       'spec.servers[1].tls: plain-text HTTP servers accept only tls.httpsRedirect',
       'spec.servers[2].tls: TCP servers cannot have TLS settings',
@@ -81,7 +84,7 @@ describe('Gateway validation', () => {
       'spec.servers[3].tls.maxProtocolVersion: TLSV1_2 is lower than minProtocolVersion TLSV1_3',
       'spec.servers[4].tls.serverCertificate: is only used by modes SIMPLE and MUTUAL (mode is PASSTHROUGH)',
       'spec.servers[5].port.protocol: UDP gateway servers are not supported by Weft yet',
-      'spec.servers[6].tls.mode: TLS termination of opaque TCP (protocol TLS, mode SIMPLE) is not supported by Weft yet',
+      'spec.servers[6].tls.httpsRedirect: applies only to HTTP and HTTPS servers',
     ]);
   });
 

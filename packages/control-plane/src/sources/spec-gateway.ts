@@ -58,7 +58,6 @@ function checkServer(o: Record<string, unknown>, path: string, report: Report): 
   if (TLS_PROTOCOLS.includes(p)) {
     if (!tls) report(`${path}.tls`, `is required for ${p} servers`);
     else if (tls.httpsRedirect !== undefined && p === 'TLS') report(`${path}.tls.httpsRedirect`, 'applies only to HTTP and HTTPS servers');
-    else if (p === 'TLS' && (tls.mode === 'SIMPLE' || tls.mode === 'MUTUAL')) report(`${path}.tls.mode`, `TLS termination of opaque TCP (protocol TLS, mode ${tls.mode}) is not supported by Weft yet`);
   } else if (HTTP_PROTOCOLS.includes(p)) {
     if (tls && Object.keys(tls).some((k) => k !== 'httpsRedirect')) report(`${path}.tls`, 'plain-text HTTP servers accept only tls.httpsRedirect');
   } else if (TCP_PROTOCOLS.includes(p)) {

@@ -25,15 +25,15 @@ export function gatewayHcm(bind: string, port: number, routeName: string): Json 
 }
 
 /**
- * DownstreamTlsContext of a SIMPLE / MUTUAL server from file paths (Istio's gateway defaults: ALPN h2 + http/1.1,
- * TLS 1.2 minimum); MUTUAL requires a client certificate signed by `caCertificates`, with `subjectAltNames` if set.
+ * DownstreamTlsContext of a SIMPLE / MUTUAL server from file paths (Istio's gateway defaults: TLS 1.2 minimum, ALPN
+ * h2 + http/1.1 for HTTPS); MUTUAL requires a client certificate signed by `caCertificates`, with `subjectAltNames` if set.
  */
-export function serverTransportSocket(tls: ServerTls): Json {
+export function serverTransportSocket(tls: ServerTls, http: boolean): Json {
   const params: Json = { tls_minimum_protocol_version: TLS_VERSION[tls.minProtocolVersion ?? 'TLSV1_2'] ?? 'TLSv1_2' };
   if (tls.maxProtocolVersion) params.tls_maximum_protocol_version = TLS_VERSION[tls.maxProtocolVersion];
   if (tls.cipherSuites?.length) params.cipher_suites = [...tls.cipherSuites];
   const common: Json = {
-    alpn_protocols: ['h2', 'http/1.1'],
+    ...(http ? { alpn_protocols: ['h2', 'http/1.1'] } : {}),
     tls_certificates: [{ certificate_chain: { filename: tls.serverCertificate }, private_key: { filename: tls.privateKey } }],
     tls_params: params,
   };
@@ -60,15 +60,17 @@ export function httpsChain(port: GatewayPort, s: GatewayServer, routeName: strin
   const chain: Json = {};
   const match = sniMatch(s.hosts.map((h) => h.host));
   if (match) chain.filter_chain_match = match;
-  chain.transport_socket = serverTransportSocket(s.server.tls ?? {});
+  chain.transport_socket = serverTransportSocket(s.server.tls ?? {}, true);
   chain.filters = [gatewayHcm(port.bind, port.number, routeName)];
   return chain;
 }
 
-export function tcpChain(sniHosts: readonly string[] | undefined, target: string | Json[], statPrefix: string): Json {
+/** A tcp_proxy chain: by SNI when names are given, terminating TLS when the server has certificates (`tls`). */
+export function tcpChain(sniHosts: readonly string[] | undefined, target: string | Json[], statPrefix: string, tls?: ServerTls): Json {
   const chain: Json = {};
   const match = sniHosts ? sniMatch(sniHosts) : undefined;
   if (match) chain.filter_chain_match = match;
+  if (tls) chain.transport_socket = serverTransportSocket(tls, false);
   chain.filters = [tcpProxyFilter(statPrefix, target)];
   return chain;
 }

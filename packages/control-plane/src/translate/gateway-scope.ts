@@ -6,8 +6,8 @@ import type { ProxyIdentity } from './proxy-identity.js';
 export type Server = NonNullable<GatewaySpec['servers']>[number];
 export type ServerTls = NonNullable<Server['tls']>;
 
-/** How a server's connections are handled: HTTP, TLS terminated to HTTP, TLS passed through by SNI, or TCP. */
-export type ServerKind = 'http' | 'https' | 'passthrough' | 'tcp';
+/** How a server's connections are handled: HTTP, TLS terminated to HTTP (https) or to TCP (tls), TLS passed through by SNI, or TCP. */
+export type ServerKind = 'http' | 'https' | 'tls' | 'passthrough' | 'tcp';
 
 export interface GatewayServer {
   /** `ns/name` of its Gateway (what VirtualService `gateways` refer to). */
@@ -43,7 +43,10 @@ export function selectGateways(model: MeshModel, proxy: ProxyIdentity): Policy<G
 function serverKind(s: Server): ServerKind {
   const p = (s.port?.protocol ?? 'TCP').toUpperCase();
   if (isHttpProtocol(p)) return 'http';
-  if (p === 'HTTPS' || p === 'TLS') return s.tls?.mode === 'SIMPLE' || s.tls?.mode === 'MUTUAL' ? 'https' : 'passthrough';
+  if (p === 'HTTPS' || p === 'TLS') {
+    if (s.tls?.mode !== 'SIMPLE' && s.tls?.mode !== 'MUTUAL') return 'passthrough';
+    return p === 'HTTPS' ? 'https' : 'tls';
+  }
   return 'tcp';
 }
 

@@ -38,14 +38,12 @@ function statPrefix(target: string | Json[], port: GatewayPort): string {
   return typeof target === 'string' ? target : `outbound_${port.bind}_${port.number}`;
 }
 
-/** TCP server: the first `tcp` route of a bound VirtualService (hosts intersecting the server's) that matches. */
-function tcpServerChain(model: MeshModel, proxy: ProxyIdentity, port: GatewayPort, s: GatewayServer): Json | undefined {
+/** The tcp_proxy target of a TCP server: the first `tcp` route of a bound VirtualService (hosts intersecting the server's) that matches. */
+function tcpServerTarget(model: MeshModel, proxy: ProxyIdentity, s: GatewayServer): string | Json[] | undefined {
   for (const vs of virtualServicesForGateway(model, proxy.namespace, s.gatewayName)) {
     if (intersectHosts(hostsForNamespace(s, vs.namespace), virtualServiceHosts(vs)).length === 0) continue;
     for (const r of vs.spec.tcp ?? []) {
-      if (!(r.match?.length ? r.match : [{}]).some((m) => l4Matches(m, s, vs.namespace, proxy))) continue;
-      const target = l4Target(model, vs, r.route ?? [], s.port);
-      return tcpChain(undefined, target, statPrefix(target, port));
+      if ((r.match?.length ? r.match : [{}]).some((m) => l4Matches(m, s, vs.namespace, proxy))) return l4Target(model, vs, r.route ?? [], s.port);
     }
   }
   return undefined;
@@ -97,7 +95,7 @@ function putReferencedClusters(out: ProxyResources, model: MeshModel, proxy: Pro
 /**
  * The Envoy resources of an ingress gateway proxy (pure): the Gateways selecting it, merged per `bind:port` into
  * listeners — plain HTTP on `http.<port>` route tables, HTTPS servers as SNI chains terminating TLS (each on its own
- * route table), PASSTHROUGH servers as SNI chains to tcp_proxy from VirtualService `tls` routes, TCP servers from
+ * route table), TLS servers with certificates as SNI chains terminating TLS to `tcp` routes, PASSTHROUGH servers as SNI chains to tcp_proxy from VirtualService `tls` routes, TCP servers from
  * `tcp` routes — with the clusters and endpoints those routes use. Only VirtualServices naming the Gateway apply.
  */
 export function translateForGateway(model: MeshModel, proxy: ProxyIdentity): ProxyResources {
@@ -110,8 +108,8 @@ export function translateForGateway(model: MeshModel, proxy: ProxyIdentity): Pro
       chains.push({ filters: [gatewayHcm(port.bind, port.number, name)] });
     } else if (port.kind === 'tcp') {
       const s = port.servers[0];
-      const chain = s ? tcpServerChain(model, proxy, port, s) : undefined;
-      if (chain) chains.push(chain);
+      const target = s ? tcpServerTarget(model, proxy, s) : undefined;
+      if (target) chains.push(tcpChain(undefined, target, statPrefix(target, port)));
     } else {
       const claimed = new Set<string>();
       for (const s of port.servers) {
@@ -123,6 +121,12 @@ export function translateForGateway(model: MeshModel, proxy: ProxyIdentity): Pro
         const sni = s.hosts.some((h) => h.host === '*') ? ['*'] : s.hosts.map((h) => h.host);
         if (sni.some((h) => claimed.has(h))) continue;
         for (const h of sni) claimed.add(h);
+        if (s.kind === 'tls') {
+          // TLS terminated to opaque TCP: the server's tcp routes behind its certificates.
+          const target = tcpServerTarget(model, proxy, s);
+          if (target) chains.push(tcpChain(sni, target, statPrefix(target, port), s.server.tls));
+          continue;
+        }
         const name = gatewayRouteName(port, s);
         putResource(out, TYPE_URLS.route, name, gatewayRouteConfig(model, proxy, name, [s]));
         chains.push(httpsChain(port, s, name));
