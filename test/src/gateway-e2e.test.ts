@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, request, startUpstream, type TestUpstream } from '@weft/testing';
+import { h2request } from './h2-client.js';
 import { eventually, startMesh, type MeshFixture } from './mesh-fixture.js';
 import { createPki, type TestPki } from './pki.js';
 import { httpsGet } from './tls-client.js';
@@ -183,6 +185,19 @@ describe('ingress gateway end to end: Gateway + VirtualServices → control plan
     assert.equal(echo.upstream, 'web');
     assert.equal(echo.url, '/secure');
     assert.equal(echo.headers['x-forwarded-proto'], 'https');
+  });
+
+  test('an HTTPS server negotiates HTTP/2 by ALPN (h2, http/1.1 like Istio) and routes the stream', async () => {
+    const session = http2.connect(`https://127.0.0.1:${ports.https}`, { ca: readFileSync(pki.caCert), servername: 'secure.example.com', checkServerIdentity: () => undefined });
+    session.on('error', () => {});
+    try {
+      const res = await h2request(session, { ':path': '/h2', ':authority': 'secure.example.com' });
+      assert.equal(res.status, 200);
+      assert.equal(session.alpnProtocol, 'h2');
+      assert.equal(res.headers['x-upstream'], 'web');
+    } finally {
+      session.close();
+    }
   });
 
   test('a MUTUAL server on the same port (its own SNI chain) requires a client certificate with the listed SAN', async () => {

@@ -85,8 +85,7 @@ export const MESH_GATEWAYS: ReadonlySet<string> = new Set([MESH_GATEWAY]);
  */
 export function resolveGatewayName(ref: string, vsNamespace: string): string {
   if (ref === MESH_GATEWAY || ref.includes('/')) return ref;
-  const dot = ref.indexOf('.');
-  if (dot === -1) return `${vsNamespace}/${ref}`;
+  if (!ref.includes('.')) return `${vsNamespace}/${ref}`;
   const [name = '', ns = ''] = ref.split('.');
   return `${ns}/${name}`;
 }
