@@ -94,9 +94,10 @@ function putReferencedClusters(out: ProxyResources, model: MeshModel, proxy: Pro
 
 /**
  * The Envoy resources of an ingress gateway proxy (pure): the Gateways selecting it, merged per `bind:port` into
- * listeners — plain HTTP on `http.<port>` route tables, HTTPS servers as SNI chains terminating TLS (each on its own
- * route table), TLS servers with certificates as SNI chains terminating TLS to `tcp` routes, PASSTHROUGH servers as SNI chains to tcp_proxy from VirtualService `tls` routes, TCP servers from
- * `tcp` routes — with the clusters and endpoints those routes use. Only VirtualServices naming the Gateway apply.
+ * listeners — plain HTTP on `http.<port>` route tables; HTTPS servers as SNI chains terminating TLS, each on its own
+ * route table; TLS servers with certificates as SNI chains terminating TLS to `tcp` routes; PASSTHROUGH servers as SNI
+ * chains to tcp_proxy from VirtualService `tls` routes; TCP servers from `tcp` routes — with the clusters and endpoints
+ * those routes use. Only VirtualServices naming the Gateway apply.
  */
 export function translateForGateway(model: MeshModel, proxy: ProxyIdentity): ProxyResources {
   const out = emptyResources();
