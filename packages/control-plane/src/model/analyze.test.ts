@@ -74,4 +74,32 @@ describe('analyzeResources', () => {
     ])]);
     assert.deepEqual(fine, []);
   });
+
+  it('reports gateway references no Gateway defines (short names resolve in the VirtualService namespace) and checks tls destinations', () => {
+    const gw = res('Gateway', 'ingress', 'istio-system', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] });
+    const bound = res('VirtualService', 'edge', 'shop', {
+      hosts: ['reviews.example.com'],
+      gateways: ['istio-system/ingress', 'mesh', 'ingress', 'ingress.istio-system.svc.cluster.local'],
+      http: [{ match: [{ gateways: ['other/gw'] }], route: [{ destination: { host: 'reviews' } }] }],
+      tls: [{ match: [{ sniHosts: ['a.example.com'], gateways: ['istio-system/ingress'] }], route: [{ destination: { host: 'tls-backend' } }] }],
+    } as SpecByKind['VirtualService']);
+    assert.deepEqual(analyzeResources([se, gw, bound]).map((i) => [i.path, i.reason]), [
+      ['spec.tls[0].route[0].destination.host', "host 'tls-backend.shop.svc.cluster.local' is not defined by any ServiceEntry visible in namespace 'shop'"],
+      ['spec.gateways[2]', "gateway 'shop/ingress' is not defined by any Gateway"],
+      ['spec.http[0].match[0].gateways[0]', "gateway 'other/gw' is not defined by any Gateway"],
+    ]);
+  });
+
+  it('warns about VirtualService hosts the bound Gateway does not serve for its namespace', () => {
+    const gw = res('Gateway', 'ingress', 'istio-system', { servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['shop/*.shop.example.com', './admin.example.com', 'api.example.com'] }] });
+    const bound = res('VirtualService', 'edge', 'shop', {
+      hosts: ['a.shop.example.com', 'admin.example.com', 'api.example.com', 'other.example.com'],
+      gateways: ['istio-system/ingress'],
+      http: [{ route: [{ destination: { host: 'reviews' } }] }],
+    } as SpecByKind['VirtualService']);
+    assert.deepEqual(analyzeResources([se, gw, bound]).map((i) => [i.path, i.reason, i.severity]), [
+      ['spec.gateways[0]', "host 'admin.example.com' is not among the hosts of Gateway 'istio-system/ingress' for namespace 'shop'", 'warning'],
+      ['spec.gateways[0]', "host 'other.example.com' is not among the hosts of Gateway 'istio-system/ingress' for namespace 'shop'", 'warning'],
+    ]);
+  });
 });

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConfigIssue } from '../sources/issue.js';
-import type { AnyIstioResource, IstioResource } from '../sources/istio-resource.js';
-import { buildModel, hostMatches, resolveExportTo, resolveHost, visibleIn, type MeshModel } from './mesh-model.js';
+import type { AnyIstioResource, GatewaySpec, IstioResource } from '../sources/istio-resource.js';
+import { buildModel, MESH_GATEWAY, resolveGatewayName, hostMatches, resolveExportTo, resolveHost, visibleIn, type MeshModel } from './mesh-model.js';
 
 interface Destination {
   readonly host?: string;
@@ -80,15 +80,56 @@ function checkVirtualService(model: MeshModel, resources: readonly AnyIstioResou
     }
     if (catchAll === undefined && isCatchAll(route)) catchAll = i;
   });
-  (vs.spec.tcp ?? []).forEach((route, i) =>
-    (route.route ?? []).forEach((rd, j) => checkDestination(model, resources, vs, rd.destination, `spec.tcp[${i}].route[${j}].destination`, out)),
-  );
+  for (const kind of ['tcp', 'tls'] as const) {
+    (vs.spec[kind] ?? []).forEach((route, i) =>
+      (route.route ?? []).forEach((rd, j) => checkDestination(model, resources, vs, rd.destination, `spec.${kind}[${i}].route[${j}].destination`, out)),
+    );
+  }
+  checkGatewayRefs(model, vs, out);
+}
+
+/** Server hosts of a Gateway that VirtualServices of `vsNs` may bind (`ns/host`: `*`, `.` = the Gateway's, or `vsNs`). */
+function gatewayHostsFor(spec: GatewaySpec, gatewayNs: string, vsNs: string): string[] {
+  return (spec.servers ?? []).flatMap((srv) => srv.hosts ?? []).flatMap((h) => {
+    const i = h.indexOf('/');
+    if (i === -1) return [h];
+    const ns = h.slice(0, i);
+    return ns === '*' || (ns === '.' ? gatewayNs : ns) === vsNs ? [h.slice(i + 1)] : [];
+  });
+}
+
+/** `gateways` (VirtualService-level and per match) must name existing Gateways (Istio's IST0101) or `mesh`. */
+function checkGatewayRefs(model: MeshModel, vs: IstioResource<'VirtualService'>, out: ConfigIssue[]): void {
+  const known = new Map(model.gateways.map((g) => [`${g.namespace}/${g.name}`, g]));
+  const resource = `VirtualService/${vs.namespace}/${vs.name}`;
+  const check = (refs: readonly string[] | undefined, path: string): void => {
+    (refs ?? []).forEach((ref, i) => {
+      const name = resolveGatewayName(ref, vs.namespace);
+      if (name === MESH_GATEWAY || known.has(name)) return;
+      out.push({ file: vs.origin, resource, path: `${path}[${i}]`, reason: `gateway '${name}' is not defined by any Gateway`, severity: 'error' });
+    });
+  };
+  check(vs.spec.gateways, 'spec.gateways');
+  // Like Istio's IST0132: a host the bound Gateway does not serve (for this namespace) gets no route there.
+  (vs.spec.gateways ?? []).forEach((ref, i) => {
+    const g = known.get(resolveGatewayName(ref, vs.namespace));
+    if (!g) return;
+    const served = gatewayHostsFor(g.spec, g.namespace, vs.namespace);
+    for (const h of vs.spec.hosts ?? []) {
+      const host = resolveHost(h, vs.namespace);
+      if (served.some((s) => hostMatches(s, host) || hostMatches(host, s))) continue;
+      out.push({ file: vs.origin, resource, path: `spec.gateways[${i}]`, reason: `host '${host}' is not among the hosts of Gateway '${g.namespace}/${g.name}' for namespace '${vs.namespace}'`, severity: 'warning' });
+    }
+  });
+  for (const kind of ['http', 'tcp', 'tls'] as const) {
+    (vs.spec[kind] ?? []).forEach((route, i) => (route.match ?? []).forEach((m, j) => check(m.gateways, `spec.${kind}[${i}].match[${j}].gateways`)));
+  }
 }
 
 /**
  * Cross-resource checks on a set of valid Istio resources (what `weft analyze` adds to the schema checks):
  * VirtualService destinations naming hosts no ServiceEntry defines (error), subsets no DestinationRule defines
- * (error), and HTTP routes that can never match because an earlier route matches every request or the same
+ * (error), gateways no Gateway defines (error), hosts a bound Gateway does not serve (warning), and HTTP routes that can never match because an earlier route matches every request or the same
  * conditions (warning, like Istio's unreachable-rule analyzer).
  */
 export function analyzeResources(resources: Iterable<AnyIstioResource>): ConfigIssue[] {

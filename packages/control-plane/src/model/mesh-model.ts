@@ -76,6 +76,20 @@ export function labelsMatch(selector: Readonly<Record<string, string>> | undefin
   return true;
 }
 
+export const MESH_GATEWAY = 'mesh';
+export const MESH_GATEWAYS: ReadonlySet<string> = new Set([MESH_GATEWAY]);
+
+/**
+ * A VirtualService's gateway reference as `ns/name`: short names are in the VirtualService's namespace, the old
+ * `name.ns.svc.cluster.local` form is accepted like Istio does, `mesh` stays `mesh`.
+ */
+export function resolveGatewayName(ref: string, vsNamespace: string): string {
+  if (ref === MESH_GATEWAY || ref.includes('/')) return ref;
+  if (!ref.includes('.')) return `${vsNamespace}/${ref}`;
+  const [name = '', ns = ''] = ref.split('.');
+  return `${ns}/${name}`;
+}
+
 /** `*.example.com` matches `a.example.com`; exact names match themselves; `*` matches everything. */
 export function hostMatches(pattern: string, host: string): boolean {
   if (pattern === '*' || pattern === host) return true;

@@ -5,11 +5,11 @@ import {
 } from './strict-spec.js';
 
 const PROTOCOLS = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'MYSQL', 'REDIS', 'TCP', 'TLS', 'UDP'];
-const protocol = (v: unknown, path: string, report: (p: string, r: string) => void): void => {
+export const protocol = (v: unknown, path: string, report: (p: string, r: string) => void): void => {
   if (typeof v !== 'string') return report(path, 'expected a string');
   if (!PROTOCOLS.includes(v.toUpperCase())) report(path, `'${v}' is not a protocol (${PROTOCOLS.join(', ')})`);
 };
-const portName = strMatching(/^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/, 'a valid port name');
+export const portName = strMatching(/^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/, 'a valid port name');
 
 /** `address` of a WorkloadEntry / ServiceEntry endpoint: an IP, a DNS name or `unix://` socket path. */
 const endpointAddress: Check = (v, path, report) => {
@@ -105,27 +105,4 @@ export const sidecarSpec: Check = obj(
     outboundTrafficPolicy: obj({ mode: supportedValues(['REGISTRY_ONLY'], ['REGISTRY_ONLY', 'ALLOW_ANY']), egressProxy: notSupported() }),
     inboundConnectionPool: notSupported(),
   },
-);
-
-const serverPort = obj({ number: port, protocol, name: portName, targetPort: notSupported() }, { required: ['number', 'protocol', 'name'] });
-
-export const gatewaySpec: Check = obj(
-  {
-    selector: labels,
-    servers: arr(
-      obj(
-        {
-          port: serverPort,
-          bind: ipAddress,
-          hosts: arr((v, path, report) => (typeof v === 'string' && v.includes('/') ? namespacedHost(v, path, report) : host(v, path, report)), { nonEmpty: true }),
-          tls: notSupported('TLS servers are not supported by the Weft gateway translation yet'),
-          defaultEndpoint: notSupported(),
-          name: str,
-        },
-        { required: ['port', 'hosts'] },
-      ),
-      { nonEmpty: true },
-    ),
-  },
-  { required: ['servers'] },
 );

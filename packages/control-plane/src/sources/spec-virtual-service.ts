@@ -117,19 +117,46 @@ const tcpRoute = obj(
   },
 );
 
+const tlsRoute = obj(
+  {
+    match: arr(obj(
+      { sniHosts: arr(host, { nonEmpty: true }), destinationSubnets: notSupported(), port, sourceLabels: labels, gateways: arr(str), sourceNamespace: notSupported() },
+      { required: ['sniHosts'] },
+    ), { nonEmpty: true }),
+    route: arr(obj({ destination, weight: int(0, 100) }, { required: ['destination'] })),
+  },
+  {
+    required: ['match'],
+    refine: (o, path, report) => {
+      if (!Array.isArray(o.route) || o.route.length === 0) report(`${path}.route`, 'is required');
+      else checkWeights(o.route, `${path}.route`, report);
+    },
+  },
+);
+
+/** Whether a route list can apply to sidecars (`mesh`): VS-level gateways include it, or a match names it. */
+function appliesToMesh(vsGateways: unknown, routes: unknown[]): boolean {
+  const vsMesh = !Array.isArray(vsGateways) || vsGateways.length === 0 || vsGateways.includes('mesh');
+  return routes.some((r) => {
+    const matches = (r as { match?: Array<{ gateways?: string[] }> }).match ?? [{}];
+    return matches.some((m) => (m.gateways?.length ? m.gateways.includes('mesh') : vsMesh));
+  });
+}
+
 export const virtualServiceSpec: Check = obj(
   {
     hosts: arr(host),
     gateways: arr(str),
     http: arr(httpRoute),
-    tls: notSupported(),
+    tls: arr(tlsRoute),
     tcp: arr(tcpRoute),
     exportTo,
   },
   {
     refine: (o, path, report) => {
-      if (o.tls !== undefined) return;
-      if (o.http === undefined && o.tcp === undefined) report(path, "one of 'http' or 'tcp' is required");
+      if (o.http === undefined && o.tcp === undefined && o.tls === undefined) report(path, "one of 'http', 'tls' or 'tcp' is required");
+      // Sidecars route TLS by SNI only with iptables capture; Weft sidecars have no TLS listeners yet.
+      if (Array.isArray(o.tls) && appliesToMesh(o.gateways, o.tls)) report(`${path}.tls`, "TLS routes apply only to gateways in Weft (set 'gateways' without 'mesh')");
     },
   },
 );

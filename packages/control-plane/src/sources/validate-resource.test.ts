@@ -133,7 +133,7 @@ spec:
 
   it('refuses fields Weft does not implement instead of ignoring them', () => {
     assert.deepEqual(problems(VS('  hosts: [a]\n  tls: [{ match: [{ sniHosts: [a] }], route: [{ destination: { host: a } }] }]')), [
-      'spec.tls: is not supported by Weft yet',
+      "spec.tls: TLS routes apply only to gateways in Weft (set 'gateways' without 'mesh')",
     ]);
   });
 });

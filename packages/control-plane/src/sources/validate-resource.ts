@@ -3,7 +3,8 @@ import * as v1alpha3 from '@kubernetes-models/istio/networking.istio.io/v1alpha3
 import * as v1beta1 from '@kubernetes-models/istio/networking.istio.io/v1beta1';
 import { API_VERSIONS, ISTIO_KINDS, resourceKey, type AnyIstioResource, type IstioKind } from './istio-resource.js';
 import { destinationRuleSpec } from './spec-destination-rule.js';
-import { gatewaySpec, serviceEntrySpec, sidecarSpec, workloadEntrySpec } from './spec-services.js';
+import { gatewaySpec } from './spec-gateway.js';
+import { serviceEntrySpec, sidecarSpec, workloadEntrySpec } from './spec-services.js';
 import { virtualServiceSpec } from './spec-virtual-service.js';
 import { DNS1123_LABEL, isObject, labels as labelsCheck, obj, str, type Check } from './strict-spec.js';
 

@@ -1,6 +1,6 @@
 import type { VirtualServiceSpec } from '../sources/istio-resource.js';
 import { toEnvoyDuration } from '../sources/duration.js';
-import { labelsMatch, resolveHost } from '../model/mesh-model.js';
+import { labelsMatch, resolveGatewayName, resolveHost } from '../model/mesh-model.js';
 import { ANY, fractionalPercent, outboundClusterName } from './names.js';
 
 type Json = Record<string, unknown>;
@@ -19,6 +19,8 @@ export interface RouteContext {
   readonly proxyNamespace: string;
   /** The service port to use when a destination names none: its only port, else the listener port. */
   readonly defaultPort: (host: string) => number;
+  /** The gateways the routes are for: `mesh` for sidecars, `ns/name` for a gateway's server. */
+  readonly gateways: ReadonlySet<string>;
   /** Route hash policy when the destination's DestinationRule asks for consistent hashing. */
   readonly hashPolicy: (host: string, subset: string, port: number) => Json[] | undefined;
 }
@@ -152,7 +154,7 @@ export class HttpRouteTranslator {
     for (const m of matches) {
       if (m?.port !== undefined && m.port !== this.ctx.port) continue;
       if (m?.sourceLabels && !labelsMatch(m.sourceLabels, this.ctx.proxyLabels)) continue;
-      if (m?.gateways?.length && !m.gateways.includes('mesh')) continue;
+      if (m?.gateways?.length && !m.gateways.some((g) => this.ctx.gateways.has(resolveGatewayName(g, this.ctx.namespace)))) continue;
       if (m?.sourceNamespace !== undefined && m.sourceNamespace !== this.ctx.proxyNamespace) continue;
       out.push(this.route(r, m, index));
     }

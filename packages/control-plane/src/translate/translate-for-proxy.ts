@@ -1,9 +1,9 @@
 import { TYPE_URLS, type TypeUrl } from '../model/affected-by.js';
 import { resolveHost, type MeshModel, type Service, type ServicePort } from '../model/mesh-model.js';
-import { toEnvoyDuration } from '../sources/duration.js';
-import { inboundCluster, outboundCluster } from './clusters.js';
-import { effectivePolicy, findDestinationRule } from './destination-rules.js';
-import { clusterLoadAssignment } from './endpoints.js';
+import { inboundCluster } from './clusters.js';
+import { findDestinationRule } from './destination-rules.js';
+import { translateForGateway } from './translate-for-gateway.js';
+import { emptyResources, hashPolicyFor, putResource, putServiceCluster, type ProxyResources } from './proxy-resources.js';
 import { inboundListener, outboundHttpListener, outboundTcpListener } from './listeners.js';
 import { inboundClusterName, isHttpProtocol, outboundClusterName } from './names.js';
 import type { ProxyIdentity } from './proxy-identity.js';
@@ -11,26 +11,7 @@ import { sidecarScope, type EgressScope } from './sidecar-scope.js';
 import { meshVirtualServices, serviceVirtualHost, virtualServiceFor, type VirtualHostInputs } from './virtual-hosts.js';
 
 type Json = Record<string, unknown>;
-export type ProxyResources = Map<TypeUrl, Map<string, Json>>;
-
-function emptyResources(): ProxyResources {
-  return new Map(Object.values(TYPE_URLS).map((t) => [t, new Map<string, Json>()]));
-}
-
-/** Consistent-hash route policy from the destination's DestinationRule (Istio puts it on the route). */
-function hashPolicyFor(model: MeshModel, proxyNs: string) {
-  return (host: string, subset: string, port: number): Json[] | undefined => {
-    const svc = model.services.find((s) => s.hostname === host);
-    const dr = findDestinationRule(model, host, svc?.namespace ?? proxyNs, proxyNs);
-    const ch = effectivePolicy(dr, port, dr?.spec.subsets?.find((s) => s.name === subset))?.loadBalancer?.consistentHash;
-    if (!ch) return undefined;
-    if (ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
-    if (ch.httpCookie) return [{ cookie: { name: ch.httpCookie.name, ...(ch.httpCookie.path ? { path: ch.httpCookie.path } : {}), ...(ch.httpCookie.ttl ? { ttl: toEnvoyDuration(ch.httpCookie.ttl) } : {}) } }];
-    if (ch.useSourceIp) return [{ connection_properties: { source_ip: true } }];
-    if (ch.httpQueryParameterName) return [{ query_parameter: { name: ch.httpQueryParameterName } }];
-    return undefined;
-  };
-}
+export type { ProxyResources };
 
 /** Listener ports of an egress scope: its own port, or (catch-all) every port of its services not taken elsewhere. */
 function egressPorts(e: EgressScope, taken: ReadonlySet<string>): ServicePort[] {
@@ -62,10 +43,9 @@ function tcpTarget(model: MeshModel, inputs: VirtualHostInputs, services: readon
  * subsets, their ClusterLoadAssignments, and Sidecar ingress listeners to the local app.
  */
 export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): ProxyResources {
+  if (proxy.type === 'router') return translateForGateway(model, proxy);
   const out = emptyResources();
-  const put = (type: TypeUrl, name: string, r: Json): void => {
-    out.get(type)?.set(name, r);
-  };
+  const put = (type: TypeUrl, name: string, r: Json): void => putResource(out, type, name, r);
   const scope = sidecarScope(model, proxy);
   const inputs: VirtualHostInputs = { model, vss: meshVirtualServices(model, proxy.namespace), proxyNs: proxy.namespace, proxyLabels: proxy.labels, hashPolicy: hashPolicyFor(model, proxy.namespace) };
 
@@ -73,12 +53,7 @@ export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): Proxy
   for (const s of scope.services) {
     const dr = findDestinationRule(model, s.hostname, s.namespace, proxy.namespace);
     for (const p of s.ports) {
-      const subsets = [undefined, ...(dr?.spec.subsets ?? [])];
-      for (const subset of subsets) {
-        const name = outboundClusterName(p.number, subset?.name ?? '', s.hostname);
-        put(TYPE_URLS.cluster, name, outboundCluster(name, s, p, effectivePolicy(dr, p.number, subset), subset?.labels));
-        if (s.resolution === 'STATIC') put(TYPE_URLS.endpoint, name, clusterLoadAssignment(name, s, p, subset?.labels));
-      }
+      for (const subset of [undefined, ...(dr?.spec.subsets ?? [])]) putServiceCluster(out, model, s, p, subset, proxy.namespace);
     }
   }
 

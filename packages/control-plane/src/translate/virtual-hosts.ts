@@ -1,5 +1,5 @@
 import type { VirtualServiceSpec } from '../sources/istio-resource.js';
-import { DOMAIN_SUFFIX, hostMatches, resolveHost, visibleIn, type MeshModel, type Policy, type Service } from '../model/mesh-model.js';
+import { DOMAIN_SUFFIX, hostMatches, MESH_GATEWAYS, resolveHost, visibleIn, type MeshModel, type Policy, type Service } from '../model/mesh-model.js';
 import { defaultRoute, HttpRouteTranslator, type HttpRoute, type RouteContext } from './http-route.js';
 import { outboundClusterName } from './names.js';
 
@@ -90,6 +90,7 @@ export function serviceVirtualHost(inputs: VirtualHostInputs, s: Service, port: 
           return target?.ports.length === 1 && target.ports[0] ? target.ports[0].number : port;
         },
         hashPolicy: inputs.hashPolicy,
+        gateways: MESH_GATEWAYS,
       });
       routes.push(...t.routes(route, i));
     });

@@ -25,6 +25,11 @@ export interface FactoryContext {
   readonly localClusterName?: string;
   /** RDS (HCM `rds`), when the bootstrap configures ADS. */
   readonly rds?: RdsSubscriptions | undefined;
+  /**
+   * Whether a cluster is known but not active yet (a CDS cluster warming until its endpoints arrive). Envoy's
+   * tcp_proxy takes such a cluster: connections before it is active count `downstream_cx_no_route`.
+   */
+  readonly clusterWarming?: ((name: string) => boolean) | undefined;
   /** `static_resources.secrets` for TLS contexts that reference secrets by name. */
   readonly secrets?: SecretStore | undefined;
 }

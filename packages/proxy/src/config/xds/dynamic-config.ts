@@ -60,7 +60,7 @@ export class DynamicConfig implements XdsSink {
   /** Listeners need the server's factory context (which carries this registry as `rds`): set once it exists. */
   setContext(ctx: FactoryContext): void {
     this.lds = new LdsManager({
-      ctx,
+      ctx: { ...ctx, clusterWarming: (name) => this.cds.warming.has(name) },
       rds: this.rds,
       scope: this.deps.scope,
       listeners: this.deps.listeners,

@@ -38,7 +38,7 @@ export function parseTcpProxyConfig(cfg: TcpProxy__Output, path: string, ctx: Fa
     throw new ConfigError(path, 'one of cluster or weighted_clusters is required');
   }
   clusters.forEach((c, i) => {
-    if (!ctx.clusterManager.get(c.name)) {
+    if (!ctx.clusterManager.get(c.name) && ctx.clusterWarming?.(c.name) !== true) {
       const p = cfg.cluster_specifier === 'cluster' ? joinPath(path, 'cluster') : joinPath(joinPath(path, 'weighted_clusters.clusters'), i);
       throw new ConfigError(p, `unknown cluster '${c.name}'`);
     }
