@@ -126,6 +126,17 @@ describe('EtcdSource over a real etcd', () => {
       assert.deepEqual(rec.updates[4]?.[1], { added: [], updated: [], removed: ['ServiceEntry/ns/c'] });
       assert.equal(rec.last().issues.length, 1);
 
+      // A source started now (it never saw the valid b) replays b's history and serves exactly the same.
+      const fresh = new EtcdSource({ endpoints: etcd.endpoints, prefix: PREFIX, onUpdate: () => undefined, onError: (e) => assert.fail(e) });
+      try {
+        const snap = await fresh.start();
+        assert.deepEqual([...snap.resources], [...rec.last().resources]);
+        assert.deepEqual(snap.issues, rec.last().issues);
+        assert.equal(port(snap, 'b'), 81);
+      } finally {
+        fresh.close();
+      }
+
       // Several keys in one transaction arrive as one update.
       await client.stm().transact(async (tx) => {
         await tx.put(`${PREFIX}d`).value(SE('d', 1));

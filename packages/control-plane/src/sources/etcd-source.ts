@@ -1,6 +1,7 @@
 import type { Etcd3, IKeyValue, IOptions, IWatchResponse, Watcher } from 'etcd3';
 import type { ConfigSnapshot } from './config-store.js';
 import type { ConfigSource, SourceHooks } from './config-source.js';
+import { isCleanText, valuesBefore } from './etcd-history.js';
 import { SourceFeed } from './source-feed.js';
 
 export const DEFAULT_ETCD_PREFIX = '/weft/config/';
@@ -43,7 +44,7 @@ export class EtcdSource implements ConfigSource {
   private wake: (() => void) | undefined;
 
   constructor(private readonly options: EtcdSourceOptions) {
-    this.feed = new SourceFeed(options.defaultNamespace ?? 'default', options.onUpdate);
+    this.feed = new SourceFeed(this.namespace, options.onUpdate);
   }
 
   get description(): string {
@@ -61,6 +62,14 @@ export class EtcdSource implements ConfigSource {
       resyncs: this.resyncs,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
+  }
+
+  private get namespace(): string {
+    return this.options.defaultNamespace ?? 'default';
+  }
+
+  private deadline(): number {
+    return Date.now() + (this.options.requestTimeoutMs ?? 5000);
   }
 
   private isClosed(): boolean {
@@ -108,11 +117,20 @@ export class EtcdSource implements ConfigSource {
       const res = await client
         .getAll()
         .prefix(this.options.prefix)
-        .options({ deadline: Date.now() + (this.options.requestTimeoutMs ?? 5000) })
+        .options({ deadline: this.deadline() })
         .exec();
       if (epoch !== this.epoch) return false;
       const all = new Map<string, string>();
-      for (const kv of res.kvs) all.set(kv.key.toString('utf8'), kv.value.toString('utf8'));
+      const replay = new Map<string, string[]>();
+      for (const kv of res.kvs) {
+        const key = keyOf(kv);
+        const text = kv.value.toString('utf8');
+        all.set(key, text);
+        if (this.feed.text(key) !== text && !isCleanText(text, this.namespace)) replay.set(key, await valuesBefore(client, kv, this.namespace, () => this.deadline()));
+      }
+      if (epoch !== this.epoch) return false;
+      // Earlier values first, so invalid resources keep the same last valid version a watching replica has.
+      for (const [key, texts] of replay) for (const text of texts) this.feed.set(key, text);
       this.feed.replaceAll(all);
       this.revision = res.header.revision;
       this.feed.flush();

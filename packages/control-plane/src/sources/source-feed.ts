@@ -38,6 +38,11 @@ export class SourceFeed {
     for (const [origin, text] of all) this.set(origin, text);
   }
 
+  /** The text last set for an origin. */
+  text(origin: string): string | undefined {
+    return this.texts.get(origin);
+  }
+
   origins(): string[] {
     return [...this.texts.keys()];
   }
