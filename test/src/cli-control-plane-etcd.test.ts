@@ -61,9 +61,10 @@ describe('weft control-plane --etcd-endpoints', () => {
         const configz = async (): Promise<Configz> => JSON.parse((await request(httpPort, '/debug/configz')).body) as Configz;
         const first = await configz();
         assert.deepEqual(
-          { ...first.source, revision: undefined },
-          { kind: 'etcd', endpoints: [`http://${endpoint}`], prefix: '/mesh/', revision: undefined, state: 'watching', keys: 1, resyncs: 0 },
+          { ...first.source, revision: undefined, digest: undefined },
+          { kind: 'etcd', endpoints: [`http://${endpoint}`], prefix: '/mesh/', revision: undefined, state: 'watching', keys: 1, resources: 1, digest: undefined, resyncs: 0 },
         );
+        assert.match(String(first.source['digest']), /^[0-9a-f]{32}$/);
         assert.equal(first.source['revision'], (await client.get('/mesh/a').exec()).header.revision);
         const registry = JSON.parse((await request(httpPort, '/debug/registryz')).body) as { services: { hostname: string }[] };
         assert.deepEqual(registry.services.map((s) => s.hostname), ['a.example.com']);

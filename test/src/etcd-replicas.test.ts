@@ -89,8 +89,10 @@ function deltaVersions(res: Decoded): Record<string, string> {
   return out;
 }
 
-async function configz(cp: RunningControlPlane): Promise<{ source: { revision: string; state: string }; issues: unknown[] }> {
-  return JSON.parse((await request(cp.httpPort, '/debug/configz')).body) as { source: { revision: string; state: string }; issues: unknown[] };
+type Configz = { source: { revision: string; state: string; digest: string }; issues: unknown[] };
+
+async function configz(cp: RunningControlPlane): Promise<Configz> {
+  return JSON.parse((await request(cp.httpPort, '/debug/configz')).body) as Configz;
 }
 
 function connectedProxies(cp: RunningControlPlane): string[] {
@@ -140,6 +142,7 @@ describe('two control-plane replicas on one etcd', () => {
   test('both replicas serve identical resources and versions (SotW version_info, Delta per-resource versions) and show the same etcd revision', async () => {
     const [za, zb] = [await configz(a.cp), await configz(b.cp)];
     assert.equal(za.source.revision, zb.source.revision);
+    assert.equal(za.source.digest, zb.source.digest);
     assert.equal(za.source.state, 'watching');
     assert.deepEqual(za.issues, []);
     for (const typeUrl of [LISTENER_TYPE, CLUSTER_TYPE]) {
@@ -171,6 +174,7 @@ describe('two control-plane replicas on one etcd', () => {
     );
     const revision = written.header.revision;
     await eventually(async () => (await configz(a.cp)).source.revision === revision && (await configz(b.cp)).source.revision === revision);
+    assert.equal((await configz(a.cp)).source.digest, (await configz(b.cp)).source.digest);
     const [sa, sb] = [await fetchType(a.cp.xdsPort, 'sotw', CLUSTER_TYPE), await fetchType(b.cp.xdsPort, 'sotw', CLUSTER_TYPE)];
     assert.notEqual(sa['version_info'], before, 'the new subset is a new cluster');
     assert.equal(sa['version_info'], sb['version_info']);

@@ -133,6 +133,7 @@ describe('EtcdSource over a real etcd', () => {
         assert.deepEqual([...snap.resources], [...rec.last().resources]);
         assert.deepEqual(snap.issues, rec.last().issues);
         assert.equal(port(snap, 'b'), 81);
+        assert.equal(fresh.status()['digest'], src.status()['digest']);
       } finally {
         fresh.close();
       }

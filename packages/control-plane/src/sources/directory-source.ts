@@ -41,7 +41,7 @@ export class DirectorySource implements ConfigSource {
   }
 
   status(): Record<string, unknown> {
-    return { kind: 'directory', dir: this.options.dir, files: this.feed.origins().length };
+    return { kind: 'directory', dir: this.options.dir, files: this.feed.origins().length, resources: this.feed.snapshot().resources.size, digest: this.feed.digest() };
   }
 
   /** Loads the directory once and starts watching it. */

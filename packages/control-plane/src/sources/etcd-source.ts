@@ -59,6 +59,8 @@ export class EtcdSource implements ConfigSource {
       revision: this.revision,
       state: this.state,
       keys: this.feed.origins().length,
+      resources: this.feed.snapshot().resources.size,
+      digest: this.feed.digest(),
       resyncs: this.resyncs,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConfigStore, isEmptyChange, type ConfigChange, type ConfigSnapshot } from './config-store.js';
 import { parseYamlDocuments } from './yaml-documents.js';
 
@@ -12,6 +13,7 @@ export class SourceFeed {
   private readonly texts = new Map<string, string>();
   private pending: ConfigChange[] = [];
   private lastIssues = '';
+  private digestOf: { snapshot: ConfigSnapshot; digest: string } | undefined;
 
   constructor(
     defaultNamespace: string,
@@ -49,6 +51,23 @@ export class SourceFeed {
 
   snapshot(): ConfigSnapshot {
     return this.store.snapshot();
+  }
+
+  /**
+   * A hash of the applied resources (identity, labels, spec; not where they came from), so replicas can be compared
+   * at a glance. Computed on demand, once per applied set.
+   */
+  digest(): string {
+    const snapshot = this.store.snapshot();
+    if (this.digestOf?.snapshot !== snapshot) {
+      const h = createHash('sha256');
+      for (const key of [...snapshot.resources.keys()].sort()) {
+        const r = snapshot.resources.get(key);
+        if (r) h.update(JSON.stringify([key, r.apiVersion, r.labels, r.spec])).update('\n');
+      }
+      this.digestOf = { snapshot, digest: h.digest('hex').slice(0, 32) };
+    }
+    return this.digestOf.digest;
   }
 
   /** Ends a batch: reports it when the applied set or the issues changed (the first batch always). */
