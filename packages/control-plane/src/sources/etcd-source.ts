@@ -123,17 +123,16 @@ export class EtcdSource implements ConfigSource {
         .exec();
       if (epoch !== this.epoch) return false;
       const all = new Map<string, string>();
-      const replay = new Map<string, string[]>();
+      const changed = new Map<string, IKeyValue>();
       for (const kv of res.kvs) {
         const key = keyOf(kv);
         const text = kv.value.toString('utf8');
         all.set(key, text);
-        if (this.feed.text(key) !== text && !isCleanText(text, this.namespace)) replay.set(key, await valuesBefore(client, kv, this.namespace, () => this.deadline()));
+        if (this.feed.text(key) !== text) changed.set(key, kv);
       }
-      if (epoch !== this.epoch) return false;
-      // Earlier values first, so invalid resources keep the same last valid version a watching replica has.
-      for (const [key, texts] of replay) for (const text of texts) this.feed.set(key, text);
       this.feed.replaceAll(all);
+      await this.replayHistory(client, changed);
+      if (epoch !== this.epoch) return false;
       this.revision = res.header.revision;
       this.feed.flush();
       const watcher = client.watch().prefix(this.options.prefix).startRevision((BigInt(this.revision) + 1n).toString()).watcher();
@@ -159,6 +158,22 @@ export class EtcdSource implements ConfigSource {
     this.attempt = 0;
     this.lastError = undefined;
     return true;
+  }
+
+  /**
+   * Keys just listed with a new, invalid value are replayed from their history (earlier values, then the current
+   * one), so invalid resources keep the same last valid version a replica that watched them all along has.
+   */
+  private async replayHistory(client: Etcd3, changed: ReadonlyMap<string, IKeyValue>): Promise<void> {
+    const withIssues = new Set(this.feed.snapshot().issues.map((i) => i.file));
+    for (const [key, kv] of changed) {
+      const text = kv.value.toString('utf8');
+      if (!withIssues.has(key) || isCleanText(text, this.namespace)) continue; // clean alone: a conflict between keys
+      const earlier = await valuesBefore(client, kv, this.namespace, () => this.deadline());
+      if (earlier.length === 0) continue;
+      for (const t of earlier) this.feed.set(key, t);
+      this.feed.set(key, text);
+    }
   }
 
   /** Waits until etcd accepted the watch (the client would otherwise retry forever in the background). */
