@@ -211,3 +211,32 @@ describe('EtcdSource over a real etcd', () => {
     await etcd.startServer();
   });
 });
+
+describe('EtcdSource over a three-member etcd cluster', () => {
+  test('follows writes while each member in turn goes down, resyncing through another member', async () => {
+    const etcd = await startEtcd({ members: 3 });
+    const client = new Etcd3({ hosts: [...etcd.endpoints] });
+    const rec = new Recorder();
+    const src = new EtcdSource({ endpoints: etcd.endpoints, prefix: PREFIX, ...rec, backoff: { initialMs: 50, maxMs: 200 }, requestTimeoutMs: 1000 });
+    try {
+      await client.put(`${PREFIX}a`).value(SE('a', 1000));
+      await src.start();
+      assert.equal(port(src.snapshot(), 'a'), 1000);
+      for (let i = 0; i < 3; i++) {
+        await etcd.stopServer(i);
+        const put = await client.put(`${PREFIX}a`).value(SE('a', 1001 + i));
+        await rec.until(() => port(src.snapshot(), 'a') === 1001 + i && src.status()['state'] === 'watching');
+        assert.ok(BigInt(String(src.status()['revision'])) >= BigInt(put.header.revision));
+        await etcd.startServer(i);
+      }
+      // The member holding the watch went down once at least: the source resynced through another one.
+      assert.ok(Number(src.status()['resyncs']) >= 1, `resyncs: ${String(src.status()['resyncs'])}`);
+      assert.equal(rec.infos.length, src.status()['resyncs']);
+      assert.deepEqual([...src.snapshot().resources.keys()], ['ServiceEntry/ns/a']);
+    } finally {
+      src.close();
+      client.close();
+      await etcd.stop();
+    }
+  });
+});
