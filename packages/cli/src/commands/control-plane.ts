@@ -97,6 +97,7 @@ export async function controlPlaneCommand(argv: string[]): Promise<number | unde
       const endpoints = etcdEndpoints;
       from = (hooks) => new EtcdSource({ endpoints, prefix: etcdPrefix, ...hooks });
       logger.info({ endpoints, prefix: etcdPrefix }, 'reading Istio resources from etcd (waiting for a first full read)');
+      if (!etcdPrefix.endsWith('/')) logger.warn({ prefix: etcdPrefix }, `--etcd-prefix does not end with '/': keys such as ${etcdPrefix}-other/x match too`);
     } else from = configDir as string;
     const source = await startIstioSource(from, istio, logger);
     const cp = await startControlPlane({
