@@ -1,7 +1,7 @@
 export { AdsServer, ADS_SERVICE, listenAds, type AdsServerOptions, type PushStats } from './xds/ads-server.js';
 export { SILENT_LOGGER, type StreamDebugView, type XdsLogger } from './xds/ads-stream.js';
 export { mergeChanges, PushQueue } from './xds/push-queue.js';
-export { contentVersion, resourceFromBytes, resourceFromMessage, resourceNameOf, XdsResource } from './xds/resource.js';
+export { contentVersion, resourceFromBytes, resourceFromMessage, resourceNameOf, setVersion, XdsResource } from './xds/resource.js';
 export type { ProxyNode, ProxySnapshot, SnapshotChange, SnapshotProvider } from './xds/snapshot.js';
 export { StaticSnapshotProvider } from './xds/static-snapshot-provider.js';
 export type { NackRecord } from './xds/stream-state.js';
@@ -17,6 +17,10 @@ export {
   type RunningControlPlane,
 } from './server/control-plane.js';
 export { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.js';
+export type { ConfigSource, ConfigSourceFactory, SourceHooks } from './sources/config-source.js';
+// etcd3 itself is loaded only when an EtcdSource starts.
+export { DEFAULT_ETCD_PREFIX, EtcdSource, parseEtcdEndpoints, type EtcdSourceOptions } from './sources/etcd-source.js';
+export { combineChanges, SourceFeed } from './sources/source-feed.js';
 export { ConfigStore, isEmptyChange, type ConfigChange, type ConfigSnapshot } from './sources/config-store.js';
 export { formatIssue, type ConfigIssue } from './sources/issue.js';
 export { resourceKey, type AnyIstioResource, type IstioKind, type IstioResource } from './sources/istio-resource.js';

@@ -4,3 +4,4 @@ export { request, type SimpleResponse } from './http-client.js';
 export { startProxyFromYaml, type TestProxy } from './proxy-harness.js';
 export { freePort } from './ports.js';
 export { FakeAdsServer, preloadAdsProtos, type ReceivedRequest } from './fake-ads-server.js';
+export { startEtcd, type TestEtcd } from './etcd.js';

@@ -1,14 +1,18 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@weft/api/lite';
 import {
+  DEFAULT_ETCD_PREFIX,
   DEFAULT_HTTP_ADDRESS,
   DEFAULT_XDS_ADDRESS,
+  EtcdSource,
   IstioSnapshotProvider,
   loadSnapshotFile,
+  parseEtcdEndpoints,
   parseHostPort,
   startControlPlane,
   startIstioSource,
   StaticSnapshotProvider,
+  type ConfigSourceFactory,
   type RunningControlPlane,
 } from '@weft/control-plane';
 import { LOG_LEVELS, parseLogLevel } from '@weft/proxy';
@@ -24,6 +28,8 @@ export async function controlPlaneCommand(argv: string[]): Promise<number | unde
       options: {
         'snapshot-file': { type: 'string' },
         'config-dir': { type: 'string' },
+        'etcd-endpoints': { type: 'string' },
+        'etcd-prefix': { type: 'string' },
         'xds-address': { type: 'string' },
         'http-address': { type: 'string' },
         debounce: { type: 'string' },
@@ -43,8 +49,25 @@ export async function controlPlaneCommand(argv: string[]): Promise<number | unde
   }
   const file = values['snapshot-file'];
   const configDir = values['config-dir'];
-  if ((file === undefined) === (configDir === undefined)) {
-    process.stderr.write(`weft control-plane: exactly one of --config-dir and --snapshot-file is required\n\n${CONTROL_PLANE_HELP}`);
+  const etcd = values['etcd-endpoints'];
+  if ([file, configDir, etcd].filter((v) => v !== undefined).length !== 1) {
+    process.stderr.write(`weft control-plane: exactly one of --config-dir, --etcd-endpoints and --snapshot-file is required\n\n${CONTROL_PLANE_HELP}`);
+    return 2;
+  }
+  if (values['etcd-prefix'] !== undefined && etcd === undefined) {
+    process.stderr.write(`weft control-plane: --etcd-prefix needs --etcd-endpoints\n`);
+    return 2;
+  }
+  let etcdEndpoints: string[] | undefined;
+  const etcdPrefix = values['etcd-prefix'] ?? DEFAULT_ETCD_PREFIX;
+  try {
+    if (etcd !== undefined) etcdEndpoints = parseEtcdEndpoints(etcd);
+  } catch (err) {
+    process.stderr.write(`weft control-plane: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (etcdPrefix === '') {
+    process.stderr.write(`weft control-plane: --etcd-prefix must not be empty (it would watch the whole keyspace)\n`);
     return 2;
   }
   const xdsAddress = values['xds-address'] ?? DEFAULT_XDS_ADDRESS;
@@ -67,16 +90,23 @@ export async function controlPlaneCommand(argv: string[]): Promise<number | unde
     return 2;
   }
   const logger = new Logger(logLevel, { component: 'control-plane' });
-  if (configDir !== undefined) {
+  if (configDir !== undefined || etcdEndpoints !== undefined) {
     const istio = new IstioSnapshotProvider();
-    const source = await startIstioSource(configDir, istio, logger);
+    let from: string | ConfigSourceFactory;
+    if (etcdEndpoints !== undefined) {
+      const endpoints = etcdEndpoints;
+      from = (hooks) => new EtcdSource({ endpoints, prefix: etcdPrefix, ...hooks });
+      logger.info({ endpoints, prefix: etcdPrefix }, 'reading Istio resources from etcd (waiting for a first full read)');
+      if (!etcdPrefix.endsWith('/')) logger.warn({ prefix: etcdPrefix }, `--etcd-prefix does not end with '/': keys such as ${etcdPrefix}-other/x match too`);
+    } else from = configDir as string;
+    const source = await startIstioSource(from, istio, logger);
     const cp = await startControlPlane({
       provider: istio,
       xdsAddress,
       httpAddress,
       debounceMs,
       logger,
-      debug: { configIssues: () => source.issues(), registry: () => source.registry() },
+      debug: { configIssues: () => source.issues(), configSource: () => source.status(), registry: () => source.registry() },
     });
     announce(logger, cp, xdsAddress, httpAddress, () => source.close());
     return undefined;

@@ -14,7 +14,7 @@ export interface ControlPlaneOptions {
   readonly debounceMs?: number;
   readonly logger?: XdsLogger;
   /** Extra debug views (config source issues, registry). */
-  readonly debug?: Partial<Pick<DebugApiOptions, 'configIssues' | 'registry' | 'ready'>>;
+  readonly debug?: Partial<Pick<DebugApiOptions, 'configIssues' | 'configSource' | 'registry' | 'ready'>>;
 }
 
 export interface RunningControlPlane {

@@ -8,6 +8,8 @@ export interface DebugApiOptions {
   readonly ready: () => boolean;
   /** Invalid resources (file, resource, field path, reason) for `/debug/configz`. */
   readonly configIssues?: (() => readonly unknown[]) | undefined;
+  /** The config source's state for `/debug/configz` (kind, and e.g. the etcd revision applied). */
+  readonly configSource?: (() => Record<string, unknown>) | undefined;
   /** Services and endpoints for `/debug/registryz`. */
   readonly registry?: (() => unknown) | undefined;
 }
@@ -49,7 +51,7 @@ function handle(opts: DebugApiOptions, req: IncomingMessage, res: ServerResponse
       return;
     }
     case '/debug/configz':
-      json(res, 200, { issues: opts.configIssues?.() ?? [] });
+      json(res, 200, { ...(opts.configSource ? { source: opts.configSource() } : {}), issues: opts.configIssues?.() ?? [] });
       return;
     case '/debug/registryz':
       json(res, 200, opts.registry?.() ?? { services: [] });

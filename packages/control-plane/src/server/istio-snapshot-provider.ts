@@ -2,7 +2,7 @@ import { messageFromJson } from '@weft/api';
 import { buildModel, type MeshModel } from '../model/mesh-model.js';
 import { proxyIdentityFromNode, type XdsNode } from '../translate/proxy-identity.js';
 import { translateForProxy } from '../translate/translate-for-proxy.js';
-import { resourceFromMessage, type XdsResource } from '../xds/resource.js';
+import { resourceFromMessage, setVersion, type XdsResource } from '../xds/resource.js';
 import type { ProxyNode, ProxySnapshot, SnapshotChange, SnapshotProvider } from '../xds/snapshot.js';
 import { messageTypeName, type TypeUrl } from '../xds/type-urls.js';
 
@@ -41,7 +41,8 @@ function xdsNode(n: ProxyNode): XdsNode {
 
 /**
  * Serves the Istio model: each proxy gets `translateForProxy(model, its identity)`, computed once per model
- * generation and encoded once per distinct resource content (proxies sharing a resource share its bytes).
+ * generation and encoded once per distinct resource content (proxies sharing a resource share its bytes). Resource
+ * and type versions are derived from content only, so replicas serving the same config send the same versions.
  */
 export class IstioSnapshotProvider implements SnapshotProvider {
   private model: MeshModel = buildModel([]);
@@ -82,7 +83,8 @@ export class IstioSnapshotProvider implements SnapshotProvider {
       const out = new Map<string, XdsResource>();
       for (const [name, obj] of byName) out.set(name, this.encode(typeUrl as TypeUrl, obj));
       resources.set(typeUrl as TypeUrl, out);
-      versions.set(typeUrl as TypeUrl, String(this.generation));
+      // Content-derived, not the generation: replicas on the same config must agree on version_info.
+      versions.set(typeUrl as TypeUrl, setVersion(out.values()));
     }
     const snapshot: ProxySnapshot = { resources, versions };
     this.perProxy.set(node.id, { generation: this.generation, snapshot });

@@ -1,5 +1,6 @@
 import { buildModel, type MeshModel } from '../model/mesh-model.js';
 import { affectedBy } from '../model/affected-by.js';
+import type { ConfigSource, ConfigSourceFactory } from '../sources/config-source.js';
 import { DirectorySource } from '../sources/directory-source.js';
 import { formatIssue, type ConfigIssue } from '../sources/issue.js';
 import type { SnapshotChange } from '../xds/snapshot.js';
@@ -12,18 +13,21 @@ export interface RunningIstioSource {
   issues(): readonly ConfigIssue[];
   /** Services and their endpoints (`/debug/registryz`). */
   registry(): unknown;
+  /** Where the config comes from and how far it is applied (e.g. the etcd revision), for `/debug/configz`. */
+  status(): Record<string, unknown>;
   close(): void;
 }
 
 /**
- * Watches a directory of Istio resources and feeds the provider: each load that changes the applied set rebuilds
- * the model and pushes only what changed (an endpoint-only change pushes EDS).
+ * Follows a source of Istio resources (a directory path, or a factory such as an etcd source) and feeds the
+ * provider: each load that changes the applied set rebuilds the model and pushes only what changed (an
+ * endpoint-only change pushes EDS).
  */
-export async function startIstioSource(dir: string, provider: IstioSnapshotProvider, logger?: XdsLogger): Promise<RunningIstioSource> {
+export async function startIstioSource(from: string | ConfigSourceFactory, provider: IstioSnapshotProvider, logger?: XdsLogger): Promise<RunningIstioSource> {
   let issues: readonly ConfigIssue[] = [];
   let model: MeshModel = provider.currentModel;
-  const source = new DirectorySource({
-    dir,
+  const factory: ConfigSourceFactory = typeof from === 'string' ? (hooks) => new DirectorySource({ dir: from, ...hooks }) : from;
+  const source: ConfigSource = factory({
     onUpdate(snapshot) {
       issues = snapshot.issues;
       for (const i of snapshot.issues) logger?.warn({ issue: i }, formatIssue(i));
@@ -35,7 +39,10 @@ export async function startIstioSource(dir: string, provider: IstioSnapshotProvi
       provider.setModel(next, change);
     },
     onError(err) {
-      logger?.warn({ err: err.message }, `cannot read the config directory ${dir}`);
+      logger?.warn({ err: err.message }, `cannot read the ${source.description}; serving the last good config`);
+    },
+    onInfo(fields, message) {
+      logger?.info(fields, message);
     },
   });
   await source.start();
@@ -50,6 +57,7 @@ export async function startIstioSource(dir: string, provider: IstioSnapshotProvi
         endpoints: s.endpoints.map((e) => ({ address: e.address, ports: e.ports, labels: e.labels, locality: e.locality, weight: e.weight })),
       })),
     }),
+    status: () => source.status(),
     close: () => source.close(),
   };
 }

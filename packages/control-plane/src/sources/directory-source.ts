@@ -1,8 +1,9 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigStore, isEmptyChange, type ConfigChange, type ConfigSnapshot } from './config-store.js';
-import { parseYamlDocuments } from './yaml-documents.js';
+import type { ConfigChange, ConfigSnapshot } from './config-store.js';
+import type { ConfigSource } from './config-source.js';
+import { SourceFeed } from './source-feed.js';
 
 export interface DirectorySourceOptions {
   readonly dir: string;
@@ -22,29 +23,35 @@ const CONFIG_FILE = /\.(ya?ml|json)$/i;
  * `--config-dir`: every `*.yaml|*.yml|*.json` file under a directory (recursively, hidden entries skipped), each a
  * multi-document YAML stream of Istio resources. The directory is watched; changes are applied after a debounce.
  */
-export class DirectorySource {
-  private readonly store: ConfigStore;
-  private readonly texts = new Map<string, string>();
+export class DirectorySource implements ConfigSource {
+  private readonly feed: SourceFeed;
   /** One non-recursive watcher per directory (Node 20's recursive mode on Linux misses renames into place). */
   private readonly watchers = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
   private again = false;
   private closed = false;
-  private lastIssues = '';
 
   constructor(private readonly options: DirectorySourceOptions) {
-    this.store = new ConfigStore(options.defaultNamespace ?? 'default');
+    this.feed = new SourceFeed(options.defaultNamespace ?? 'default', (snap, change) => options.onUpdate(snap, change));
+  }
+
+  get description(): string {
+    return `config directory ${this.options.dir}`;
+  }
+
+  status(): Record<string, unknown> {
+    return { kind: 'directory', dir: this.options.dir, files: this.feed.origins().length, resources: this.feed.snapshot().resources.size, digest: this.feed.digest() };
   }
 
   /** Loads the directory once and starts watching it. */
   async start(): Promise<ConfigSnapshot> {
     await this.reload();
-    return this.store.snapshot();
+    return this.feed.snapshot();
   }
 
   snapshot(): ConfigSnapshot {
-    return this.store.snapshot();
+    return this.feed.snapshot();
   }
 
   close(): void {
@@ -113,14 +120,8 @@ export class DirectorySource {
       return;
     }
     this.watchDirs(dirs);
-    const changes: ConfigChange[] = [];
     const present = new Set(files);
-    for (const file of this.store.fileNames()) {
-      if (!present.has(file)) {
-        this.texts.delete(file);
-        changes.push(this.store.removeFile(file));
-      }
-    }
+    for (const file of this.feed.origins()) if (!present.has(file)) this.feed.remove(file);
     for (const file of files) {
       let text: string;
       try {
@@ -128,17 +129,10 @@ export class DirectorySource {
       } catch {
         continue; // removed between listing and reading: the next event reloads
       }
-      if (this.texts.get(file) === text) continue;
-      this.texts.set(file, text);
-      changes.push(this.store.setFile(file, parseYamlDocuments(text)));
+      this.feed.set(file, text);
     }
     if (this.closed) return;
-    const change = combine(changes);
-    const snap = this.store.snapshot();
-    const issues = JSON.stringify(snap.issues);
-    if (isEmptyChange(change) && issues === this.lastIssues) return;
-    this.lastIssues = issues;
-    this.options.onUpdate(snap, change);
+    this.feed.flush();
   }
 }
 
@@ -154,17 +148,3 @@ async function listConfigFiles(dir: string, dirs: string[]): Promise<string[]> {
   return out.sort();
 }
 
-/** Folds several file changes into one (a key added then removed in the same load is dropped). */
-function combine(changes: readonly ConfigChange[]): ConfigChange {
-  const state = new Map<string, 'added' | 'updated' | 'removed'>();
-  for (const c of changes) {
-    for (const k of c.added) state.set(k, state.get(k) === 'removed' ? 'updated' : 'added');
-    for (const k of c.updated) if (state.get(k) !== 'added') state.set(k, 'updated');
-    for (const k of c.removed) {
-      if (state.get(k) === 'added') state.delete(k);
-      else state.set(k, 'removed');
-    }
-  }
-  const pick = (s: string): string[] => [...state].filter(([, v]) => v === s).map(([k]) => k).sort();
-  return { added: pick('added'), updated: pick('updated'), removed: pick('removed') };
-}
