@@ -4,3 +4,5 @@ export { request, type SimpleResponse } from './http-client.js';
 export { startProxyFromYaml, type TestProxy } from './proxy-harness.js';
 export { freePort } from './ports.js';
 export { FakeAdsServer, preloadAdsProtos, type ReceivedRequest } from './fake-ads-server.js';
+export { startDubboProvider, DubboStatusError, type DubboProvider, type DubboCall, type DubboMethod } from './dubbo-provider.js';
+export { dubboClient, java, type DubboTestClient, type DubboResult, type JavaTypes } from './dubbo-client.js';
