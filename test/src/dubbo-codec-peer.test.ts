@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { RpcConnectionCodec, RpcFrame, RpcLocalStatus } from '@weft/proxy/interfaces/rpc-codec';
 import { dubboCodec } from '@weft/proxy/codec/dubbo/index';
 import { hessianDecoder } from '@weft/proxy/codec/dubbo/hessian';
-import { DubboStatusError, dubboClient, java, startDubboProvider, type DubboProvider } from '@weft/testing';
+import { DubboStatusError, dubboClient, dubboRequestFrame, java, startDubboProvider, type DubboProvider } from '@weft/testing';
 
 const DEMO = 'org.apache.dubbo.demo.DemoService';
 const MAX = 1024 * 1024;
@@ -151,11 +151,9 @@ describe('dubbo codec with the hessian.js test provider', () => {
   });
 
   test('maps provider outcomes: value, null, business exception, status error, unknown service', async () => {
-    const codec = dubboCodec.createConnectionCodec({ maxFrameBytes: MAX });
     const conn = await rawConnection(provider.port);
     try {
-      const template = codec.rewriteRequest(decodeOne(await captureHello()), { requestId: 1 });
-      const call = (method: string, id: number, service = DEMO): Buffer => withMethod(template, service, method, id);
+      const call = (method: string, id: number, service = DEMO): Buffer => dubboRequestFrame({ id, service, method, version: '1.0.0', args: [['Ljava/lang/String;', 'x']] });
       conn.socket.write(Buffer.concat([call('sayHello', 10), call('nothing', 11), call('boom', 12), call('crash', 13), call('sayHello', 14, 'com.x.Missing')]));
       const frames = (await conn.next(5)).sort((x, y) => x.requestId - y.requestId);
       assert.deepEqual(frames.map((f) => [f.requestId, f.status, (f as { statusCode?: number }).statusCode, (f as { responseType?: number }).responseType]), [
@@ -174,8 +172,7 @@ describe('dubbo codec with the hessian.js test provider', () => {
     const codec = dubboCodec.createConnectionCodec({ maxFrameBytes: MAX });
     const conn = await rawConnection(provider.port);
     try {
-      const oneway = withMethod(codec.rewriteRequest(decodeOne(await captureHello()), { requestId: 1 }), DEMO, 'sayHello', 21);
-      oneway[2] = oneway[2]! & ~0x40;
+      const oneway = dubboRequestFrame({ id: 21, service: DEMO, method: 'sayHello', args: [['Ljava/lang/String;', 'one']], oneway: true });
       const before = provider.heartbeats;
       conn.socket.write(Buffer.concat([oneway, codec.encodeHeartbeat(22)!]));
       const [hb] = await conn.next(1);
@@ -206,47 +203,3 @@ describe('dubbo codec with the hessian.js test provider', () => {
     }
   });
 });
-
-let helloFrame: Buffer | undefined;
-
-/** One real sayHello request frame from dubbo2.js (captured once). */
-async function captureHello(): Promise<Buffer> {
-  if (helloFrame) return helloFrame;
-  const capture = await startCodecServer(() => undefined);
-  const client = dubboClient(capture.port);
-  try {
-    void client.service({ dubboInterface: DEMO, version: '1.0.0', methods: demoMethods }).sayHello!('weft');
-    for (let i = 0; i < 200 && capture.frames.length === 0; i++) await sleep(5);
-    helloFrame = capture.frames[0]!.bytes;
-    return helloFrame;
-  } finally {
-    client.close();
-    await capture.close();
-  }
-}
-
-function decodeOne(bytes: Buffer): RpcFrame {
-  const out: RpcFrame[] = [];
-  dubboCodec.createConnectionCodec({ maxFrameBytes: MAX }).decode(bytes, out);
-  return out[0]!;
-}
-
-/** A copy of a sayHello frame calling another service / method with another id (Hessian short strings only). */
-function withMethod(frame: Buffer, service: string, method: string, id: number): Buffer {
-  const body = frame.subarray(16);
-  const d = hessianDecoder(body);
-  d.readString();
-  const pathStart = d.position();
-  d.readString();
-  d.readString();
-  const methodStart = d.position();
-  d.readString();
-  const methodEnd = d.position();
-  const str = (s: string): Buffer => Buffer.concat([s.length < 32 ? Buffer.of(s.length) : Buffer.of(0x30 + (s.length >> 8), s.length & 0xff), Buffer.from(s)]);
-  const pathEnd = pathStart + (body[pathStart]! >= 0x30 ? 2 + (((body[pathStart]! - 0x30) << 8) | body[pathStart + 1]!) : 1 + body[pathStart]!);
-  const newBody = Buffer.concat([body.subarray(0, pathStart), str(service), body.subarray(pathEnd, methodStart), str(method), body.subarray(methodEnd)]);
-  const head = Buffer.from(frame.subarray(0, 16));
-  head.writeBigUInt64BE(BigInt(id), 4);
-  head.writeUInt32BE(newBody.length, 12);
-  return Buffer.concat([head, newBody]);
-}

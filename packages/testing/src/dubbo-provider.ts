@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { hessianDecoder, hessianEncoder } from '@weft/proxy/codec/dubbo/hessian';
+import { dubboFrame } from './dubbo-frames.js';
 
 /** A call the provider received (two-way or oneway), with its decoded attachments. */
 export interface DubboCall {
@@ -69,7 +70,7 @@ export async function startDubboProvider(opts: { services: Record<string, Record
     calls,
     heartbeats: 0,
     sendReadOnly: () => {
-      for (const s of sockets) s.write(frame(0xa2, 0, 0n, hessianEncoder().writeString('R').get()));
+      for (const s of sockets) s.write(dubboFrame(0xa2, 0, 0n, hessianEncoder().writeString('R').get()));
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -84,14 +85,14 @@ export async function startDubboProvider(opts: { services: Record<string, Record
     if ((flags & 0x80) === 0) return; // responses (to our read-only event) are ignored
     if ((flags & 0x20) !== 0) {
       provider.heartbeats++;
-      if ((flags & 0x40) !== 0) socket.write(frame(0x22, OK, id, Buffer.of(0x4e)));
+      if ((flags & 0x40) !== 0) socket.write(dubboFrame(0x22, OK, id, Buffer.of(0x4e)));
       return;
     }
     let call: DubboCall;
     try {
       call = decodeCall(bytes, id, (flags & 0x40) === 0);
     } catch (err) {
-      if ((flags & 0x40) !== 0) socket.write(frame(0x02, BAD_REQUEST, id, hessianEncoder().writeString(`Decode rpc invocation failed: ${(err as Error).message}`).get()));
+      if ((flags & 0x40) !== 0) socket.write(dubboFrame(0x02, BAD_REQUEST, id, hessianEncoder().writeString(`Decode rpc invocation failed: ${(err as Error).message}`).get()));
       return;
     }
     calls.push(call);
@@ -110,7 +111,7 @@ export async function startDubboProvider(opts: { services: Record<string, Record
         body.writeString(err.message);
       } else body.writeInt(0).write({ $class: 'java.lang.RuntimeException', $: { detailMessage: (err as Error).message } });
     }
-    if (!call.oneway && !socket.destroyed) socket.write(frame(0x02, status, id, body.get()));
+    if (!call.oneway && !socket.destroyed) socket.write(dubboFrame(0x02, status, id, body.get()));
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -125,16 +126,6 @@ function decodeCall(bytes: Buffer, requestId: bigint, oneway: boolean): DubboCal
   for (let i = 0; i < countTypes(parameterTypes); i++) args.push(d.read());
   const attachments = (d.read() ?? {}) as Record<string, unknown>;
   return { requestId, oneway, dubboVersion, service, version, method, parameterTypes, args, attachments };
-}
-
-function frame(flags: number, status: number, id: bigint, body: Buffer): Buffer {
-  const head = Buffer.alloc(16);
-  head.writeUInt16BE(0xdabb, 0);
-  head[2] = flags;
-  head[3] = status;
-  head.writeBigUInt64BE(id, 4);
-  head.writeUInt32BE(body.length, 12);
-  return Buffer.concat([head, body]);
 }
 
 function countTypes(desc: string): number {

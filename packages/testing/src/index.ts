@@ -6,3 +6,4 @@ export { freePort } from './ports.js';
 export { FakeAdsServer, preloadAdsProtos, type ReceivedRequest } from './fake-ads-server.js';
 export { startDubboProvider, DubboStatusError, type DubboProvider, type DubboCall, type DubboMethod } from './dubbo-provider.js';
 export { dubboClient, java, type DubboTestClient, type DubboResult, type JavaTypes } from './dubbo-client.js';
+export { dubboRequestFrame, dubboHeartbeatFrame, dubboFrame, type DubboRequestSpec } from './dubbo-frames.js';

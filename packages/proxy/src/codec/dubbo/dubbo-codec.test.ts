@@ -2,9 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RpcProtocolError, type RpcFrame } from '../../interfaces/rpc-codec.js';
 import * as captured from './captured-frames.js';
+import { hessianEncoder } from './hessian.js';
+import { hessianString } from './hessian-write.js';
 import { dubboCodec, type DubboFrame } from './index.js';
 
-const MAX = 64 * 1024;
+const MAX = 256 * 1024;
 
 function decodeAll(...chunks: Buffer[]): DubboFrame[] {
   const codec = dubboCodec.createConnectionCodec({ maxFrameBytes: MAX });
@@ -61,6 +63,56 @@ describe('dubbo codec: frames captured from the real clients', () => {
     const [f] = decodeAll(chunk);
     chunk.fill(0);
     assert.deepEqual(f!.bytes, captured.DUBBO2JS_SAY_HELLO);
+  });
+});
+
+describe('dubbo codec: other request shapes', () => {
+  const frameOf = (body: Buffer, flags = 0xc2): Buffer => {
+    const head = Buffer.from('dabb0000000000000000000b00000000', 'hex');
+    head[2] = flags;
+    head.writeUInt32BE(body.length, 12);
+    return Buffer.concat([head, body]);
+  };
+
+  it('reads a Java-style body: null version, typed attachments map, remote.application, non-string values, chunked string args', () => {
+    const enc = hessianEncoder();
+    enc.write('2.0.2').write('com.x.Echo').writeNull().write('echo').write('Ljava/lang/String;[ILjava/util/Date;');
+    enc.write('é😀'.repeat(20000)).write({ $class: '[int', $: [1, 2] }).write(new Date(1700000000000));
+    // A typed map as Java's Hessian writes a ConcurrentHashMap ('M' type entries 'Z'); timeout is a long 'L'.
+    const s = hessianString;
+    const attachments = Buffer.concat([Buffer.of(0x4d), s('java.util.concurrent.ConcurrentHashMap'), s('remote.application'), s('java-app'), s('version'), s('3.0'),
+      s('timeout'), Buffer.from('4c00000000000000fa', 'hex'), s('group'), s('gold'), s('flag'), Buffer.of(0x54), s('nested'), Buffer.of(0x48), s('a'), Buffer.of(0x91, 0x5a),
+      s('nothing'), Buffer.of(0x4e), Buffer.of(0x5a)]);
+    const [f] = decodeAll(frameOf(Buffer.concat([enc.get(), attachments])), Buffer.alloc(0));
+    assert.equal(f!.badRequest, undefined);
+    assert.deepEqual(summary(f!), {
+      kind: 'request', id: 11, oneway: false, heartbeat: false, service: 'com.x.Echo', method: 'echo', version: '3.0', group: 'gold', application: 'java-app', timeout: 250,
+      headers: { 'remote.application': 'java-app', version: '3.0', timeout: '250', group: 'gold', flag: 'true' },
+    });
+    const args = f!.args();
+    assert.equal(args[0], 'é😀'.repeat(20000));
+    assert.deepEqual(args.slice(1), [[1, 2], new Date(1700000000000)]);
+    const codec = dubboCodec.createConnectionCodec({ maxFrameBytes: MAX });
+    const [again] = decodeAll(codec.rewriteRequest(f!, { requestId: 12, setHeaders: new Map([['group', 'silver'], ['x-colour', 'red']]) }));
+    assert.deepEqual(Object.fromEntries(again!.headers), { 'remote.application': 'java-app', version: '3.0', timeout: '250', flag: 'true', group: 'silver', 'x-colour': 'red' });
+    assert.deepEqual(again!.args(), args);
+  });
+
+  it('skips the int dubbox clients write before the parameter types', () => {
+    const enc = hessianEncoder();
+    enc.write('2.0.2').write('com.x.Echo').write('1.0').write('echo').write(-1).write('I').write(5).write({ path: 'com.x.Echo' });
+    const [f] = decodeAll(frameOf(enc.get()));
+    assert.deepEqual([f!.service, f!.method, f!.version, f!.badRequest, f!.args()], ['com.x.Echo', 'echo', '1.0', undefined, [5]]);
+  });
+
+  it('takes the service from the attachments when the body path is empty, and reads a body without attachments', () => {
+    const enc = hessianEncoder();
+    enc.write('2.0.2').write('').write('').write('m').write('').write({ interface: 'com.x.FromAttachment', version: '9' });
+    const [f] = decodeAll(frameOf(enc.get()));
+    assert.deepEqual([f!.service, f!.version], ['com.x.FromAttachment', '9']);
+    const bare = hessianEncoder().write('2.0.2').write('com.x.A').write('').write('m').write('J').write(7).get();
+    const [g] = decodeAll(frameOf(bare, 0x82));
+    assert.deepEqual([g!.service, g!.oneway, g!.headers.size, g!.args()], ['com.x.A', true, 0, [7]]);
   });
 });
 
@@ -223,7 +275,7 @@ describe('dubbo codec: errors and limits', () => {
     const [a, b, c] = decodeAll(Buffer.concat([json, garbled, captured.DUBBO2JS_NO_ARGS]));
     assert.equal(a!.badRequest, 'unsupported serialization id 6');
     assert.equal(a!.requestId, 1);
-    assert.match(b!.badRequest ?? '', /expected a hessian string, got byte 0x40/);
+    assert.match(b!.badRequest ?? '', /expected a hessian value, got byte 0x40/);
     assert.throws(() => b!.args(), RpcProtocolError);
     assert.equal(c!.method, 'noArgs');
   });

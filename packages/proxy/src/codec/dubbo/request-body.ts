@@ -11,7 +11,7 @@ import type { HessianScanner } from './hessian-scan.js';
 export function readRequestBody(frame: DubboFrame, scan: HessianScanner): void {
   const bytes = frame.bytes;
   scan.reset(bytes, HEADER_BYTES, bytes.length);
-  scan.readString(); // dubbo protocol version
+  scan.skip(); // dubbo protocol version
   const path = scan.readString();
   const version = scan.readString();
   frame.method = scan.readString();
@@ -50,10 +50,7 @@ function readAttachments(frame: DubboFrame, scan: HessianScanner): void {
   scan.pos++;
   frame.headers = headers;
   if (frame.service === '') frame.service = headers.get('path') ?? headers.get('interface') ?? '';
-  if (frame.version === '' || frame.version === '0.0.0') {
-    const v = headers.get('version');
-    if (v !== undefined && v !== '') frame.version = v;
-  }
+  if (frame.version === '') frame.version = headers.get('version') ?? '';
   frame.group = headers.get('group') ?? '';
   frame.application = headers.get('application') ?? headers.get('remote.application') ?? '';
   const timeout = headers.get('timeout');
