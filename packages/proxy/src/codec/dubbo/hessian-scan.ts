@@ -1,5 +1,6 @@
 import { RpcProtocolError } from '../../interfaces/rpc-codec.js';
 import { decodeJavaUtf8 } from './java-utf8.js';
+import { asciiString } from './string-intern.js';
 
 const ASCII = 0;
 const UTF8 = 1;
@@ -286,7 +287,7 @@ export class HessianScanner {
     const start = this.pos;
     const kind = this.utf8Span(chars);
     if (kind === JAVA_UTF8) return decodeJavaUtf8(this.buf, start, this.pos);
-    return this.buf.toString(kind === ASCII ? 'latin1' : 'utf8', start, this.pos);
+    return kind === ASCII ? asciiString(this.buf, start, this.pos) : this.buf.toString('utf8', start, this.pos);
   }
 }
 
