@@ -197,6 +197,9 @@ describe('dubbo codec with the hessian.js test provider', () => {
       assert.match((await svc.boom!()).err?.message ?? '', /business failure/);
       assert.equal((await svc.crash!()).err?.message, '\x0fserver exploded');
       assert.equal((await svc.slow!()).err?.message, 'remote invoke timeout');
+      provider.delayMs = 150;
+      assert.equal((await svc.sayHello!('later')).err?.message, 'remote invoke timeout');
+      provider.delayMs = 0;
     } finally {
       client.close();
       await sleep(200); // let the provider's slow call finish before the suite closes it

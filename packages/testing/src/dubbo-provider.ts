@@ -32,6 +32,8 @@ export interface DubboProvider {
   readonly calls: DubboCall[];
   /** Heartbeat requests answered. */
   heartbeats: number;
+  /** Delays every two-way answer (not heartbeats) by this many ms; settable at any time. */
+  delayMs: number;
   /** Sends the read-only event ("R", Dubbo's graceful-close notice) on every open connection. */
   sendReadOnly(): void;
   close(): Promise<void>;
@@ -48,6 +50,15 @@ const SERVICE_NOT_FOUND = 60;
 export async function startDubboProvider(opts: { services: Record<string, Record<string, DubboMethod>> }): Promise<DubboProvider> {
   const sockets = new Set<net.Socket>();
   const calls: DubboCall[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const delay = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -69,11 +80,13 @@ export async function startDubboProvider(opts: { services: Record<string, Record
     port: 0,
     calls,
     heartbeats: 0,
+    delayMs: 0,
     sendReadOnly: () => {
       for (const s of sockets) s.write(dubboFrame(0xa2, 0, 0n, hessianEncoder().writeString('R').get()));
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
@@ -102,6 +115,7 @@ export async function startDubboProvider(opts: { services: Record<string, Record
     const impl = opts.services[service]?.[method];
     try {
       if (!impl) throw new DubboStatusError(SERVICE_NOT_FOUND, `Not found exported service: ${service}:${method}`);
+      if (provider.delayMs > 0) await delay(provider.delayMs);
       const value = await impl(args, call);
       if (value === null || value === undefined) body.writeInt(2);
       else body.writeInt(1).write(value);
