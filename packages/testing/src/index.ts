@@ -5,3 +5,6 @@ export { startProxyFromYaml, type TestProxy } from './proxy-harness.js';
 export { freePort } from './ports.js';
 export { FakeAdsServer, preloadAdsProtos, type ReceivedRequest } from './fake-ads-server.js';
 export { startEtcd, type TestEtcd } from './etcd.js';
+export { startDubboProvider, DubboStatusError, type DubboProvider, type DubboCall, type DubboMethod } from './dubbo-provider.js';
+export { dubboClient, java, type DubboTestClient, type DubboResult, type JavaTypes } from './dubbo-client.js';
+export { dubboRequestFrame, dubboHeartbeatFrame, dubboFrame, type DubboRequestSpec } from './dubbo-frames.js';

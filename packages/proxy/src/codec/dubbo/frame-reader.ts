@@ -1,0 +1,140 @@
+import { RpcProtocolError, type RpcFrame } from '../../interfaces/rpc-codec.js';
+import {
+  FLAG_EVENT,
+  FLAG_REQUEST,
+  FLAG_TWO_WAY,
+  HEADER_BYTES,
+  HESSIAN2,
+  MAGIC_HIGH,
+  MAGIC_LOW,
+  OFFSET_FLAGS,
+  OFFSET_STATUS,
+  SERIALIZATION_MASK,
+  STATUS,
+} from './constants.js';
+import { DubboFrame } from './frame.js';
+import { frameLength, readRequestId, responseStatus } from './header.js';
+import { HessianScanner } from './hessian-scan.js';
+import { readEventData, readRequestBody } from './request-body.js';
+
+/**
+ * Splits a connection's byte stream into Dubbo frames. A partial frame is kept as a list of chunks and joined once,
+ * when the whole frame is there; each frame's bytes are copied once so the frame owns them.
+ */
+export class DubboFrameReader {
+  private readonly scan = new HessianScanner();
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The total length of the frame being collected, 0 until its header is known. */
+  private need = 0;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  decode(chunk: Buffer, out: RpcFrame[]): void {
+    if (chunk.length === 0) return;
+    let buf: Buffer;
+    if (this.pendingBytes === 0) buf = chunk;
+    else {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.need === 0) {
+        if (this.pendingBytes < HEADER_BYTES) return this.checkMagicPrefix(Buffer.concat(this.pending, Math.min(2, this.pendingBytes)));
+        this.need = this.headerOfPending();
+      }
+      if (this.pendingBytes < this.need) return;
+      buf = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.need = 0;
+    }
+    let offset = 0;
+    const len = buf.length;
+    while (len - offset >= HEADER_BYTES) {
+      const total = frameLength(buf, offset, this.maxFrameBytes);
+      if (len - offset < total) break;
+      const bytes = Buffer.allocUnsafe(total);
+      buf.copy(bytes, 0, offset, offset + total);
+      out.push(this.frame(bytes));
+      offset += total;
+    }
+    if (offset < len) {
+      const rest = buf.subarray(offset);
+      this.pending.push(rest);
+      this.pendingBytes = rest.length;
+      if (rest.length >= HEADER_BYTES) this.need = frameLength(rest, 0, this.maxFrameBytes);
+      else this.checkMagicPrefix(rest);
+    }
+  }
+
+  /** Reports a bad magic as soon as its first bytes arrive rather than waiting for a whole header. */
+  private checkMagicPrefix(prefix: Buffer): void {
+    if (prefix[0] !== MAGIC_HIGH || (prefix.length > 1 && prefix[1] !== MAGIC_LOW)) {
+      throw new RpcProtocolError(`dubbo: bad magic 0x${prefix.subarray(0, 2).toString('hex')}`);
+    }
+  }
+
+  /** Reads the frame length from the first header bytes spread over pending chunks. */
+  private headerOfPending(): number {
+    const head = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+    if (this.pending.length !== 1) this.pending = [head];
+    return frameLength(head, 0, this.maxFrameBytes);
+  }
+
+  private frame(bytes: Buffer): DubboFrame {
+    const frame = new DubboFrame(bytes);
+    const flags = bytes[OFFSET_FLAGS] as number;
+    frame.requestId = readRequestId(bytes);
+    frame.serialization = flags & SERIALIZATION_MASK;
+    frame.event = (flags & FLAG_EVENT) !== 0;
+    if ((flags & FLAG_REQUEST) !== 0) this.request(frame, flags);
+    else this.response(frame);
+    return frame;
+  }
+
+  private request(frame: DubboFrame, flags: number): void {
+    frame.kind = 'request';
+    frame.oneway = (flags & FLAG_TWO_WAY) === 0;
+    if (frame.event) {
+      let data: ReturnType<typeof readEventData> = 'other';
+      try {
+        data = frame.serialization === HESSIAN2 ? readEventData(frame, this.scan) : 'other';
+      } catch {
+        // Undecodable event data: an unknown event.
+      }
+      // A two-way event always wants an answer, so anything but the read-only event is treated as a heartbeat.
+      frame.goAway = data === 'readonly';
+      frame.heartbeat = !frame.goAway && (data === 'heartbeat' || !frame.oneway);
+      return;
+    }
+    if (frame.serialization !== HESSIAN2) {
+      frame.badRequest = `unsupported serialization id ${frame.serialization}`;
+      return;
+    }
+    try {
+      readRequestBody(frame, this.scan);
+    } catch (err) {
+      if (!(err instanceof RpcProtocolError)) throw err;
+      frame.badRequest = err.message;
+    }
+  }
+
+  private response(frame: DubboFrame): void {
+    frame.kind = 'response';
+    const code = frame.bytes[OFFSET_STATUS] as number;
+    frame.statusCode = code;
+    frame.status = responseStatus(code);
+    if (frame.event) {
+      frame.heartbeat = true;
+      return;
+    }
+    if (code !== STATUS.OK || frame.serialization !== HESSIAN2 || frame.bytes.length === HEADER_BYTES) return;
+    const scan = this.scan;
+    scan.reset(frame.bytes, HEADER_BYTES, frame.bytes.length);
+    try {
+      frame.responseType = scan.readInt();
+    } catch {
+      frame.responseType = -1;
+    }
+    if (frame.responseType < 0 || frame.responseType > 5) frame.status = 'unknown';
+  }
+}

@@ -1,0 +1,60 @@
+import { RpcProtocolError, type RpcFrame, type RpcResponseStatus } from '../../interfaces/rpc-codec.js';
+import { HEADER_BYTES } from './constants.js';
+import { hessianDecoder } from './hessian.js';
+
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
+
+/**
+ * One Dubbo frame. The decoder fills the fields once; offsets point into `bytes` so the arguments can be decoded
+ * later (`args()`) and the attachments re-encoded on rewrite.
+ */
+export class DubboFrame implements RpcFrame {
+  kind: 'request' | 'response' = 'request';
+  oneway = false;
+  heartbeat = false;
+  goAway = false;
+  /** Any event frame (heartbeat, read-only or unknown event data). */
+  event = false;
+  requestId = 0;
+  serialization = 0;
+  service = '';
+  method = '';
+  version = '';
+  group = '';
+  application = '';
+  headers: ReadonlyMap<string, string> = NO_HEADERS;
+  requestTimeoutMs = 0;
+  status: RpcResponseStatus = 'ok';
+  /** The status byte of a response. */
+  statusCode = 0;
+  /** The body response type of an OK response (RESPONSE_TYPE), -1 when absent or unreadable. */
+  responseType = -1;
+  badRequest: string | undefined = undefined;
+  /** Offsets into `bytes`: first argument, number of arguments, attachments map (-1 when the body has none). */
+  argsStart = -1;
+  argsCount = 0;
+  attachmentsStart = -1;
+  private decodedArgs: readonly unknown[] | undefined = undefined;
+
+  constructor(readonly bytes: Buffer) {}
+
+  args(): readonly unknown[] {
+    if (this.decodedArgs !== undefined) return this.decodedArgs;
+    if (this.kind !== 'request' || this.argsStart < 0) {
+      if (this.badRequest !== undefined) throw new RpcProtocolError(`dubbo: arguments unavailable: ${this.badRequest}`);
+      return NO_ARGS;
+    }
+    const count = this.argsCount;
+    const out: unknown[] = new Array<unknown>(count);
+    try {
+      const decoder = hessianDecoder(this.bytes.subarray(HEADER_BYTES));
+      decoder.position(this.argsStart - HEADER_BYTES);
+      for (let i = 0; i < count; i++) out[i] = decoder.read(false);
+    } catch (err) {
+      throw new RpcProtocolError(`dubbo: cannot decode arguments: ${(err as Error).message}`, { cause: err });
+    }
+    this.decodedArgs = out;
+    return out;
+  }
+}

@@ -1,0 +1,61 @@
+import type { CodecMatch, RpcCodec, RpcCodecOptions, RpcConnectionCodec, RpcFrame, RpcLocalStatus, RpcRewrite } from '../../interfaces/rpc-codec.js';
+import { MAGIC_HIGH, MAGIC_LOW } from './constants.js';
+import { encodeGoAway, encodeHeartbeat, encodeHeartbeatReply, encodeLocalReply, rewriteRequest, withRequestId } from './encoder.js';
+import { DubboFrameReader } from './frame-reader.js';
+import { HessianScanner } from './hessian-scan.js';
+
+export { DubboFrame } from './frame.js';
+export { LOCAL_REPLY_STATUS } from './encoder.js';
+export { STATUS as DUBBO_STATUS, RESPONSE_TYPE as DUBBO_RESPONSE_TYPE } from './constants.js';
+
+/** Dubbo codec state for one connection. */
+class DubboConnectionCodec implements RpcConnectionCodec {
+  private readonly reader: DubboFrameReader;
+  private readonly scan = new HessianScanner();
+
+  constructor(options: RpcCodecOptions) {
+    this.reader = new DubboFrameReader(options.maxFrameBytes);
+  }
+
+  decode(chunk: Buffer, out: RpcFrame[]): void {
+    this.reader.decode(chunk, out);
+  }
+
+  rewriteRequest(frame: RpcFrame, rewrite: RpcRewrite): Buffer {
+    return rewriteRequest(frame, rewrite, this.scan);
+  }
+
+  rewriteResponse(frame: RpcFrame, requestId: number): Buffer {
+    return withRequestId(frame.bytes, requestId);
+  }
+
+  encodeLocalReply(request: RpcFrame, status: RpcLocalStatus, message: string): Buffer | undefined {
+    return encodeLocalReply(request, status, message);
+  }
+
+  encodeHeartbeatReply(heartbeat: RpcFrame): Buffer {
+    return encodeHeartbeatReply(heartbeat);
+  }
+
+  encodeHeartbeat(requestId: number): Buffer | undefined {
+    return encodeHeartbeat(requestId);
+  }
+
+  encodeGoAway(): Buffer | undefined {
+    return encodeGoAway();
+  }
+}
+
+/** Dubbo over TCP (magic 0xdabb, Hessian 2 bodies). */
+export const dubboCodec: RpcCodec = {
+  name: 'dubbo',
+  match(head: Buffer): CodecMatch {
+    if (head.length === 0) return 'need-more';
+    if (head[0] !== MAGIC_HIGH) return 'no';
+    if (head.length === 1) return 'need-more';
+    return head[1] === MAGIC_LOW ? 'yes' : 'no';
+  },
+  createConnectionCodec(options: RpcCodecOptions): RpcConnectionCodec {
+    return new DubboConnectionCodec(options);
+  },
+};
