@@ -182,7 +182,7 @@ describe('two control-plane replicas on one etcd', () => {
     assert.ok((sa['resources'] as { name: string }[]).some((r) => r.name.includes('|v3|')));
   });
 
-  test('a weft proxy routes per the etcd config and keeps routing when its replica stops and it moves to the other', async () => {
+  test('a weft proxy whose xDS cluster lists both replicas routes per the etcd config and keeps routing when its replica stops and it moves to the other', async () => {
     const [pa, pb] = [a.cp.xdsPort, b.cp.xdsPort];
     proxy = await startProxyFromYaml(`
 node:
@@ -193,9 +193,24 @@ dynamic_resources:
   ads_config:
     api_type: DELTA_GRPC
     transport_api_version: V3
-    grpc_services: [{ google_grpc: { target_uri: "ipv4:127.0.0.1:${pa},127.0.0.1:${pb}", stat_prefix: xds } }]
+    grpc_services: [{ envoy_grpc: { cluster_name: xds-replicas } }]
   cds_config: { ads: {}, resource_api_version: V3, initial_fetch_timeout: 3s }
   lds_config: { ads: {}, resource_api_version: V3, initial_fetch_timeout: 3s }
+static_resources:
+  clusters:
+  - name: xds-replicas
+    type: STATIC
+    connect_timeout: 1s
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: { http2_protocol_options: {} }
+    load_assignment:
+      cluster_name: xds-replicas
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${pa} } } }
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${pb} } } }
 `);
     const via = async (): Promise<string | undefined> => {
       try {

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Bootstrap__Output } from '@weft/api/envoy/envoy/config/bootstrap/v3/Bootstrap.js';
 import type { ConfigSource__Output } from '@weft/api/envoy/envoy/config/core/v3/ConfigSource.js';
@@ -89,12 +90,22 @@ export function parseAdsConfig(b: Bootstrap__Output): AdsConfig | undefined {
   };
 }
 
-/** The control plane must be a static cluster; its first endpoint is the gRPC target (grpc-js resolves names). */
-function staticClusterTarget(b: Bootstrap__Output, name: string, path: string): string {
+/**
+ * The control plane must be a static cluster. With IP endpoints, all of them form one grpc-js target
+ * (`ipv4:a:1,b:2`): the channel uses the first that answers and moves to the next when it fails, so several
+ * control-plane replicas give failover as Envoy's cluster would. A hostname endpoint is resolved by grpc-js itself,
+ * and then only the first endpoint is used (grpc-js has no multi-host DNS target).
+ */
+export function staticClusterTarget(b: Bootstrap__Output, name: string, path: string): string {
   const c = (b.static_resources?.clusters ?? []).find((x) => x.name === name);
   if (!c) throw new ConfigError(path, `unknown static cluster '${name}'`);
-  const sa = c.load_assignment?.endpoints[0]?.lb_endpoints[0]?.endpoint?.address?.socket_address;
-  if (!sa) throw new ConfigError(path, `cluster '${name}' has no socket address endpoint`);
-  const host = sa.address.includes(':') ? `[${sa.address}]` : sa.address;
-  return `${host}:${sa.port_value}`;
+  const addresses = (c.load_assignment?.endpoints ?? []).flatMap((l) => l.lb_endpoints.map((e) => e.endpoint?.address?.socket_address)).filter((sa) => sa !== undefined && sa !== null);
+  const first = addresses[0];
+  if (!first) throw new ConfigError(path, `cluster '${name}' has no socket address endpoint`);
+  const hostPort = (a: string, port: number): string => (a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`);
+  if (addresses.length > 1) {
+    const v4 = addresses.every((a) => isIPv4(a.address));
+    if (v4 || addresses.every((a) => isIPv6(a.address))) return `${v4 ? 'ipv4' : 'ipv6'}:${addresses.map((a) => hostPort(a.address, a.port_value ?? 0)).join(',')}`;
+  }
+  return hostPort(first.address, first.port_value ?? 0);
 }
