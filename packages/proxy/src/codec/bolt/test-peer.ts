@@ -1,0 +1,96 @@
+/**
+ * Test helper: frames written and read by the real Bolt peer library (sofa-bolt-node, what sofa-rpc-node uses on
+ * the wire), loaded from the root devDependencies. Not used by the proxy itself.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+export interface PeerOptions {
+  /** 'bolt' (v1) or 'bolt2' (v2). */
+  readonly protocolType?: 'bolt' | 'bolt2';
+  readonly boltVersion?: number;
+  readonly crcEnable?: boolean;
+  readonly codecType?: 'hessian2' | 'protobuf';
+}
+
+export interface PeerRequest {
+  readonly serverSignature: string;
+  readonly methodName: string;
+  readonly args: readonly unknown[];
+  readonly timeout: number;
+  readonly targetAppName?: string;
+  readonly requestProps?: Record<string, unknown>;
+  readonly oneway?: boolean;
+}
+
+export interface PeerDecoded {
+  readonly packetId: number;
+  readonly packetType: 'request' | 'response' | 'heartbeat' | 'heartbeat_ack';
+  readonly data?: {
+    readonly methodName?: string;
+    readonly serverSignature?: string;
+    readonly args?: unknown[];
+    readonly error?: Error | null;
+    readonly appResponse?: unknown;
+  };
+  readonly options: { readonly timeout?: number; readonly crcEnable?: boolean; readonly boltVersion?: number };
+}
+
+interface BoltProtocol {
+  requestEncode(id: number, req: PeerRequest, options: object): Buffer;
+  responseEncode(id: number, res: object, options: object): Buffer;
+  heartbeatEncode(id: number, hb: object, options: object): Buffer;
+  heartbeatAckEncode(id: number, options: object): Buffer;
+  decode(buf: Buffer, options: object): PeerDecoded;
+}
+
+interface BoltModule {
+  setOptions(o: { hessianVersion?: '3.0' | '4.0' }): void;
+}
+
+const protocol = require('sofa-bolt-node/lib/protocol') as BoltProtocol;
+const bolt = require('sofa-bolt-node') as BoltModule;
+
+function opts(o: PeerOptions): object {
+  return { protocolType: o.protocolType ?? 'bolt', codecType: o.codecType ?? 'hessian2', boltVersion: o.boltVersion ?? 1, crcEnable: o.crcEnable ?? false };
+}
+
+export const SERVICE = 'com.example.EchoService:1.0';
+
+export function peerRequest(id: number, o: PeerOptions = {}, req: Partial<PeerRequest> = {}): Buffer {
+  const full: PeerRequest = { serverSignature: SERVICE, methodName: 'echo', args: ['hello', 42], timeout: 3000, ...req };
+  return Buffer.from(protocol.requestEncode(id, full, opts(o)));
+}
+
+/** A request whose body is written in the final Hessian 2.0 dialect (hessianVersion 4.0). */
+export function peerRequestFinalHessian(id: number, o: PeerOptions = {}, req: Partial<PeerRequest> = {}): Buffer {
+  bolt.setOptions({ hessianVersion: '4.0' });
+  try {
+    return peerRequest(id, o, req);
+  } finally {
+    bolt.setOptions({ hessianVersion: '3.0' });
+  }
+}
+
+export function peerResponse(id: number, o: PeerOptions = {}, res: object = { appResponse: 'ok', responseProps: null }): Buffer {
+  return Buffer.from(protocol.responseEncode(id, res, opts(o)));
+}
+
+export function peerHeartbeat(id: number, o: PeerOptions = {}): Buffer {
+  return Buffer.from(protocol.heartbeatEncode(id, { timeout: 3000 }, opts(o)));
+}
+
+export function peerHeartbeatAck(id: number, o: PeerOptions = {}): Buffer {
+  return Buffer.from(protocol.heartbeatAckEncode(id, opts(o)));
+}
+
+/** Decodes one whole frame the way sofa-rpc-node does (throws where the real client would drop the connection). */
+export function peerDecode(frame: Buffer, finalHessian = false): PeerDecoded {
+  if (finalHessian) bolt.setOptions({ hessianVersion: '4.0' });
+  try {
+    return protocol.decode(frame, { classCache: new Map() });
+  } finally {
+    if (finalHessian) bolt.setOptions({ hessianVersion: '3.0' });
+  }
+}
