@@ -4,3 +4,7 @@ export { request, type SimpleResponse } from './http-client.js';
 export { startProxyFromYaml, type TestProxy } from './proxy-harness.js';
 export { freePort } from './ports.js';
 export { FakeAdsServer, preloadAdsProtos, type ReceivedRequest } from './fake-ads-server.js';
+export {
+  startSofaServer, createSofaConsumer, startBoltRecorder, DEFAULT_INTERFACE as SOFA_TEST_INTERFACE,
+  type SofaServer, type SofaServerOptions, type SofaConsumer, type SofaCall, type SofaMethod, type BoltRecorder,
+} from './sofa.js';
