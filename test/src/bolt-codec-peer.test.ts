@@ -92,6 +92,28 @@ describe('bolt codec with a real sofa-rpc-node client', () => {
     }
   });
 
+  for (const bolt of ['v2', 'v2-crc'] as const) {
+    it(`decodes ${bolt} frames from the client and it reads the codec's ${bolt} replies`, async () => {
+      const codec = newCodec();
+      const server = await startSofaServer({ methods: { echo: (a: unknown) => a } });
+      const rec = await startBoltRecorder((f) => (f.args()[0] === 'local' ? codec.encodeLocalReply(f, 'no_route', 'weft: no route') : undefined));
+      const direct = await createSofaConsumer(server.port, { bolt });
+      const viaRecorder = await createSofaConsumer(rec.port, { bolt });
+      try {
+        assert.equal(await direct.invoke('echo', ['v2 ok']), 'v2 ok');
+        await assert.rejects(viaRecorder.invoke('echo', ['local']), { message: 'com.alipay.remoting.rpc.exception.RpcServerException: weft: no route' });
+        const [f] = decodeAll(rec.bytes());
+        assert.ok(f);
+        assert.deepEqual([f.layout.v2, f.crc, f.bytes[1], f.method, f.service], [true, bolt === 'v2-crc', bolt === 'v2-crc' ? 2 : 1, 'echo', SOFA_TEST_INTERFACE]);
+      } finally {
+        await direct.close();
+        await viaRecorder.close();
+        await server.close();
+        await rec.close();
+      }
+    });
+  }
+
   it('shows each local reply as an RpcServerException with the message', async () => {
     const statuses: RpcLocalStatus[] = ['no_route', 'no_healthy_upstream', 'upstream_unavailable', 'timeout', 'overflow', 'rate_limited', 'fault_abort', 'bad_request'];
     const codec = newCodec();

@@ -6,5 +6,5 @@ export { freePort } from './ports.js';
 export { FakeAdsServer, preloadAdsProtos, type ReceivedRequest } from './fake-ads-server.js';
 export {
   startSofaServer, createSofaConsumer, startBoltRecorder, DEFAULT_INTERFACE as SOFA_TEST_INTERFACE,
-  type SofaServer, type SofaServerOptions, type SofaConsumer, type SofaCall, type SofaMethod, type BoltRecorder,
+  type SofaServer, type SofaServerOptions, type SofaConsumer, type SofaConsumerOptions, type SofaBoltVersion, type SofaCall, type SofaMethod, type BoltRecorder,
 } from './sofa.js';

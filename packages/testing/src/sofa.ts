@@ -142,9 +142,50 @@ export interface SofaConsumer {
   close(): Promise<void>;
 }
 
+/** Which Bolt framing the consumer writes: v1 (the default of sofa-rpc-node), v2, or v2 with CRC32. */
+export type SofaBoltVersion = 'v1' | 'v2' | 'v2-crc';
+
+export interface SofaConsumerOptions {
+  readonly interfaceName?: string;
+  readonly version?: string;
+  readonly uniqueId?: string;
+  readonly targetAppName?: string;
+  readonly bolt?: SofaBoltVersion;
+}
+
+interface BoltEncoderLike {
+  protocolType: string;
+  boltVersion: number;
+  crcEnable: boolean;
+}
+
+interface BoltProtocolModule {
+  encoder(options: object): BoltEncoderLike;
+}
+
+/** sofa-bolt-node with its encoder switched to v2 framing (the library supports it, the client has no option). */
+function boltV2Protocol(crc: boolean): object {
+  const base = require('sofa-bolt-node') as BoltProtocolModule;
+  const v2 = Object.create(base) as BoltProtocolModule;
+  v2.encoder = (options: object) => {
+    const e = base.encoder(options);
+    e.protocolType = 'bolt2';
+    e.boltVersion = crc ? 2 : 1;
+    e.crcEnable = crc;
+    return e;
+  };
+  return v2;
+}
+
 /** A real sofa-rpc-node consumer calling `interfaceName:version` at 127.0.0.1:port (no registry). */
-export async function createSofaConsumer(port: number, options: { interfaceName?: string; version?: string; uniqueId?: string; targetAppName?: string } = {}): Promise<SofaConsumer> {
-  const client = new (sofa().client.RpcClient)({ logger: quiet, retryFaultInterval: 200 });
+export async function createSofaConsumer(port: number, options: SofaConsumerOptions = {}): Promise<SofaConsumer> {
+  const bolt = options.bolt ?? 'v1';
+  // A fresh connectionOpts: RpcClient writes `protocol` into its shared default object otherwise.
+  const client = new (sofa().client.RpcClient)({
+    logger: quiet,
+    retryFaultInterval: 200,
+    connectionOpts: { protocol: bolt === 'v1' ? require('sofa-bolt-node') : boltV2Protocol(bolt === 'v2-crc'), noDelay: true, connectTimeout: 3000 },
+  });
   const consumer = client.createConsumer({
     interfaceName: options.interfaceName ?? DEFAULT_INTERFACE,
     version: options.version ?? '1.0',

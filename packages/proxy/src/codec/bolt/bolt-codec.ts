@@ -73,7 +73,8 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
     let buf: Buffer;
     if (this.partsLen === 0) buf = chunk;
     else {
-      this.parts.push(chunk);
+      // Owned copies: the socket may reuse its read buffer before the frame completes.
+      this.parts.push(Buffer.from(chunk));
       this.partsLen += chunk.length;
       if (this.partsLen < this.need) return;
       buf = Buffer.concat(this.parts, this.partsLen);
@@ -84,7 +85,6 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
     while (off < buf.length) {
       const len = this.frameLength(buf, off);
       if (len < 0 || off + len > buf.length) {
-        // Keep an owned copy: the socket may reuse its read buffer.
         const rest = Buffer.from(buf.subarray(off));
         this.parts = [rest];
         this.partsLen = rest.length;
@@ -131,13 +131,19 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
       const expected = bytes.readUInt32BE(bytes.length - CRC_LEN);
       if (crc32(bytes.subarray(0, bytes.length - CRC_LEN)) !== expected) throw new RpcProtocolError('bolt: CRC32 check failed');
     }
-    if (v2 !== this.dialect.v2 || (v2 && (bytes[1] !== this.dialect.ver1 || bytes[11] !== this.dialect.switchByte))) this.dialect = dialectOf(frame);
+    this.noteDialect(frame);
     return frame;
+  }
+
+  private noteDialect(f: BoltFrame): void {
+    const d = this.dialect;
+    const b = f.bytes;
+    if (f.layout.v2 !== d.v2 || (d.v2 && (b[1] !== d.ver1 || b[11] !== d.switchByte))) this.dialect = dialectOf(f);
   }
 
   rewriteRequest(frame: RpcFrame, rewrite: RpcRewrite): Buffer {
     const f = asBolt(frame);
-    if (f.layout.v2 !== this.dialect.v2) this.dialect = dialectOf(f);
+    this.noteDialect(f);
     if (rewrite.setHeaders && rewrite.setHeaders.size > 0 && !f.heartbeat) return withHeaders(f, rewrite.requestId, rewrite.setHeaders);
     return withRequestId(f, rewrite.requestId);
   }

@@ -7,7 +7,7 @@
 import { RpcProtocolError } from '../../interfaces/rpc-codec.js';
 import type { RpcFrame, RpcResponseStatus } from '../../interfaces/rpc-codec.js';
 import { decodeHeaderMap } from './bolt-header-map.js';
-import { CODEC_HESSIAN2, STATUS, SWITCH_CRC, type Layout } from './bolt-protocol.js';
+import { CMD_GOAWAY, CMD_HEARTBEAT, CODEC_HESSIAN2, STATUS, SWITCH_CRC, TYPE_ONEWAY, TYPE_RESPONSE, type Layout } from './bolt-protocol.js';
 import { HessianReader, hessianDialect } from './hessian-reader.js';
 
 const EMPTY_HEADERS: ReadonlyMap<string, string> = new Map();
@@ -87,11 +87,11 @@ export class BoltFrame implements RpcFrame {
     readonly layout: Layout,
     type: number,
   ) {
-    this.kind = type === 0 ? 'response' : 'request';
-    this.oneway = type === 2;
+    this.kind = type === TYPE_RESPONSE ? 'response' : 'request';
+    this.oneway = type === TYPE_ONEWAY;
     this.cmdCode = bytes.readUInt16BE(layout.cmd);
-    this.heartbeat = this.cmdCode === 0;
-    this.goAway = this.cmdCode === 100;
+    this.heartbeat = this.cmdCode === CMD_HEARTBEAT;
+    this.goAway = this.cmdCode === CMD_GOAWAY;
     this.requestId = bytes.readUInt32BE(layout.id);
     this.codec = bytes[layout.codec] as number;
     this.crc = layout.v2 && ((bytes[11] as number) & SWITCH_CRC) !== 0;
