@@ -5,7 +5,7 @@ import { boltCodec, type BoltConnectionCodec } from './bolt-codec.js';
 import type { BoltFrame } from './bolt-frame.js';
 import {
   SERVICE, peerDecode, peerHeartbeat, peerHeartbeatAck, peerRequest, peerRequestFinalHessian, peerResponse,
-  type PeerOptions,
+  sofaErrorResponse, type PeerOptions,
 } from './test-peer.js';
 
 const V1: PeerOptions = {};
@@ -129,6 +129,16 @@ describe('bolt decode', () => {
       assert.deepEqual([ok.kind, ok.requestId, ok.status, ok.boltStatus], ['response', 21, 'ok', 0]);
       const err = one(peerResponse(22, o, { isError: true, errorMsg: 'boom', appResponse: null }));
       assert.deepEqual([err.status, err.boltStatus], ['server_error', 2]);
+      const business = one(peerResponse(23, o, { appResponse: new Error('business') }));
+      assert.deepEqual([business.status, business.boltStatus], ['ok', 0]);
+    }
+  });
+
+  it('reads a SUCCESS response whose SofaResponse says isError as a server error, in both Hessian dialects', () => {
+    for (const final of [false, true]) {
+      const f = one(sofaErrorResponse(24, 'Cannot find invoker of service', final));
+      assert.deepEqual([f.kind, f.boltStatus, f.status], ['response', 0, 'server_error']);
+      assert.equal(peerDecode(f.bytes, final).data?.error?.message, 'Cannot find invoker of service');
     }
   });
 

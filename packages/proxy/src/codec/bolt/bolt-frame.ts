@@ -11,6 +11,8 @@ import { CMD_GOAWAY, CMD_HEARTBEAT, CODEC_HESSIAN2, STATUS, SWITCH_CRC, TYPE_ONE
 import { HessianReader, hessianDialect } from './hessian-reader.js';
 
 const EMPTY_HEADERS: ReadonlyMap<string, string> = new Map();
+const SOFA_RESPONSE = Buffer.from('com.alipay.sofa.rpc.core.response.SofaResponse', 'latin1');
+const IS_ERROR = new Set(['isError']);
 const NO_ARGS: readonly unknown[] = [];
 
 /** Header names SOFARPC uses for routing metadata. */
@@ -63,7 +65,6 @@ export class BoltFrame implements RpcFrame {
   readonly requestId: number;
   readonly headers: ReadonlyMap<string, string>;
   readonly requestTimeoutMs: number;
-  readonly status: RpcResponseStatus;
   /** The Bolt response status code (responses), for logs. */
   readonly boltStatus: number;
   readonly cmdCode: number;
@@ -74,6 +75,7 @@ export class BoltFrame implements RpcFrame {
   readonly contentStart: number;
   readonly contentEnd: number;
 
+  private statusV: RpcResponseStatus | undefined;
   private resolved = false;
   private serviceV = '';
   private versionV = '';
@@ -105,13 +107,32 @@ export class BoltFrame implements RpcFrame {
       const t = bytes.readInt32BE(layout.timeoutOrStatus);
       this.requestTimeoutMs = t > 0 ? t : 0;
       this.boltStatus = 0;
-      this.status = 'unknown';
       this.headers = headerLen > 0 && !this.heartbeat ? decodeHeaderMap(bytes, this.headerStart, this.contentStart) : EMPTY_HEADERS;
     } else {
       this.requestTimeoutMs = 0;
       this.boltStatus = bytes.readUInt16BE(layout.timeoutOrStatus);
-      this.status = responseStatusOf(this.boltStatus);
       this.headers = EMPTY_HEADERS;
+    }
+  }
+
+  /**
+   * Responses: from the Bolt status; a SUCCESS whose SofaResponse has `isError` set (how a SOFARPC server reports a
+   * framework failure, e.g. no such service) is a server error. A business exception (`appResponse` is a Throwable)
+   * is a normal response. Read on first use; only the leading fields of the body are decoded.
+   */
+  get status(): RpcResponseStatus {
+    if (this.statusV === undefined) this.statusV = this.kind === 'request' ? 'unknown' : this.responseStatus();
+    return this.statusV;
+  }
+
+  private responseStatus(): RpcResponseStatus {
+    const base = responseStatusOf(this.boltStatus);
+    if (base !== 'ok' || this.heartbeat || this.codec !== CODEC_HESSIAN2 || this.contentEnd === this.contentStart) return base;
+    if (this.bytes.compare(SOFA_RESPONSE, 0, SOFA_RESPONSE.length, this.classStart, this.headerStart) !== 0) return base;
+    try {
+      return this.bodyReader().readObjectPrefix(IS_ERROR)['isError'] === true ? 'server_error' : base;
+    } catch {
+      return base; // the body is the caller's business; the frame itself is sound
     }
   }
 

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RpcProtocolError, type RpcFrame } from '../../interfaces/rpc-codec.js';
 import { boltCodec } from './bolt-codec.js';
-import { peerHeartbeat, peerRequest, peerRequestFinalHessian, peerResponse } from './test-peer.js';
+import { peerHeartbeat, peerRequest, peerRequestFinalHessian, peerResponse, sofaErrorResponse } from './test-peer.js';
 
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -28,6 +28,8 @@ const SEEDS: Buffer[] = [
   peerRequestFinalHessian(4, {}, { args: [1.5, 'x'.repeat(300), null, true, new Date(0), Buffer.from('bin')] }),
   peerResponse(5),
   peerHeartbeat(6),
+  sofaErrorResponse(7, 'failed'),
+  sofaErrorResponse(8, 'failed', true),
 ];
 
 function touch(f: RpcFrame): void {

@@ -53,6 +53,39 @@ export class HessianReader {
     return v;
   }
 
+  /**
+   * Reads the leading fields of an object (after its class definitions) until every name in `wanted` has been read,
+   * leaving the rest unread: enough to look at a SofaResponse's `isError` without decoding the payload.
+   */
+  readObjectPrefix(wanted: ReadonlySet<string>): Record<string, unknown> {
+    for (;;) {
+      const c = this.buf[this.pos];
+      if (!this.draft && c === 0x43) {
+        this.pos++;
+        this.classDef(this.readString());
+      } else if (this.draft && c === 0x4f) {
+        this.pos++;
+        this.classDef(this.chars(this.intValue()));
+      } else break;
+    }
+    const code = this.byte();
+    let index: number;
+    if (this.draft && code === 0x6f) index = this.intValue();
+    else if (!this.draft && code >= 0x60 && code <= 0x6f) index = code - 0x60;
+    else if (!this.draft && code === 0x4f) index = this.intValue();
+    else return this.fail('expected an object');
+    const def = this.classes[index];
+    if (!def) return this.fail('undefined class reference');
+    const out: Record<string, unknown> = {};
+    let found = 0;
+    for (const f of def.fields) {
+      if (found === wanted.size) break;
+      out[f] = this.read();
+      if (wanted.has(f)) found++;
+    }
+    return out;
+  }
+
   /** Reads a value that must be a string (or null, returned as ''). */
   readString(): string {
     const v = this.read();

@@ -94,3 +94,29 @@ export function peerDecode(frame: Buffer, finalHessian = false): PeerDecoded {
     if (finalHessian) bolt.setOptions({ hessianVersion: '3.0' });
   }
 }
+
+interface HessianEncoderLib {
+  encode(value: unknown, version: '2.0'): Buffer;
+}
+
+/**
+ * A v1 SUCCESS response whose SofaResponse body has `isError`/`errorMsg` set, as a Java SOFARPC server reports a
+ * framework failure (sofa-bolt-node itself always turns isError into SERVER_EXCEPTION, so it is built by hand).
+ */
+export function sofaErrorResponse(id: number, errorMsg: string, finalHessian = false): Buffer {
+  const lib = require(finalHessian ? 'hessian.js' : 'hessian.js-1') as HessianEncoderLib;
+  const className = Buffer.from('com.alipay.sofa.rpc.core.response.SofaResponse');
+  const content = lib.encode({
+    $class: 'com.alipay.sofa.rpc.core.response.SofaResponse',
+    $: { isError: { $class: 'boolean', $: true }, errorMsg: { $class: 'java.lang.String', $: errorMsg }, appResponse: null, responseProps: null },
+  }, '2.0');
+  const head = Buffer.alloc(20);
+  head[0] = 1; // v1
+  head.writeUInt16BE(2, 2); // response
+  head[4] = 1;
+  head.writeUInt32BE(id, 5);
+  head[9] = 1; // hessian2
+  head.writeUInt16BE(className.length, 12);
+  head.writeUInt32BE(content.length, 16);
+  return Buffer.concat([head, className, content]);
+}
