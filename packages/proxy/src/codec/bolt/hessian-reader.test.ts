@@ -51,6 +51,14 @@ const VALUES: [string, unknown][] = [
   ['map', { a: 1, b: 'x', c: [1, 2] }], ['typed map', { $class: 'java.util.HashMap', $: { k: 'v' } }],
   ['object', { $class: 'com.example.User', $: { name: 'ann', age: 30 } }],
   ['objects sharing a class', [{ $class: 'com.example.P', $: { x: 1 } }, { $class: 'com.example.P', $: { x: 2 } }]],
+  ['lists sharing a type', [{ $class: '[java.lang.String', $: ['a'] }, { $class: '[java.lang.String', $: ['b', 'c'] }]],
+  ['array lists', [{ $class: 'java.util.ArrayList', $: [1] }, { $class: 'java.util.ArrayList', $: [2] }]],
+  ['nested typed maps', { $class: 'java.util.HashMap', $: { a: { $class: 'java.util.HashMap', $: { b: 1 } } } }],
+  ['boxed numbers', [{ $class: 'long', $: 5 }, { $class: 'int', $: 70000 }, { $class: 'double', $: 2.5 }, { $class: 'java.lang.Long', $: 3 }]],
+  ['nested objects and classes', [
+    { $class: 'com.a.X', $: { y: { $class: 'com.a.Y', $: { z: 1 } } } }, { $class: 'com.a.Y', $: { z: 2 } }, { $class: 'com.a.X', $: { y: null } },
+  ]],
+  ['list of 300', Array.from({ length: 300 }, (_, i) => i)],
 ];
 
 describe('hessian reader', () => {
