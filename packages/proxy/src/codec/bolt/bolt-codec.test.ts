@@ -5,7 +5,7 @@ import { boltCodec, type BoltConnectionCodec } from './bolt-codec.js';
 import type { BoltFrame } from './bolt-frame.js';
 import {
   SERVICE, peerDecode, peerHeartbeat, peerHeartbeatAck, peerRequest, peerRequestFinalHessian, peerResponse,
-  sofaErrorResponse, type PeerOptions,
+  echoProto, sofaErrorResponse, type PeerOptions,
 } from './test-peer.js';
 
 const V1: PeerOptions = {};
@@ -108,6 +108,27 @@ describe('bolt decode', () => {
     assert.equal(f.version, '1.0');
     assert.equal(f.group, '');
     assert.equal(f.application, 'caller-app');
+  });
+
+  it('reads a protobuf request by its Java-style header map and answers it in kind', () => {
+    const proto = echoProto();
+    const o: PeerOptions = { codecType: 'protobuf', proto };
+    const c = codec();
+    const f = one(peerRequest(51, o, {
+      args: [{ name: 'ann' }], targetAppName: 'provider-app',
+      requestProps: { rpc_trace_context: { sofaCallerApp: 'caller-app', sofaTraceId: 't1' } },
+    }), c);
+    assert.equal(f.codec, 11);
+    assert.deepEqual([f.service, f.version, f.method, f.application], ['com.example.EchoService', '1.0', 'echo', 'caller-app']);
+    assert.equal(f.headers.get('sofa_head_target_app'), 'provider-app');
+    assert.equal(f.headers.get('rpc_trace_context.sofaTraceId'), 't1');
+    assert.throws(() => f.args(), RpcProtocolError);
+    const reply = c.encodeLocalReply(f, 'no_route', 'weft: no route');
+    assert.ok(reply);
+    assert.equal(peerDecode(reply, false, proto).data?.error?.message, 'Error: weft: no route');
+    const rewritten = one(c.rewriteRequest(f, { requestId: 52, setHeaders: new Map([['x', 'y']]) }));
+    assert.deepEqual([rewritten.requestId, rewritten.method, rewritten.headers.get('x')], [52, 'echo', 'y']);
+    assert.equal(peerDecode(rewritten.bytes, false, proto).data?.methodName, 'echo');
   });
 
   it('reads oneway requests, heartbeats and heartbeat acks', () => {

@@ -8,7 +8,7 @@ import { RpcProtocolError, type RpcLocalStatus } from '../../interfaces/rpc-code
 import type { BoltFrame } from './bolt-frame.js';
 import { encodeHeaderMap } from './bolt-header-map.js';
 import {
-  CMD_GOAWAY, CMD_HEARTBEAT, CMD_RESPONSE, CODEC_HESSIAN2, CRC_LEN, PROTO_V1, PROTO_V2, STATUS, SWITCH_CRC,
+  CMD_GOAWAY, CMD_HEARTBEAT, CMD_RESPONSE, CODEC_HESSIAN2, CODEC_PROTOBUF, CRC_LEN, PROTO_V1, PROTO_V2, STATUS, SWITCH_CRC,
   TYPE_REQUEST, TYPE_RESPONSE, V1_REQUEST, V1_RESPONSE, V2_REQUEST, V2_RESPONSE,
 } from './bolt-protocol.js';
 import { hessianDialect } from './hessian-reader.js';
@@ -99,9 +99,11 @@ function buildFrame(
 export function encodeLocalReply(request: BoltFrame, status: RpcLocalStatus, message: string): Buffer {
   const d = dialectOf(request);
   const body = request.bytes.subarray(request.contentStart, request.contentEnd);
-  // Only hessian2 bodies get an exception object; other serializations get the status alone (clients then show
-  // their generic message for it).
-  const content = request.codec === CODEC_HESSIAN2 ? encodeRpcServerException(message, hessianDialect(body)) : undefined;
+  // hessian2 gets a serialized RpcServerException; protobuf SOFARPC carries the exception as its UTF-8 message;
+  // other serializations get the status alone (clients then show their generic message for it).
+  let content: Buffer | undefined;
+  if (request.codec === CODEC_HESSIAN2) content = encodeRpcServerException(message, hessianDialect(body));
+  else if (request.codec === CODEC_PROTOBUF) content = Buffer.from(message, 'utf8');
   return buildFrame(d, TYPE_RESPONSE, CMD_RESPONSE, request.requestId, request.codec, boltStatusFor(status), content ? RPC_SERVER_EXCEPTION : '', undefined, content);
 }
 

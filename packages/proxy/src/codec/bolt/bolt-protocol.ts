@@ -22,6 +22,7 @@ export const CMD_RESPONSE = 2;
 export const CMD_GOAWAY = 100;
 
 export const CODEC_HESSIAN2 = 1;
+export const CODEC_PROTOBUF = 11;
 
 /** Bolt ResponseStatus (com.alipay.remoting.ResponseStatus). */
 export const STATUS = {

@@ -12,6 +12,8 @@ export interface PeerOptions {
   readonly boltVersion?: number;
   readonly crcEnable?: boolean;
   readonly codecType?: 'hessian2' | 'protobuf';
+  /** A protobufjs Root with the service, for codecType 'protobuf'. */
+  readonly proto?: object;
 }
 
 export interface PeerRequest {
@@ -53,7 +55,7 @@ const protocol = require('sofa-bolt-node/lib/protocol') as BoltProtocol;
 const bolt = require('sofa-bolt-node') as BoltModule;
 
 function opts(o: PeerOptions): object {
-  return { protocolType: o.protocolType ?? 'bolt', codecType: o.codecType ?? 'hessian2', boltVersion: o.boltVersion ?? 1, crcEnable: o.crcEnable ?? false };
+  return { protocolType: o.protocolType ?? 'bolt', codecType: o.codecType ?? 'hessian2', boltVersion: o.boltVersion ?? 1, crcEnable: o.crcEnable ?? false, proto: o.proto };
 }
 
 export const SERVICE = 'com.example.EchoService:1.0';
@@ -86,10 +88,10 @@ export function peerHeartbeatAck(id: number, o: PeerOptions = {}): Buffer {
 }
 
 /** Decodes one whole frame the way sofa-rpc-node does (throws where the real client would drop the connection). */
-export function peerDecode(frame: Buffer, finalHessian = false): PeerDecoded {
+export function peerDecode(frame: Buffer, finalHessian = false, proto?: object): PeerDecoded {
   if (finalHessian) bolt.setOptions({ hessianVersion: '4.0' });
   try {
-    return protocol.decode(frame, { classCache: new Map() });
+    return protocol.decode(frame, { classCache: new Map(), proto });
   } finally {
     if (finalHessian) bolt.setOptions({ hessianVersion: '3.0' });
   }
@@ -119,4 +121,22 @@ export function sofaErrorResponse(id: number, errorMsg: string, finalHessian = f
   head.writeUInt16BE(className.length, 12);
   head.writeUInt32BE(content.length, 16);
   return Buffer.concat([head, className, content]);
+}
+
+interface ProtobufRoot {
+  fromJSON(json: object): object;
+}
+
+/** A protobufjs Root with `com.example.EchoService.echo(EchoRequest) returns (EchoResponse)`, for protobuf frames. */
+export function echoProto(): object {
+  const { Root } = require('protobufjs') as { Root: ProtobufRoot };
+  return Root.fromJSON({
+    nested: {
+      com: { nested: { example: { nested: {
+        EchoService: { methods: { echo: { requestType: 'EchoRequest', responseType: 'EchoResponse' } } },
+        EchoRequest: { fields: { name: { type: 'string', id: 1 } } },
+        EchoResponse: { fields: { message: { type: 'string', id: 1 } } },
+      } } } },
+    },
+  });
 }
