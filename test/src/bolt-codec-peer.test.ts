@@ -171,6 +171,7 @@ describe('bolt codec with a real sofa-rpc-node RpcServer', () => {
         assert.deepEqual([peerDecode(back).packetId, peerDecode(back).data?.appResponse], [900, 'x-1']);
         assert.deepEqual(server.calls.map((c) => c.args), [['x', 1], ['x', 1]]);
         assert.deepEqual([...decodeAll(coloured)[0]!.headers], [['service', SERVICE_ID], ['x-weft-color', 'blue'], ['rpc_trace_context.sofaCallerApp', 'weft']]);
+        assert.deepEqual(server.frames.map((f) => [f.requestId, f.headers.get('x-weft-color'), f.application]), [[5, undefined, ''], [6, 'blue', 'weft']]);
       } finally {
         conn.close();
         await server.close();

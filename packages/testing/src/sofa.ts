@@ -29,6 +29,8 @@ export interface SofaServer {
   readonly port: number;
   /** Every call the service ran, in order (oneway ones too). */
   readonly calls: SofaCall[];
+  /** Every request frame that arrived (not heartbeats), as the Bolt codec reads it: ids, headers, oneway, etc. */
+  readonly frames: RpcFrame[];
   /** Heartbeat requests the server received (RpcServer acknowledges each). */
   readonly heartbeats: number;
   close(): Promise<void>;
@@ -106,6 +108,7 @@ export async function startSofaServer(options: SofaServerOptions): Promise<SofaS
   }
   rpc.addService({ interfaceName, ...(options.uniqueId ? { uniqueId: options.uniqueId } : {}) }, delegate);
   const state = { heartbeats: 0 };
+  const received: RpcFrame[] = [];
   const server = net.createServer((socket) => {
     // Note oneway request ids before RpcServer's decoder sees them.
     const codec = boltCodec.createConnectionCodec({ maxFrameBytes: 16 * 1024 * 1024 });
@@ -117,8 +120,10 @@ export async function startSofaServer(options: SofaServerOptions): Promise<SofaS
         return; // RpcServer's own decoder reports the broken stream
       }
       for (const f of frames) {
+        if (f.kind !== 'request') continue;
+        if (f.heartbeat) state.heartbeats++;
+        else received.push(f);
         if (f.oneway) onewayIds.add(f.requestId);
-        if (f.heartbeat && f.kind === 'request') state.heartbeats++;
       }
       frames.length = 0;
     });
@@ -130,6 +135,7 @@ export async function startSofaServer(options: SofaServerOptions): Promise<SofaS
   return {
     port: (server.address() as AddressInfo).port,
     calls,
+    frames: received,
     get heartbeats() {
       return state.heartbeats;
     },
