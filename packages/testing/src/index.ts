@@ -8,3 +8,7 @@ export { startEtcd, type TestEtcd } from './etcd.js';
 export { startDubboProvider, DubboStatusError, type DubboProvider, type DubboCall, type DubboMethod } from './dubbo-provider.js';
 export { dubboClient, java, type DubboTestClient, type DubboResult, type JavaTypes } from './dubbo-client.js';
 export { dubboRequestFrame, dubboHeartbeatFrame, dubboFrame, type DubboRequestSpec } from './dubbo-frames.js';
+export {
+  startSofaServer, createSofaConsumer, startBoltRecorder, DEFAULT_INTERFACE as SOFA_TEST_INTERFACE,
+  type SofaServer, type SofaServerOptions, type SofaConsumer, type SofaConsumerOptions, type SofaBoltVersion, type SofaCall, type SofaMethod, type BoltRecorder,
+} from './sofa.js';
