@@ -41,11 +41,6 @@ export interface RpcFrame {
   readonly oneway: boolean;
   /** A protocol keep-alive (Bolt heartbeat, Dubbo heartbeat event), never routed. */
   readonly heartbeat: boolean;
-  /**
-   * A control frame telling the receiver that the sender takes no new requests on this connection (Bolt GoAway,
-   * cmdcode 100): never routed; stop sending new requests on the connection. Absent means false.
-   */
-  readonly goAway?: boolean;
   /** The sender's request id (Bolt 32-bit, Dubbo 64-bit kept as a bigint-safe number below 2^53, Thrift seqid). */
   readonly requestId: number;
   readonly bytes: Buffer;
@@ -69,7 +64,7 @@ export interface RpcFrame {
   readonly status: RpcResponseStatus;
 
   /**
-   * The peer asks not to be sent new requests on this connection (Dubbo read-only event, Bolt GoAway). Such a
+   * The peer asks not to be sent new requests on this connection (Dubbo read-only event, Bolt GoAway cmdcode 100). Such a
    * frame is never routed nor answered; on an upstream connection the pool stops using it. Absent means false.
    */
   readonly goAway?: boolean | undefined;
