@@ -2,7 +2,8 @@ import { toEnvoyDuration } from '../sources/duration.js';
 import { endpointPort, type Service, type ServicePort } from '../model/mesh-model.js';
 import type { TrafficPolicy } from './destination-rules.js';
 import { adsConfig, ANY, isHttp2Protocol, isHttpProtocol } from './names.js';
-import { localityLbEndpoints } from './endpoints.js';
+import { localityLbEndpoints, type LocalityLb } from './endpoints.js';
+import { usesLocalityWeights, type LocalityContext } from './locality-lb.js';
 
 type Json = Record<string, unknown>;
 const MAX = 4294967295;
@@ -77,8 +78,13 @@ function protocolOptions(port: ServicePort, pool: TrafficPolicy['connectionPool'
   return { [HTTP_OPTIONS]: options };
 }
 
+/** Locality load balancing of a cluster for one proxy (the mesh default, enabled, when the policy sets none). */
+export function localityLb(policy: TrafficPolicy | undefined, proxy: LocalityContext, labelPriorities: boolean): LocalityLb {
+  return { proxy, setting: policy?.loadBalancer?.localityLbSetting, outlierDetection: policy?.outlierDetection !== undefined, labelPriorities };
+}
+
 /** `outbound|port|subset|host`: EDS for STATIC services, STRICT/LOGICAL_DNS for DNS ones, ORIGINAL_DST for NONE. */
-export function outboundCluster(name: string, service: Service, port: ServicePort, policy: TrafficPolicy | undefined, subsetLabels: Readonly<Record<string, string>> | undefined): Json {
+export function outboundCluster(name: string, service: Service, port: ServicePort, policy: TrafficPolicy | undefined, subsetLabels: Readonly<Record<string, string>> | undefined, proxy: LocalityContext): Json {
   const c: Json = { name };
   switch (service.resolution) {
     case 'STATIC':
@@ -90,7 +96,7 @@ export function outboundCluster(name: string, service: Service, port: ServicePor
       c.type = service.resolution === 'DNS' ? 'STRICT_DNS' : 'LOGICAL_DNS';
       c.dns_lookup_family = 'V4_ONLY';
       const eps = service.endpoints.length > 0 ? service.endpoints : [{ address: service.hostname, ports: {}, labels: {}, locality: '', weight: 1, network: '', serviceAccount: '' }];
-      c.load_assignment = { cluster_name: name, endpoints: localityLbEndpoints(eps, subsetLabels, (e) => endpointPort(e, port)) };
+      c.load_assignment = { cluster_name: name, endpoints: localityLbEndpoints(eps, subsetLabels, (e) => endpointPort(e, port), localityLb(policy, proxy, false)) };
       break;
     }
     case 'NONE':
@@ -105,7 +111,8 @@ export function outboundCluster(name: string, service: Service, port: ServicePor
   if (od) c.outlier_detection = od;
   const common: Json = {};
   if (policy?.outlierDetection?.minHealthPercent !== undefined) common.healthy_panic_threshold = { value: policy.outlierDetection.minHealthPercent };
-  if (policy?.loadBalancer?.localityLbSetting?.enabled !== false && policy?.loadBalancer?.localityLbSetting) common.locality_weighted_lb_config = {};
+  // Consistent hashing ignores locality weights (and the Weft proxy refuses the combination).
+  if (!policy?.loadBalancer?.consistentHash && usesLocalityWeights(policy?.loadBalancer?.localityLbSetting, od !== undefined)) common.locality_weighted_lb_config = {};
   if (Object.keys(common).length > 0) c.common_lb_config = common;
   const opts = protocolOptions(port, policy?.connectionPool);
   if (opts) c.typed_extension_protocol_options = opts;

@@ -1,7 +1,7 @@
 import { TYPE_URLS, type TypeUrl } from '../model/affected-by.js';
 import { resolveHost, type MeshModel, type Service, type ServicePort } from '../model/mesh-model.js';
 import { toEnvoyDuration } from '../sources/duration.js';
-import { inboundCluster, outboundCluster } from './clusters.js';
+import { inboundCluster, localityLb, outboundCluster } from './clusters.js';
 import { effectivePolicy, findDestinationRule } from './destination-rules.js';
 import { clusterLoadAssignment } from './endpoints.js';
 import { inboundListener, outboundHttpListener, outboundTcpListener } from './listeners.js';
@@ -76,8 +76,9 @@ export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): Proxy
       const subsets = [undefined, ...(dr?.spec.subsets ?? [])];
       for (const subset of subsets) {
         const name = outboundClusterName(p.number, subset?.name ?? '', s.hostname);
-        put(TYPE_URLS.cluster, name, outboundCluster(name, s, p, effectivePolicy(dr, p.number, subset), subset?.labels));
-        if (s.resolution === 'STATIC') put(TYPE_URLS.endpoint, name, clusterLoadAssignment(name, s, p, subset?.labels));
+        const policy = effectivePolicy(dr, p.number, subset);
+        put(TYPE_URLS.cluster, name, outboundCluster(name, s, p, policy, subset?.labels, proxy));
+        if (s.resolution === 'STATIC') put(TYPE_URLS.endpoint, name, clusterLoadAssignment(name, s, p, subset?.labels, localityLb(policy, proxy, true)));
       }
     }
   }
