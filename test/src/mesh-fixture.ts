@@ -59,15 +59,19 @@ export interface MeshFixture {
   close(): Promise<void>;
 }
 
-/** The control plane on `dir` (loopback, free ports) and the client's in-process `weft proxy` over Delta ADS. */
-export async function startMesh(dir: string): Promise<MeshFixture> {
+/**
+ * The control plane on `dir` (loopback, free ports) and the client's in-process `weft proxy` over Delta ADS;
+ * `locality` is the proxy node's `{ region, zone }` (none by default).
+ */
+export async function startMesh(dir: string, locality?: { readonly region: string; readonly zone: string }): Promise<MeshFixture> {
   const provider = new IstioSnapshotProvider();
   const source = await startIstioSource(dir, provider);
   const cp = await startControlPlane({ provider, xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', debounceMs: 20, debug: { configIssues: () => source.issues() } });
   const proxy = await startProxyFromYaml(
     dynamicBootstrap(cp.xdsPort, 'DELTA_GRPC').replace(
       'node: { id: test-node, cluster: test-cluster, locality: { zone: z1 } }',
-      `node:\n  id: ${CLIENT_PROXY_ID}\n  cluster: client.shop\n  metadata: { NAMESPACE: shop, WORKLOAD_NAME: client-1, LABELS: { app: client } }`,
+      `node:\n  id: ${CLIENT_PROXY_ID}\n  cluster: client.shop\n  metadata: { NAMESPACE: shop, WORKLOAD_NAME: client-1, LABELS: { app: client } }` +
+        (locality ? `\n  locality: { region: ${locality.region}, zone: ${locality.zone} }` : ''),
     ),
   );
   return {
