@@ -64,4 +64,38 @@ describe('DestinationRule traffic policy validation', () => {
   it('still refuses warmupDurationSecs (no slow start in the proxy)', () => {
     assert.deepEqual(problems('    loadBalancer: { warmupDurationSecs: 10s }'), [`${P}.loadBalancer.warmupDurationSecs: is not supported by Weft yet`]);
   });
+
+  it('accepts TLS origination (SIMPLE, MUTUAL, insecureSkipVerify) and the connection pool extras', () => {
+    assert.deepEqual(problems(`    tls: { mode: SIMPLE, caCertificates: /ca.pem, sni: a.example, subjectAltNames: [a.example] }
+    connectionPool: { tcp: { tcpKeepalive: { time: 60s } }, http: { maxConcurrentStreams: 100 } }
+    portLevelSettings:
+    - port: { number: 443 }
+      tls: { mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem, caCertificates: /ca.pem }
+    - port: { number: 8443 }
+      tls: { mode: SIMPLE, insecureSkipVerify: true }`), []);
+  });
+
+  it('refuses TLS settings Weft cannot honour, naming the field and the reason', () => {
+    assert.deepEqual(problems('    tls: { mode: ISTIO_MUTUAL }'), [`${P}.tls.mode: 'ISTIO_MUTUAL' is not supported by Weft yet (it needs workload certificates from the mesh CA)`]);
+    assert.deepEqual(problems('    tls: { mode: MUTUAL, caCertificates: /ca.pem }'), [
+      `${P}.tls.clientCertificate: client certificate required for mutual tls`,
+      `${P}.tls.privateKey: private key required for mutual tls`,
+    ]);
+    assert.deepEqual(problems('    tls: { mode: SIMPLE, clientCertificate: /c.pem }'), [
+      `${P}.tls.clientCertificate: is only used with mode MUTUAL`,
+      `${P}.tls.caCertificates: is required to verify the server (Weft does not use the system trust store yet); set insecureSkipVerify: true to skip verification`,
+    ]);
+    assert.deepEqual(problems('    tls: { mode: SIMPLE, insecureSkipVerify: true, subjectAltNames: [a] }'), [`${P}.tls.subjectAltNames: cannot be combined with insecureSkipVerify`]);
+    assert.deepEqual(problems('    tls: { sni: a.example }'), [`${P}.tls.sni: is only used with mode SIMPLE or MUTUAL`]);
+    assert.deepEqual(problems('    tls: { mode: SIMPLE, credentialName: secret }'), [
+      `${P}.tls.credentialName: is not supported by Weft yet (it needs SDS from Kubernetes secrets): use clientCertificate, privateKey and caCertificates files`,
+      `${P}.tls.caCertificates: is required to verify the server (Weft does not use the system trust store yet); set insecureSkipVerify: true to skip verification`,
+    ]);
+    assert.deepEqual(problems('    connectionPool: { tcp: { tcpKeepalive: { probes: 3, interval: 10s, time: 0.5s } }, http: { maxConcurrentStreams: 0 } }'), [
+      `${P}.connectionPool.tcp.tcpKeepalive.probes: is not supported by Weft yet (only time)`,
+      `${P}.connectionPool.tcp.tcpKeepalive.interval: is not supported by Weft yet (only time)`,
+      `${P}.connectionPool.tcp.tcpKeepalive.time: duration '0.5s' must be at least 1000ms`,
+      `${P}.connectionPool.http.maxConcurrentStreams: 0 is out of range [1, 2147483647]`,
+    ]);
+  });
 });

@@ -99,7 +99,8 @@ const connectionPool = obj({
   tcp: obj({
     maxConnections: int(0, 2147483647),
     connectTimeout: duration(1),
-    tcpKeepalive: notSupported(),
+    // Node sets the keepalive idle time only: probe count and interval stay at the kernel's defaults.
+    tcpKeepalive: obj({ time: duration(1000), probes: notSupported('is not supported by Weft yet (only time)'), interval: notSupported('is not supported by Weft yet (only time)') }),
     maxConnectionDuration: duration(1),
   }),
   http: obj({
@@ -110,7 +111,7 @@ const connectionPool = obj({
     idleTimeout: duration(1),
     h2UpgradePolicy: oneOfValues(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']),
     useClientProtocol: bool,
-    maxConcurrentStreams: notSupported(),
+    maxConcurrentStreams: int(1, 2147483647),
   }),
 });
 
@@ -126,10 +127,46 @@ const outlierDetection = obj({
   minHealthPercent: int(0, 100),
 });
 
-/** Only `mode: DISABLE` (plain text): mTLS/TLS origination needs SDS, not part of this translation yet. */
-const clientTls: Check = (v, path, report) => {
-  obj({ mode: strMatching(/^DISABLE$/, "'DISABLE' (TLS origination is not supported by Weft yet)") })(v, path, report);
-};
+/**
+ * TLS origination with files on the proxy's host. ISTIO_MUTUAL needs workload certificates from the mesh CA and
+ * credentialName needs SDS from Kubernetes secrets: both refused until Weft has them.
+ */
+const clientTls = obj(
+  {
+    mode: oneOfValues(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']),
+    caCertificates: str,
+    clientCertificate: str,
+    privateKey: str,
+    sni: str,
+    subjectAltNames: arr(str),
+    insecureSkipVerify: bool,
+    credentialName: notSupported('is not supported by Weft yet (it needs SDS from Kubernetes secrets): use clientCertificate, privateKey and caCertificates files'),
+    caCrl: notSupported(),
+  },
+  {
+    refine: (o, path, report) => {
+      const mode = (o.mode as string | undefined) ?? 'DISABLE';
+      if (mode === 'ISTIO_MUTUAL') return report(joinPath(path, 'mode'), "'ISTIO_MUTUAL' is not supported by Weft yet (it needs workload certificates from the mesh CA)");
+      const set = (k: string): boolean => o[k] !== undefined && o[k] !== null;
+      const fields = ['caCertificates', 'clientCertificate', 'privateKey', 'sni', 'subjectAltNames', 'insecureSkipVerify'];
+      if (mode === 'DISABLE') {
+        for (const f of fields) if (set(f)) report(joinPath(path, f), 'is only used with mode SIMPLE or MUTUAL');
+        return;
+      }
+      if (mode === 'MUTUAL') {
+        if (!set('clientCertificate')) report(joinPath(path, 'clientCertificate'), 'client certificate required for mutual tls');
+        if (!set('privateKey')) report(joinPath(path, 'privateKey'), 'private key required for mutual tls');
+      } else {
+        for (const f of ['clientCertificate', 'privateKey']) if (set(f)) report(joinPath(path, f), 'is only used with mode MUTUAL');
+      }
+      if (o.insecureSkipVerify === true) {
+        for (const f of ['caCertificates', 'subjectAltNames']) if (set(f)) report(joinPath(path, f), 'cannot be combined with insecureSkipVerify');
+      } else if (!set('caCertificates')) {
+        report(joinPath(path, 'caCertificates'), 'is required to verify the server (Weft does not use the system trust store yet); set insecureSkipVerify: true to skip verification');
+      }
+    },
+  },
+);
 
 const portTrafficPolicy = obj(
   { port: portSelector, loadBalancer, connectionPool, outlierDetection, tls: clientTls },

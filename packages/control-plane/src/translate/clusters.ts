@@ -1,9 +1,10 @@
-import { toEnvoyDuration } from '../sources/duration.js';
+import { durationMs, toEnvoyDuration } from '../sources/duration.js';
 import { endpointPort, type Service, type ServicePort } from '../model/mesh-model.js';
 import type { TrafficPolicy } from './destination-rules.js';
 import { adsConfig, ANY, isHttp2Protocol, isHttpProtocol } from './names.js';
 import { localityLbEndpoints, type LocalityLb } from './endpoints.js';
 import { usesLocalityWeights, type LocalityContext } from './locality-lb.js';
+import { upstreamTlsSocket } from './upstream-tls.js';
 
 type Json = Record<string, unknown>;
 const MAX = 4294967295;
@@ -63,6 +64,18 @@ function outlierDetection(od: TrafficPolicy['outlierDetection']): Json | undefin
   return out;
 }
 
+/** Whether the cluster speaks HTTP/2 to its endpoints (explicitly, not per downstream request). */
+function upstreamH2(port: ServicePort, pool: TrafficPolicy['connectionPool']): boolean {
+  return !pool?.http?.useClientProtocol && (isHttp2Protocol(port.protocol) || (pool?.http?.h2UpgradePolicy === 'UPGRADE' && isHttpProtocol(port.protocol)));
+}
+
+/** tcpKeepalive: Istio sends whole seconds (the Weft proxy sets the idle time only; validation refuses the rest). */
+function keepalive(pool: TrafficPolicy['connectionPool']): Json | undefined {
+  const ka = pool?.tcp?.tcpKeepalive;
+  if (!ka) return undefined;
+  return { tcp_keepalive: ka.time ? { keepalive_time: Math.floor(durationMs(ka.time) / 1000) } : {} };
+}
+
 function protocolOptions(port: ServicePort, pool: TrafficPolicy['connectionPool']): Json | undefined {
   const http = pool?.http;
   const common: Json = {};
@@ -73,8 +86,11 @@ function protocolOptions(port: ServicePort, pool: TrafficPolicy['connectionPool'
   if (!h2 && !http?.useClientProtocol && Object.keys(common).length === 0) return undefined;
   const options: Json = { '@type': ANY(HTTP_OPTIONS) };
   if (Object.keys(common).length > 0) options.common_http_protocol_options = common;
-  if (http?.useClientProtocol) options.use_downstream_protocol_config = { http_protocol_options: {}, http2_protocol_options: {} };
-  else options.explicit_http_config = h2 ? { http2_protocol_options: {} } : { http_protocol_options: {} };
+  // maxConcurrentStreams (Istio 1.21+) is newer than the package's 1.18 types; the strict pass checks it.
+  const streams = (http as { maxConcurrentStreams?: number } | undefined)?.maxConcurrentStreams;
+  const h2Options = (): Json => (streams ? { max_concurrent_streams: streams } : {});
+  if (http?.useClientProtocol) options.use_downstream_protocol_config = { http_protocol_options: {}, http2_protocol_options: h2Options() };
+  else options.explicit_http_config = h2 ? { http2_protocol_options: h2Options() } : { http_protocol_options: {} };
   return { [HTTP_OPTIONS]: options };
 }
 
@@ -116,6 +132,10 @@ export function outboundCluster(name: string, service: Service, port: ServicePor
   if (Object.keys(common).length > 0) c.common_lb_config = common;
   const opts = protocolOptions(port, policy?.connectionPool);
   if (opts) c.typed_extension_protocol_options = opts;
+  const ka = keepalive(policy?.connectionPool);
+  if (ka) c.upstream_connection_options = ka;
+  const tls = upstreamTlsSocket(policy?.tls, service.hostname, upstreamH2(port, policy?.connectionPool));
+  if (tls) c.transport_socket = tls;
   return c;
 }
 

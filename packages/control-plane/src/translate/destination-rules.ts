@@ -42,5 +42,6 @@ export function effectivePolicy(dr: Policy<DestinationRuleSpec> | undefined, por
     ...(sub.loadBalancer ? { loadBalancer: sub.loadBalancer } : {}),
     ...(sub.connectionPool ? { connectionPool: sub.connectionPool } : {}),
     ...(sub.outlierDetection ? { outlierDetection: sub.outlierDetection } : {}),
+    ...(sub.tls ? { tls: sub.tls } : {}),
   };
 }

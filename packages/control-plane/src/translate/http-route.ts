@@ -135,6 +135,13 @@ function redirectAction(r: NonNullable<HttpRoute['redirect']>): Json {
   return out;
 }
 
+function directResponseAction(d: NonNullable<HttpRoute['directResponse']>): Json {
+  const out: Json = { status: d.status };
+  if (d.body?.string !== undefined) out.body = { inline_string: d.body.string };
+  else if (d.body?.bytes !== undefined) out.body = { inline_bytes: d.body.bytes };
+  return out;
+}
+
 export class HttpRouteTranslator {
   constructor(private readonly ctx: RouteContext) {}
 
@@ -163,6 +170,8 @@ export class HttpRouteTranslator {
     const route: Json = { name: m?.name ? `${r.name ?? ''}.${m.name}` : (r.name ?? `route-${index}`), match: routeMatch(m) };
     if (r.redirect) {
       route.redirect = redirectAction(r.redirect);
+    } else if (r.directResponse) {
+      route.direct_response = directResponseAction(r.directResponse);
     } else {
       route.route = this.routeAction(r);
     }
