@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 import { parseYamlDocuments } from './yaml-documents.js';
 import { validateDocument } from './validate-resource.js';
 
-function problems(trafficPolicy: string): string[] {
+function problems(trafficPolicy: string, extra = ''): string[] {
   const parsed = parseYamlDocuments(`apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: { name: r, namespace: shop }
 spec:
-  host: reviews
+  host: reviews${extra}
   trafficPolicy:
 ${trafficPolicy}`);
   assert.ok(parsed.ok);
@@ -96,6 +96,14 @@ describe('DestinationRule traffic policy validation', () => {
       `${P}.connectionPool.tcp.tcpKeepalive.interval: is not supported by Weft yet (only time)`,
       `${P}.connectionPool.tcp.tcpKeepalive.time: duration '0.5s' must be at least 1000ms`,
       `${P}.connectionPool.http.maxConcurrentStreams: 0 is out of range [1, 2147483647]`,
+    ]);
+  });
+
+  it('checks workloadSelector (matchLabels, as in Istio)', () => {
+    assert.deepEqual(problems('    loadBalancer: { simple: RANDOM }', '\n  workloadSelector: { matchLabels: { app: client } }'), []);
+    assert.deepEqual(problems('    loadBalancer: { simple: RANDOM }', '\n  workloadSelector: { labels: { app: client } }'), [
+      "spec.workloadSelector.labels: unknown field 'labels'",
+      'spec.workloadSelector.matchLabels: is required',
     ]);
   });
 });

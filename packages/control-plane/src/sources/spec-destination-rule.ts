@@ -200,7 +200,7 @@ export const destinationRuleSpec: Check = obj(
     trafficPolicy,
     subsets: all(arr(subset), uniqueBy('name', 'subset name')),
     exportTo,
-    workloadSelector: notSupported(),
+    workloadSelector: obj({ matchLabels: labels }, { required: ['matchLabels'] }),
   },
   { required: ['host'] },
 );

@@ -18,10 +18,10 @@ function emptyResources(): ProxyResources {
 }
 
 /** Consistent-hash route policy from the destination's DestinationRule (Istio puts it on the route). */
-function hashPolicyFor(model: MeshModel, proxyNs: string) {
+function hashPolicyFor(model: MeshModel, proxyNs: string, proxyLabels: Readonly<Record<string, string>>) {
   return (host: string, subset: string, port: number): Json[] | undefined => {
     const svc = model.services.find((s) => s.hostname === host);
-    const dr = findDestinationRule(model, host, svc?.namespace ?? proxyNs, proxyNs);
+    const dr = findDestinationRule(model, host, svc?.namespace ?? proxyNs, proxyNs, proxyLabels);
     const ch = effectivePolicy(dr, port, dr?.spec.subsets?.find((s) => s.name === subset))?.loadBalancer?.consistentHash;
     if (!ch) return undefined;
     if (ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
@@ -67,11 +67,11 @@ export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): Proxy
     out.get(type)?.set(name, r);
   };
   const scope = sidecarScope(model, proxy);
-  const inputs: VirtualHostInputs = { model, vss: meshVirtualServices(model, proxy.namespace), proxyNs: proxy.namespace, proxyLabels: proxy.labels, hashPolicy: hashPolicyFor(model, proxy.namespace) };
+  const inputs: VirtualHostInputs = { model, vss: meshVirtualServices(model, proxy.namespace), proxyNs: proxy.namespace, proxyLabels: proxy.labels, hashPolicy: hashPolicyFor(model, proxy.namespace, proxy.labels) };
 
   // Clusters and endpoints for every reachable service port and DestinationRule subset.
   for (const s of scope.services) {
-    const dr = findDestinationRule(model, s.hostname, s.namespace, proxy.namespace);
+    const dr = findDestinationRule(model, s.hostname, s.namespace, proxy.namespace, proxy.labels);
     for (const p of s.ports) {
       const subsets = [undefined, ...(dr?.spec.subsets ?? [])];
       for (const subset of subsets) {
