@@ -130,7 +130,7 @@ function checkWeights(list: unknown[], path: string, report: (p: string, r: stri
 
 const tcpRoute = obj(
   {
-    match: arr(obj({ destinationSubnets: notSupported(), port, sourceLabels: labels, gateways: arr(str), sourceNamespace: notSupported(), sourceSubnet: notSupported() })),
+    match: arr(obj({ destinationSubnets: notSupported(), port, sourceLabels: labels, gateways: arr(str), sourceNamespace: str, sourceSubnet: notSupported() })),
     route: arr(obj({ destination, weight: int(0, 100) }, { required: ['destination'] })),
   },
   {

@@ -44,7 +44,7 @@ function tcpTarget(model: MeshModel, inputs: VirtualHostInputs, services: readon
   const s = services[0];
   if (!s) return undefined;
   const vs = virtualServiceFor(inputs.vss, s.hostname);
-  const tcp = vs?.spec.tcp?.find((r) => (r.match ?? [{}]).some((m) => (m.port === undefined || m.port === port) && (!m.gateways?.length || m.gateways.includes('mesh')) && (!m.sourceLabels || Object.entries(m.sourceLabels).every(([k, v]) => inputs.proxyLabels[k] === v))));
+  const tcp = vs?.spec.tcp?.find((r) => (r.match ?? [{}]).some((m) => (m.port === undefined || m.port === port) && (!m.gateways?.length || m.gateways.includes('mesh')) && (!m.sourceLabels || Object.entries(m.sourceLabels).every(([k, v]) => inputs.proxyLabels[k] === v)) && (m.sourceNamespace === undefined || m.sourceNamespace === inputs.proxyNs)));
   if (!vs || !tcp?.route?.length) return outboundClusterName(port, '', s.hostname);
   const name = (d: NonNullable<typeof tcp.route>[number]): string => {
     const host = resolveHost(d.destination?.host ?? '', vs.namespace);
