@@ -43,7 +43,7 @@ const retries = obj({
   attempts: int(0, 2147483647),
   perTryTimeout: duration(1),
   retryOn: strMatching(/^[a-z0-9-]+(,[a-z0-9-]+)*$|^$/, 'a comma-separated list of retry policies'),
-  retryRemoteLocalities: notSupported(),
+  retryRemoteLocalities: bool,
 });
 
 const fault = obj({

@@ -98,6 +98,13 @@ function retryPolicy(r: HttpRoute['retries']): Json | undefined {
   out.retriable_status_codes = codes.length > 0 ? codes : r.retryOn === undefined ? [503] : [];
   if ((out.retriable_status_codes as number[]).length === 0) delete out.retriable_status_codes;
   if (r.perTryTimeout) out.per_try_timeout = toEnvoyDuration(r.perTryTimeout);
+  // Like Istio: from the second retry on, skip the priorities (localities) already tried.
+  if (r.retryRemoteLocalities) {
+    out.retry_priority = {
+      name: 'envoy.retry_priorities.previous_priorities',
+      typed_config: { '@type': ANY('envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig'), update_frequency: 2 },
+    };
+  }
   return out;
 }
 
