@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, request, startUpstream, type TestUpstream } from '@weft/testing';
-import { eventually, startMesh, type MeshFixture } from './mesh-fixture.js';
+import { CLIENT_NODE, eventually, startMesh, type MeshFixture } from './mesh-fixture.js';
 
 /** A client sidecar in r1/z1; `reviews` has two endpoints there and one in r2; `ratings` one in each region. */
 function mesh(egressPort: number, ports: Record<string, number>): string {
@@ -93,7 +93,7 @@ describe('locality load balancing end to end: control plane → weft proxy in r1
     ups.push(local1, local2, remote);
     egressPort = await freePort();
     writeFileSync(path.join(dir, 'mesh.yaml'), mesh(egressPort, { local1: local1.port, local2: local2.port, remote: remote.port }));
-    fixture = await startMesh(dir, { region: 'r1', zone: 'z1' });
+    fixture = await startMesh(dir, `${CLIENT_NODE}\n  locality: { region: r1, zone: z1 }`);
   });
 
   after(async () => {

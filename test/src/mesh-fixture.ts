@@ -5,6 +5,9 @@ import { dynamicBootstrap } from './xds-fixtures.js';
 /** The client workload's sidecar identity (Istio's node conventions). */
 export const CLIENT_PROXY_ID = 'sidecar~127.0.0.1~client-1.shop~shop.svc.cluster.local';
 
+/** The `node:` block of the client sidecar's bootstrap. */
+export const CLIENT_NODE = `node:\n  id: ${CLIENT_PROXY_ID}\n  cluster: client.shop\n  metadata: { NAMESPACE: shop, WORKLOAD_NAME: client-1, LABELS: { app: client } }`;
+
 /** Polls `check` until it holds (or throws after `ms`). */
 export async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<void> {
   const end = Date.now() + ms;
@@ -59,19 +62,15 @@ export interface MeshFixture {
   close(): Promise<void>;
 }
 
-/**
- * The control plane on `dir` (loopback, free ports) and the client's in-process `weft proxy` over Delta ADS;
- * `locality` is the proxy node's `{ region, zone }` (none by default).
- */
-export async function startMesh(dir: string, locality?: { readonly region: string; readonly zone: string }): Promise<MeshFixture> {
+/** The control plane on `dir` (loopback, free ports) and an in-process `weft proxy` (the client's by default) over Delta ADS. */
+export async function startMesh(dir: string, node: string = CLIENT_NODE): Promise<MeshFixture> {
   const provider = new IstioSnapshotProvider();
   const source = await startIstioSource(dir, provider);
   const cp = await startControlPlane({ provider, xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', debounceMs: 20, debug: { configIssues: () => source.issues() } });
   const proxy = await startProxyFromYaml(
     dynamicBootstrap(cp.xdsPort, 'DELTA_GRPC').replace(
       'node: { id: test-node, cluster: test-cluster, locality: { zone: z1 } }',
-      `node:\n  id: ${CLIENT_PROXY_ID}\n  cluster: client.shop\n  metadata: { NAMESPACE: shop, WORKLOAD_NAME: client-1, LABELS: { app: client } }` +
-        (locality ? `\n  locality: { region: ${locality.region}, zone: ${locality.zone} }` : ''),
+      node,
     ),
   );
   return {
