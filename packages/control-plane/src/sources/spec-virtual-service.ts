@@ -43,7 +43,7 @@ const retries = obj({
   attempts: int(0, 2147483647),
   perTryTimeout: duration(1),
   retryOn: strMatching(/^[a-z0-9-]+(,[a-z0-9-]+)*$|^$/, 'a comma-separated list of retry policies'),
-  retryRemoteLocalities: notSupported(),
+  retryRemoteLocalities: bool,
 });
 
 const fault = obj({
@@ -67,6 +67,30 @@ const cors = obj({
   allowCredentials: bool,
 }, { oneOf: [['allowOrigins', 'allowOrigin']] });
 
+/** Envoy's default max_direct_response_body_size_bytes: larger bodies would make the whole route table NACKed. */
+const MAX_DIRECT_BODY = 4096;
+
+const directResponse = obj(
+  {
+    status: int(200, 599),
+    body: obj(
+      {
+        string: (v, path, report) => {
+          if (typeof v !== 'string') return report(path, 'expected a string');
+          if (Buffer.byteLength(v) > MAX_DIRECT_BODY) report(path, `body is ${Buffer.byteLength(v)} bytes, at most ${MAX_DIRECT_BODY} are allowed`);
+        },
+        bytes: (v, path, report) => {
+          if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0) return report(path, 'expected base64-encoded bytes');
+          const n = Buffer.from(v, 'base64').length;
+          if (n > MAX_DIRECT_BODY) report(path, `body is ${n} bytes, at most ${MAX_DIRECT_BODY} are allowed`);
+        },
+      },
+      { oneOf: [['string', 'bytes']] },
+    ),
+  },
+  { required: ['status'] },
+);
+
 const delegate = obj({ name: str, namespace: str }, { required: ['name'] });
 
 const httpRoute = obj(
@@ -75,7 +99,7 @@ const httpRoute = obj(
     match: arr(httpMatch),
     route: arr(routeDestination),
     redirect,
-    directResponse: notSupported(),
+    directResponse,
     delegate,
     rewrite,
     timeout: duration(),
@@ -88,9 +112,9 @@ const httpRoute = obj(
     headers,
   },
   {
-    oneOf: [['route', 'redirect', 'delegate'], ['redirect', 'rewrite'], ['mirrorPercent', 'mirrorPercentage']],
+    oneOf: [['route', 'redirect', 'directResponse', 'delegate'], ['redirect', 'rewrite'], ['directResponse', 'rewrite'], ['directResponse', 'fault'], ['redirect', 'fault'], ['mirrorPercent', 'mirrorPercentage']],
     refine: (o, path, report) => {
-      if (o.route === undefined && o.redirect === undefined && o.delegate === undefined) report(path, "one of 'route', 'redirect' or 'delegate' is required");
+      if (o.route === undefined && o.redirect === undefined && o.directResponse === undefined && o.delegate === undefined) report(path, "one of 'route', 'redirect', 'directResponse' or 'delegate' is required");
       if (Array.isArray(o.route)) checkWeights(o.route, `${path}.route`, report);
     },
   },
@@ -106,7 +130,7 @@ function checkWeights(list: unknown[], path: string, report: (p: string, r: stri
 
 const tcpRoute = obj(
   {
-    match: arr(obj({ destinationSubnets: notSupported(), port, sourceLabels: labels, gateways: arr(str), sourceNamespace: notSupported(), sourceSubnet: notSupported() })),
+    match: arr(obj({ destinationSubnets: notSupported(), port, sourceLabels: labels, gateways: arr(str), sourceNamespace: str, sourceSubnet: notSupported() })),
     route: arr(obj({ destination, weight: int(0, 100) }, { required: ['destination'] })),
   },
   {

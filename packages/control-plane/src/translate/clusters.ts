@@ -1,8 +1,10 @@
-import { toEnvoyDuration } from '../sources/duration.js';
+import { durationMs, toEnvoyDuration } from '../sources/duration.js';
 import { endpointPort, type Service, type ServicePort } from '../model/mesh-model.js';
 import type { TrafficPolicy } from './destination-rules.js';
 import { adsConfig, ANY, isHttp2Protocol, isHttpProtocol } from './names.js';
-import { localityLbEndpoints } from './endpoints.js';
+import { localityLbEndpoints, type LocalityLb } from './endpoints.js';
+import { usesLocalityWeights, type LocalityContext } from './locality-lb.js';
+import { upstreamTlsSocket } from './upstream-tls.js';
 
 type Json = Record<string, unknown>;
 const MAX = 4294967295;
@@ -62,6 +64,18 @@ function outlierDetection(od: TrafficPolicy['outlierDetection']): Json | undefin
   return out;
 }
 
+/** Whether the cluster speaks HTTP/2 to its endpoints (explicitly, not per downstream request). */
+function upstreamH2(port: ServicePort, pool: TrafficPolicy['connectionPool']): boolean {
+  return !pool?.http?.useClientProtocol && (isHttp2Protocol(port.protocol) || (pool?.http?.h2UpgradePolicy === 'UPGRADE' && isHttpProtocol(port.protocol)));
+}
+
+/** tcpKeepalive: Istio sends whole seconds (the Weft proxy sets the idle time only; validation refuses the rest). */
+function keepalive(pool: TrafficPolicy['connectionPool']): Json | undefined {
+  const ka = pool?.tcp?.tcpKeepalive;
+  if (!ka) return undefined;
+  return { tcp_keepalive: ka.time ? { keepalive_time: Math.floor(durationMs(ka.time) / 1000) } : {} };
+}
+
 function protocolOptions(port: ServicePort, pool: TrafficPolicy['connectionPool']): Json | undefined {
   const http = pool?.http;
   const common: Json = {};
@@ -72,13 +86,21 @@ function protocolOptions(port: ServicePort, pool: TrafficPolicy['connectionPool'
   if (!h2 && !http?.useClientProtocol && Object.keys(common).length === 0) return undefined;
   const options: Json = { '@type': ANY(HTTP_OPTIONS) };
   if (Object.keys(common).length > 0) options.common_http_protocol_options = common;
-  if (http?.useClientProtocol) options.use_downstream_protocol_config = { http_protocol_options: {}, http2_protocol_options: {} };
-  else options.explicit_http_config = h2 ? { http2_protocol_options: {} } : { http_protocol_options: {} };
+  // maxConcurrentStreams (Istio 1.21+) is newer than the package's 1.18 types; the strict pass checks it.
+  const streams = (http as { maxConcurrentStreams?: number } | undefined)?.maxConcurrentStreams;
+  const h2Options = (): Json => (streams ? { max_concurrent_streams: streams } : {});
+  if (http?.useClientProtocol) options.use_downstream_protocol_config = { http_protocol_options: {}, http2_protocol_options: h2Options() };
+  else options.explicit_http_config = h2 ? { http2_protocol_options: h2Options() } : { http_protocol_options: {} };
   return { [HTTP_OPTIONS]: options };
 }
 
+/** Locality load balancing of a cluster for one proxy (the mesh default, enabled, when the policy sets none). */
+export function localityLb(policy: TrafficPolicy | undefined, proxy: LocalityContext, labelPriorities: boolean): LocalityLb {
+  return { proxy, setting: policy?.loadBalancer?.localityLbSetting, outlierDetection: policy?.outlierDetection !== undefined, labelPriorities };
+}
+
 /** `outbound|port|subset|host`: EDS for STATIC services, STRICT/LOGICAL_DNS for DNS ones, ORIGINAL_DST for NONE. */
-export function outboundCluster(name: string, service: Service, port: ServicePort, policy: TrafficPolicy | undefined, subsetLabels: Readonly<Record<string, string>> | undefined): Json {
+export function outboundCluster(name: string, service: Service, port: ServicePort, policy: TrafficPolicy | undefined, subsetLabels: Readonly<Record<string, string>> | undefined, proxy: LocalityContext): Json {
   const c: Json = { name };
   switch (service.resolution) {
     case 'STATIC':
@@ -90,7 +112,7 @@ export function outboundCluster(name: string, service: Service, port: ServicePor
       c.type = service.resolution === 'DNS' ? 'STRICT_DNS' : 'LOGICAL_DNS';
       c.dns_lookup_family = 'V4_ONLY';
       const eps = service.endpoints.length > 0 ? service.endpoints : [{ address: service.hostname, ports: {}, labels: {}, locality: '', weight: 1, network: '', serviceAccount: '' }];
-      c.load_assignment = { cluster_name: name, endpoints: localityLbEndpoints(eps, subsetLabels, (e) => endpointPort(e, port)) };
+      c.load_assignment = { cluster_name: name, endpoints: localityLbEndpoints(eps, subsetLabels, (e) => endpointPort(e, port), localityLb(policy, proxy, false)) };
       break;
     }
     case 'NONE':
@@ -105,10 +127,15 @@ export function outboundCluster(name: string, service: Service, port: ServicePor
   if (od) c.outlier_detection = od;
   const common: Json = {};
   if (policy?.outlierDetection?.minHealthPercent !== undefined) common.healthy_panic_threshold = { value: policy.outlierDetection.minHealthPercent };
-  if (policy?.loadBalancer?.localityLbSetting?.enabled !== false && policy?.loadBalancer?.localityLbSetting) common.locality_weighted_lb_config = {};
+  // Consistent hashing ignores locality weights (and the Weft proxy refuses the combination).
+  if (!policy?.loadBalancer?.consistentHash && usesLocalityWeights(policy?.loadBalancer?.localityLbSetting, od !== undefined)) common.locality_weighted_lb_config = {};
   if (Object.keys(common).length > 0) c.common_lb_config = common;
   const opts = protocolOptions(port, policy?.connectionPool);
   if (opts) c.typed_extension_protocol_options = opts;
+  const ka = keepalive(policy?.connectionPool);
+  if (ka) c.upstream_connection_options = ka;
+  const tls = upstreamTlsSocket(policy?.tls, service.hostname, upstreamH2(port, policy?.connectionPool));
+  if (tls) c.transport_socket = tls;
   return c;
 }
 

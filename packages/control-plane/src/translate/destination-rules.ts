@@ -1,19 +1,25 @@
 import type { DestinationRuleSpec } from '../sources/istio-resource.js';
-import { hostMatches, resolveHost, ROOT_NAMESPACE, visibleIn, type MeshModel, type Policy } from '../model/mesh-model.js';
+import { hostMatches, labelsMatch, resolveHost, ROOT_NAMESPACE, visibleIn, type MeshModel, type Policy } from '../model/mesh-model.js';
 
 export type TrafficPolicy = NonNullable<DestinationRuleSpec['trafficPolicy']>;
 export type Subset = NonNullable<DestinationRuleSpec['subsets']>[number];
 type PortPolicy = NonNullable<TrafficPolicy['portLevelSettings']>[number];
 
-/** The DestinationRule for `host` as seen from `proxyNs`: proxy namespace, then the service's, then the root one; exact hosts before wildcards. */
-export function findDestinationRule(model: MeshModel, host: string, serviceNs: string, proxyNs: string): Policy<DestinationRuleSpec> | undefined {
-  const candidates = model.destinationRules.filter(
-    (d) => visibleIn(d.exportTo, proxyNs, d.namespace) && hostMatches(resolveHost(d.spec.host ?? '', d.namespace), host),
-  );
+/**
+ * The DestinationRule for `host` as seen from a proxy: proxy namespace, then the service's, then the root one;
+ * exact hosts before wildcards; within one namespace and host, a rule whose workloadSelector matches the proxy
+ * before one without (a selector only applies in its own namespace, as in Istio's outbound config).
+ */
+export function findDestinationRule(model: MeshModel, host: string, serviceNs: string, proxyNs: string, proxyLabels: Readonly<Record<string, string>> = {}): Policy<DestinationRuleSpec> | undefined {
+  const candidates = model.destinationRules.filter((d) => {
+    if (!visibleIn(d.exportTo, proxyNs, d.namespace) || !hostMatches(resolveHost(d.spec.host ?? '', d.namespace), host)) return false;
+    const selector = d.spec.workloadSelector;
+    return selector === undefined || (d.namespace === proxyNs && labelsMatch(selector.matchLabels ?? {}, proxyLabels));
+  });
   const rank = (d: Policy<DestinationRuleSpec>): number => {
     const nsRank = d.namespace === proxyNs ? 0 : d.namespace === serviceNs ? 1 : d.namespace === ROOT_NAMESPACE ? 2 : 3;
     const exact = resolveHost(d.spec.host ?? '', d.namespace) === host ? 0 : 1;
-    return nsRank * 2 + exact;
+    return nsRank * 4 + exact * 2 + (d.spec.workloadSelector ? 0 : 1);
   };
   return candidates.sort((a, b) => rank(a) - rank(b))[0];
 }
@@ -42,5 +48,6 @@ export function effectivePolicy(dr: Policy<DestinationRuleSpec> | undefined, por
     ...(sub.loadBalancer ? { loadBalancer: sub.loadBalancer } : {}),
     ...(sub.connectionPool ? { connectionPool: sub.connectionPool } : {}),
     ...(sub.outlierDetection ? { outlierDetection: sub.outlierDetection } : {}),
+    ...(sub.tls ? { tls: sub.tls } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { endpointPort, labelsMatch, type Service, type ServiceEndpoint, type ServicePort } from '../model/mesh-model.js';
+import { applyLocalityLb, type LbGroup, type LocalityContext, type LocalityLbSetting } from './locality-lb.js';
 
 type Json = Record<string, unknown>;
 
@@ -11,31 +12,47 @@ function locality(l: string): Json | undefined {
   return out;
 }
 
-/**
- * Endpoints grouped by locality (in order of first appearance), each with its weight; a locality's weight is the
- * sum of its endpoints' (grpc-js-xds drops localities without a positive weight).
- */
-export function localityLbEndpoints(endpoints: readonly ServiceEndpoint[], subsetLabels: Readonly<Record<string, string>> | undefined, portOf: (e: ServiceEndpoint) => number): Json[] {
-  const groups = new Map<string, { lb: Json[]; weight: number }>();
+/** Locality load balancing inputs for one proxy and cluster. */
+export interface LocalityLb {
+  readonly proxy: LocalityContext;
+  readonly setting: LocalityLbSetting | undefined;
+  readonly outlierDetection: boolean;
+  /** failoverPriority (label based) applies to EDS clusters only, as in Istio. */
+  readonly labelPriorities: boolean;
+}
+
+/** Endpoints grouped by locality (in order of first appearance); a locality's weight is the sum of its endpoints'. */
+function groupEndpoints(endpoints: readonly ServiceEndpoint[], subsetLabels: Readonly<Record<string, string>> | undefined, portOf: (e: ServiceEndpoint) => number): LbGroup[] {
+  const groups = new Map<string, LbGroup>();
   for (const e of endpoints) {
     if (!labelsMatch(subsetLabels, e.labels)) continue;
     let g = groups.get(e.locality);
-    if (!g) {
-      g = { lb: [], weight: 0 };
-      groups.set(e.locality, g);
-    }
-    g.lb.push({
+    if (!g) groups.set(e.locality, (g = { locality: e.locality, endpoints: [], lbEndpoints: [], weight: 0, priority: 0 }));
+    g.endpoints.push(e);
+    g.lbEndpoints.push({
       endpoint: { address: { socket_address: { address: e.address, port_value: portOf(e) } } },
       load_balancing_weight: e.weight,
     });
     g.weight += e.weight;
   }
-  return [...groups].map(([l, g]) => {
-    const loc = locality(l);
-    return { locality: loc ?? {}, lb_endpoints: g.lb, load_balancing_weight: g.weight };
-  });
+  return [...groups.values()];
 }
 
-export function clusterLoadAssignment(name: string, service: Service, port: ServicePort, subsetLabels: Readonly<Record<string, string>> | undefined): Json {
-  return { cluster_name: name, endpoints: localityLbEndpoints(service.endpoints, subsetLabels, (e) => endpointPort(e, port)) };
+/**
+ * LocalityLbEndpoints with their weights (grpc-js-xds drops localities without a positive weight) and, with
+ * locality load balancing, the priorities / weights relative to the asking proxy.
+ */
+export function localityLbEndpoints(endpoints: readonly ServiceEndpoint[], subsetLabels: Readonly<Record<string, string>> | undefined, portOf: (e: ServiceEndpoint) => number, lb?: LocalityLb): Json[] {
+  let groups = groupEndpoints(endpoints, subsetLabels, portOf);
+  if (lb) groups = applyLocalityLb(groups, lb.proxy, lb.setting, lb.outlierDetection, lb.labelPriorities);
+  return groups.map((g) => ({
+    locality: locality(g.locality) ?? {},
+    lb_endpoints: g.lbEndpoints,
+    load_balancing_weight: g.weight,
+    ...(g.priority > 0 ? { priority: g.priority } : {}),
+  }));
+}
+
+export function clusterLoadAssignment(name: string, service: Service, port: ServicePort, subsetLabels: Readonly<Record<string, string>> | undefined, lb?: LocalityLb): Json {
+  return { cluster_name: name, endpoints: localityLbEndpoints(service.endpoints, subsetLabels, (e) => endpointPort(e, port), lb) };
 }

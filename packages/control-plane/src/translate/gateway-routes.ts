@@ -26,7 +26,7 @@ function domains(host: string): string[] {
  */
 export function gatewayRouteConfig(model: MeshModel, proxy: ProxyIdentity, name: string, servers: readonly GatewayServer[]): Json {
   const vhosts = new Map<string, Json & { routes: Json[] }>();
-  const hashPolicy = hashPolicyFor(model, proxy.namespace);
+  const hashPolicy = hashPolicyFor(model, proxy.namespace, proxy.labels);
   for (const s of servers) {
     const gateways = new Set([s.gatewayName]);
     for (const vs of virtualServicesForGateway(model, proxy.namespace, s.gatewayName)) {

@@ -100,6 +100,13 @@ function retryPolicy(r: HttpRoute['retries']): Json | undefined {
   out.retriable_status_codes = codes.length > 0 ? codes : r.retryOn === undefined ? [503] : [];
   if ((out.retriable_status_codes as number[]).length === 0) delete out.retriable_status_codes;
   if (r.perTryTimeout) out.per_try_timeout = toEnvoyDuration(r.perTryTimeout);
+  // Like Istio: from the second retry on, skip the priorities (localities) already tried.
+  if (r.retryRemoteLocalities) {
+    out.retry_priority = {
+      name: 'envoy.retry_priorities.previous_priorities',
+      typed_config: { '@type': ANY('envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig'), update_frequency: 2 },
+    };
+  }
   return out;
 }
 
@@ -137,6 +144,13 @@ function redirectAction(r: NonNullable<HttpRoute['redirect']>): Json {
   return out;
 }
 
+function directResponseAction(d: NonNullable<HttpRoute['directResponse']>): Json {
+  const out: Json = { status: d.status };
+  if (d.body?.string !== undefined) out.body = { inline_string: d.body.string };
+  else if (d.body?.bytes !== undefined) out.body = { inline_bytes: d.body.bytes };
+  return out;
+}
+
 export class HttpRouteTranslator {
   constructor(private readonly ctx: RouteContext) {}
 
@@ -165,6 +179,8 @@ export class HttpRouteTranslator {
     const route: Json = { name: m?.name ? `${r.name ?? ''}.${m.name}` : (r.name ?? `route-${index}`), match: routeMatch(m) };
     if (r.redirect) {
       route.redirect = redirectAction(r.redirect);
+    } else if (r.directResponse) {
+      route.direct_response = directResponseAction(r.directResponse);
     } else {
       route.route = this.routeAction(r);
     }

@@ -1,10 +1,11 @@
 import { TYPE_URLS, type TypeUrl } from '../model/affected-by.js';
 import type { MeshModel, Service, ServicePort } from '../model/mesh-model.js';
 import { toEnvoyDuration } from '../sources/duration.js';
-import { outboundCluster } from './clusters.js';
+import { localityLb, outboundCluster } from './clusters.js';
 import { effectivePolicy, findDestinationRule, type Subset } from './destination-rules.js';
 import { clusterLoadAssignment } from './endpoints.js';
 import { outboundClusterName } from './names.js';
+import type { ProxyIdentity } from './proxy-identity.js';
 
 type Json = Record<string, unknown>;
 export type ProxyResources = Map<TypeUrl, Map<string, Json>>;
@@ -18,10 +19,10 @@ export function putResource(out: ProxyResources, type: TypeUrl, name: string, r:
 }
 
 /** Consistent-hash route policy from the destination's DestinationRule (Istio puts it on the route). */
-export function hashPolicyFor(model: MeshModel, proxyNs: string) {
+export function hashPolicyFor(model: MeshModel, proxyNs: string, proxyLabels: Readonly<Record<string, string>>) {
   return (host: string, subset: string, port: number): Json[] | undefined => {
     const svc = model.services.find((s) => s.hostname === host);
-    const dr = findDestinationRule(model, host, svc?.namespace ?? proxyNs, proxyNs);
+    const dr = findDestinationRule(model, host, svc?.namespace ?? proxyNs, proxyNs, proxyLabels);
     const ch = effectivePolicy(dr, port, dr?.spec.subsets?.find((s) => s.name === subset))?.loadBalancer?.consistentHash;
     if (!ch) return undefined;
     if (ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
@@ -33,9 +34,10 @@ export function hashPolicyFor(model: MeshModel, proxyNs: string) {
 }
 
 /** The outbound cluster (and its ClusterLoadAssignment for STATIC services) of one service port and subset. */
-export function putServiceCluster(out: ProxyResources, model: MeshModel, s: Service, p: ServicePort, subset: Subset | undefined, proxyNs: string): void {
-  const dr = findDestinationRule(model, s.hostname, s.namespace, proxyNs);
+export function putServiceCluster(out: ProxyResources, model: MeshModel, s: Service, p: ServicePort, subset: Subset | undefined, proxy: ProxyIdentity): void {
+  const dr = findDestinationRule(model, s.hostname, s.namespace, proxy.namespace, proxy.labels);
   const name = outboundClusterName(p.number, subset?.name ?? '', s.hostname);
-  putResource(out, TYPE_URLS.cluster, name, outboundCluster(name, s, p, effectivePolicy(dr, p.number, subset), subset?.labels));
-  if (s.resolution === 'STATIC') putResource(out, TYPE_URLS.endpoint, name, clusterLoadAssignment(name, s, p, subset?.labels));
+  const policy = effectivePolicy(dr, p.number, subset);
+  putResource(out, TYPE_URLS.cluster, name, outboundCluster(name, s, p, policy, subset?.labels, proxy));
+  if (s.resolution === 'STATIC') putResource(out, TYPE_URLS.endpoint, name, clusterLoadAssignment(name, s, p, subset?.labels, localityLb(policy, proxy, true)));
 }

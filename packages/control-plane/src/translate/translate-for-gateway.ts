@@ -86,9 +86,9 @@ function putReferencedClusters(out: ProxyResources, model: MeshModel, proxy: Pro
     const s = model.services.find((x) => x.hostname === host && visibleIn(x.exportTo, proxy.namespace, x.namespace));
     const p = s?.ports.find((x) => x.number === Number(portText));
     if (!s || !p) continue;
-    const subset = subsetName ? findDestinationRule(model, host, s.namespace, proxy.namespace)?.spec.subsets?.find((x) => x.name === subsetName) : undefined;
+    const subset = subsetName ? findDestinationRule(model, host, s.namespace, proxy.namespace, proxy.labels)?.spec.subsets?.find((x) => x.name === subsetName) : undefined;
     if (subsetName && !subset) continue;
-    putServiceCluster(out, model, s, p, subset, proxy.namespace);
+    putServiceCluster(out, model, s, p, subset, proxy);
   }
 }
 

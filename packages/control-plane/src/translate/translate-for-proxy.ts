@@ -25,7 +25,7 @@ function tcpTarget(model: MeshModel, inputs: VirtualHostInputs, services: readon
   const s = services[0];
   if (!s) return undefined;
   const vs = virtualServiceFor(inputs.vss, s.hostname);
-  const tcp = vs?.spec.tcp?.find((r) => (r.match ?? [{}]).some((m) => (m.port === undefined || m.port === port) && (!m.gateways?.length || m.gateways.includes('mesh')) && (!m.sourceLabels || Object.entries(m.sourceLabels).every(([k, v]) => inputs.proxyLabels[k] === v))));
+  const tcp = vs?.spec.tcp?.find((r) => (r.match ?? [{}]).some((m) => (m.port === undefined || m.port === port) && (!m.gateways?.length || m.gateways.includes('mesh')) && (!m.sourceLabels || Object.entries(m.sourceLabels).every(([k, v]) => inputs.proxyLabels[k] === v)) && (m.sourceNamespace === undefined || m.sourceNamespace === inputs.proxyNs)));
   if (!vs || !tcp?.route?.length) return outboundClusterName(port, '', s.hostname);
   const name = (d: NonNullable<typeof tcp.route>[number]): string => {
     const host = resolveHost(d.destination?.host ?? '', vs.namespace);
@@ -47,13 +47,13 @@ export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): Proxy
   const out = emptyResources();
   const put = (type: TypeUrl, name: string, r: Json): void => putResource(out, type, name, r);
   const scope = sidecarScope(model, proxy);
-  const inputs: VirtualHostInputs = { model, vss: meshVirtualServices(model, proxy.namespace), proxyNs: proxy.namespace, proxyLabels: proxy.labels, hashPolicy: hashPolicyFor(model, proxy.namespace) };
+  const inputs: VirtualHostInputs = { model, vss: meshVirtualServices(model, proxy.namespace), proxyNs: proxy.namespace, proxyLabels: proxy.labels, hashPolicy: hashPolicyFor(model, proxy.namespace, proxy.labels) };
 
   // Clusters and endpoints for every reachable service port and DestinationRule subset.
   for (const s of scope.services) {
-    const dr = findDestinationRule(model, s.hostname, s.namespace, proxy.namespace);
+    const dr = findDestinationRule(model, s.hostname, s.namespace, proxy.namespace, proxy.labels);
     for (const p of s.ports) {
-      for (const subset of [undefined, ...(dr?.spec.subsets ?? [])]) putServiceCluster(out, model, s, p, subset, proxy.namespace);
+      for (const subset of [undefined, ...(dr?.spec.subsets ?? [])]) putServiceCluster(out, model, s, p, subset, proxy);
     }
   }
 

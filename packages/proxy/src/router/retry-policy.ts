@@ -75,10 +75,28 @@ export interface RetryPolicy {
   /** `envoy.retry_host_predicates.previous_hosts`: avoid hosts already tried. */
   readonly avoidPreviousHosts: boolean;
   readonly hostSelectionMaxAttempts: number;
+  /** `envoy.retry_priorities.previous_priorities` update_frequency; 0 = no retry priority. */
+  readonly previousPrioritiesFrequency: number;
 }
 
 const DEFAULT_BASE_INTERVAL_MS = 25;
 const PREVIOUS_HOSTS_TYPE = 'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
+const PREVIOUS_PRIORITIES_NAME = 'envoy.retry_priorities.previous_priorities';
+const PREVIOUS_PRIORITIES_TYPE = 'envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig';
+
+/** `retry_priority`: only previous_priorities, whose update_frequency must be > 0. Returns it (0 = none). */
+function previousPriorities(rp: RetryPolicy__Output['retry_priority'], path: string): number {
+  if (!rp) return 0;
+  const pp = joinPath(path, 'retry_priority');
+  const cfg = rp.typed_config as { '@type'?: string; update_frequency?: number } | null | undefined;
+  const type = cfg?.['@type'];
+  if (type !== `type.googleapis.com/${PREVIOUS_PRIORITIES_TYPE}` && !(rp.name === PREVIOUS_PRIORITIES_NAME && type === undefined)) {
+    throw new ConfigError(pp, `unsupported retry priority '${rp.name}'${type ? ` (${type})` : ''}`);
+  }
+  const f = cfg?.update_frequency ?? 0;
+  if (!(f > 0)) throw new ConfigError(joinPath(pp, 'typed_config.update_frequency'), 'must be greater than 0');
+  return f;
+}
 
 /** A policy with nothing configured: headers (`x-envoy-retry-on`) may still enable retries per request. */
 export const EMPTY_RETRY_POLICY: RetryPolicy = {
@@ -92,11 +110,11 @@ export const EMPTY_RETRY_POLICY: RetryPolicy = {
   maxIntervalMs: DEFAULT_BASE_INTERVAL_MS * 10,
   avoidPreviousHosts: false,
   hostSelectionMaxAttempts: 1,
+  previousPrioritiesFrequency: 0,
 };
 
 export function compileRetryPolicy(p: RetryPolicy__Output, path: string): RetryPolicy {
   const unsupported: Array<[string, boolean]> = [
-    ['retry_priority', p.retry_priority !== null],
     ['rate_limited_retry_back_off', p.rate_limited_retry_back_off !== null],
     ['retry_options_predicates', p.retry_options_predicates.length > 0],
     ['per_try_idle_timeout', p.per_try_idle_timeout !== null],
@@ -142,5 +160,6 @@ export function compileRetryPolicy(p: RetryPolicy__Output, path: string): RetryP
     maxIntervalMs,
     avoidPreviousHosts,
     hostSelectionMaxAttempts: Number(p.host_selection_retry_max_attempts || '1'),
+    previousPrioritiesFrequency: previousPriorities(p.retry_priority, path),
   };
 }

@@ -93,6 +93,10 @@ export class RetryState {
     return this.policy.hostSelectionMaxAttempts;
   }
 
+  get previousPrioritiesFrequency(): number {
+    return this.policy.previousPrioritiesFrequency;
+  }
+
   /** Whether a final response with these headers is a retriable failure. */
   wouldRetryHeaders(status: number, headers: HeaderMap): boolean {
     if (headers.has('x-envoy-overloaded')) return false;

@@ -137,7 +137,7 @@ describe('route action config errors', () => {
   const p = 'rc.virtual_hosts[0].routes[0].route';
   const at = (route: object): object => singleHost([{ match: { prefix: '/' }, route }]);
   const unsupported: Array<[string, object]> = [
-    ['retry_policy.retry_priority', { retry_policy: { retry_on: '5xx', retry_priority: { name: 'envoy.retry_priorities.previous_priorities' } } }],
+    ['retry_policy.per_try_idle_timeout', { retry_policy: { retry_on: '5xx', per_try_idle_timeout: { seconds: 1 } } }],
     ['request_mirror_policies[0].trace_sampled', { request_mirror_policies: [{ cluster: 'm', trace_sampled: { value: true } }] }],
     ['rate_limits', { rate_limits: [{ actions: [{ generic_key: { descriptor_value: 'x' } }] }] }],
     ['cors', { cors: {} }],
@@ -155,6 +155,18 @@ describe('route action config errors', () => {
   }
   const invalid: Array<[string, object, string, RegExp?]> = [
     ['an empty cluster', { cluster: '' }, `${p}.cluster`],
+    [
+      'a retry priority other than previous_priorities',
+      { cluster: 'c', retry_policy: { retry_priority: { name: 'envoy.retry_priorities.other' } } },
+      `${p}.retry_policy.retry_priority`,
+      /unsupported retry priority 'envoy.retry_priorities.other'/,
+    ],
+    [
+      'previous_priorities without an update_frequency',
+      { cluster: 'c', retry_policy: { retry_priority: { name: 'envoy.retry_priorities.previous_priorities' } } },
+      `${p}.retry_policy.retry_priority.typed_config.update_frequency`,
+      /greater than 0/,
+    ],
     ['no cluster specifier', {}, p, /required/],
     ['both prefix_rewrite and regex_rewrite', { cluster: 'c', prefix_rewrite: '/a', regex_rewrite: { pattern: { regex: 'a' }, substitution: 'b' } }, `${p}.regex_rewrite`],
     ['a bad regex_rewrite pattern', { cluster: 'c', regex_rewrite: { pattern: { regex: '(' }, substitution: 'b' } }, `${p}.regex_rewrite.pattern.regex`],

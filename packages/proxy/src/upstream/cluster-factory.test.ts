@@ -287,13 +287,13 @@ describe('parseClusterConfig: ConfigError paths', () => {
       /Only one of/,
     ],
     [
-      'max_connection_duration',
+      'max_stream_duration',
       cluster({
         typed_extension_protocol_options: {
-          [HPO]: { '@type': HPO_TYPE, common_http_protocol_options: { max_connection_duration: { seconds: 1 } }, explicit_http_config: { http_protocol_options: {} } },
+          [HPO]: { '@type': HPO_TYPE, common_http_protocol_options: { max_stream_duration: { seconds: 1 } }, explicit_http_config: { http_protocol_options: {} } },
         },
       }),
-      `clusters[0].typed_extension_protocol_options['${HPO}'].common_http_protocol_options.max_connection_duration`,
+      `clusters[0].typed_extension_protocol_options['${HPO}'].common_http_protocol_options.max_stream_duration`,
     ],
     [
       'both the typed extension and deprecated protocol options',

@@ -274,6 +274,8 @@ export class Cluster implements LoadBalancer {
         connectTimeoutMs: this.connectTimeoutMs,
         idleTimeoutMs: this.httpOptions.idleTimeoutMs,
         maxRequestsPerConnection: this.httpOptions.maxRequestsPerConnection,
+        // HttpProtocolOptions: HTTP connections only (tcp_proxy has its own max_downstream_connection_duration).
+        maxConnectionDurationMs: kind === 'http' ? this.httpOptions.maxConnectionDurationMs : 0,
         tcpKeepaliveMs: this.config.tcpKeepaliveMs,
         connect: this.deps.connect,
         now: this.deps.now,
@@ -310,10 +312,11 @@ export class Cluster implements LoadBalancer {
         connectTimeoutMs: this.connectTimeoutMs,
         idleTimeoutMs: this.httpOptions.idleTimeoutMs,
         maxRequestsPerConnection: this.httpOptions.maxRequestsPerConnection,
+        maxConnectionDurationMs: this.httpOptions.maxConnectionDurationMs,
         http2: this.httpOptions.http2,
         bufferLimitBytes: this.perConnectionBufferLimitBytes,
         codecStats: (this.h2CodecStats ??= http2CodecStats(this.deps.scope.scope(`cluster.${this.config.statName}`))),
-        connect: connect ?? (this.transport !== undefined ? tlsConnect(this.transport) : this.config.tcpKeepaliveMs !== undefined ? keepaliveConnect(this.config.tcpKeepaliveMs) : undefined),
+        connect: connect ?? (this.transport !== undefined ? tlsConnect(this.transport, this.config.tcpKeepaliveMs) : this.config.tcpKeepaliveMs !== undefined ? keepaliveConnect(this.config.tcpKeepaliveMs) : undefined),
         now: this.deps.now,
       });
       if (this.closed) p.close();
@@ -509,9 +512,10 @@ function hostKey(address: string, port: number, priority: number, weight: number
  * TLS for HTTP/2 sessions: the transport's socket, checked after its handshake like the HTTP/1 pool does (a
  * failed verification destroys the socket: the session fails to connect with Envoy's transport failure reason).
  */
-function tlsConnect(transport: UpstreamTransport): (host: Host) => Socket {
+function tlsConnect(transport: UpstreamTransport, keepaliveMs: number | undefined): (host: Host) => Socket {
   return (host) => {
     const socket = transport.connect(host.address, host.port, false, undefined);
+    if (keepaliveMs !== undefined) socket.setKeepAlive(true, keepaliveMs);
     socket.once('secureConnect', () => {
       const reason = transport.verify(socket);
       if (reason !== undefined) socket.destroy(new Error(reason));

@@ -61,6 +61,8 @@ export interface ConnectionPoolOptions {
   readonly idleTimeoutMs: number;
   /** 0 = unlimited. */
   readonly maxRequestsPerConnection: number;
+  /** 0 = unlimited. Checked when a connection is released or reused (no timer per connection). */
+  readonly maxConnectionDurationMs?: number | undefined;
   /** `upstream_connection_options.tcp_keepalive.keepalive_time` in ms; undefined = keep-alive off. */
   readonly tcpKeepaliveMs?: number | undefined;
   /** Opens the socket (tests inject one that never connects). Default: `net.connect` to the host's current address. */
@@ -293,6 +295,10 @@ export class ConnectionPool {
       this.destroy(c, false);
       return;
     }
+    if (this.expired(c)) {
+      this.destroy(c, false);
+      return;
+    }
     if (c.socket.destroyed || !c.socket.writable || c.socket.readableEnded) {
       this.destroy(c, false);
       return;
@@ -475,12 +481,24 @@ export class ConnectionPool {
     this.host.outlier.putResult(this.halfOpen ? OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS_FINAL : OutlierResult.LOCAL_ORIGIN_CONNECT_SUCCESS);
   }
 
+  /** max_connection_duration reached (counted once: the connection is closed right after). */
+  private expired(c: Conn): boolean {
+    const max = this.opts.maxConnectionDurationMs ?? 0;
+    if (max <= 0 || this.now() - c.createdAt < max) return false;
+    this.opts.stats.upstream_cx_max_duration_reached.inc();
+    return true;
+  }
+
   private popIdle(): Conn | undefined {
     for (;;) {
       const c = this.idle.pop();
       if (c === undefined) return undefined;
       const s = c.socket;
-      if (!s.destroyed && s.writable && !s.readableEnded) return c;
+      if (!s.destroyed && s.writable && !s.readableEnded) {
+        if (!this.expired(c)) return c;
+        this.destroy(c, false);
+        continue;
+      }
       this.finish(c, false, false);
       s.destroy();
     }

@@ -16,6 +16,8 @@ export interface Http2PoolOptions {
   readonly idleTimeoutMs: number;
   /** 0 = unlimited (streams per connection). */
   readonly maxRequestsPerConnection: number;
+  /** 0 = unlimited. Checked when a session is picked or a stream ends (no timer per session). */
+  readonly maxConnectionDurationMs?: number | undefined;
   readonly http2?: Http2Options | undefined;
   /** `cluster.<name>.http2.*` codec stats. */
   readonly codecStats?: Http2CodecStats | undefined;
@@ -155,6 +157,10 @@ export class Http2Pool implements HttpStreamPool, Http2ConnectionOwner {
       c.drain();
       return;
     }
+    if (this.expired(c)) {
+      c.drain();
+      return;
+    }
     if (this.waiters.length > 0) this.scheduleServe();
     else if (c.streams.size === 0) this.idleList?.schedule(c);
   }
@@ -190,9 +196,21 @@ export class Http2Pool implements HttpStreamPool, Http2ConnectionOwner {
   private available(): Http2Connection | undefined {
     const max = this.opts.maxRequestsPerConnection;
     for (const c of this.conns) {
+      if (c.state === READY && this.expired(c)) {
+        c.drain();
+        continue;
+      }
       if (c.capacity > 0 && (max === 0 || c.opened < max)) return c;
     }
     return undefined;
+  }
+
+  /** max_connection_duration reached: counted here, the caller drains the session (no new streams). */
+  private expired(c: Http2Connection): boolean {
+    const max = this.opts.maxConnectionDurationMs ?? 0;
+    if (max <= 0 || this.now() - c.createdAt < max) return false;
+    this.opts.stats.upstream_cx_max_duration_reached.inc();
+    return true;
   }
 
   private open(c: Http2Connection, callbacks: UpstreamStreamCallbacks): ReturnType<Http2Connection['newStream']> {

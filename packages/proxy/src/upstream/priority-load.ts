@@ -134,6 +134,34 @@ export function computePriorityState(sets: readonly HostSet[], panicThreshold: n
   return { healthyLoad, degradedLoad, panic, health, degradedAvailability };
 }
 
+/** A priority load that replaces the cluster's for one pick (retry priority plugins). */
+export interface PriorityLoad {
+  readonly healthy: readonly number[];
+  readonly degraded: readonly number[];
+}
+
+/**
+ * The load with some priorities treated as unavailable (Envoy's PreviousPrioritiesRetryPriority
+ * adjustForAttemptedPriorities); undefined when nothing else is available.
+ */
+export function adjustedPriorityLoad(state: PriorityState, excluded: readonly boolean[]): PriorityLoad | undefined {
+  const health = state.health.map((h, i) => (excluded[i] === true ? 0 : h));
+  const degradedAvail = state.degradedAvailability.map((d, i) => (excluded[i] === true ? 0 : d));
+  let sum = 0;
+  for (let i = 0; i < health.length; i++) sum += (health[i] as number) + (degradedAvail[i] as number);
+  const total = Math.min(sum, 100);
+  if (total === 0) return undefined;
+  const healthy = new Array<number>(health.length).fill(0);
+  const degraded = new Array<number>(health.length).fill(0);
+  const [firstHealthy, afterHealthy] = distributeLoad(healthy, health, 100, total);
+  const [firstDegraded, remaining] = distributeLoad(degraded, degradedAvail, afterHealthy, total);
+  if (remaining !== 0) {
+    if (firstHealthy >= 0) healthy[firstHealthy] = (healthy[firstHealthy] as number) + remaining;
+    else degraded[firstDegraded] = (degraded[firstDegraded] as number) + remaining;
+  }
+  return { healthy, degraded };
+}
+
 /** Set in `choosePriority`'s result when the degraded hosts of the priority were chosen. */
 export const DEGRADED_BIT = 0x10000;
 export const PRIORITY_MASK = 0xffff;

@@ -23,6 +23,8 @@ export interface ClusterHttpOptions {
   readonly idleTimeoutMs: number;
   /** 0 = unlimited. */
   readonly maxRequestsPerConnection: number;
+  /** `common_http_protocol_options.max_connection_duration`: 0 = unlimited. */
+  readonly maxConnectionDurationMs: number;
   /** `common_http_protocol_options.max_headers_count` (default 100), for the upstream codec. */
   readonly maxHeadersCount: number;
   /** HTTP/1 codec options for upstream connections (null = defaults); interpreted by the codec. */
@@ -38,9 +40,8 @@ const DEFAULT_MAX_HEADERS = 100;
 function parseCommon(
   common: CommonHttpOptions | null,
   path: string,
-): { idleTimeoutMs: number; maxHeadersCount: number; maxRequests: number | undefined } {
-  if (!common) return { idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS, maxHeadersCount: DEFAULT_MAX_HEADERS, maxRequests: undefined };
-  rejectIfSet(path, 'max_connection_duration', common.max_connection_duration);
+): { idleTimeoutMs: number; maxHeadersCount: number; maxRequests: number | undefined; maxDurationMs: number } {
+  if (!common) return { idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS, maxHeadersCount: DEFAULT_MAX_HEADERS, maxRequests: undefined, maxDurationMs: 0 };
   rejectIfSet(path, 'max_stream_duration', common.max_stream_duration);
   if (common.headers_with_underscores_action !== 'ALLOW') {
     throw unsupported(path, 'headers_with_underscores_action', `${common.headers_with_underscores_action} is not supported yet`);
@@ -51,6 +52,7 @@ function parseCommon(
     idleTimeoutMs: optDurationMs(common.idle_timeout, DEFAULT_IDLE_TIMEOUT_MS),
     maxHeadersCount,
     maxRequests: common.max_requests_per_connection ? Number(common.max_requests_per_connection.value) : undefined,
+    maxDurationMs: optDurationMs(common.max_connection_duration, 0),
   };
 }
 
@@ -142,5 +144,5 @@ export function parseHttpOptions(cfg: Cluster__Output, path: string): ClusterHtt
     }
     maxRequests = cfg.max_requests_per_connection.value;
   }
-  return { idleTimeoutMs: c.idleTimeoutMs, maxRequestsPerConnection: maxRequests, maxHeadersCount: c.maxHeadersCount, http1, protocol, http2 };
+  return { idleTimeoutMs: c.idleTimeoutMs, maxRequestsPerConnection: maxRequests, maxConnectionDurationMs: c.maxDurationMs, maxHeadersCount: c.maxHeadersCount, http1, protocol, http2 };
 }

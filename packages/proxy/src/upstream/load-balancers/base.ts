@@ -1,7 +1,7 @@
 import type { Counter } from '../../interfaces/stats.js';
 import type { Host } from '../host.js';
 import type { HostSet } from '../host-set.js';
-import { choosePriority, computePriorityState, DEGRADED_BIT, PRIORITY_MASK, type PriorityState } from '../priority-load.js';
+import { choosePriority, computePriorityState, DEGRADED_BIT, PRIORITY_MASK, type PriorityLoad, type PriorityState } from '../priority-load.js';
 import { effectiveLocalityWeight, groupByLocality, LocalityScheduler } from './locality.js';
 import type { ZoneRouting } from './zone-aware.js';
 
@@ -11,6 +11,8 @@ export interface LbContext {
    * xxHash64) should pass its high 32 bits: ring points are the high 32 bits of Envoy's 64-bit points.
    */
   hash?: number;
+  /** Replaces the cluster's priority load for this pick (retry_priority: previous_priorities). */
+  priorityLoad?: PriorityLoad | undefined;
 }
 
 export interface LoadBalancer {
@@ -66,8 +68,9 @@ export abstract class PriorityLoadBalancer implements LoadBalancer {
 
   protected abstract rebuild(sets: readonly HostSet[]): void;
 
-  protected selectPriority(r: number): number {
-    return choosePriority(r, this.state.healthyLoad, this.state.degradedLoad);
+  protected selectPriority(r: number, ctx: LbContext | undefined): number {
+    const l = ctx?.priorityLoad;
+    return l === undefined ? choosePriority(r, this.state.healthyLoad, this.state.degradedLoad) : choosePriority(r, l.healthy, l.degraded);
   }
 }
 
@@ -118,9 +121,9 @@ export abstract class HostSourceLoadBalancer extends PriorityLoadBalancer {
     }
   }
 
-  chooseHost(_ctx: LbContext | undefined): Host | undefined {
+  chooseHost(ctx: LbContext | undefined): Host | undefined {
     const r = this.deps.random();
-    const sel = this.selectPriority(r);
+    const sel = this.selectPriority(r, ctx);
     const p = sel & PRIORITY_MASK;
     const zone = this.deps.zone;
     if (this.state.panic[p] === true) {
@@ -173,7 +176,7 @@ export abstract class HashLoadBalancer extends PriorityLoadBalancer {
   chooseHost(ctx: LbContext | undefined): Host | undefined {
     const hash = ctx?.hash;
     const h = hash === undefined ? this.deps.random() : hash >>> 0;
-    const p = this.selectPriority(h) & PRIORITY_MASK;
+    const p = this.selectPriority(h, ctx) & PRIORITY_MASK;
     if (this.state.panic[p] === true) this.deps.lbHealthyPanic.inc();
     return this.tables[p]?.pick(h);
   }

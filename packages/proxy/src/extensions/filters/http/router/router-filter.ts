@@ -6,12 +6,14 @@ import type { DeadlineList, DeadlineNode } from '../../../../server/deadline-que
 import { monotonicNow } from '../../../../server/io-scope.js';
 import type { ClusterResources } from '../../../../upstream/circuit-breakers.js';
 import type { Cluster } from '../../../../upstream/cluster.js';
+import type { LbContext } from '../../../../upstream/load-balancers/base.js';
 import { NOOP_HC_MONITOR, NOOP_OUTLIER_MONITOR, OutlierResult, type Host } from '../../../../upstream/host.js';
 import { outlierStatus } from './outlier-status.js';
 import { TcpTunnelPool } from '../../../../upstream/tcp-tunnel-stream.js';
 import type { RouteRequest } from '../../../../router/route-request.js';
 import { RetryDecision, RetryState } from '../../../../router/retry-state.js';
 import { EMPTY_RETRY_POLICY } from '../../../../router/retry-policy.js';
+import { PreviousPriorities } from '../../../../router/previous-priorities.js';
 import {
   applyRequestMutations,
   applyResponseMutations,
@@ -52,6 +54,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   /** Set while a retry may still happen; every body chunk is held (replayable) exactly as long as this is. */
   private retry: RetryState | undefined;
   private triedHosts: Host[] | undefined;
+  private triedPriorities: PreviousPriorities | undefined;
   private hash: number | undefined;
   private readonly body = new RequestBody();
   private responseStarted = false;
@@ -223,6 +226,8 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     const a = new UpstreamRequest(this, cluster, host, resources);
     this.attempt = a;
     if (this.retry?.avoidPreviousHosts) (this.triedHosts ??= []).push(host);
+    const every = this.retry?.previousPrioritiesFrequency ?? 0;
+    if (every > 0) (this.triedPriorities ??= new PreviousPriorities(every)).onHostAttempted(host);
     a.start(this.streamPool(cluster, host));
   }
 
@@ -426,7 +431,12 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   /** With the previous_hosts predicate, up to `host_selection_retry_max_attempts` picks avoid hosts already tried. */
   private chooseRetryHost(): Host | undefined {
     const cluster = this.cluster as Cluster;
-    const ctx = this.hash === undefined ? undefined : { hash: this.hash };
+    const priorityLoad = this.triedPriorities?.priorityLoad(cluster.lb.priorityState);
+    let ctx: LbContext | undefined;
+    if (this.hash !== undefined || priorityLoad !== undefined) {
+      ctx = { priorityLoad };
+      if (this.hash !== undefined) ctx.hash = this.hash;
+    }
     let host = cluster.chooseHost(ctx);
     const tried = this.triedHosts;
     if (tried !== undefined && this.retry !== undefined) {
