@@ -1,7 +1,7 @@
 import { messageFromJson } from '@weft/api';
 import { buildModel, type MeshModel } from '../model/mesh-model.js';
 import { proxyIdentityFromNode, type XdsNode } from '../translate/proxy-identity.js';
-import { translateForProxy } from '../translate/translate-for-proxy.js';
+import { translateFor } from '../translate/translate.js';
 import { resourceFromMessage, type XdsResource } from '../xds/resource.js';
 import type { ProxyNode, ProxySnapshot, SnapshotChange, SnapshotProvider } from '../xds/snapshot.js';
 import { messageTypeName, type TypeUrl } from '../xds/type-urls.js';
@@ -40,7 +40,7 @@ function xdsNode(n: ProxyNode): XdsNode {
 }
 
 /**
- * Serves the Istio model: each proxy gets `translateForProxy(model, its identity)`, computed once per model
+ * Serves the Istio model: each proxy gets `translateFor(model, its identity)` (sidecar or proxyless gRPC), computed once per model
  * generation and encoded once per distinct resource content (proxies sharing a resource share its bytes).
  */
 export class IstioSnapshotProvider implements SnapshotProvider {
@@ -75,7 +75,7 @@ export class IstioSnapshotProvider implements SnapshotProvider {
   snapshotFor(node: ProxyNode): ProxySnapshot {
     const cached = this.perProxy.get(node.id);
     if (cached !== undefined && cached.generation === this.generation) return cached.snapshot;
-    const translated = translateForProxy(this.model, proxyIdentityFromNode(xdsNode(node)));
+    const translated = translateFor(this.model, proxyIdentityFromNode(xdsNode(node)));
     const resources = new Map<TypeUrl, Map<string, XdsResource>>();
     const versions = new Map<TypeUrl, string>();
     for (const [typeUrl, byName] of translated) {

@@ -1,6 +1,6 @@
-import { destination, headers, percent, regexString, stringMatch } from './spec-common.js';
+import { destination, GRPC_STATUS_NAMES, headers, percent, regexString, stringMatch } from './spec-common.js';
 import {
-  arr, bool, duration, exportTo, host, int, labels, map, notSupported, obj, port, str, strMatching, type Check,
+  arr, bool, duration, exportTo, host, int, labels, map, notSupported, obj, oneOfValues, port, str, strMatching, type Check,
 } from './strict-spec.js';
 
 const httpMatch = obj({
@@ -52,8 +52,13 @@ const fault = obj({
     { required: ['fixedDelay'] },
   ),
   abort: obj(
-    { httpStatus: int(200, 599), grpcStatus: notSupported(), http2Error: notSupported(), percentage: percent },
-    { required: ['httpStatus'] },
+    { httpStatus: int(200, 599), grpcStatus: oneOfValues(GRPC_STATUS_NAMES), http2Error: notSupported(), percentage: percent },
+    {
+      oneOf: [['httpStatus', 'grpcStatus']],
+      refine: (o, path, report) => {
+        if (o.httpStatus === undefined && o.grpcStatus === undefined) report(path, "one of 'httpStatus' or 'grpcStatus' is required");
+      },
+    },
   ),
 });
 

@@ -1,0 +1,161 @@
+import { TYPE_URLS, type TypeUrl } from '../model/affected-by.js';
+import { DOMAIN_SUFFIX, type MeshModel, type Service } from '../model/mesh-model.js';
+import { effectivePolicy, findDestinationRule, type TrafficPolicy } from './destination-rules.js';
+import { clusterLoadAssignment } from './endpoints.js';
+import { adsConfig, ANY, outboundClusterName } from './names.js';
+import type { ProxyIdentity } from './proxy-identity.js';
+import { sidecarScope } from './sidecar-scope.js';
+import { emptyResources, hashPolicyFor, type ProxyResources } from './proxy-resources.js';
+import { meshVirtualServices, serviceVirtualHost, type VirtualHostInputs } from './virtual-hosts.js';
+
+/*
+ * Proxyless gRPC (node metadata GENERATOR=grpc, e.g. @grpc/grpc-js-xds), after Istio's grpcgen: per service port an
+ * `api_listener` Listener named `host:port` (plus the short names a client in the service's namespace may dial),
+ * an RDS RouteConfiguration `outbound|port||host` built like the sidecar's and then cut down to what gRPC's xDS
+ * implementation understands (gRFC A28 routing, A31 timeouts, A33 fault injection, A42 ring hash, A44 retries),
+ * EDS clusters (ROUND_ROBIN or RING_HASH) and their ClusterLoadAssignments.
+ *
+ * gRPC validates strictly (grpc-js NACKs the whole resource): redirect/direct-response actions, filters other than
+ * fault and router, lb policies other than ROUND_ROBIN/RING_HASH, and per-route overrides of unknown filters are
+ * refused, so they are never sent. What gRPC silently ignores (rewrites, mirrors, header edits, CORS, per-try
+ * timeouts, circuit breakers, outlier detection as Istio's grpcgen leaves it out) is left out too, so the config
+ * sent says what the client really does.
+ */
+
+type Json = Record<string, unknown>;
+const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+const FAULT = 'envoy.filters.http.fault';
+/** gRPC's ring hash accepts rings up to 8M entries and NACKs larger minimums. */
+const MAX_RING_SIZE = 8388608;
+/** retry_on conditions gRPC understands (status names); HTTP ones (5xx, reset, ...) have no gRPC meaning. */
+const GRPC_RETRY_ON = new Set(['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable']);
+
+/** Istio's grpcgen filter chain: fault then router, both with typed_config (gRPC requires it). */
+function grpcHttpFilters(): Json[] {
+  return [
+    { name: FAULT, typed_config: { '@type': ANY('envoy.extensions.filters.http.fault.v3.HTTPFault') } },
+    { name: 'envoy.filters.http.router', typed_config: { '@type': ANY('envoy.extensions.filters.http.router.v3.Router') } },
+  ];
+}
+
+/**
+ * Listener names a client may resolve (`xds:///<name>:<port>`): the FQDN, and for a service in the client's own
+ * namespace the short forms Istio expands (`name`, `name.ns`, `name.ns.svc`).
+ */
+export function grpcListenerHosts(s: Service, proxyNs: string): string[] {
+  const out = [s.hostname];
+  const suffix = `.${proxyNs}.${DOMAIN_SUFFIX}`;
+  if (s.hostname.endsWith(suffix)) {
+    const name = s.hostname.slice(0, -suffix.length);
+    if (!name.includes('.')) out.push(name, `${name}.${proxyNs}`, `${name}.${proxyNs}.svc`);
+  }
+  return out;
+}
+
+function apiListener(name: string, s: Service, port: number, routeName: string): Json {
+  const vip = s.addresses.find((a) => !a.includes('/')) ?? '0.0.0.0';
+  return {
+    name,
+    address: { socket_address: { address: vip, port_value: port } },
+    api_listener: {
+      // stat_prefix: required by Envoy's validation, unused by gRPC.
+      api_listener: { '@type': ANY(HCM), stat_prefix: name, rds: { route_config_name: routeName, config_source: adsConfig() }, http_filters: grpcHttpFilters() },
+    },
+  };
+}
+
+/** gRPC reads only these retry fields; a policy without a gRPC status condition would do nothing, so none is sent. */
+function grpcRetry(p: unknown): Json | undefined {
+  if (!p || typeof p !== 'object') return undefined;
+  const policy = p as Json;
+  const on = String(policy.retry_on ?? '').split(',').filter((c) => GRPC_RETRY_ON.has(c));
+  const n = Number(policy.num_retries ?? 1);
+  if (on.length === 0 || n < 1) return undefined;
+  return { retry_on: on.join(','), num_retries: n };
+}
+
+/** Header hashing as is; source-IP affinity becomes gRPC's per-channel affinity; cookies and query strings do not exist in gRPC. */
+function grpcHashPolicy(list: unknown): Json[] {
+  const out: Json[] = [];
+  for (const h of (Array.isArray(list) ? list : []) as Json[]) {
+    if (h.header) out.push({ header: h.header });
+    else if (h.connection_properties) out.push({ filter_state: { key: 'io.grpc.channel_id' } });
+  }
+  return out;
+}
+
+function grpcRouteAction(a: Json): Json {
+  const out: Json = {};
+  if (typeof a.cluster === 'string') out.cluster = a.cluster;
+  else {
+    const clusters = ((a.weighted_clusters as { clusters?: Json[] } | undefined)?.clusters ?? []).map((c) => ({ name: c.name, weight: c.weight }));
+    out.weighted_clusters = { clusters };
+  }
+  const hash = grpcHashPolicy(a.hash_policy);
+  if (hash.length > 0) out.hash_policy = hash;
+  const retry = grpcRetry(a.retry_policy);
+  if (retry) out.retry_policy = retry;
+  // Like Istio for proxyless clients: the route timeout is the max stream duration (gRPC ignores `timeout`); 0 = none.
+  out.max_stream_duration = { max_stream_duration: a.timeout ?? '0s' };
+  return out;
+}
+
+/** The gRPC form of a sidecar route, or undefined when gRPC could not use it. */
+function grpcRoute(r: Json): Json | undefined {
+  const action = r.route as Json | undefined;
+  if (!action) return undefined; // redirects: gRPC NACKs any action but route
+  const match = r.match as Json;
+  if (match.query_parameters) return undefined; // gRPC requests carry no query string: such a route never matches
+  const out: Json = { name: r.name, match, route: grpcRouteAction(action) };
+  const fault = (r.typed_per_filter_config as Json | undefined)?.[FAULT];
+  if (fault) out.typed_per_filter_config = { [FAULT]: fault };
+  return out;
+}
+
+function grpcVirtualHost(vh: Json): Json {
+  const routes = ((vh.routes as Json[] | undefined) ?? []).map(grpcRoute).filter((r): r is Json => r !== undefined);
+  return { name: vh.name, domains: vh.domains, routes };
+}
+
+/** grpcgen's cluster: EDS over ADS; ring hash for consistentHash (Maglev too: gRPC has only the ring), else round robin. */
+export function grpcCluster(name: string, policy: TrafficPolicy | undefined): Json {
+  const c: Json = { name, type: 'EDS', eds_cluster_config: { service_name: name, eds_config: adsConfig() } };
+  const ch = policy?.loadBalancer?.consistentHash;
+  if (!ch) {
+    // gRPC NACKs LEAST_REQUEST/RANDOM: Istio's grpcgen also serves round robin for every `simple` policy.
+    c.lb_policy = 'ROUND_ROBIN';
+    return c;
+  }
+  c.lb_policy = 'RING_HASH';
+  const min = ch.ringHash?.minimumRingSize ?? ch.minimumRingSize;
+  if (min) c.ring_hash_lb_config = { minimum_ring_size: String(Math.min(min, MAX_RING_SIZE)) };
+  return c;
+}
+
+/**
+ * The resources for a proxyless gRPC client (pure). Only services with endpoints in the mesh (resolution STATIC)
+ * are served: gRPC needs endpoint IPs over EDS, which DNS and passthrough (NONE) services cannot give.
+ */
+export function translateForGrpc(model: MeshModel, proxy: ProxyIdentity): ProxyResources {
+  const out = emptyResources();
+  const put = (type: TypeUrl, name: string, r: Json): void => {
+    out.get(type)?.set(name, r);
+  };
+  const scope = sidecarScope(model, proxy);
+  const inputs: VirtualHostInputs = { model, vss: meshVirtualServices(model, proxy.namespace), proxyNs: proxy.namespace, proxyLabels: proxy.labels, hashPolicy: hashPolicyFor(model, proxy.namespace) };
+  for (const s of scope.services) {
+    if (s.resolution !== 'STATIC') continue;
+    const dr = findDestinationRule(model, s.hostname, s.namespace, proxy.namespace);
+    for (const p of s.ports) {
+      const routeName = outboundClusterName(p.number, '', s.hostname);
+      for (const host of grpcListenerHosts(s, proxy.namespace)) put(TYPE_URLS.listener, `${host}:${p.number}`, apiListener(`${host}:${p.number}`, s, p.number, routeName));
+      put(TYPE_URLS.route, routeName, { name: routeName, virtual_hosts: [grpcVirtualHost(serviceVirtualHost(inputs, s, p.number))] });
+      for (const subset of [undefined, ...(dr?.spec.subsets ?? [])]) {
+        const name = outboundClusterName(p.number, subset?.name ?? '', s.hostname);
+        put(TYPE_URLS.cluster, name, grpcCluster(name, effectivePolicy(dr, p.number, subset)));
+        put(TYPE_URLS.endpoint, name, clusterLoadAssignment(name, s, p, subset?.labels));
+      }
+    }
+  }
+  return out;
+}
