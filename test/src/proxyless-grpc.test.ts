@@ -220,6 +220,11 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
     await eventually(async () => (await v1Share(client, 20)) <= 10);
     const share = await v1Share(client, 300);
     assert.ok(share >= 30 && share <= 90, `v1 answered ${share}/300, expected 60 +- 30`);
+    const view = cp.ads.syncz().find((s) => s.proxy === 'grpc-client-1');
+    for (const t of ['Listener', 'RouteConfiguration', 'Cluster', 'ClusterLoadAssignment']) {
+      assert.equal((view?.types[t] as { nacks: number } | undefined)?.nacks, 0, `${t} not NACKed after the edit`);
+    }
+    assert.equal((view?.types['RouteConfiguration'] as { ackedVersion: string } | undefined)?.ackedVersion, '2');
   });
 
   it('aborts with the VirtualService grpcStatus before reaching the server', async () => {
