@@ -49,7 +49,7 @@ async function startBackend(tag: string): Promise<Backend> {
   return { tag, server, port, calls };
 }
 
-function services(v1: Backend, v2: Backend, r1: Backend, r2: Backend): string {
+function services(v1: Backend, v2: Backend, r1: Backend, r2: Backend, extraV1?: Backend): string {
   return `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: reviews, namespace: default }
@@ -61,7 +61,7 @@ spec:
   endpoints:
   - { address: 127.0.0.1, ports: { grpc: ${v1.port} }, labels: { version: v1 }, locality: r1/z1 }
   - { address: 127.0.0.1, ports: { grpc: ${v2.port} }, labels: { version: v2 }, locality: r1/z2 }
----
+${extraV1 ? `  - { address: 127.0.0.1, ports: { grpc: ${extraV1.port} }, labels: { version: v1 }, locality: r1/z1 }\n` : ''}---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: { name: reviews, namespace: default }
@@ -164,6 +164,7 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
   let v2: Backend;
   let r1: Backend;
   let r2: Backend;
+  let v1b: Backend;
   let source: RunningIstioSource;
   let cp: RunningControlPlane;
   let client: grpc.Client;
@@ -174,6 +175,7 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
     v2 = await startBackend('v2');
     r1 = await startBackend('r1');
     r2 = await startBackend('r2');
+    v1b = await startBackend('v1b');
     dir = mkdtempSync(path.join(tmpdir(), 'weft-proxyless-'));
     writeFileSync(path.join(dir, 'services.yaml'), services(v1, v2, r1, r2));
     writeFileSync(path.join(dir, 'routes.yaml'), virtualService(80));
@@ -200,6 +202,7 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
     v2.server.forceShutdown();
     r1.server.forceShutdown();
     r2.server.forceShutdown();
+    v1b.server.forceShutdown();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -272,5 +275,13 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
     for (const [user, backends] of seen) assert.equal(backends.size, 1, `${user} reached ${[...backends].join(',')}`);
     const used = new Set([...seen.values()].flatMap((s) => [...s]));
     assert.deepEqual([...used].sort(), ['r1', 'r2']);
+  });
+
+  it('follows an endpoint added to the ServiceEntry with an EDS push only', async () => {
+    const responses = (t: string): number => (cp.ads.syncz().find((v) => v.proxy === 'grpc-client-1')?.types[t] as { responses: number } | undefined)?.responses ?? -1;
+    const before = { lds: responses('Listener'), rds: responses('RouteConfiguration'), cds: responses('Cluster') };
+    writeFileSync(path.join(dir, 'services.yaml'), services(v1, v2, r1, r2, v1b));
+    await eventually(async () => (await call(client, 'Say')).value === 'v1b', 5000);
+    assert.deepEqual({ lds: responses('Listener'), rds: responses('RouteConfiguration'), cds: responses('Cluster') }, before);
   });
 });

@@ -74,7 +74,10 @@ function grpcRetry(p: unknown): Json | undefined {
   return { retry_on: on.join(','), num_retries: n };
 }
 
-/** Header hashing as is; source-IP affinity becomes gRPC's per-channel affinity; cookies and query strings do not exist in gRPC. */
+/**
+ * Header hashing as is; source-IP affinity becomes gRPC's per-channel hash (filter_state `io.grpc.channel_id`, gRFC
+ * A42's stand-in for connection properties); cookies and query strings do not exist in gRPC, so they are dropped.
+ */
 function grpcHashPolicy(list: unknown): Json[] {
   const out: Json[] = [];
   for (const h of (Array.isArray(list) ? list : []) as Json[]) {
