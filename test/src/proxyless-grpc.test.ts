@@ -113,7 +113,7 @@ spec:
   - name: flaky
     match: [{ uri: { exact: /test.Echo/Flaky } }]
     route: [{ destination: { host: reviews, subset: v1 } }]
-    retries: { attempts: 2, retryOn: "5xx,unavailable" }
+    retries: { attempts: 2, retryOn: "5xx,unavailable", backoff: 10ms }
   - name: flaky-no-retry
     match: [{ uri: { exact: /test.Echo/FlakyNoRetry } }]
     route: [{ destination: { host: reviews, subset: v1 } }]

@@ -44,6 +44,8 @@ const retries = obj({
   perTryTimeout: duration(1),
   retryOn: strMatching(/^[a-z0-9-]+(,[a-z0-9-]+)*$|^$/, 'a comma-separated list of retry policies'),
   retryRemoteLocalities: notSupported(),
+  // Istio 1.23+ (newer than the package's 1.18 types): the base interval of the exponential retry back-off.
+  backoff: duration(1),
 });
 
 const fault = obj({

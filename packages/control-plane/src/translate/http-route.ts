@@ -99,6 +99,8 @@ function retryPolicy(r: HttpRoute['retries']): Json | undefined {
   out.retriable_status_codes = codes.length > 0 ? codes : r.retryOn === undefined ? [503] : [];
   if ((out.retriable_status_codes as number[]).length === 0) delete out.retriable_status_codes;
   if (r.perTryTimeout) out.per_try_timeout = toEnvoyDuration(r.perTryTimeout);
+  const backoff = (r as { backoff?: string }).backoff;
+  if (backoff) out.retry_back_off = { base_interval: toEnvoyDuration(backoff) };
   return out;
 }
 

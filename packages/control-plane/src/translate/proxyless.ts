@@ -64,14 +64,14 @@ function apiListener(name: string, s: Service, port: number, routeName: string):
   };
 }
 
-/** gRPC reads only these retry fields; a policy without a gRPC status condition would do nothing, so none is sent. */
+/** gRPC reads only these retry fields (A44: no per-try timeout, no host predicates); a policy without a gRPC status condition would do nothing, so none is sent. */
 function grpcRetry(p: unknown): Json | undefined {
   if (!p || typeof p !== 'object') return undefined;
   const policy = p as Json;
   const on = String(policy.retry_on ?? '').split(',').filter((c) => GRPC_RETRY_ON.has(c));
   const n = Number(policy.num_retries ?? 1);
   if (on.length === 0 || n < 1) return undefined;
-  return { retry_on: on.join(','), num_retries: n };
+  return { retry_on: on.join(','), num_retries: n, ...(policy.retry_back_off ? { retry_back_off: policy.retry_back_off } : {}) };
 }
 
 /**
