@@ -92,6 +92,15 @@ spec:
   host: ratings
   trafficPolicy:
     loadBalancer: { consistentHash: { httpHeaderName: x-user, ringHash: { minimumRingSize: 64 } } }
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: dns-echo, namespace: default }
+spec:
+  hosts: [echo.example.test]
+  resolution: DNS
+  ports: [{ number: 7171, name: grpc, protocol: GRPC }]
+  endpoints: [{ address: localhost, ports: { grpc: ${r1.port} } }]
 `;
 }
 
@@ -283,5 +292,15 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
     writeFileSync(path.join(dir, 'services.yaml'), services(v1, v2, r1, r2, v1b));
     await eventually(async () => (await call(client, 'Say')).value === 'v1b', 5000);
     assert.deepEqual({ lds: responses('Listener'), rds: responses('RouteConfiguration'), cds: responses('Cluster') }, before);
+  });
+
+  it('reaches a one-name DNS ServiceEntry through a LOGICAL_DNS cluster resolved by the client', async () => {
+    const dns = new grpc.Client('xds:///echo.example.test:7171', grpc.credentials.createInsecure());
+    try {
+      const r = await call(dns, 'Say');
+      assert.equal(r.value, 'r1');
+    } finally {
+      dns.close();
+    }
   });
 });

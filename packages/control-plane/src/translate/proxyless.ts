@@ -1,8 +1,9 @@
 import { TYPE_URLS, type TypeUrl } from '../model/affected-by.js';
 import { DOMAIN_SUFFIX, type MeshModel, type Service } from '../model/mesh-model.js';
-import { effectivePolicy, findDestinationRule, type TrafficPolicy } from './destination-rules.js';
+import { effectivePolicy, findDestinationRule } from './destination-rules.js';
 import { clusterLoadAssignment } from './endpoints.js';
 import { adsConfig, ANY, outboundClusterName } from './names.js';
+import { grpcCluster, grpcDnsCluster } from './proxyless-clusters.js';
 import type { ProxyIdentity } from './proxy-identity.js';
 import { sidecarScope } from './sidecar-scope.js';
 import { emptyResources, hashPolicyFor, type ProxyResources } from './proxy-resources.js';
@@ -13,7 +14,9 @@ import { meshVirtualServices, serviceVirtualHost, type VirtualHostInputs } from 
  * `api_listener` Listener named `host:port` (plus the short names a client in the service's namespace may dial),
  * an RDS RouteConfiguration `outbound|port||host` built like the sidecar's and then cut down to what gRPC's xDS
  * implementation understands (gRFC A28 routing, A31 timeouts, A33 fault injection, A42 ring hash, A44 retries),
- * EDS clusters (ROUND_ROBIN or RING_HASH) and their ClusterLoadAssignments.
+ * EDS clusters (ROUND_ROBIN or RING_HASH) and their ClusterLoadAssignments, LOGICAL_DNS for one-name DNS services.
+ * The fault filter is always in the chain (as grpcgen does): a VirtualService edit that adds a fault then changes
+ * only RDS, and routes without a fault override get an empty (inactive) fault config.
  *
  * gRPC validates strictly (grpc-js NACKs the whole resource): redirect/direct-response actions, filters other than
  * fault and router, lb policies other than ROUND_ROBIN/RING_HASH, and per-route overrides of unknown filters are
@@ -25,8 +28,6 @@ import { meshVirtualServices, serviceVirtualHost, type VirtualHostInputs } from 
 type Json = Record<string, unknown>;
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const FAULT = 'envoy.filters.http.fault';
-/** gRPC's ring hash accepts rings up to 8M entries and NACKs larger minimums. */
-const MAX_RING_SIZE = 8388608;
 /** retry_on conditions gRPC understands (status names); HTTP ones (5xx, reset, ...) have no gRPC meaning. */
 const GRPC_RETRY_ON = new Set(['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable']);
 
@@ -120,24 +121,10 @@ function grpcVirtualHost(vh: Json): Json {
   return { name: vh.name, domains: vh.domains, routes };
 }
 
-/** grpcgen's cluster: EDS over ADS; ring hash for consistentHash (Maglev too: gRPC has only the ring), else round robin. */
-export function grpcCluster(name: string, policy: TrafficPolicy | undefined): Json {
-  const c: Json = { name, type: 'EDS', eds_cluster_config: { service_name: name, eds_config: adsConfig() } };
-  const ch = policy?.loadBalancer?.consistentHash;
-  if (!ch) {
-    // gRPC NACKs LEAST_REQUEST/RANDOM: Istio's grpcgen also serves round robin for every `simple` policy.
-    c.lb_policy = 'ROUND_ROBIN';
-    return c;
-  }
-  c.lb_policy = 'RING_HASH';
-  const min = ch.ringHash?.minimumRingSize ?? ch.minimumRingSize;
-  if (min) c.ring_hash_lb_config = { minimum_ring_size: String(Math.min(min, MAX_RING_SIZE)) };
-  return c;
-}
-
 /**
- * The resources for a proxyless gRPC client (pure). Only services with endpoints in the mesh (resolution STATIC)
- * are served: gRPC needs endpoint IPs over EDS, which DNS and passthrough (NONE) services cannot give.
+ * The resources for a proxyless gRPC client (pure). STATIC services get EDS clusters; DNS services a LOGICAL_DNS
+ * cluster when their (subset's) endpoints come down to one name, the only DNS form gRPC has; passthrough (NONE)
+ * services have no endpoints to balance and are not served.
  */
 export function translateForGrpc(model: MeshModel, proxy: ProxyIdentity): ProxyResources {
   const out = emptyResources();
@@ -147,17 +134,24 @@ export function translateForGrpc(model: MeshModel, proxy: ProxyIdentity): ProxyR
   const scope = sidecarScope(model, proxy);
   const inputs: VirtualHostInputs = { model, vss: meshVirtualServices(model, proxy.namespace), proxyNs: proxy.namespace, proxyLabels: proxy.labels, hashPolicy: hashPolicyFor(model, proxy.namespace) };
   for (const s of scope.services) {
-    if (s.resolution !== 'STATIC') continue;
+    if (s.resolution === 'NONE') continue;
     const dr = findDestinationRule(model, s.hostname, s.namespace, proxy.namespace);
     for (const p of s.ports) {
       const routeName = outboundClusterName(p.number, '', s.hostname);
-      for (const host of grpcListenerHosts(s, proxy.namespace)) put(TYPE_URLS.listener, `${host}:${p.number}`, apiListener(`${host}:${p.number}`, s, p.number, routeName));
-      put(TYPE_URLS.route, routeName, { name: routeName, virtual_hosts: [grpcVirtualHost(serviceVirtualHost(inputs, s, p.number))] });
       for (const subset of [undefined, ...(dr?.spec.subsets ?? [])]) {
         const name = outboundClusterName(p.number, subset?.name ?? '', s.hostname);
-        put(TYPE_URLS.cluster, name, grpcCluster(name, effectivePolicy(dr, p.number, subset)));
-        put(TYPE_URLS.endpoint, name, clusterLoadAssignment(name, s, p, subset?.labels));
+        const policy = effectivePolicy(dr, p.number, subset);
+        if (s.resolution === 'STATIC') {
+          put(TYPE_URLS.cluster, name, grpcCluster(name, policy));
+          put(TYPE_URLS.endpoint, name, clusterLoadAssignment(name, s, p, subset?.labels));
+        } else {
+          const c = grpcDnsCluster(name, s, p, subset?.labels, policy);
+          if (c) put(TYPE_URLS.cluster, name, c);
+        }
       }
+      if (!out.get(TYPE_URLS.cluster)?.has(routeName)) continue; // a DNS service gRPC cannot resolve
+      for (const host of grpcListenerHosts(s, proxy.namespace)) put(TYPE_URLS.listener, `${host}:${p.number}`, apiListener(`${host}:${p.number}`, s, p.number, routeName));
+      put(TYPE_URLS.route, routeName, { name: routeName, virtual_hosts: [grpcVirtualHost(serviceVirtualHost(inputs, s, p.number))] });
     }
   }
   return out;
