@@ -1,8 +1,8 @@
 import type { VirtualServiceSpec } from '../sources/istio-resource.js';
 import { toEnvoyDuration } from '../sources/duration.js';
-import { GRPC_STATUS_NAMES } from '../sources/spec-common.js';
 import { labelsMatch, resolveHost } from '../model/mesh-model.js';
 import { ANY, fractionalPercent, outboundClusterName } from './names.js';
+import { GRPC_STATUS_NAMES } from '../sources/spec-common.js';
 
 type Json = Record<string, unknown>;
 export type HttpRoute = NonNullable<VirtualServiceSpec['http']>[number];

@@ -1,14 +1,20 @@
 import { TYPE_URLS, type TypeUrl } from '../model/affected-by.js';
-import type { MeshModel } from '../model/mesh-model.js';
+import type { MeshModel, Service, ServicePort } from '../model/mesh-model.js';
 import { toEnvoyDuration } from '../sources/duration.js';
-import { effectivePolicy, findDestinationRule } from './destination-rules.js';
+import { outboundCluster } from './clusters.js';
+import { effectivePolicy, findDestinationRule, type Subset } from './destination-rules.js';
+import { clusterLoadAssignment } from './endpoints.js';
+import { outboundClusterName } from './names.js';
 
 type Json = Record<string, unknown>;
-/** Envoy resources of one proxy as plain JSON, by type URL then resource name. */
 export type ProxyResources = Map<TypeUrl, Map<string, Json>>;
 
 export function emptyResources(): ProxyResources {
   return new Map(Object.values(TYPE_URLS).map((t) => [t, new Map<string, Json>()]));
+}
+
+export function putResource(out: ProxyResources, type: TypeUrl, name: string, r: Json): void {
+  out.get(type)?.set(name, r);
 }
 
 /** Consistent-hash route policy from the destination's DestinationRule (Istio puts it on the route). */
@@ -24,4 +30,12 @@ export function hashPolicyFor(model: MeshModel, proxyNs: string) {
     if (ch.httpQueryParameterName) return [{ query_parameter: { name: ch.httpQueryParameterName } }];
     return undefined;
   };
+}
+
+/** The outbound cluster (and its ClusterLoadAssignment for STATIC services) of one service port and subset. */
+export function putServiceCluster(out: ProxyResources, model: MeshModel, s: Service, p: ServicePort, subset: Subset | undefined, proxyNs: string): void {
+  const dr = findDestinationRule(model, s.hostname, s.namespace, proxyNs);
+  const name = outboundClusterName(p.number, subset?.name ?? '', s.hostname);
+  putResource(out, TYPE_URLS.cluster, name, outboundCluster(name, s, p, effectivePolicy(dr, p.number, subset), subset?.labels));
+  if (s.resolution === 'STATIC') putResource(out, TYPE_URLS.endpoint, name, clusterLoadAssignment(name, s, p, subset?.labels));
 }

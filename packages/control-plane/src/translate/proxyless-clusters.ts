@@ -29,6 +29,7 @@ export function grpcCluster(name: string, policy: TrafficPolicy | undefined): Js
  */
 export function grpcDnsCluster(name: string, s: Service, port: ServicePort, subsetLabels: Readonly<Record<string, string>> | undefined, policy: TrafficPolicy | undefined): Json | undefined {
   const self: ServiceEndpoint = { address: s.hostname, ports: {}, labels: {}, locality: '', weight: 1, network: '', serviceAccount: '' };
+  if (s.endpoints.length === 0 && s.hostname.includes('*')) return undefined; // a wildcard host names nothing to resolve
   const eps = (s.endpoints.length > 0 ? s.endpoints : [self]).filter((e) => labelsMatch(subsetLabels, e.labels));
   const [only] = eps;
   if (!only || eps.length > 1) return undefined;

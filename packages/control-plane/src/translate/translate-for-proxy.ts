@@ -1,6 +1,6 @@
 import { TYPE_URLS, type TypeUrl } from '../model/affected-by.js';
-import { emptyResources, hashPolicyFor, type ProxyResources } from './proxy-resources.js';
 import { resolveHost, type MeshModel, type Service, type ServicePort } from '../model/mesh-model.js';
+import { toEnvoyDuration } from '../sources/duration.js';
 import { inboundCluster, outboundCluster } from './clusters.js';
 import { effectivePolicy, findDestinationRule } from './destination-rules.js';
 import { clusterLoadAssignment } from './endpoints.js';
@@ -11,7 +11,26 @@ import { sidecarScope, type EgressScope } from './sidecar-scope.js';
 import { meshVirtualServices, serviceVirtualHost, virtualServiceFor, type VirtualHostInputs } from './virtual-hosts.js';
 
 type Json = Record<string, unknown>;
-export type { ProxyResources } from './proxy-resources.js';
+export type ProxyResources = Map<TypeUrl, Map<string, Json>>;
+
+function emptyResources(): ProxyResources {
+  return new Map(Object.values(TYPE_URLS).map((t) => [t, new Map<string, Json>()]));
+}
+
+/** Consistent-hash route policy from the destination's DestinationRule (Istio puts it on the route). */
+function hashPolicyFor(model: MeshModel, proxyNs: string) {
+  return (host: string, subset: string, port: number): Json[] | undefined => {
+    const svc = model.services.find((s) => s.hostname === host);
+    const dr = findDestinationRule(model, host, svc?.namespace ?? proxyNs, proxyNs);
+    const ch = effectivePolicy(dr, port, dr?.spec.subsets?.find((s) => s.name === subset))?.loadBalancer?.consistentHash;
+    if (!ch) return undefined;
+    if (ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
+    if (ch.httpCookie) return [{ cookie: { name: ch.httpCookie.name, ...(ch.httpCookie.path ? { path: ch.httpCookie.path } : {}), ...(ch.httpCookie.ttl ? { ttl: toEnvoyDuration(ch.httpCookie.ttl) } : {}) } }];
+    if (ch.useSourceIp) return [{ connection_properties: { source_ip: true } }];
+    if (ch.httpQueryParameterName) return [{ query_parameter: { name: ch.httpQueryParameterName } }];
+    return undefined;
+  };
+}
 
 /** Listener ports of an egress scope: its own port, or (catch-all) every port of its services not taken elsewhere. */
 function egressPorts(e: EgressScope, taken: ReadonlySet<string>): ServicePort[] {
