@@ -28,7 +28,7 @@ interface Backend {
   readonly calls: Map<string, number>;
 }
 
-/** An echo server answering its tag; Flaky* fail every odd call with UNAVAILABLE; Slow answers after 600 ms. */
+/** An echo server answering its tag; Flaky* fail every odd call with UNAVAILABLE; Slow answers after 2 s. */
 async function startBackend(tag: string): Promise<Backend> {
   const server = new grpc.Server();
   const calls = new Map<string, number>();
@@ -37,7 +37,7 @@ async function startBackend(tag: string): Promise<Backend> {
     calls.set(name, n);
     if (name.startsWith('Flaky') && n % 2 === 1) return cb({ code: grpc.status.UNAVAILABLE, details: 'flaky' });
     if (name === 'Slow') {
-      setTimeout(() => cb(null, Buffer.from(tag)), 600);
+      setTimeout(() => cb(null, Buffer.from(tag)), 2000).unref();
       return;
     }
     cb(null, Buffer.from(tag));
@@ -118,7 +118,7 @@ spec:
   - name: delay
     match: [{ headers: { x-fault: { exact: delay } } }]
     route: [{ destination: { host: reviews, subset: v1 } }]
-    fault: { delay: { fixedDelay: 300ms, percentage: { value: 100 } } }
+    fault: { delay: { fixedDelay: 400ms, percentage: { value: 100 } } }
   - name: flaky
     match: [{ uri: { exact: /test.Echo/Flaky } }]
     route: [{ destination: { host: reviews, subset: v1 } }]
@@ -229,7 +229,8 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
 
   it('follows a live edit of the VirtualService file (20/80)', async () => {
     writeFileSync(path.join(dir, 'routes.yaml'), virtualService(20));
-    await eventually(async () => (await v1Share(client, 20)) <= 10);
+    // 40 calls at most 16 on v1: under the old 80/20 split that has odds of about 1e-7.
+    await eventually(async () => (await v1Share(client, 40)) <= 16);
     const share = await v1Share(client, 300);
     assert.ok(share >= 30 && share <= 90, `v1 answered ${share}/300, expected 60 +- 30`);
     const view = cp.ads.syncz().find((s) => s.proxy === 'grpc-client-1');
@@ -248,9 +249,9 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
   it('delays by the fixed delay, then forwards', async () => {
     const r = await call(client, 'Say', { 'x-fault': 'delay' });
     assert.equal(r.value, 'v1');
-    assert.ok(r.ms >= 290, `took ${r.ms} ms`);
+    assert.ok(r.ms >= 395, `took ${r.ms} ms`);
     const plain = await call(client, 'Say');
-    assert.ok(plain.ms < 200, `undelayed call took ${plain.ms} ms`);
+    assert.ok(plain.ms < 300, `undelayed call took ${plain.ms} ms`); // generous: the machine may be loaded
   });
 
   it('retries UNAVAILABLE on the route with retries, not on the one with attempts: 0', async () => {
@@ -265,7 +266,7 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
   it('turns the route timeout into DEADLINE_EXCEEDED', async () => {
     const r = await call(client, 'Slow');
     assert.equal(r.code, grpc.status.DEADLINE_EXCEEDED);
-    assert.ok(r.ms >= 180 && r.ms < 550, `failed after ${r.ms} ms`);
+    assert.ok(r.ms >= 195 && r.ms < 1500, `failed after ${r.ms} ms (route timeout 200 ms, server answers after 2 s)`);
   });
 
   // On its own service: grpc-js-xds 1.14 can leave the first ring-hash pick queued until its deadline when the
