@@ -178,6 +178,10 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
   let cp: RunningControlPlane;
   let client: grpc.Client;
   let ratings: grpc.Client;
+  let firstRouteVersion = '';
+  /** The control plane's view of the client's stream for one type (`/debug/syncz`). */
+  const xdsState = (type: string): { ackedVersion: string; nacks: number; responses: number } | undefined =>
+    cp.ads.syncz().find((v) => v.proxy === 'grpc-client-1')?.types[type] as { ackedVersion: string; nacks: number; responses: number } | undefined;
 
   before(async () => {
     v1 = await startBackend('v1');
@@ -217,12 +221,12 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
 
   it('resolves the api_listener, ACKs every type and splits 80/20 over 300 calls', async () => {
     assert.equal((await call(client, 'Say')).code, grpc.status.OK);
-    const view = cp.ads.syncz().find((s) => s.proxy === 'grpc-client-1');
     for (const t of ['Listener', 'RouteConfiguration', 'Cluster', 'ClusterLoadAssignment']) {
-      const state = view?.types[t] as { ackedVersion: string; nacks: number } | undefined;
+      const state = xdsState(t);
       assert.equal(state?.nacks, 0, `${t} not NACKed`);
-      assert.equal(state?.ackedVersion, '1', `${t} ACKed`);
+      assert.ok(state?.ackedVersion, `${t} ACKed`);
     }
+    firstRouteVersion = xdsState('RouteConfiguration')?.ackedVersion ?? '';
     const share = await v1Share(client, 300);
     assert.ok(share >= 210 && share <= 270, `v1 answered ${share}/300, expected 240 +- 30`);
   });
@@ -233,11 +237,8 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
     await eventually(async () => (await v1Share(client, 40)) <= 16);
     const share = await v1Share(client, 300);
     assert.ok(share >= 30 && share <= 90, `v1 answered ${share}/300, expected 60 +- 30`);
-    const view = cp.ads.syncz().find((s) => s.proxy === 'grpc-client-1');
-    for (const t of ['Listener', 'RouteConfiguration', 'Cluster', 'ClusterLoadAssignment']) {
-      assert.equal((view?.types[t] as { nacks: number } | undefined)?.nacks, 0, `${t} not NACKed after the edit`);
-    }
-    assert.equal((view?.types['RouteConfiguration'] as { ackedVersion: string } | undefined)?.ackedVersion, '2');
+    await eventually(async () => (xdsState('RouteConfiguration')?.ackedVersion ?? firstRouteVersion) !== firstRouteVersion);
+    for (const t of ['Listener', 'RouteConfiguration', 'Cluster', 'ClusterLoadAssignment']) assert.equal(xdsState(t)?.nacks, 0, `${t} not NACKed after the edit`);
   });
 
   it('aborts with the VirtualService grpcStatus before reaching the server', async () => {
@@ -288,7 +289,7 @@ describe('proxyless gRPC: @grpc/grpc-js-xds against the translated Istio config'
   });
 
   it('follows an endpoint added to the ServiceEntry with an EDS push only', async () => {
-    const responses = (t: string): number => (cp.ads.syncz().find((v) => v.proxy === 'grpc-client-1')?.types[t] as { responses: number } | undefined)?.responses ?? -1;
+    const responses = (t: string): number => xdsState(t)?.responses ?? -1;
     const before = { lds: responses('Listener'), rds: responses('RouteConfiguration'), cds: responses('Cluster') };
     writeFileSync(path.join(dir, 'services.yaml'), services(v1, v2, r1, r2, v1b));
     await eventually(async () => (await call(client, 'Say')).value === 'v1b', 5000);

@@ -40,7 +40,7 @@ function xdsNode(n: ProxyNode): XdsNode {
 }
 
 /**
- * Serves the Istio model: each proxy gets `translateFor(model, its identity)` (sidecar or proxyless gRPC), computed once per model
+ * Serves the Istio model: each proxy gets `translateForProxy(model, its identity)`, computed once per model
  * generation and encoded once per distinct resource content (proxies sharing a resource share its bytes).
  */
 export class IstioSnapshotProvider implements SnapshotProvider {
