@@ -1,7 +1,8 @@
 import { messageFromJson } from '@weft/api';
+import { translateForGrpc } from '../translate/proxyless.js';
 import { buildModel, type MeshModel } from '../model/mesh-model.js';
 import { proxyIdentityFromNode, type XdsNode } from '../translate/proxy-identity.js';
-import { translateFor } from '../translate/translate.js';
+import { translateForProxy } from '../translate/translate-for-proxy.js';
 import { resourceFromMessage, type XdsResource } from '../xds/resource.js';
 import type { ProxyNode, ProxySnapshot, SnapshotChange, SnapshotProvider } from '../xds/snapshot.js';
 import { messageTypeName, type TypeUrl } from '../xds/type-urls.js';
@@ -75,7 +76,9 @@ export class IstioSnapshotProvider implements SnapshotProvider {
   snapshotFor(node: ProxyNode): ProxySnapshot {
     const cached = this.perProxy.get(node.id);
     if (cached !== undefined && cached.generation === this.generation) return cached.snapshot;
-    const translated = translateFor(this.model, proxyIdentityFromNode(xdsNode(node)));
+    const identity = proxyIdentityFromNode(xdsNode(node));
+    // As translateFor (translate/translate.ts): proxyless gRPC clients get api_listeners, other nodes the Envoy translation.
+    const translated = identity.generator === 'grpc' ? translateForGrpc(this.model, identity) : translateForProxy(this.model, identity);
     const resources = new Map<TypeUrl, Map<string, XdsResource>>();
     const versions = new Map<TypeUrl, string>();
     for (const [typeUrl, byName] of translated) {
