@@ -31,5 +31,7 @@ export { buildModel, type MeshModel, type Service, type ServiceEndpoint, type Se
 export { affectedBy, isAffectedResource, TYPE_URLS, type PushScope, type TypeUrl as ModelTypeUrl } from './model/affected-by.js';
 export { proxyIdentityFromNode, type ProxyIdentity, type XdsNode } from './translate/proxy-identity.js';
 export { translateForProxy, type ProxyResources } from './translate/translate-for-proxy.js';
+export { translateForGrpc } from './translate/proxyless.js';
+export { translateFor } from './translate/translate.js';
 export { IstioSnapshotProvider, plainStruct } from './server/istio-snapshot-provider.js';
 export { startIstioSource, type RunningIstioSource } from './server/istio-source.js';

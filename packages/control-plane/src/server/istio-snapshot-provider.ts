@@ -1,7 +1,7 @@
 import { messageFromJson } from '@weft/api';
 import { buildModel, type MeshModel } from '../model/mesh-model.js';
+import { translateFor } from '../translate/translate.js';
 import { proxyIdentityFromNode, type XdsNode } from '../translate/proxy-identity.js';
-import { translateForProxy } from '../translate/translate-for-proxy.js';
 import { resourceFromMessage, setVersion, type XdsResource } from '../xds/resource.js';
 import type { ProxyNode, ProxySnapshot, SnapshotChange, SnapshotProvider } from '../xds/snapshot.js';
 import { messageTypeName, type TypeUrl } from '../xds/type-urls.js';
@@ -76,7 +76,8 @@ export class IstioSnapshotProvider implements SnapshotProvider {
   snapshotFor(node: ProxyNode): ProxySnapshot {
     const cached = this.perProxy.get(node.id);
     if (cached !== undefined && cached.generation === this.generation) return cached.snapshot;
-    const translated = translateForProxy(this.model, proxyIdentityFromNode(xdsNode(node)));
+    const identity = proxyIdentityFromNode(xdsNode(node));
+    const translated = translateFor(this.model, identity);
     const resources = new Map<TypeUrl, Map<string, XdsResource>>();
     const versions = new Map<TypeUrl, string>();
     for (const [typeUrl, byName] of translated) {

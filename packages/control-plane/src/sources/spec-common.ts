@@ -56,3 +56,10 @@ export function uniqueBy(field: string, what: string): (list: unknown, path: str
     });
   };
 }
+
+/** gRPC status names in code order (Istio's `fault.abort.grpcStatus` takes the name, e.g. `UNAVAILABLE`, not `14`). */
+export const GRPC_STATUS_NAMES: readonly string[] = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS',
+  'UNAUTHENTICATED',
+];

@@ -1,6 +1,6 @@
-import { destination, headers, percent, regexString, stringMatch } from './spec-common.js';
+import { destination, GRPC_STATUS_NAMES, headers, percent, regexString, stringMatch } from './spec-common.js';
 import {
-  arr, bool, duration, exportTo, host, int, labels, map, notSupported, obj, port, str, strMatching, type Check,
+  arr, bool, duration, exportTo, host, int, labels, map, notSupported, obj, oneOfValues, port, str, strMatching, type Check,
 } from './strict-spec.js';
 
 const httpMatch = obj({
@@ -44,6 +44,8 @@ const retries = obj({
   perTryTimeout: duration(1),
   retryOn: strMatching(/^[a-z0-9-]+(,[a-z0-9-]+)*$|^$/, 'a comma-separated list of retry policies'),
   retryRemoteLocalities: bool,
+  // Istio 1.23+ (newer than the package's 1.18 types): the base interval of the exponential retry back-off.
+  backoff: duration(1),
 });
 
 const fault = obj({
@@ -52,8 +54,13 @@ const fault = obj({
     { required: ['fixedDelay'] },
   ),
   abort: obj(
-    { httpStatus: int(200, 599), grpcStatus: notSupported(), http2Error: notSupported(), percentage: percent },
-    { required: ['httpStatus'] },
+    { httpStatus: int(200, 599), grpcStatus: oneOfValues(GRPC_STATUS_NAMES), http2Error: notSupported(), percentage: percent },
+    {
+      oneOf: [['httpStatus', 'grpcStatus']],
+      refine: (o, path, report) => {
+        if (o.httpStatus === undefined && o.grpcStatus === undefined) report(path, "one of 'httpStatus' or 'grpcStatus' is required");
+      },
+    },
   ),
 });
 

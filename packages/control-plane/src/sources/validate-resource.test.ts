@@ -136,4 +136,16 @@ spec:
       "spec.tls: TLS routes apply only to gateways in Weft (set 'gateways' without 'mesh')",
     ]);
   });
+  it('accepts fault.abort.grpcStatus by name, and exactly one of httpStatus / grpcStatus', () => {
+    const abort = (a: string): string[] => problems(VS(`  hosts: [a]\n  http: [{ route: [{ destination: { host: a } }], fault: { abort: { ${a} } } }]`));
+    assert.deepEqual(abort('grpcStatus: UNAVAILABLE, percentage: { value: 10 }'), []);
+    assert.deepEqual(abort('grpcStatus: "14"'), [
+      "spec.http[0].fault.abort.grpcStatus: '14' is not one of OK, CANCELLED, UNKNOWN, INVALID_ARGUMENT, DEADLINE_EXCEEDED, NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED, RESOURCE_EXHAUSTED, FAILED_PRECONDITION, ABORTED, OUT_OF_RANGE, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS, UNAUTHENTICATED",
+    ]);
+    assert.deepEqual(abort('grpcStatus: UNAVAILABLE, httpStatus: 503'), [
+      'spec.http[0].fault.abort: must NOT be valid',
+      'spec.http[0].fault.abort: must match exactly one schema in oneOf',
+    ]);
+    assert.deepEqual(abort('percentage: { value: 10 }'), ["spec.http[0].fault.abort: one of 'httpStatus' or 'grpcStatus' is required"]);
+  });
 });

@@ -10,7 +10,7 @@ import { ConfigStore } from '../sources/config-store.js';
 import { formatIssue } from '../sources/issue.js';
 import { parseYamlDocuments } from '../sources/yaml-documents.js';
 import { proxyIdentityFromNode, type XdsNode } from './proxy-identity.js';
-import { translateForProxy } from './translate-for-proxy.js';
+import { translateFor } from './translate.js';
 
 /**
  * Golden files: testdata/<case>/input.yaml (Istio resources) + node.yaml (the proxy's xDS node) → expected.yaml
@@ -43,7 +43,7 @@ describe('translation golden files', () => {
       const snap = store.snapshot();
       assert.deepEqual(snap.issues.map(formatIssue), []);
       const node = parse(readFileSync(`${dir}node.yaml`, 'utf8')) as XdsNode;
-      const resources = translateForProxy(buildModel(snap.resources.values()), proxyIdentityFromNode(node));
+      const resources = translateFor(buildModel(snap.resources.values()), proxyIdentityFromNode(node));
       const actual: Record<string, unknown[]> = {};
       for (const [type, byName] of resources) {
         const section = SECTION[type] ?? type;

@@ -2,6 +2,7 @@ import type { VirtualServiceSpec } from '../sources/istio-resource.js';
 import { toEnvoyDuration } from '../sources/duration.js';
 import { labelsMatch, resolveGatewayName, resolveHost } from '../model/mesh-model.js';
 import { ANY, fractionalPercent, outboundClusterName } from './names.js';
+import { GRPC_STATUS_NAMES } from '../sources/spec-common.js';
 
 type Json = Record<string, unknown>;
 export type HttpRoute = NonNullable<VirtualServiceSpec['http']>[number];
@@ -107,16 +108,21 @@ function retryPolicy(r: HttpRoute['retries']): Json | undefined {
       typed_config: { '@type': ANY('envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig'), update_frequency: 2 },
     };
   }
+  const backoff = (r as { backoff?: string }).backoff;
+  if (backoff) out.retry_back_off = { base_interval: toEnvoyDuration(backoff) };
   return out;
 }
 
-function faultConfig(f: NonNullable<HttpRoute['fault']>): Json {
+export function faultConfig(f: NonNullable<HttpRoute['fault']>): Json {
   const out: Json = { '@type': ANY('envoy.extensions.filters.http.fault.v3.HTTPFault') };
   if (f.delay) {
     const pct = f.delay.percentage?.value ?? f.delay.percent ?? 100;
     out.delay = { fixed_delay: toEnvoyDuration(f.delay.fixedDelay ?? '0s'), percentage: fractionalPercent(pct) };
   }
-  if (f.abort) out.abort = { http_status: f.abort.httpStatus, percentage: fractionalPercent(f.abort.percentage?.value ?? 100) };
+  if (f.abort) {
+    const pct = fractionalPercent(f.abort.percentage?.value ?? 100);
+    out.abort = f.abort.grpcStatus !== undefined ? { grpc_status: GRPC_STATUS_NAMES.indexOf(f.abort.grpcStatus), percentage: pct } : { http_status: f.abort.httpStatus, percentage: pct };
+  }
   return out;
 }
 

@@ -95,6 +95,12 @@ export function serviceVirtualHost(inputs: VirtualHostInputs, s: Service, port: 
       routes.push(...t.routes(route, i));
     });
   }
-  if (!vs) routes.push(defaultRoute(outboundClusterName(port, '', s.hostname)));
+  if (!vs) {
+    // Like Istio, the default route carries the service's consistent-hash policy too.
+    const route = defaultRoute(outboundClusterName(port, '', s.hostname));
+    const hash = inputs.hashPolicy(s.hostname, '', port);
+    if (hash) (route.route as Record<string, unknown>).hash_policy = hash;
+    routes.push(route);
+  }
   return { name: `${s.hostname}:${port}`, domains: serviceDomains(s, port, inputs.proxyNs), routes };
 }
