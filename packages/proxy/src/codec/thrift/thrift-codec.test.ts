@@ -84,13 +84,17 @@ describe('thrift decode', () => {
     });
 
     it(`decodes three messages split at every byte (${label(c)})`, () => {
+      const codec = thriftCodec.createConnectionCodec({ maxFrameBytes: MAX });
       const msgs = [richCall(c, 'echo', 1), richCall(c, 'Calc:add', 2), richCall(c, 'fire', 3, 4)];
       const all = Buffer.concat(msgs);
       for (let i = 0; i <= all.length; i++) {
         for (const j of [i, Math.min(all.length, i + 7)]) {
           const frames = decodeAll([all.subarray(0, i), all.subarray(i, j), all.subarray(j)]);
           assert.deepEqual(frames.map((f) => f.requestId), [1, 2, 3], `split ${i}/${j}`);
-          frames.forEach((f, k) => assert.deepEqual(f.bytes, msgs[k], `split ${i}/${j} frame ${k}`));
+          frames.forEach((f, k) => {
+            assert.deepEqual(f.bytes, msgs[k], `split ${i}/${j} frame ${k}`);
+            if (i === 0) assert.equal(one(codec.rewriteRequest(f, { requestId: 1000 + k })).requestId, 1000 + k);
+          });
         }
       }
     });

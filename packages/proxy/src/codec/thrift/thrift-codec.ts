@@ -130,6 +130,7 @@ export class ThriftConnectionCodec implements RpcConnectionCodec {
       if (r.needAt - off > max) throw new RpcProtocolError(`thrift: message exceeds the limit of ${max} bytes`);
       return r.needAt;
     }
+    this.header.seqidOffset -= off; // the frame's own offsets start at its first byte
     const bytes = Buffer.allocUnsafe(end - off);
     buf.copy(bytes, 0, off, end);
     out.push(new ThriftFrame(bytes, this.transport as Transport, this.protocol, this.header, r.pos - off, status));

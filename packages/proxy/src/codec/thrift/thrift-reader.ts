@@ -168,7 +168,7 @@ export class BinaryReader extends ThriftReader {
     for (let i = 0; i < n; i++) {
       const k = this.value(kt, depth + 1, collect);
       const v = this.value(vt, depth + 1, collect);
-      if (out) out[keyText(k)] = v;
+      if (out) setKey(out, keyText(k), v);
     }
     return out;
   }
@@ -294,7 +294,7 @@ export class CompactReader extends ThriftReader {
     for (let i = 0; i < n; i++) {
       const k = this.value(kt, depth + 1, collect);
       const v = this.value(vt, depth + 1, collect);
-      if (out) out[keyText(k)] = v;
+      if (out) setKey(out, keyText(k), v);
     }
     return out;
   }
@@ -302,6 +302,12 @@ export class CompactReader extends ThriftReader {
 
 export function zigzag32(u: number): number {
   return (u >>> 1) ^ -(u & 1);
+}
+
+/** A plain assignment would turn a `__proto__` key into a prototype change. */
+function setKey(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 function keyText(k: unknown): string {
