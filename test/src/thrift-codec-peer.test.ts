@@ -8,9 +8,10 @@ import net, { type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import type { RpcConnectionCodec, RpcFrame, RpcLocalStatus } from '@weft/proxy/interfaces/rpc-codec';
 import { thriftCodec, type ThriftFrame } from '@weft/proxy/codec/thrift/index';
+import { THEADER_HEADERS, addCall } from '@weft/proxy/codec/thrift/test-frames';
 import {
   createThriftClient, loadThriftFixture, startThriftServer, type TestThriftClient, type TestThriftServer,
-  type ThriftPeerOptions,
+  type ThriftPeerOptions, type CalcHandlers,
 } from '@weft/testing';
 
 const MAX = 1024 * 1024;
@@ -97,8 +98,21 @@ const label = (o: ThriftPeerOptions): string => `${o.transport} ${o.protocol}${o
 
 interface Rig { server: TestThriftServer; relay: Relay; client: TestThriftClient }
 const open: Rig[] = [];
+/** slow(_, 1) answers only after slow(_, 2) has been answered: replies come back out of order, whatever the load. */
+function gatedSlow(): Partial<CalcHandlers> {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  return {
+    slow: async (_ms: number, value: number): Promise<number> => {
+      if (value === 1) await gate;
+      else setTimeout(release, 20);
+      return value;
+    },
+  };
+}
+
 async function rig(o: ThriftPeerOptions, firstId: number, local?: (f: RpcFrame) => RpcLocalStatus | undefined): Promise<Rig> {
-  const server = await startThriftServer(o);
+  const server = await startThriftServer({ ...o, handlers: gatedSlow() });
   const relay = await startRelay(server.port, firstId, local);
   const client = await createThriftClient(relay.port, o);
   const r = { server, relay, client };
@@ -117,7 +131,7 @@ after(async () => {
 
 /** Resolves once `cond` holds (the oneway call has no reply to wait on). */
 async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(cond());
 }
 
@@ -133,7 +147,7 @@ describe('thrift codec with the real thrift client and server', () => {
       assert.equal(await calc.echo('s', item, ['x'], -3, 700, 12345, 2.5, true), 's');
       await assert.rejects(calc.fail('why', 7), (e: unknown) => e instanceof gen.types.Oops && (e as unknown as { code: number }).code === 7);
       await assert.rejects(calc.fail('crash', 1), (e: Error) => e.name === 'TApplicationException' && e.message === 'crashed: 1');
-      // The slow call is answered after the fast one: replies are matched by seqid, not order.
+      // The first call is answered after the second: replies are matched by seqid, not order.
       const order: number[] = [];
       const [a, b] = await Promise.all([calc.slow(80, 1).then((v) => { order.push(v); return v; }), calc.slow(1, 2).then((v) => { order.push(v); return v; })]);
       assert.deepEqual([a, b, order], [1, 2, [2, 1]]);
@@ -191,6 +205,47 @@ describe('thrift codec with the real thrift client and server', () => {
       assert.deepEqual(r.server.calls.map((c) => c.method), ['fail']);
       assert.deepEqual(r.client.errors, []);
       await close(r);
+    });
+  }
+});
+
+describe('thrift codec with THeader and the real thrift server', () => {
+  for (const protocol of ['binary', 'compact'] as const) {
+    it(`forwards THeader calls with rewritten seqid and added headers the real server reads (${protocol})`, async () => {
+      const server = await startThriftServer({ transport: 'buffered', protocol: 'header' });
+      const sock = net.connect(server.port, '127.0.0.1');
+      try {
+        await new Promise<void>((resolve) => sock.once('connect', resolve));
+        const c = { transport: 'header', protocol } as const;
+        const down = thriftCodec.createConnectionCodec({ maxFrameBytes: MAX });
+        const up = thriftCodec.createConnectionCodec({ maxFrameBytes: MAX });
+        const reqs: RpcFrame[] = [];
+        down.decode(Buffer.concat([addCall(c, 3, 20, 22), addCall(c, 4, 1, 2)]), reqs);
+        assert.deepEqual(reqs.map((f) => [f.method, f.requestId, f.args()]), [['add', 3, [20, 22]], ['add', 4, [1, 2]]]);
+        assert.deepEqual(reqs[0]?.headers, THEADER_HEADERS);
+        // Seqid 200 grows the compact varint; the new header is added to the THeader block.
+        for (const [i, f] of reqs.entries()) sock.write(up.rewriteRequest(f, { requestId: 200 + i, setHeaders: new Map([['colour', 'blue']]) }));
+        const replies: RpcFrame[] = [];
+        await new Promise<void>((resolve) => {
+          sock.on('data', (chunk: Buffer) => {
+            up.decode(chunk, replies);
+            if (replies.length === 2) resolve();
+          });
+        });
+        assert.deepEqual(replies.map((f) => [f.kind, f.method, f.requestId, f.status, f.args()]), [
+          ['response', 'add', 200, 'ok', [42]],
+          ['response', 'add', 201, 'ok', [3]],
+        ]);
+        // The library's server answers THeader calls handled asynchronously without THeader (it flushes after the
+        // read loop moved on); whatever it wrote, the reply maps back to the caller's seqid.
+        const back = down.rewriteResponse(replies[0] as RpcFrame, 3);
+        const again: RpcFrame[] = [];
+        thriftCodec.createConnectionCodec({ maxFrameBytes: MAX }).decode(back, again);
+        assert.deepEqual([again[0]?.requestId, again[0]?.args()], [3, [42]]);
+      } finally {
+        sock.destroy();
+        await server.close();
+      }
     });
   }
 });

@@ -16,7 +16,11 @@ import thrift from 'thrift';
 const require = createRequire(import.meta.url);
 
 export type ThriftTransportName = 'framed' | 'buffered';
-export type ThriftProtocolName = 'binary' | 'compact';
+/**
+ * `header` is the library's THeaderProtocol: a server answers THeader requests in THeader (binary or compact inside)
+ * and plain ones plainly; the library's client never starts THeader itself (it flushes the bare transport).
+ */
+export type ThriftProtocolName = 'binary' | 'compact' | 'header';
 
 export interface ThriftPeerOptions {
   readonly transport: ThriftTransportName;
@@ -98,6 +102,7 @@ function transportOf(name: ThriftTransportName): thrift.TTransportConstructor {
 }
 
 function protocolOf(name: ThriftProtocolName): thrift.TProtocolConstructor {
+  if (name === 'header') return (thrift as unknown as { THeaderProtocol: thrift.TProtocolConstructor }).THeaderProtocol;
   return name === 'binary' ? thrift.TBinaryProtocol : thrift.TCompactProtocol;
 }
 

@@ -8,7 +8,7 @@ import thrift from 'thrift';
 const Int64 = createRequire(import.meta.url)('node-int64') as new (v: string | number) => object;
 
 export interface Combo {
-  readonly transport: 'framed' | 'unframed';
+  readonly transport: 'framed' | 'unframed' | 'header';
   readonly protocol: 'binary' | 'compact';
 }
 
@@ -17,20 +17,46 @@ export const COMBOS: readonly Combo[] = [
   { transport: 'framed', protocol: 'compact' },
   { transport: 'unframed', protocol: 'binary' },
   { transport: 'unframed', protocol: 'compact' },
+  { transport: 'header', protocol: 'binary' },
+  { transport: 'header', protocol: 'compact' },
 ];
+
+/** THeader key/value headers the library writes on every THeader message these helpers make. */
+export const THEADER_HEADERS: ReadonlyMap<string, string> = new Map([['trace', 'abc'], ['é', 'ü']]);
+
+interface HeaderTransport {
+  setProtocolId(id: number): void;
+  setSeqId(id: number): void;
+  setWriteHeader(k: string, v: string): void;
+  getReadHeaders(): Record<string, string>;
+}
+
+/** In the library, missing from @types/thrift. */
+const THeaderProtocol = (thrift as unknown as { THeaderProtocol: new (t: unknown) => thrift.TProtocol }).THeaderProtocol;
 
 const T = thrift.Thrift.Type;
 const M = thrift.Thrift.MessageType;
 
-/** The bytes the library writes for one message. */
-export function thriftBytes(c: Combo, write: (p: thrift.TProtocol) => void): Buffer {
+/** The bytes the library writes for one message (THeader: the seqid in the header is `seqid`). */
+export function thriftBytes(c: Combo, write: (p: thrift.TProtocol) => void, seqid = 0): Buffer {
   let out: Buffer | undefined;
   const Transport = c.transport === 'framed' ? thrift.TFramedTransport : thrift.TBufferedTransport;
   const transport = new Transport(undefined, (b?: Buffer) => { if (b) out = Buffer.from(b); });
   const Protocol = c.protocol === 'binary' ? thrift.TBinaryProtocol : thrift.TCompactProtocol;
-  const p = new Protocol(transport);
-  write(p);
-  transport.flush();
+  if (c.transport === 'header') {
+    const ht = transport as unknown as HeaderTransport;
+    ht.setProtocolId(c.protocol === 'binary' ? 0 : 2);
+    ht.setSeqId(seqid);
+    for (const [k, v] of THEADER_HEADERS) ht.setWriteHeader(k, v);
+    const p = new THeaderProtocol(transport);
+    write(p);
+    // The protocol's flush writes the THeader header block first.
+    p.flush();
+  } else {
+    const p = new Protocol(transport);
+    write(p);
+    transport.flush();
+  }
   if (!out) throw new Error('the thrift library flushed nothing');
   return out;
 }
@@ -87,7 +113,20 @@ export function richCall(c: Combo, name: string, seqid: number, type: thrift.Thr
     p.writeFieldStop();
     p.writeStructEnd();
     p.writeMessageEnd();
-  });
+  }, seqid);
+}
+
+/** Calc.add(a, b) as the generated client writes it. */
+export function addCall(c: Combo, seqid: number, a: number, b: number): Buffer {
+  return thriftBytes(c, (p) => {
+    p.writeMessageBegin('add', M.CALL, seqid);
+    p.writeStructBegin('Calc_add_args');
+    field(p, T.I32, 1, () => p.writeI32(a));
+    field(p, T.I32, 2, () => p.writeI32(b));
+    p.writeFieldStop();
+    p.writeStructEnd();
+    p.writeMessageEnd();
+  }, seqid);
 }
 
 /** What richCall's args() decode to. */
@@ -121,7 +160,7 @@ export function reply(c: Combo, name: string, seqid: number, id: number | undefi
     p.writeFieldStop();
     p.writeStructEnd();
     p.writeMessageEnd();
-  });
+  }, seqid);
 }
 
 export function appException(c: Combo, name: string, seqid: number, type: number, message: string): Buffer {
@@ -129,7 +168,7 @@ export function appException(c: Combo, name: string, seqid: number, type: number
     p.writeMessageBegin(name, M.EXCEPTION, seqid);
     new thrift.Thrift.TApplicationException(type, message).write(p);
     p.writeMessageEnd();
-  });
+  }, seqid);
 }
 
 export interface ReadException {
@@ -140,12 +179,24 @@ export interface ReadException {
   readonly message: string;
 }
 
+/** A protocol reading `bytes` as the library's client would. */
+function reading(c: Combo, bytes: Buffer): thrift.TProtocol {
+  if (c.transport !== 'unframed' && bytes.readUInt32BE(0) !== bytes.length - 4) throw new Error('bad frame length');
+  if (c.transport === 'header') return new THeaderProtocol(new thrift.TFramedTransport(bytes));
+  const Protocol = c.protocol === 'binary' ? thrift.TBinaryProtocol : thrift.TCompactProtocol;
+  return new Protocol(new thrift.TFramedTransport(c.transport === 'framed' ? bytes.subarray(4) : bytes));
+}
+
+/** THeader headers of a THeader message, read by the library. */
+export function readTHeaderHeaders(bytes: Buffer): Record<string, string> {
+  const t = new thrift.TFramedTransport(bytes);
+  new THeaderProtocol(t).readMessageBegin();
+  return { ...(t as unknown as HeaderTransport).getReadHeaders() };
+}
+
 /** Reads an EXCEPTION message with the library, as a client would. */
 export function readAppException(c: Combo, bytes: Buffer): ReadException {
-  const body = c.transport === 'framed' ? bytes.subarray(4) : bytes;
-  if (c.transport === 'framed' && bytes.readUInt32BE(0) !== body.length) throw new Error('bad frame length');
-  const Protocol = c.protocol === 'binary' ? thrift.TBinaryProtocol : thrift.TCompactProtocol;
-  const p = new Protocol(new thrift.TFramedTransport(body));
+  const p = reading(c, bytes);
   const h = p.readMessageBegin();
   const x = new thrift.Thrift.TApplicationException();
   x.read(p);
@@ -155,8 +206,6 @@ export function readAppException(c: Combo, bytes: Buffer): ReadException {
 
 /** Reads a message's header and its struct's first field with the library. */
 export function readHeader(c: Combo, bytes: Buffer): { name: string; mtype: number; seqid: number } {
-  const body = c.transport === 'framed' ? bytes.subarray(4) : bytes;
-  const Protocol = c.protocol === 'binary' ? thrift.TBinaryProtocol : thrift.TCompactProtocol;
-  const h = new Protocol(new thrift.TFramedTransport(body)).readMessageBegin();
+  const h = reading(c, bytes).readMessageBegin();
   return { name: h.fname, mtype: h.mtype, seqid: h.rseqid };
 }

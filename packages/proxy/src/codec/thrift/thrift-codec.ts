@@ -1,7 +1,7 @@
 /**
  * The Thrift codec: framed or unframed (buffered) transport, binary (strict, or old-style non-strict) or compact
  * protocol, detected per connection from its first bytes and kept for local replies. Unframed messages are
- * delimited by walking their body struct. THeader is refused (a protocol error closing the connection).
+ * delimited by walking their body struct. THeader frames carry key/value headers (transforms are refused).
  */
 import {
   RpcProtocolError,
@@ -10,9 +10,10 @@ import {
 } from '../../interfaces/rpc-codec.js';
 import { COMPACT_PROTOCOL_ID, MessageType, THEADER_MAGIC, type Protocol, type Transport } from './thrift-constants.js';
 import { appExceptionType, encodeAppException, withSeqid } from './thrift-encode.js';
-import { ThriftFrame, newReader } from './thrift-frame.js';
+import { NO_HEADERS, ThriftFrame, newReader } from './thrift-frame.js';
 import { newMessageHeader, readMessageHeader } from './thrift-message.js';
 import { NEED_MORE, type ThriftReader } from './thrift-reader.js';
+import { readTHeader, wrapTHeader } from './thrift-theader.js';
 
 /** Whether the byte after a compact protocol id is version 1 with a CALL or ONEWAY type (0x21, 0x81). */
 function compactCall(b: number): boolean {
@@ -39,8 +40,8 @@ function matchMessage(head: Buffer, at: number): CodecMatch {
 
 /**
  * Detection on a downstream connection: unframed `80 01 00 01|04` or `82 21|81`, or framed with a plausible
- * length (1 byte's worth of message at least, top byte clear) and one of those at offset 4. Old-style non-strict
- * binary and THeader are not claimed (they start like any length-prefixed protocol).
+ * length (top byte clear) and one of those, or THeader's `0f ff`, at offset 4. Old-style non-strict binary is not
+ * claimed (it starts like any length-prefixed protocol).
  */
 export function matchThrift(head: Buffer): CodecMatch {
   if (head.length === 0) return 'need-more';
@@ -49,13 +50,17 @@ export function matchThrift(head: Buffer): CodecMatch {
   if (b0 !== 0) return 'no';
   if (head.length < 4) return 'need-more';
   if (head.readUInt32BE(0) < 8) return 'no';
-  return matchMessage(head, 4);
+  if (head.length < 5) return 'need-more';
+  if (head[4] !== THEADER_MAGIC >> 8) return matchMessage(head, 4);
+  if (head.length < 6) return 'need-more';
+  return head[5] === (THEADER_MAGIC & 0xff) ? 'yes' : 'no';
 }
 
 export class ThriftConnectionCodec implements RpcConnectionCodec {
   private transport: Transport | undefined;
   private protocol: Protocol = 'binary';
-  private reader: ThriftReader | undefined;
+  private binaryReader: ThriftReader | undefined;
+  private compactReader: ThriftReader | undefined;
   private readonly header = newMessageHeader();
   /** Bytes of a partial message, kept across reads, and how many bytes are needed before trying again. */
   private parts: Buffer[] = [];
@@ -94,22 +99,30 @@ export class ThriftConnectionCodec implements RpcConnectionCodec {
 
   /** Decodes the message at `off` into `out` and returns minus its end, or the buffer length needed to do so. */
   private next(buf: Buffer, off: number, out: RpcFrame[]): number {
-    const r = this.reader as ThriftReader;
     const max = this.maxFrameBytes;
     let start = off;
     let end = buf.length;
-    if (this.transport === 'framed') {
+    let protocol = this.protocol;
+    let headers = NO_HEADERS;
+    if (this.transport !== 'unframed') {
       if (buf.length - off < 4) return off + 4;
       const len = buf.readInt32BE(off);
       if (len <= 0 || len + 4 > max) throw new RpcProtocolError(`thrift: frame length ${len} is invalid or exceeds the limit of ${max}`);
       if (buf.length - off < len + 4) return off + 4 + len;
       start = off + 4;
       end = start + len;
+      if (this.transport === 'header') {
+        const info = readTHeader(buf, off, end);
+        start = info.payload;
+        protocol = info.protocol;
+        headers = info.headers;
+      }
     }
+    const r = this.readerFor(protocol);
     r.reset(buf, start, end);
     let status: RpcResponseStatus = 'ok';
     try {
-      readMessageHeader(r, this.protocol, max, this.header);
+      readMessageHeader(r, protocol, max, this.header);
       const t = this.header.type;
       if (this.transport === 'unframed') {
         const body = r.pos;
@@ -126,14 +139,14 @@ export class ThriftConnectionCodec implements RpcConnectionCodec {
       }
     } catch (e) {
       if (e !== NEED_MORE) throw e;
-      if (this.transport === 'framed') throw new RpcProtocolError('thrift: message is truncated within its frame');
+      if (this.transport !== 'unframed') throw new RpcProtocolError('thrift: message is truncated within its frame');
       if (r.needAt - off > max) throw new RpcProtocolError(`thrift: message exceeds the limit of ${max} bytes`);
       return r.needAt;
     }
     this.header.seqidOffset -= off; // the frame's own offsets start at its first byte
     const bytes = Buffer.allocUnsafe(end - off);
     buf.copy(bytes, 0, off, end);
-    out.push(new ThriftFrame(bytes, this.transport as Transport, this.protocol, this.header, r.pos - off, status));
+    out.push(new ThriftFrame(bytes, this.transport as Transport, protocol, this.header, r.pos - off, status, start - off, headers));
     return -end;
   }
 
@@ -151,7 +164,10 @@ export class ThriftConnectionCodec implements RpcConnectionCodec {
     const len = buf.readInt32BE(off);
     if (len <= 0) throw new RpcProtocolError('thrift: not a Thrift stream');
     const b4 = buf[off + 4] as number;
-    if (buf.readUInt16BE(off + 4) === THEADER_MAGIC) throw new RpcProtocolError('thrift: the THeader transport is not supported');
+    if (buf.readUInt16BE(off + 4) === THEADER_MAGIC) {
+      this.set('header', 'binary'); // each frame's header names its payload protocol
+      return 0;
+    }
     if (b4 === 0x80 || b4 === COMPACT_PROTOCOL_ID) {
       if (b4 === 0x80 && buf[off + 5] !== 0x01) throw new RpcProtocolError('thrift: bad binary protocol version');
       this.set('framed', b4 === 0x80 ? 'binary' : 'compact');
@@ -166,12 +182,22 @@ export class ThriftConnectionCodec implements RpcConnectionCodec {
   private set(transport: Transport, protocol: Protocol): void {
     this.transport = transport;
     this.protocol = protocol;
-    this.reader = newReader(protocol, this.maxFrameBytes);
+  }
+
+  private readerFor(protocol: Protocol): ThriftReader {
+    if (protocol === 'compact') return (this.compactReader ??= newReader(protocol, this.maxFrameBytes));
+    return (this.binaryReader ??= newReader(protocol, this.maxFrameBytes));
   }
 
   rewriteRequest(frame: RpcFrame, rewrite: RpcRewrite): Buffer {
-    // rewrite.setHeaders is ignored: outside THeader, Thrift has nowhere to carry headers.
-    return withSeqid(asThrift(frame), rewrite.requestId);
+    const f = asThrift(frame);
+    const out = withSeqid(f, rewrite.requestId);
+    // Only THeader carries headers: outside it Thrift has nowhere to put them, so setHeaders is ignored.
+    const set = rewrite.setHeaders;
+    if (f.transport !== 'header' || set === undefined || set.size === 0) return out;
+    const headers = new Map(f.headers);
+    for (const [k, v] of set) headers.set(k, v);
+    return wrapTHeader(f.protocol, rewrite.requestId, headers, out, f.payloadOffset);
   }
 
   rewriteResponse(frame: RpcFrame, requestId: number): Buffer {
@@ -182,7 +208,10 @@ export class ThriftConnectionCodec implements RpcConnectionCodec {
     if (request.oneway) return undefined;
     const f = asThrift(request);
     // The plain method name: clients dispatch replies by it (node's `recv_<name>`), multiplexed or not.
-    return encodeAppException(f.transport, f.protocol, f.method, f.requestId, appExceptionType(status), message);
+    const type = appExceptionType(status);
+    if (f.transport !== 'header') return encodeAppException(f.transport, f.protocol, f.method, f.requestId, type, message);
+    const payload = encodeAppException('unframed', f.protocol, f.method, f.requestId, type, message);
+    return wrapTHeader(f.protocol, f.requestId, NO_HEADERS, payload);
   }
 
   encodeHeartbeatReply(): Buffer {

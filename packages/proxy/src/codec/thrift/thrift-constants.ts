@@ -64,5 +64,5 @@ export const THEADER_MAGIC = 0x0fff;
 /** How deep structs / containers may nest before the stream is treated as garbage. */
 export const MAX_DEPTH = 64;
 
-export type Transport = 'framed' | 'unframed';
+export type Transport = 'framed' | 'unframed' | 'header';
 export type Protocol = 'binary' | 'compact' | 'binary-lax';

@@ -2,6 +2,7 @@
 import type { RpcLocalStatus } from '../../interfaces/rpc-codec.js';
 import { AppExceptionType, CType, MessageType, TType, type Protocol, type Transport } from './thrift-constants.js';
 import type { ThriftFrame } from './thrift-frame.js';
+import { THEADER_SEQID_OFFSET } from './thrift-theader.js';
 
 function varintLength(u: number): number {
   let n = 1;
@@ -25,9 +26,11 @@ function writeVarint(buf: Buffer, off: number, u: number): number {
 export function withSeqid(frame: ThriftFrame, seqid: number): Buffer {
   const src = frame.bytes;
   const at = frame.seqidOffset;
+  const header = frame.transport === 'header';
   if (frame.protocol !== 'compact') {
     const out = Buffer.from(src);
     out.writeInt32BE(seqid | 0, at);
+    if (header) out.writeInt32BE(seqid | 0, THEADER_SEQID_OFFSET);
     return out;
   }
   // Compact: the seqid is an unsigned varint before the name; a different length moves everything after it.
@@ -36,13 +39,15 @@ export function withSeqid(frame: ThriftFrame, seqid: number): Buffer {
   if (len === frame.seqidLen) {
     const out = Buffer.from(src);
     writeVarint(out, at, u);
+    if (header) out.writeInt32BE(seqid | 0, THEADER_SEQID_OFFSET);
     return out;
   }
   const out = Buffer.allocUnsafe(src.length - frame.seqidLen + len);
   src.copy(out, 0, 0, at);
   const after = writeVarint(out, at, u);
   src.copy(out, after, at + frame.seqidLen);
-  if (frame.transport === 'framed') out.writeUInt32BE(out.length - 4, 0);
+  if (frame.transport !== 'unframed') out.writeUInt32BE(out.length - 4, 0);
+  if (header) out.writeInt32BE(seqid | 0, THEADER_SEQID_OFFSET);
   return out;
 }
 
@@ -66,7 +71,7 @@ export function appExceptionType(status: RpcLocalStatus): AppExceptionType {
 
 /** An EXCEPTION message `{1: string message, 2: i32 type}` named and numbered like the request. */
 export function encodeAppException(
-  transport: Transport, protocol: Protocol, name: string, seqid: number, type: AppExceptionType, message: string,
+  transport: Exclude<Transport, 'header'>, protocol: Protocol, name: string, seqid: number, type: AppExceptionType, message: string,
 ): Buffer {
   const nameLen = Buffer.byteLength(name);
   const msgLen = Buffer.byteLength(message);

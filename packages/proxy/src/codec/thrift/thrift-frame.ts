@@ -4,8 +4,8 @@ import { MessageType, type Protocol, type Transport } from './thrift-constants.j
 import type { MessageHeader } from './thrift-message.js';
 import { BinaryReader, CompactReader, NEED_MORE, type ThriftReader } from './thrift-reader.js';
 
-/** Thrift has no headers outside THeader (not supported), so every frame shares one empty map. */
-const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+/** Thrift has no headers outside THeader, so those frames share one empty map. */
+export const NO_HEADERS: ReadonlyMap<string, string> = new Map();
 
 export class ThriftFrame implements RpcFrame {
   readonly kind: 'request' | 'response';
@@ -17,7 +17,6 @@ export class ThriftFrame implements RpcFrame {
   readonly version = '';
   readonly group = '';
   readonly application = '';
-  readonly headers = NO_HEADERS;
   readonly requestTimeoutMs = 0;
   readonly messageType: MessageType;
   /** The message name as sent (`Service:method` under TMultiplexedProtocol). */
@@ -34,6 +33,10 @@ export class ThriftFrame implements RpcFrame {
     h: MessageHeader,
     readonly bodyOffset: number,
     readonly status: RpcResponseStatus,
+    /** Where the message starts: 0 unframed, 4 framed, after the THeader header block. */
+    readonly payloadOffset: number,
+    /** THeader key/value headers. */
+    readonly headers: ReadonlyMap<string, string> = NO_HEADERS,
   ) {
     const t = h.type;
     this.messageType = t;
