@@ -133,7 +133,9 @@ export class ThriftConnectionCodec implements RpcConnectionCodec {
       }
       if (t === MessageType.EXCEPTION) status = 'server_error';
       else if (t === MessageType.REPLY) {
-        // Field 0 is the result; any other field is an exception declared in the IDL.
+        // Field 0 is the result; any other field is an exception declared in the IDL: client_error, since the
+        // server worked and the call failed by contract (Envoy's response_error, apart from response_exception for
+        // EXCEPTION messages), so it is not retried as a server error.
         const id = r.firstFieldId();
         if (id > 0) status = 'client_error';
       }
