@@ -12,3 +12,8 @@ export {
   startSofaServer, createSofaConsumer, startBoltRecorder, DEFAULT_INTERFACE as SOFA_TEST_INTERFACE,
   type SofaServer, type SofaServerOptions, type SofaConsumer, type SofaConsumerOptions, type SofaBoltVersion, type SofaCall, type SofaMethod, type BoltRecorder,
 } from './sofa.js';
+export {
+  startThriftServer, createThriftClient, loadThriftFixture, THRIFT_IDL, type TestThriftServer, type TestThriftClient,
+  type ThriftPeerOptions, type ThriftTransportName, type ThriftProtocolName, type CalcHandlers, type CalcClient,
+  type GreeterClient, type ThriftItem, type ThriftCall, type ThriftGenerated,
+} from './thrift-peer.js';
