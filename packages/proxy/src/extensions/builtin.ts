@@ -1,6 +1,7 @@
 import { registerNetworkFilter } from '../network/network-filter-registry.js';
 import { registerHttpFilter } from '../http/http-filter-registry.js';
 import { tcpProxyFactory } from './filters/network/tcp-proxy/config.js';
+import { rpcProxyFactory } from './filters/network/rpc-proxy/config.js';
 import { httpConnectionManagerFactory } from './filters/network/http-connection-manager/config.js';
 import { routerFactory } from './filters/http/router/config.js';
 import { faultFactory, parseFaultPerRoute } from './filters/http/fault/config.js';
@@ -23,6 +24,7 @@ export function registerBuiltinExtensions(): void {
   if (registered) return;
   registered = true;
   registerNetworkFilter(tcpProxyFactory);
+  registerNetworkFilter(rpcProxyFactory);
   registerNetworkFilter(httpConnectionManagerFactory);
   registerHttpFilter(routerFactory);
   registerHttpFilter(faultFactory);
