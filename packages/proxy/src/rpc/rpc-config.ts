@@ -7,6 +7,7 @@ import { createAccessLoggers, type AccessLogger } from '../observability/access-
 import { getRpcCodec, rpcCodecNames } from './codec-registry.js';
 import { compileRpcRoute, type RpcRoute } from './rpc-route.js';
 import { createRpcProxyStats, type RpcProxyStats } from './rpc-stats.js';
+import type { MuxOptions } from './upstream-mux.js';
 
 export const RPC_PROXY_TYPE = 'weft.extensions.filters.network.rpc_proxy.v1.RpcProxy';
 
@@ -35,6 +36,9 @@ export interface RpcProxyConfig {
   /** 0 = no upstream heartbeats. */
   readonly upstreamHeartbeatMs: number;
   readonly stats: RpcProxyStats;
+  /** Options of the upstream pools this config creates, and the heartbeat counter they bump (made once). */
+  readonly mux: MuxOptions;
+  readonly onUpstreamHeartbeat: () => void;
   readonly ctx: FactoryContext;
 }
 
@@ -65,6 +69,8 @@ export function parseRpcProxyConfig(cfg: RpcProxy__Output, path: string, ctx: Fa
   }
   const perHost = cfg.upstream_connections_per_host ? cfg.upstream_connections_per_host.value : 1;
   if (perHost < 1) throw new ConfigError(joinPath(path, 'upstream_connections_per_host.value'), 'must be at least 1');
+  const stats = createRpcProxyStats(ctx.stats.scope(`rpc.${cfg.stat_prefix}`));
+  const upstreamHeartbeatMs = durationMs(cfg.upstream_heartbeat_interval, DEFAULT_UPSTREAM_HEARTBEAT_MS);
   return {
     statPrefix: cfg.stat_prefix,
     codecs,
@@ -74,8 +80,10 @@ export function parseRpcProxyConfig(cfg: RpcProxy__Output, path: string, ctx: Fa
     colouring,
     accessLoggers: createAccessLoggers(cfg.access_log, joinPath(path, 'access_log'), { hostname: ctx.hostname }),
     upstreamConnectionsPerHost: perHost,
-    upstreamHeartbeatMs: durationMs(cfg.upstream_heartbeat_interval, DEFAULT_UPSTREAM_HEARTBEAT_MS),
-    stats: createRpcProxyStats(ctx.stats.scope(`rpc.${cfg.stat_prefix}`)),
+    upstreamHeartbeatMs,
+    stats,
+    mux: { connectionsPerHost: perHost, heartbeatMs: upstreamHeartbeatMs, maxFrameBytes },
+    onUpstreamHeartbeat: () => stats.upstreamHeartbeat.inc(),
     ctx,
   };
 }

@@ -58,13 +58,7 @@ export function startMirrors(ds: RpcDownstream, route: RpcRoute, frame: RpcFrame
     const shadow = new ShadowRequest(frame, cluster);
     if (timeoutMs > 0 && !frame.oneway) cfg.ctx.deadlines.schedule(shadow, timeoutMs);
     cluster.stats.upstream_rq_total.inc();
-    const pool = muxPoolFor(
-      cluster,
-      cluster.pool(host, 'rpc'),
-      ds.codecDef,
-      { connectionsPerHost: cfg.upstreamConnectionsPerHost, heartbeatMs: cfg.upstreamHeartbeatMs, maxFrameBytes: cfg.maxFrameBytes },
-      cfg.stats.upstreamHeartbeat.inc.bind(cfg.stats.upstreamHeartbeat),
-    );
+    const pool = muxPoolFor(cluster, cluster.pool(host, 'rpc'), ds.codecDef, cfg.mux, cfg.onUpstreamHeartbeat);
     pool.send(shadow);
   }
 }

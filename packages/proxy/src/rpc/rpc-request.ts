@@ -170,13 +170,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     host.activeRequests++;
     this.attemptActive = true;
     const cfg = ds.config;
-    const pool = muxPoolFor(
-      cluster,
-      cluster.pool(host, 'rpc'),
-      ds.codecDef,
-      { connectionsPerHost: cfg.upstreamConnectionsPerHost, heartbeatMs: cfg.upstreamHeartbeatMs, maxFrameBytes: cfg.maxFrameBytes },
-      cfg.stats.upstreamHeartbeat.inc.bind(cfg.stats.upstreamHeartbeat),
-    );
+    const pool = muxPoolFor(cluster, cluster.pool(host, 'rpc'), ds.codecDef, cfg.mux, cfg.onUpstreamHeartbeat);
     this.pool = pool;
     if (!pool.send(this) && this.muxConn !== undefined) ds.blockOn(this.muxConn);
   }
