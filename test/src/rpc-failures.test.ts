@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { flushAllAccessLogs } from '@weft/proxy/observability/access-log/access-log-factory';
 import { registerRpcCodec, unregisterRpcCodec } from '@weft/proxy/rpc/codec-registry';
 import { freePort, startProxyFromYaml, type TestProxy } from '@weft/testing';
 import { createTestCodec, encodeTestFrame } from './rpc-test-codec.js';
@@ -23,9 +27,13 @@ describe('rpc_proxy local replies and upstream failures', () => {
   let ok: RpcTestServer;
   let proxy: TestProxy;
   let held: Array<() => void> = [];
+  let dir: string;
+  let logFile: string;
 
   before(async () => {
     registerRpcCodec(createTestCodec('wrpc', MAGIC));
+    dir = mkdtempSync(path.join(os.tmpdir(), 'weft-rpc-f-'));
+    logFile = path.join(dir, 'rpc.log');
     // Holds every call until released.
     slow = await startRpcServer('slow', (c) => {
       held.push(() => c.reply({ result: { server: 'slow' } }));
@@ -44,6 +52,12 @@ describe('rpc_proxy local replies and upstream failures', () => {
           'rpc',
           `stat_prefix: f
 codecs: [wrpc]
+access_log:
+- name: envoy.access_loggers.file
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+    path: ${logFile}
+    log_format: { text_format_source: { inline_string: "%REQ(:PATH)%.%REQ(:METHOD)% %RESPONSE_CODE% %RESPONSE_FLAGS%\\n" } }
 route_config:
   routes:
   - match: { service: { exact: slow } }
@@ -80,6 +94,7 @@ route_config:
     await flaky.close();
     await ok.close();
     unregisterRpcCodec('wrpc');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('answers no_route locally and keeps the connection', async () => {
@@ -194,6 +209,18 @@ route_config:
     const raw = await p;
     assert.equal(raw.readUInt32BE(4), 77);
     await good.close();
+  });
+
+  test('access logs carry the service, method, code and Envoy response flags of each call', () => {
+    flushAllAccessLogs();
+    const lines = readFileSync(logFile, 'utf8').split('\n');
+    assert.equal(lines.filter((l) => l === 'nowhere.m 404 NR').length, 2);
+    assert.equal(lines.filter((l) => l === 'slow.m 504 UT').length, 2);
+    assert.ok(lines.includes('unhealthy.m 503 UH'));
+    assert.ok(lines.includes('dead.m 503 UF'));
+    assert.ok(lines.includes('limited.m 503 UO'));
+    assert.ok(lines.includes('flaky.reset 503 UC'));
+    assert.ok(lines.includes('retry.reset 200 -'));
   });
 });
 

@@ -91,6 +91,12 @@ route_config:
     assert.equal(await adminStat(proxy.adminPort, 'rpc.routing.service.calc.add.request'), 3);
   });
 
+  test('answers bad_request when a parameter route cannot decode the arguments', async () => {
+    const r = await client.call({ service: 'calc', method: 'add', args: 'not a list' as unknown as unknown[] });
+    assert.equal(r.body.local, 'bad_request');
+    assert.equal(await adminStat(proxy.adminPort, 'rpc.routing.local_reply_bad_request'), 1);
+  });
+
   test('splits weighted clusters by weight', async () => {
     const seen: Record<string, number> = { a: 0, b: 0 };
     for (let i = 0; i < 40; i++) {

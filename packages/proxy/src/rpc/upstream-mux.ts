@@ -247,7 +247,8 @@ export class RpcMuxPool implements PoolReadyHandler {
   private pick(): RpcMuxConnection | undefined {
     const gen = this.connectionPool.generation;
     let best: RpcMuxConnection | undefined;
-    for (let i = 0; i < this.conns.length; i++) {
+    // Backwards: retiring an idle connection removes it from the list.
+    for (let i = this.conns.length - 1; i >= 0; i--) {
       const c = this.conns[i] as RpcMuxConnection;
       if (c.generation !== gen) {
         c.retire();
