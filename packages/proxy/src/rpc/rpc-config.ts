@@ -11,9 +11,9 @@ import type { MuxOptions } from './upstream-mux.js';
 
 export const RPC_PROXY_TYPE = 'weft.extensions.filters.network.rpc_proxy.v1.RpcProxy';
 
-const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
-const DEFAULT_IDLE_TIMEOUT_MS = 3600_000;
-const DEFAULT_UPSTREAM_HEARTBEAT_MS = 30_000;
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_IDLE_TIMEOUT_MS = 3600_000;
+export const DEFAULT_UPSTREAM_HEARTBEAT_MS = 30_000;
 
 export interface RpcColouring {
   /** Header / attachment carrying the colour. */
@@ -69,20 +69,52 @@ export function parseRpcProxyConfig(cfg: RpcProxy__Output, path: string, ctx: Fa
   }
   const perHost = cfg.upstream_connections_per_host ? cfg.upstream_connections_per_host.value : 1;
   if (perHost < 1) throw new ConfigError(joinPath(path, 'upstream_connections_per_host.value'), 'must be at least 1');
-  const stats = createRpcProxyStats(ctx.stats.scope(`rpc.${cfg.stat_prefix}`));
-  const upstreamHeartbeatMs = durationMs(cfg.upstream_heartbeat_interval, DEFAULT_UPSTREAM_HEARTBEAT_MS);
+  return makeRpcProxyConfig(
+    {
+      statScope: `rpc.${cfg.stat_prefix}`,
+      statPrefix: cfg.stat_prefix,
+      codecs,
+      routes,
+      maxFrameBytes,
+      idleTimeoutMs: durationMs(cfg.idle_timeout, DEFAULT_IDLE_TIMEOUT_MS),
+      colouring,
+      accessLoggers: createAccessLoggers(cfg.access_log, joinPath(path, 'access_log'), { hostname: ctx.hostname }),
+      upstreamConnectionsPerHost: perHost,
+      upstreamHeartbeatMs: durationMs(cfg.upstream_heartbeat_interval, DEFAULT_UPSTREAM_HEARTBEAT_MS),
+    },
+    ctx,
+  );
+}
+
+/** What a front end (Weft's RpcProxy, Envoy's dubbo_proxy) decides; the rest is derived here. */
+export interface RpcProxySettings {
+  /** Stats scope, e.g. `rpc.<stat_prefix>` or `dubbo.<stat_prefix>`. */
+  readonly statScope: string;
+  readonly statPrefix: string;
+  readonly codecs: readonly RpcCodec[];
+  readonly routes: readonly RpcRoute[];
+  readonly maxFrameBytes: number;
+  readonly idleTimeoutMs: number;
+  readonly colouring: RpcColouring | undefined;
+  readonly accessLoggers: readonly AccessLogger[];
+  readonly upstreamConnectionsPerHost: number;
+  readonly upstreamHeartbeatMs: number;
+}
+
+export function makeRpcProxyConfig(s: RpcProxySettings, ctx: FactoryContext): RpcProxyConfig {
+  const stats = createRpcProxyStats(ctx.stats.scope(s.statScope));
   return {
-    statPrefix: cfg.stat_prefix,
-    codecs,
-    routes,
-    maxFrameBytes,
-    idleTimeoutMs: durationMs(cfg.idle_timeout, DEFAULT_IDLE_TIMEOUT_MS),
-    colouring,
-    accessLoggers: createAccessLoggers(cfg.access_log, joinPath(path, 'access_log'), { hostname: ctx.hostname }),
-    upstreamConnectionsPerHost: perHost,
-    upstreamHeartbeatMs,
+    statPrefix: s.statPrefix,
+    codecs: s.codecs,
+    routes: s.routes,
+    maxFrameBytes: s.maxFrameBytes,
+    idleTimeoutMs: s.idleTimeoutMs,
+    colouring: s.colouring,
+    accessLoggers: s.accessLoggers,
+    upstreamConnectionsPerHost: s.upstreamConnectionsPerHost,
+    upstreamHeartbeatMs: s.upstreamHeartbeatMs,
     stats,
-    mux: { connectionsPerHost: perHost, heartbeatMs: upstreamHeartbeatMs, maxFrameBytes },
+    mux: { connectionsPerHost: s.upstreamConnectionsPerHost, heartbeatMs: s.upstreamHeartbeatMs, maxFrameBytes: s.maxFrameBytes },
     onUpstreamHeartbeat: () => stats.upstreamHeartbeat.inc(),
     ctx,
   };

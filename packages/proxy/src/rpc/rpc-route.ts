@@ -1,12 +1,11 @@
 import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Metadata__Output } from '@weft/api/envoy/envoy/config/core/v3/Metadata.js';
 import type { Route__Output } from '@weft/api/envoy/weft/extensions/filters/network/rpc_proxy/v1/Route.js';
-import type { RouteAction__Output } from '@weft/api/envoy/weft/extensions/filters/network/rpc_proxy/v1/RouteAction.js';
 import type { RouteMatch__Output } from '@weft/api/envoy/weft/extensions/filters/network/rpc_proxy/v1/RouteMatch.js';
 import type { RpcFrame } from '../interfaces/rpc-codec.js';
 import { HeaderMap } from '../interfaces/header-map.js';
 import type { RouteRequest } from '../router/route-request.js';
-import { compileHeaderMatcher, compileRuntimeFraction, type HeaderMatcher, type RuntimeFraction } from '../router/route-matchers.js';
+import { compileHeaderMatcher, compileRuntimeFraction, parseInt64, type HeaderMatcher, type RuntimeFraction } from '../router/route-matchers.js';
 import { compileStringMatcher, type StringMatcher } from '../router/string-matcher.js';
 import { valueToJson } from '../config/struct.js';
 import { durationMs } from '../server/duration.js';
@@ -40,9 +39,38 @@ export interface RpcMirrorPolicy {
   readonly fraction: RuntimeFraction | undefined;
 }
 
-interface ParameterMatch {
+/** A condition on one call argument (by index). */
+export interface ParameterMatch {
   readonly index: number;
-  readonly matcher: StringMatcher;
+  matches(arg: unknown): boolean;
+}
+
+/** The argument's string form against a StringMatcher. */
+export class StringParameterMatch implements ParameterMatch {
+  constructor(
+    readonly index: number,
+    private readonly matcher: StringMatcher,
+  ) {}
+
+  matches(arg: unknown): boolean {
+    const v = argText(arg);
+    return v !== undefined && this.matcher.match(v);
+  }
+}
+
+/** An integer argument within [start, end) (Envoy's Int64Range). */
+export class RangeParameterMatch implements ParameterMatch {
+  constructor(
+    readonly index: number,
+    private readonly start: bigint,
+    private readonly end: bigint,
+  ) {}
+
+  matches(arg: unknown): boolean {
+    const v = argText(arg);
+    const n = v === undefined ? undefined : parseInt64(v);
+    return n !== undefined && n >= this.start && n < this.end;
+  }
 }
 
 /** A compiled RPC route: first match wins (see RpcRouteTable). */
@@ -74,10 +102,7 @@ export class RpcRoute {
     if (this.headers.length !== 0 && !this.matchHeaders(f)) return false;
     if (this.params.length !== 0) {
       const args = f.args();
-      for (const p of this.params) {
-        const v = argText(args[p.index]);
-        if (v === undefined || !p.matcher.match(v)) return false;
-      }
+      for (const p of this.params) if (!p.matches(args[p.index])) return false;
     }
     return true;
   }
@@ -118,7 +143,7 @@ function argText(v: unknown): string | undefined {
   }
 }
 
-function optMatcher(m: RouteMatch__Output['service'], path: string): StringMatcher | undefined {
+export function optMatcher(m: RouteMatch__Output['service'], path: string): StringMatcher | undefined {
   return m ? compileStringMatcher(m, path) : undefined;
 }
 
@@ -151,7 +176,7 @@ export function compileRpcRoute(r: Route__Output, path: string, deps: RouteCompi
   const headers = (m?.headers ?? []).map((h, i) => compileHeaderMatcher(h, joinPath(joinPath(mp, 'headers'), i)));
   const params = (m?.parameters ?? []).map((p, i) => {
     const pp = joinPath(joinPath(mp, 'parameters'), i);
-    return { index: p.index, matcher: compileStringMatcher(p.value, joinPath(pp, 'value')) };
+    return new StringParameterMatch(p.index, compileStringMatcher(p.value, joinPath(pp, 'value')));
   });
   const a = r.route;
   const ap = joinPath(path, 'route');
@@ -196,7 +221,15 @@ export function compileRpcRoute(r: Route__Output, path: string, deps: RouteCompi
   );
 }
 
-function compileClusters(a: RouteAction__Output, ap: string, deps: RouteCompileDeps): { clusters: RpcClusterChoice[]; totalWeight: number } {
+/** The cluster part of a route action (Weft's RouteAction, or Envoy's dubbo_proxy one converted to it). */
+export interface ClusterSpec {
+  readonly cluster_specifier?: string | undefined;
+  readonly cluster?: string | undefined;
+  readonly weighted_clusters?: { readonly clusters: ReadonlyArray<{ readonly name: string; readonly weight: number; readonly metadata_match: Metadata__Output | null }> } | null | undefined;
+  readonly metadata_match: Metadata__Output | null;
+}
+
+export function compileClusters(a: ClusterSpec, ap: string, deps: RouteCompileDeps): { clusters: RpcClusterChoice[]; totalWeight: number } {
   const routeLabels = metadataLabels(a.metadata_match, joinPath(ap, 'metadata_match'));
   const clusters: RpcClusterChoice[] = [];
   if (a.cluster_specifier === 'cluster') {

@@ -128,7 +128,8 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     this.inflight.delete(f.requestId);
     req.muxConn = undefined;
     req.onUpstreamResponse(f);
-    if (this.retiring && this.inflight.size === 0) this.close();
+    // A drained pool (host removed, cluster replaced) gets its connections back once they are idle.
+    if (this.inflight.size === 0 && (this.retiring || this.pool.connectionPool.generation !== this.generation)) this.close();
   }
 
   /** Idle: send a heartbeat (its response is swallowed by id). */
