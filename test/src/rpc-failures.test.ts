@@ -25,6 +25,7 @@ describe('rpc_proxy local replies and upstream failures', () => {
   let slow: RpcTestServer;
   let flaky: RpcTestServer;
   let ok: RpcTestServer;
+  let second: RpcTestServer;
   let proxy: TestProxy;
   let held: Array<() => void> = [];
   let dir: string;
@@ -45,6 +46,9 @@ describe('rpc_proxy local replies and upstream failures', () => {
       else c.reply({ result: { server: 'flaky' } });
     });
     ok = await startRpcServer('ok');
+    // Fails the first call with a server error, answers the next ones.
+    let calls = 0;
+    second = await startRpcServer('second', (c) => (calls++ === 0 ? c.reply({ error: 'first' }, 1) : c.reply({ result: { server: 'second' } })));
     const dead = await freePort();
     proxy = await startProxyFromYaml(
       bootstrap(
@@ -67,6 +71,12 @@ route_config:
   - name: retried
     match: { service: { exact: retry } }
     route: { cluster: flaky_then_ok, idempotent: true, retry_policy: { retry_on: "reset,connect-failure,server-error", num_retries: 2 } }
+  - match: { service: { exact: exhaust } }
+    route: { cluster: flaky_only, idempotent: true, retry_policy: { retry_on: reset, num_retries: 2 } }
+  - match: { service: { exact: noretry } }
+    route: { cluster: flaky_only, retry_policy: { retry_on: reset, num_retries: 2 } }
+  - match: { service: { exact: second } }
+    route: { cluster: second, idempotent: true, retry_policy: { retry_on: server-error } }
   - match: { service: { exact: dead } }
     route: { cluster: dead }
   - match: { service: { exact: unhealthy } }
@@ -78,6 +88,8 @@ route_config:
           rpcCluster('flaky', [{ port: flaky.port }]) +
           rpcCluster('flaky_then_ok', [{ port: flaky.port }, { port: ok.port }], 'lb_policy: ROUND_ROBIN') +
           rpcCluster('dead', [{ port: dead }]) +
+          rpcCluster('flaky_only', [{ port: flaky.port }]) +
+          rpcCluster('second', [{ port: second.port }]) +
           rpcCluster('limited', [{ port: slow.port }], 'circuit_breakers: { thresholds: [{ max_requests: 1 }] }') +
           `
   - name: unhealthy
@@ -93,6 +105,7 @@ route_config:
     await slow.close();
     await flaky.close();
     await ok.close();
+    await second.close();
     unregisterRpcCodec('wrpc');
     rmSync(dir, { recursive: true, force: true });
   });
@@ -192,6 +205,24 @@ route_config:
     await c.close();
   });
 
+  test('retries exactly num_retries times, only on idempotent routes, and a server error once', async () => {
+    const c = await RpcTestClient.connect(proxy.port('rpc'));
+    const exhausted = await c.call({ service: 'exhaust', method: 'reset' });
+    assert.equal(exhausted.body.local, 'upstream_unavailable');
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.flaky_only.upstream_rq_total'), 3);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.flaky_only.upstream_rq_retry'), 2);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.flaky_only.upstream_rq_retry_limit_exceeded'), 1);
+    const notIdempotent = await c.call({ service: 'noretry', method: 'reset' });
+    assert.equal(notIdempotent.body.local, 'upstream_unavailable');
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.flaky_only.upstream_rq_total'), 4);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.flaky_only.upstream_rq_retry'), 2);
+    const r = await c.call({ service: 'second', method: 'm' });
+    assert.equal(resultOf(r).server, 'second');
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.second.upstream_rq_retry'), 1);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.second.upstream_rq_retry_success'), 1);
+    await c.close();
+  });
+
   test('a malformed frame closes only that connection; the proxy keeps serving', async () => {
     const bad = await RpcTestClient.connect(proxy.port('rpc'));
     const good = await RpcTestClient.connect(proxy.port('rpc'));
@@ -221,6 +252,7 @@ route_config:
     assert.ok(lines.includes('limited.m 503 UO'));
     assert.ok(lines.includes('flaky.reset 503 UC'));
     assert.ok(lines.includes('retry.reset 200 -'));
+    assert.ok(lines.includes('exhaust.reset 503 UC,URX'), lines.join('|'));
   });
 });
 

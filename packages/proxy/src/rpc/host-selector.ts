@@ -22,7 +22,7 @@ export interface HostCriteria {
   readonly absent: string | undefined;
 }
 
-export function criteriaKey(labels: ReadonlyMap<string, string>, absent: string | undefined): string {
+function criteriaKey(labels: ReadonlyMap<string, string>, absent: string | undefined): string {
   let key = absent === undefined ? '' : `!${absent}`;
   for (const [k, v] of labels) key += `|${k}=${v}`;
   return key;

@@ -2,8 +2,6 @@ import type { RpcFrame } from '../interfaces/rpc-codec.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import { randomUint32 } from '../upstream/load-balancers/base.js';
 import type { Cluster } from '../upstream/cluster.js';
-import { chooseHost } from './rpc-host.js';
-import { NO_LABELS } from '../upstream/host.js';
 import type { RpcDownstream } from './rpc-request.js';
 import type { RpcRoute } from './rpc-route.js';
 import { muxPoolFor, type MuxRequest, type RpcMuxConnection } from './upstream-mux.js';
@@ -53,7 +51,7 @@ export function startMirrors(ds: RpcDownstream, route: RpcRoute, frame: RpcFrame
     if (m.fraction !== undefined && !m.fraction.enabled(cfg.ctx.runtime, randomUint32())) continue;
     const cluster = cfg.ctx.clusterManager.get(m.cluster);
     if (cluster === undefined) continue;
-    const host = chooseHost(cluster, NO_LABELS, undefined, undefined);
+    const host = cluster.chooseHost(undefined);
     if (host === undefined) continue;
     const shadow = new ShadowRequest(frame, cluster);
     if (timeoutMs > 0 && !frame.oneway) cfg.ctx.deadlines.schedule(shadow, timeoutMs);

@@ -12,7 +12,6 @@ import type { RpcProxyConfig } from './rpc-config.js';
 import type { RpcClusterChoice, RpcRoute } from './rpc-route.js';
 import { RetryOn } from './rpc-route.js';
 import type { MethodStats } from './rpc-stats.js';
-import { chooseHost } from './rpc-host.js';
 import { muxPoolFor, type MuxFailure, type MuxRequest, type RpcMuxConnection, type RpcMuxPool } from './upstream-mux.js';
 import { recordIstio } from './rpc-istio.js';
 import { startMirrors } from './rpc-mirror.js';
@@ -152,7 +151,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     const { ds, info } = this;
     const cluster = this.cluster as Cluster;
     const colouring = ds.config.colouring;
-    const host = chooseHost(cluster, (this.choice as RpcClusterChoice).labels, colouring, colouring === undefined ? undefined : this.frame.headers.get(colouring.header));
+    const host = (this.choice as RpcClusterChoice).hosts.choose(cluster, colouring, colouring === undefined ? undefined : this.frame.headers.get(colouring.header));
     if (host === undefined) {
       this.endRetry();
       info.setResponseFlag(ResponseFlag.NoHealthyUpstream);

@@ -9,6 +9,7 @@ import { compileHeaderMatcher, compileRuntimeFraction, parseInt64, type HeaderMa
 import { compileStringMatcher, type StringMatcher } from '../router/string-matcher.js';
 import { valueToJson } from '../config/struct.js';
 import { durationMs } from '../server/duration.js';
+import { HostChoice } from './rpc-host.js';
 
 /** Retry conditions (bit set). */
 export const RetryOn = { CONNECT_FAILURE: 1, RESET: 2, TIMEOUT: 4, SERVER_ERROR: 8 } as const;
@@ -25,8 +26,8 @@ export const DEFAULT_RPC_TIMEOUT_MS = 15_000;
 export interface RpcClusterChoice {
   readonly name: string;
   readonly weight: number;
-  /** Endpoint `envoy.lb` labels a host must carry (route metadata_match merged with the cluster's own). */
-  readonly labels: ReadonlyMap<string, string>;
+  /** Host selection by endpoint `envoy.lb` labels (route metadata_match merged with the cluster's own) and colour. */
+  readonly hosts: HostChoice;
 }
 
 export interface RpcRetryPolicy {
@@ -235,7 +236,7 @@ export function compileClusters(a: ClusterSpec, ap: string, deps: RouteCompileDe
   if (a.cluster_specifier === 'cluster') {
     if (!a.cluster) throw new ConfigError(joinPath(ap, 'cluster'), 'must not be empty');
     if (!deps.hasCluster(a.cluster)) throw new ConfigError(joinPath(ap, 'cluster'), `unknown cluster '${a.cluster}'`);
-    clusters.push({ name: a.cluster, weight: 1, labels: routeLabels });
+    clusters.push({ name: a.cluster, weight: 1, hosts: new HostChoice(routeLabels) });
   } else if (a.cluster_specifier === 'weighted_clusters' && a.weighted_clusters) {
     const wp = joinPath(ap, 'weighted_clusters.clusters');
     a.weighted_clusters.clusters.forEach((c, i) => {
@@ -244,7 +245,7 @@ export function compileClusters(a: ClusterSpec, ap: string, deps: RouteCompileDe
       if (!deps.hasCluster(c.name)) throw new ConfigError(joinPath(p, 'name'), `unknown cluster '${c.name}'`);
       const labels = new Map(routeLabels);
       for (const [k, v] of metadataLabels(c.metadata_match, joinPath(p, 'metadata_match'))) labels.set(k, v);
-      clusters.push({ name: c.name, weight: c.weight, labels });
+      clusters.push({ name: c.name, weight: c.weight, hosts: new HostChoice(labels) });
     });
     if (clusters.length === 0) throw new ConfigError(wp, 'needs at least one cluster');
   } else {
