@@ -82,7 +82,9 @@ route_config:
   - match: { service: { exact: unhealthy } }
     route: { cluster: unhealthy }
   - match: { service: { exact: limited } }
-    route: { cluster: limited }`,
+    route: { cluster: limited }
+  - match: { service: { exact: pending } }
+    route: { cluster: pending1 }`,
         ),
         rpcCluster('slow', [{ port: slow.port }]) +
           rpcCluster('flaky', [{ port: flaky.port }]) +
@@ -91,6 +93,7 @@ route_config:
           rpcCluster('flaky_only', [{ port: flaky.port }]) +
           rpcCluster('second', [{ port: second.port }]) +
           rpcCluster('limited', [{ port: slow.port }], 'circuit_breakers: { thresholds: [{ max_requests: 1 }] }') +
+          rpcCluster('pending1', [{ port: ok.port }], 'circuit_breakers: { thresholds: [{ max_pending_requests: 1 }] }') +
           `
   - name: unhealthy
     type: STATIC
@@ -164,6 +167,20 @@ route_config:
     assert.equal(resultOf(await first).server, 'slow');
     assert.equal(await adminStat(proxy.adminPort, 'rpc.f.local_reply_overflow'), 1);
     assert.equal(await adminStat(proxy.adminPort, 'cluster.limited.upstream_rq_pending_overflow'), 1);
+    await c.close();
+  });
+
+  test('counts calls waiting for the first upstream connection against max_pending_requests', async () => {
+    const c = await RpcTestClient.connect(proxy.port('rpc'));
+    const [first, second] = await Promise.all([c.call({ service: 'pending', method: 'm' }), c.call({ service: 'pending', method: 'm' })]);
+    assert.equal(resultOf(first).server, 'ok');
+    assert.equal(second.body.local, 'overflow');
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.pending1.upstream_rq_pending_total'), 1);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.pending1.upstream_rq_pending_overflow'), 1);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.pending1.upstream_rq_pending_active'), 0);
+    // Once connected nothing waits: concurrent calls all go through.
+    const more = await Promise.all([1, 2, 3].map(() => c.call({ service: 'pending', method: 'm' })));
+    assert.deepEqual(more.map((r) => r.status), ['ok', 'ok', 'ok']);
     await c.close();
   });
 

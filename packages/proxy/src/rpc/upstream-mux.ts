@@ -202,6 +202,8 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
 export class RpcMuxPool implements PoolReadyHandler {
   private readonly conns: RpcMuxConnection[] = [];
   private readonly pending: MuxRequest[] = [];
+  /** How many of `pending` this pool counted against the pending circuit breaker (the first one is the pool's). */
+  private counted = 0;
   private connecting = 0;
 
   constructor(
@@ -216,8 +218,16 @@ export class RpcMuxPool implements PoolReadyHandler {
   send(req: MuxRequest): boolean {
     const conn = this.pick();
     if (conn !== undefined) return conn.dispatch(req);
+    this.pending.push(req);
+    if (this.connecting === 0) {
+      // The connection pool counts this request as pending (max_pending_requests) while it connects.
+      this.connect();
+      return true;
+    }
+    // Later requests wait for the same connection: counted here.
     const res = this.cluster.resources.DEFAULT;
     if (!res.pendingRequests.canCreate()) {
+      this.pending.pop();
       this.cluster.stats.upstream_rq_pending_overflow.inc();
       req.onUpstreamFailure('overflow', 'pending requests overflow');
       return true;
@@ -225,8 +235,7 @@ export class RpcMuxPool implements PoolReadyHandler {
     res.pendingRequests.inc();
     this.cluster.stats.upstream_rq_pending_total.inc();
     this.cluster.stats.upstream_rq_pending_active.inc();
-    this.pending.push(req);
-    if (this.connecting === 0) this.connect();
+    this.counted++;
     return true;
   }
 
@@ -235,14 +244,17 @@ export class RpcMuxPool implements PoolReadyHandler {
     const i = this.pending.indexOf(req);
     if (i < 0) return false;
     this.pending.splice(i, 1);
-    this.pendingDone();
+    if (this.counted > this.pending.length) this.releaseCounted(1);
     this.cluster.stats.upstream_rq_cancelled.inc();
     return true;
   }
 
-  private pendingDone(): void {
-    this.cluster.resources.DEFAULT.pendingRequests.dec();
-    this.cluster.stats.upstream_rq_pending_active.dec();
+  private releaseCounted(n: number): void {
+    for (let i = 0; i < n; i++) {
+      this.cluster.resources.DEFAULT.pendingRequests.dec();
+      this.cluster.stats.upstream_rq_pending_active.dec();
+    }
+    this.counted -= n;
   }
 
   private pick(): RpcMuxConnection | undefined {
@@ -280,7 +292,7 @@ export class RpcMuxPool implements PoolReadyHandler {
       const kind: MuxFailure = err?.kind === 'overflow' ? 'overflow' : 'connect_failure';
       const reason = err?.reason || (err?.kind === 'timeout' ? 'connection timeout' : 'connection failure');
       const failed = this.pending.splice(0, this.pending.length);
-      for (let i = 0; i < failed.length; i++) this.pendingDone();
+      this.releaseCounted(this.counted);
       for (const r of failed) r.onUpstreamFailure(kind, reason);
       return;
     }
@@ -293,7 +305,7 @@ export class RpcMuxPool implements PoolReadyHandler {
     );
     this.conns.push(conn);
     const waiting = this.pending.splice(0, this.pending.length);
-    for (let i = 0; i < waiting.length; i++) this.pendingDone();
+    this.releaseCounted(this.counted);
     for (const r of waiting) {
       if (conn.closed) r.onUpstreamFailure('reset', 'upstream connection closed');
       else conn.dispatch(r);
