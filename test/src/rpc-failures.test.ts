@@ -286,7 +286,7 @@ describe('rpc_proxy drain', () => {
     const call = c.call({ service: 'x', method: 'y' });
     await waitFor(() => held.length === 1);
     void proxy.server.drainListeners({ inboundOnly: false, graceful: true });
-    await waitFor(() => c.others.some((f) => f.goaway));
+    await waitFor(() => c.others.some((f) => f.goAway));
     assert.equal(c.socket.destroyed, false);
     (held.shift() as () => void)();
     assert.equal(resultOf(await call).server, 's');

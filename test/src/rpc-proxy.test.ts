@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { flushAllAccessLogs } from '@weft/proxy/observability/access-log/access-log-factory';
 import { registerRpcCodec, unregisterRpcCodec } from '@weft/proxy/rpc/codec-registry';
 import { request, startProxyFromYaml, type TestProxy } from '@weft/testing';
-import { createTestCodec } from './rpc-test-codec.js';
+import { createTestCodec, encodeTestFrame, F_GOAWAY } from './rpc-test-codec.js';
 import { MAGIC, resultOf, RpcTestClient, startRpcServer, type RpcTestServer } from './rpc-test-peers.js';
 import { rpcCluster, rpcListener } from './rpc-yaml.js';
 import { adminStat } from './stats.js';
@@ -39,7 +39,7 @@ access_log:
   typed_config:
     "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
     path: ${logFile}
-    log_format: { text_format_source: { inline_string: "%PROTOCOL% %REQ(:PATH)% %REQ(:METHOD)% %ROUTE_NAME% %UPSTREAM_CLUSTER% %RESPONSE_CODE% %RESPONSE_FLAGS%\\n" } }`,
+    log_format: { text_format_source: { inline_string: "%PROTOCOL% %REQ(:PATH)% %REQ(:METHOD)% %ROUTE_NAME% %UPSTREAM_CLUSTER% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_HOST% %UPSTREAM_LOCAL_ADDRESS%\\n" } }`,
         ),
         rpcCluster('backend', [{ port: server.port }]),
       ),
@@ -66,7 +66,7 @@ access_log:
     assert.equal(await adminStat(proxy.adminPort, 'cluster.backend.upstream_rq_total'), 1);
     assert.equal(await adminStat(proxy.adminPort, 'cluster.backend.upstream_rq_completed'), 1);
     flushAllAccessLogs();
-    assert.equal(readFileSync(logFile, 'utf8'), 'wrpc com.acme.Hello sayHello all backend 200 -\n');
+    assert.match(readFileSync(logFile, 'utf8'), new RegExp(`^wrpc com\\.acme\\.Hello sayHello all backend 200 - 127\\.0\\.0\\.1:${server.port} 127\\.0\\.0\\.1:\\d+\\n$`));
     const prom = await request(proxy.adminPort, '/stats/prometheus');
     assert.match(prom.body, /istio_requests_total\{[^}]*request_protocol="wrpc",response_code="200"[^}]*\} 1/);
   });
@@ -110,6 +110,32 @@ access_log:
     assert.equal(server.received[n]?.oneway, true);
     assert.equal(await adminStat(proxy.adminPort, 'rpc.front.request_oneway'), 1);
     assert.equal(await adminStat(proxy.adminPort, 'rpc.front.request_active'), 0);
+    await client.close();
+  });
+
+  test('answers bad_request for a frame its codec cannot serve, without routing it', async () => {
+    const client = await RpcTestClient.connect(proxy.port('rpc'));
+    const n = server.received.length;
+    const r = await client.call({ service: 'S', method: 'm', bad: 'unknown serialization 9' });
+    assert.equal(r.body.local, 'bad_request');
+    assert.equal(r.body.error, 'unknown serialization 9');
+    assert.equal(server.received.length, n);
+    assert.equal(await adminStat(proxy.adminPort, 'rpc.front.local_reply_bad_request'), 1);
+    await client.close();
+  });
+
+  test('stops using an upstream connection whose server sent GoAway; ignores a client GoAway', async () => {
+    server.handler = (c) => {
+      if (c.frame.method === 'bye') c.socket.write(encodeTestFrame(MAGIC, { flags: F_GOAWAY, status: 0, id: 0, timeoutMs: 0, body: {} }));
+      c.reply({ result: { server: 's1', service: c.frame.service, method: c.frame.method, args: [], headers: {} } });
+    };
+    const client = await RpcTestClient.connect(proxy.port('rpc'));
+    client.write(encodeTestFrame(MAGIC, { flags: F_GOAWAY, status: 0, id: 0, timeoutMs: 0, body: {} }));
+    const before = server.connections;
+    assert.equal(resultOf(await client.call({ service: 'S', method: 'bye' })).method, 'bye');
+    assert.equal(resultOf(await client.call({ service: 'S', method: 'after' })).method, 'after');
+    assert.equal(server.connections, before + 1);
+    assert.equal(client.others.length, 0);
     await client.close();
   });
 

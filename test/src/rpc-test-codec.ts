@@ -28,6 +28,8 @@ export interface TestBody {
   args?: unknown[];
   result?: unknown;
   error?: string;
+  /** Requests: the codec reports the frame as undecodable (RpcFrame.badRequest). */
+  bad?: string;
   /** Local replies: the proxy's RpcLocalStatus. */
   local?: RpcLocalStatus;
 }
@@ -59,7 +61,8 @@ export class TestFrame implements RpcFrame {
   readonly kind: 'request' | 'response';
   readonly oneway: boolean;
   readonly heartbeat: boolean;
-  readonly goaway: boolean;
+  readonly goAway: boolean;
+  readonly badRequest: string | undefined;
   readonly requestId: number;
   readonly service: string;
   readonly method: string;
@@ -79,7 +82,9 @@ export class TestFrame implements RpcFrame {
     this.kind = (flags & F_RESPONSE) !== 0 ? 'response' : 'request';
     this.oneway = (flags & F_ONEWAY) !== 0;
     this.heartbeat = (flags & F_HEARTBEAT) !== 0;
-    this.goaway = (flags & F_GOAWAY) !== 0;
+    this.goAway = (flags & F_GOAWAY) !== 0;
+    // A body flagged `bad` stands for a frame the codec delimits but cannot serve.
+    this.badRequest = body.bad;
     this.requestId = bytes.readUInt32BE(4);
     this.requestTimeoutMs = bytes.readUInt32BE(8);
     this.statusIndex = bytes[3] as number;

@@ -62,6 +62,17 @@ export interface RpcFrame {
 
   // Responses.
   readonly status: RpcResponseStatus;
+
+  /**
+   * The peer asks not to be sent new requests on this connection (Dubbo read-only event, Bolt GoAway cmdcode 100). Such a
+   * frame is never routed nor answered; on an upstream connection the pool stops using it. Absent means false.
+   */
+  readonly goAway?: boolean | undefined;
+  /**
+   * Set when a request frame is delimited but its content cannot be served (unknown serialization, undecodable
+   * body): the proxy answers `encodeLocalReply(frame, 'bad_request', badRequest)` instead of routing it.
+   */
+  readonly badRequest?: string | undefined;
 }
 
 /** Changes the proxy makes to a request before sending it upstream. */

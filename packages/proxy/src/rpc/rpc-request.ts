@@ -100,6 +100,10 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     info.requestId = String(frame.requestId);
     info.bytesReceived = frame.bytes.length;
 
+    if (frame.badRequest !== undefined) {
+      this.localReply('bad_request', frame.badRequest);
+      return;
+    }
     let route: RpcRoute | undefined;
     try {
       for (const r of ds.config.routes) {
@@ -174,7 +178,8 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     if (!pool.send(this) && this.muxConn !== undefined) ds.blockOn(this.muxConn);
   }
 
-  onUpstreamSent(): void {
+  onUpstreamSent(conn: RpcMuxConnection): void {
+    this.info.upstreamLocalAddress = conn.pooled.localAddress;
     if (!this.frame.oneway) return;
     // Oneway: written upstream is done; nothing comes back.
     this.endAttempt(true);

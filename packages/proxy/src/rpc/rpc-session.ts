@@ -114,7 +114,8 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   }
 
   private onFrame(f: RpcFrame): void {
-    if (f.kind !== 'request') return; // a client's answer to nothing we sent: ignored
+    // A client's answer to nothing we sent, or its own GoAway: neither is routed nor answered.
+    if (f.kind !== 'request' || f.goAway === true) return;
     if (f.heartbeat) {
       this.config.stats.requestHeartbeat.inc();
       this.write(this.codec.encodeHeartbeatReply(f));

@@ -117,6 +117,11 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
   }
 
   private onFrame(f: RpcFrame): void {
+    if (f.goAway === true) {
+      // The server is going away: no new requests here; the ones in flight still get their answers.
+      this.retire();
+      return;
+    }
     if (f.kind === 'request') {
       // The server's own keep-alive: answered here; any other request from a server is not ours to serve.
       if (f.heartbeat) this.pooled.socket.write(this.codec.encodeHeartbeatReply(f));
