@@ -275,9 +275,8 @@ export class Cluster implements LoadBalancer {
         host,
         stats: this.stats,
         connectTimeoutMs: this.connectTimeoutMs,
-        // RPC connections are held and multiplexed: the RPC pool closes idle ones itself.
-        idleTimeoutMs: kind === 'rpc' ? 0 : this.httpOptions.idleTimeoutMs,
-        maxRequestsPerConnection: kind === 'rpc' ? 0 : this.httpOptions.maxRequestsPerConnection,
+        idleTimeoutMs: this.httpOptions.idleTimeoutMs,
+        maxRequestsPerConnection: this.httpOptions.maxRequestsPerConnection,
         tcpKeepaliveMs: this.config.tcpKeepaliveMs,
         connect: this.deps.connect,
         now: this.deps.now,
