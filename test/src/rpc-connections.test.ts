@@ -62,6 +62,19 @@ route_config:
     await c.close();
   });
 
+  test('replaces an idle upstream connection whose heartbeat goes unanswered', async () => {
+    main.answerHeartbeats = false;
+    const before = main.connections;
+    await waitFor(() => main.sockets.size === 0);
+    assert.equal(await adminStat(proxy.adminPort, 'rpc.conns.upstream_heartbeat_timeout'), 1);
+    assert.equal(await adminStat(proxy.adminPort, 'cluster.main.upstream_cx_destroy_local'), 1);
+    main.answerHeartbeats = true;
+    const c = await RpcTestClient.connect(proxy.port('rpc'));
+    assert.equal(resultOf(await c.call({ service: 's', method: 'm' })).server, 'main');
+    assert.equal(main.connections, before + 1);
+    await c.close();
+  });
+
   test('closes a downstream connection idle for idle_timeout', async () => {
     const before = await adminStat(proxy.adminPort, 'rpc.conns.downstream_cx_idle_timeout');
     const c = await RpcTestClient.connect(proxy.port('rpc'));

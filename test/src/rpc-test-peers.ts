@@ -24,6 +24,8 @@ export interface RpcTestServer {
   connections: number;
   readonly sockets: Set<net.Socket>;
   handler: ServerHandler;
+  /** Answer heartbeats (default true). */
+  answerHeartbeats: boolean;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startRpcServer(name: string, handler?: ServerHandler): Pro
     connections: 0,
     sockets,
     handler: handler ?? echoHandler(name),
+    answerHeartbeats: true,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -70,7 +73,7 @@ export async function startRpcServer(name: string, handler?: ServerHandler): Pro
         if (f.kind !== 'request') continue;
         if (f.heartbeat) {
           srv.heartbeats.push(f);
-          socket.write(encodeTestFrame(MAGIC, { flags: F_RESPONSE | F_HEARTBEAT, status: 0, id: f.requestId, timeoutMs: 0, body: {} }));
+          if (srv.answerHeartbeats) socket.write(encodeTestFrame(MAGIC, { flags: F_RESPONSE | F_HEARTBEAT, status: 0, id: f.requestId, timeoutMs: 0, body: {} }));
           continue;
         }
         srv.received.push(f);

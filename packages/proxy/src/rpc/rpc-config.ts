@@ -38,7 +38,7 @@ export interface RpcProxyConfig {
   readonly stats: RpcProxyStats;
   /** Options of the upstream pools this config creates, and the heartbeat counter they bump (made once). */
   readonly mux: MuxOptions;
-  readonly onUpstreamHeartbeat: () => void;
+  readonly onUpstreamHeartbeat: (timedOut: boolean) => void;
   readonly ctx: FactoryContext;
 }
 
@@ -115,7 +115,7 @@ export function makeRpcProxyConfig(s: RpcProxySettings, ctx: FactoryContext): Rp
     upstreamHeartbeatMs: s.upstreamHeartbeatMs,
     stats,
     mux: { connectionsPerHost: s.upstreamConnectionsPerHost, heartbeatMs: s.upstreamHeartbeatMs, maxFrameBytes: s.maxFrameBytes },
-    onUpstreamHeartbeat: () => stats.upstreamHeartbeat.inc(),
+    onUpstreamHeartbeat: (timedOut) => (timedOut ? stats.upstreamHeartbeatTimeout : stats.upstreamHeartbeat).inc(),
     ctx,
   };
 }

@@ -21,6 +21,7 @@ export interface RpcProxyStats {
   readonly responseError: Counter;
   readonly unknownCodec: Counter;
   readonly upstreamHeartbeat: Counter;
+  readonly upstreamHeartbeatTimeout: Counter;
   readonly localReply: Readonly<Record<RpcLocalStatus, Counter>>;
   /** Per service and method, created on first use (bounded: see MAX_METHOD_STATS). */
   method(service: string, method: string): MethodStats;
@@ -79,6 +80,7 @@ export function createRpcProxyStats(scope: Scope): RpcProxyStats {
     responseError: scope.counter('response_error'),
     unknownCodec: scope.counter('downstream_cx_unknown_protocol'),
     upstreamHeartbeat: scope.counter('upstream_heartbeat'),
+    upstreamHeartbeatTimeout: scope.counter('upstream_heartbeat_timeout'),
     localReply,
     method(service, method) {
       const key = `${service}\u0001${method}`;

@@ -137,9 +137,22 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     if (this.inflight.size === 0 && (this.retiring || this.pool.connectionPool.generation !== this.generation)) this.close();
   }
 
-  /** Idle: send a heartbeat (its response is swallowed by id). */
+  /**
+   * Idle: send a heartbeat (its response is swallowed by id). A heartbeat still unanswered after a whole interval of
+   * silence means the peer is gone (a half-open TCP connection): an idle connection is closed.
+   */
   onDeadline(): void {
     if (this.closed) return;
+    if (this.heartbeats.size !== 0) {
+      // Calls in flight are left to their own timeouts; an idle connection is simply replaced.
+      if (this.inflight.size !== 0) {
+        this.heartbeatList?.schedule(this);
+        return;
+      }
+      this.pool.onHeartbeatTimeout();
+      this.close();
+      return;
+    }
     const id = this.allocateId();
     const hb = this.codec.encodeHeartbeat(id);
     if (hb === undefined) return;
@@ -216,7 +229,8 @@ export class RpcMuxPool implements PoolReadyHandler {
     readonly connectionPool: ConnectionPool,
     private readonly codec: RpcCodec,
     private readonly opts: MuxOptions,
-    private readonly onHeartbeatSent: () => void,
+    /** Counts heartbeats sent (`timedOut` false) and connections closed for an unanswered one (true). */
+    private readonly onHeartbeatSent: (timedOut: boolean) => void,
   ) {}
 
   /** Sends `req` now or once a connection is ready; failures come back through `req.onUpstreamFailure`. */
@@ -323,7 +337,11 @@ export class RpcMuxPool implements PoolReadyHandler {
   }
 
   onHeartbeat(): void {
-    this.onHeartbeatSent();
+    this.onHeartbeatSent(false);
+  }
+
+  onHeartbeatTimeout(): void {
+    this.onHeartbeatSent(true);
   }
 }
 
@@ -334,7 +352,7 @@ const muxPools = new WeakMap<ConnectionPool, Map<string, RpcMuxPool>>();
  * The multiplexed pool for `cluster`'s host pool and `codec`. The first caller's options (connections per host,
  * heartbeat interval, frame limit) apply to the pool.
  */
-export function muxPoolFor(cluster: Cluster, pool: ConnectionPool, codec: RpcCodec, opts: MuxOptions, onHeartbeat: () => void): RpcMuxPool {
+export function muxPoolFor(cluster: Cluster, pool: ConnectionPool, codec: RpcCodec, opts: MuxOptions, onHeartbeat: (timedOut: boolean) => void): RpcMuxPool {
   let byCodec = muxPools.get(pool);
   if (byCodec === undefined) {
     byCodec = new Map();
