@@ -10,7 +10,9 @@ const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(here, '..', 'src', 'generated');
 const stamp = path.join(outDir, '.stamp');
-const key = JSON.stringify(ROOT_PROTOS) + statSync(fileURLToPath(import.meta.url)).mtimeMs;
+// Weft's own protos change with the code: their modification times are part of the key.
+const ownProtos = ROOT_PROTOS.flatMap((r) => INCLUDE_DIRS.map((d) => path.join(d, r))).filter((f) => f.includes(`${path.sep}api${path.sep}proto${path.sep}`) && existsSync(f));
+const key = JSON.stringify(ROOT_PROTOS) + statSync(fileURLToPath(import.meta.url)).mtimeMs + ownProtos.map((f) => statSync(f).mtimeMs).join(',');
 
 if (existsSync(stamp) && readFileSync(stamp, 'utf8') === key) process.exit(0);
 mkdirSync(outDir, { recursive: true });

@@ -1,12 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
 const require = createRequire(import.meta.url);
 
 interface ProtoSpec {
   readonly includeDirs: readonly string[];
+  /** Weft's own extension protos, relative to this package. */
+  readonly weftIncludeDirs?: readonly string[];
   readonly roots: readonly string[];
 }
 
@@ -17,7 +20,8 @@ export const ENVOY_ROOT_PROTOS: readonly string[] = spec.roots;
 
 function includeDirs(): string[] {
   const xdsPkgDir = path.dirname(require.resolve('@grpc/grpc-js-xds/package.json'));
-  return spec.includeDirs.map((d) => path.join(xdsPkgDir, 'deps', d));
+  const weft = (spec.weftIncludeDirs ?? []).map((d) => fileURLToPath(new URL(`../${d}`, import.meta.url)));
+  return [...weft, ...spec.includeDirs.map((d) => path.join(xdsPkgDir, 'deps', d))];
 }
 
 let cached: protobuf.Root | undefined;

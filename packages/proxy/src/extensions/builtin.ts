@@ -1,6 +1,8 @@
 import { registerNetworkFilter } from '../network/network-filter-registry.js';
 import { registerHttpFilter } from '../http/http-filter-registry.js';
 import { tcpProxyFactory } from './filters/network/tcp-proxy/config.js';
+import { rpcProxyFactory } from './filters/network/rpc-proxy/config.js';
+import { dubboProxyFactory } from './filters/network/dubbo-proxy/config.js';
 import { httpConnectionManagerFactory } from './filters/network/http-connection-manager/config.js';
 import { routerFactory } from './filters/http/router/config.js';
 import { faultFactory, parseFaultPerRoute } from './filters/http/fault/config.js';
@@ -23,6 +25,8 @@ export function registerBuiltinExtensions(): void {
   if (registered) return;
   registered = true;
   registerNetworkFilter(tcpProxyFactory);
+  registerNetworkFilter(rpcProxyFactory);
+  registerNetworkFilter(dubboProxyFactory);
   registerNetworkFilter(httpConnectionManagerFactory);
   registerHttpFilter(routerFactory);
   registerHttpFilter(faultFactory);

@@ -151,7 +151,12 @@ describe('parseClusterConfig: defaults', () => {
               priority: 1,
               lb_endpoints: [
                 endpoint('10.0.0.1', 81, { load_balancing_weight: { value: 3 }, health_status: 'DRAINING' }),
-                endpoint('::1', 82, { health_status: 'DEGRADED' }),
+                endpoint('::1', 82, { health_status: 'DEGRADED', metadata: {
+                    filter_metadata: {
+                      'envoy.lb': { fields: { colour: { stringValue: 'blue' }, canary: { boolValue: true }, n: { numberValue: 2 }, o: { structValue: { fields: {} } } } },
+                    },
+                  },
+                }),
               ],
             },
           ],
@@ -173,9 +178,12 @@ describe('parseClusterConfig: defaults', () => {
         localityWeight: 5,
         healthy: false,
         degraded: false,
+        labels: new Map(),
         path: undefined,
       },
     );
+    // `envoy.lb` metadata becomes string labels (structured values are not labels).
+    assert.deepEqual(b?.labels, new Map([['colour', 'blue'], ['canary', 'true'], ['n', '2']]));
     assert.equal(b?.healthy, true);
     assert.equal(b?.degraded, true);
     assert.equal(c.loadAssignment.overprovisioningFactor, 200);

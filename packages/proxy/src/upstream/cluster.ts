@@ -102,6 +102,7 @@ function hostFrom(spec: EndpointSpec, address: string, hostname: string): HostIm
     localityWeight: spec.localityWeight,
     healthy: spec.healthy,
     degraded: spec.degraded,
+    labels: spec.labels,
   });
 }
 
@@ -129,6 +130,8 @@ export class Cluster implements LoadBalancer {
   private readonly transport: UpstreamTransport | undefined;
   /** tcp_proxy's pools: separate, as in Envoy, and half-open capable. */
   private readonly tcpPools = new Map<Host, ConnectionPool>();
+  /** The RPC proxy's pools: connections held open and multiplexed by request id (rpc/upstream-mux.ts). */
+  private readonly rpcPools = new Map<Host, ConnectionPool>();
   /** Upstream HTTP/2 pools (multiplexed sessions), by host. */
   private readonly h2Pools = new Map<Host, Http2Pool>();
   private h2CodecStats: Http2CodecStats | undefined;
@@ -263,9 +266,9 @@ export class Cluster implements LoadBalancer {
     return sp;
   }
 
-  /** The connection pool of a host of this cluster, created on first use ('tcp' for tcp_proxy). */
-  pool(host: Host, kind: 'http' | 'tcp' = 'http'): ConnectionPool {
-    const pools = kind === 'tcp' ? this.tcpPools : this.pools;
+  /** The connection pool of a host of this cluster, created on first use ('tcp' for tcp_proxy, 'rpc' for rpc_proxy). */
+  pool(host: Host, kind: 'http' | 'tcp' | 'rpc' = 'http'): ConnectionPool {
+    const pools = kind === 'tcp' ? this.tcpPools : kind === 'rpc' ? this.rpcPools : this.pools;
     let p = pools.get(host);
     if (p === undefined) {
       p = new ConnectionPool({
@@ -281,7 +284,7 @@ export class Cluster implements LoadBalancer {
         now: this.deps.now,
         halfOpen: kind === 'tcp',
         transport: this.transport,
-        userReads: kind === 'http',
+        userReads: kind !== 'tcp',
         // Connection and pending limits come from the default priority (Envoy keeps a pool per priority).
         resources: this.resources.DEFAULT,
       });
@@ -362,8 +365,8 @@ export class Cluster implements LoadBalancer {
   applyLoadAssignment(la: LoadAssignment): void {
     if (this.closed) return;
     const byKey = new Map<string, Host>();
-    for (const h of this.prioritySet.hosts()) byKey.set(hostKey(h.address, h.port, h.priority, h.weight, h.locality, isHealthy(h), isDegraded(h)), h);
-    const hosts: Host[] = la.endpoints.map((e) => byKey.get(hostKey(e.address, e.port, e.priority, e.weight, e.locality, e.healthy, e.degraded)) ?? hostFrom(e, e.address, e.hostname));
+    for (const h of this.prioritySet.hosts()) byKey.set(hostKey(h.address, h.port, h.priority, h.weight, h.locality, isHealthy(h), isDegraded(h), h.labels), h);
+    const hosts: Host[] = la.endpoints.map((e) => byKey.get(hostKey(e.address, e.port, e.priority, e.weight, e.locality, e.healthy, e.degraded, e.labels)) ?? hostFrom(e, e.address, e.hostname));
     this.setHosts(hosts);
     this.stats.update_success.inc();
     this.edsApplied = true;
@@ -375,7 +378,7 @@ export class Cluster implements LoadBalancer {
     this.outlierDetector?.close();
     this.healthChecker?.close();
     for (const ep of this.endpoints) ep.target.stop();
-    const all = [...this.pools.values(), ...this.tcpPools.values(), ...this.drainingPools];
+    const all = [...this.pools.values(), ...this.tcpPools.values(), ...this.rpcPools.values(), ...this.drainingPools];
     for (const p of all) p.drain();
     const deadline = monotonicNow() + maxMs;
     const check = (): void => {
@@ -396,10 +399,12 @@ export class Cluster implements LoadBalancer {
     for (const ep of this.endpoints) ep.target.stop();
     for (const p of this.pools.values()) p.close();
     for (const p of this.tcpPools.values()) p.close();
+    for (const p of this.rpcPools.values()) p.close();
     for (const p of this.h2Pools.values()) p.close();
     for (const p of this.drainingPools) p.close();
     this.pools.clear();
     this.tcpPools.clear();
+    this.rpcPools.clear();
     this.h2Pools.clear();
     this.drainingPools.clear();
     this.initDone?.();
@@ -462,7 +467,7 @@ export class Cluster implements LoadBalancer {
     for (const h of before) {
       if (!after.has(h)) {
         changed = true;
-        for (const pools of [this.pools, this.tcpPools, this.h2Pools] as Array<Map<Host, ConnectionPool | Http2Pool>>) {
+        for (const pools of [this.pools, this.tcpPools, this.rpcPools, this.h2Pools] as Array<Map<Host, ConnectionPool | Http2Pool>>) {
           const p = pools.get(h);
           if (p === undefined) continue;
           // Let requests in flight finish; new ones cannot pick this host any more.
@@ -504,8 +509,10 @@ export class Cluster implements LoadBalancer {
   }
 }
 
-function hostKey(address: string, port: number, priority: number, weight: number, l: Locality, healthy: boolean, degraded: boolean): string {
-  return `${address}|${port}|${priority}|${weight}|${l.region}|${l.zone}|${l.subZone}|${healthy ? 1 : 0}${degraded ? 1 : 0}`;
+function hostKey(address: string, port: number, priority: number, weight: number, l: Locality, healthy: boolean, degraded: boolean, labels: ReadonlyMap<string, string>): string {
+  let key = `${address}|${port}|${priority}|${weight}|${l.region}|${l.zone}|${l.subZone}|${healthy ? 1 : 0}${degraded ? 1 : 0}`;
+  for (const [k, v] of labels) key += `|${k}=${v}`;
+  return key;
 }
 
 /**

@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import { ConfigError, joinPath } from '@weft/api/lite';
 import type { ClusterLoadAssignment__Output } from './envoy-types.js';
 import { rejectIfSet, unsupported, wrapped } from './config-util.js';
-import { EMPTY_LOCALITY, type Locality } from './host.js';
+import { EMPTY_LOCALITY, NO_LABELS, type Locality } from './host.js';
+import { valueToJson } from '../config/struct.js';
 
 /** One `lb_endpoint` of the load assignment, validated. `address` is an IP (STATIC) or a DNS name. */
 export interface EndpointSpec {
@@ -15,6 +16,8 @@ export interface EndpointSpec {
   readonly localityWeight: number;
   readonly healthy: boolean;
   readonly degraded: boolean;
+  /** String values of the endpoint's `metadata.filter_metadata["envoy.lb"]` (subset selection by labels). */
+  readonly labels: ReadonlyMap<string, string>;
   /** Config path of the endpoint's socket address (for errors). */
   readonly path: string;
 }
@@ -106,9 +109,26 @@ export function parseLoadAssignment(
         localityWeight,
         healthy: hs !== 'UNHEALTHY' && hs !== 'DRAINING' && hs !== 'TIMEOUT',
         degraded: hs === 'DEGRADED',
+        labels: lbLabels(lbe.metadata),
         path: sp,
       });
     });
   });
   return { endpoints: out, overprovisioningFactor: factor, weightedPriorityHealth: weighted };
+}
+
+interface MetadataLike {
+  readonly filter_metadata: Record<string, { readonly fields: Record<string, Parameters<typeof valueToJson>[0]> }>;
+}
+
+/** `envoy.lb` metadata as labels: strings as is, numbers and booleans in their text form, other values skipped. */
+function lbLabels(md: MetadataLike | null | undefined): ReadonlyMap<string, string> {
+  const lb = md?.filter_metadata['envoy.lb'];
+  if (lb === undefined) return NO_LABELS;
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(lb.fields)) {
+    const j = valueToJson(v);
+    if (typeof j === 'string' || typeof j === 'number' || typeof j === 'boolean') out.set(k, String(j));
+  }
+  return out.size === 0 ? NO_LABELS : out;
 }

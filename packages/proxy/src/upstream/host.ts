@@ -7,6 +7,9 @@ export interface Locality {
   readonly subZone: string;
 }
 
+/** A host without `envoy.lb` metadata. */
+export const NO_LABELS: ReadonlyMap<string, string> = new Map();
+
 export const EMPTY_LOCALITY: Locality = Object.freeze({ region: '', zone: '', subZone: '' });
 
 /** Envoy's per-host stats (shown in the admin `/clusters` output); plain numbers, updated in place. */
@@ -131,6 +134,8 @@ export interface Host {
   readonly locality: Locality;
   /** `load_balancing_weight` of the endpoint's locality (0 when unset). */
   readonly localityWeight: number;
+  /** The endpoint's `envoy.lb` metadata as strings (subset selection by labels). */
+  readonly labels: ReadonlyMap<string, string>;
   /** HealthFlag bits; change them through the cluster (health checker, outlier detector) so load is recomputed. */
   healthFlags: number;
   /** No FAILED_* flag set. */
@@ -166,6 +171,7 @@ export interface HostInit {
   healthy: boolean;
   /** EDS DEGRADED (DEGRADED_EDS_HEALTH). */
   degraded: boolean;
+  labels?: ReadonlyMap<string, string> | undefined;
 }
 
 export class HostImpl implements Host {
@@ -177,6 +183,7 @@ export class HostImpl implements Host {
   readonly priority: number;
   readonly locality: Locality;
   readonly localityWeight: number;
+  readonly labels: ReadonlyMap<string, string>;
   healthFlags: number;
   outlier: OutlierMonitor = NOOP_OUTLIER_MONITOR;
   healthChecker: HealthCheckHostMonitor = NOOP_HC_MONITOR;
@@ -200,6 +207,7 @@ export class HostImpl implements Host {
     this.priority = init.priority;
     this.locality = init.locality;
     this.localityWeight = init.localityWeight;
+    this.labels = init.labels ?? NO_LABELS;
     this.healthFlags = (init.healthy ? 0 : HealthFlag.FAILED_EDS_HEALTH) | (init.degraded ? HealthFlag.DEGRADED_EDS_HEALTH : 0);
   }
 
