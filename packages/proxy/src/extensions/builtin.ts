@@ -17,6 +17,10 @@ import { healthCheckFactory } from './filters/http/health-check/config.js';
 import { registerPerFilterConfigParser } from '../router/per-filter-config.js';
 import { registerListenerFilter } from '../network/listener-filter-registry.js';
 import { tlsInspectorFactory } from './filters/listener/tls-inspector/config.js';
+import { registerRpcCodec } from '../rpc/codec-registry.js';
+import { boltCodec } from '../codec/bolt/index.js';
+import { dubboCodec } from '../codec/dubbo/index.js';
+import { thriftCodec } from '../codec/thrift/index.js';
 
 let registered = false;
 
@@ -39,4 +43,7 @@ export function registerBuiltinExtensions(): void {
   registerPerFilterConfigParser(HEADER_MUTATION_PER_ROUTE_TYPE, parseHeaderMutationPerRoute);
   registerHttpFilter(healthCheckFactory);
   registerListenerFilter(tlsInspectorFactory);
+  registerRpcCodec(boltCodec);
+  registerRpcCodec(dubboCodec);
+  registerRpcCodec(thriftCodec);
 }
