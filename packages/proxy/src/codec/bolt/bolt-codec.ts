@@ -14,6 +14,7 @@ import {
   V1_DIALECT, dialectOf, encodeGoAwayRequest, encodeHeartbeatAck, encodeHeartbeatRequest, encodeLocalReply, withHeaders,
   withRequestId, type BoltDialect,
 } from './bolt-encode.js';
+import { PartialFrame } from '../common/partial-frame.js';
 import {
   CMD_GOAWAY, CMD_HEARTBEAT, CMD_REQUEST, CMD_RESPONSE, CRC_LEN, PROTO_V1, PROTO_V2, SWITCH_CRC, TYPE_ONEWAY,
   TYPE_REQUEST, TYPE_RESPONSE, V1_REQUEST, V1_RESPONSE, V2_REQUEST, V2_RESPONSE, typeOffset, type Layout,
@@ -60,35 +61,21 @@ function validCmd(type: number, cmd: number): boolean {
 }
 
 export class BoltConnectionCodec implements RpcConnectionCodec {
-  /** Bytes of a partial frame, kept across reads, and how many bytes are needed before trying again. */
-  private parts: Buffer[] = [];
-  private partsLen = 0;
-  private need = 0;
+  /** A frame that spans reads. */
+  private readonly partial = new PartialFrame();
   /** The dialect last seen on this connection, for frames the proxy originates (heartbeat, GoAway). */
   private dialect: BoltDialect = V1_DIALECT;
 
   constructor(private readonly maxFrameBytes: number) {}
 
   decode(chunk: Buffer, out: RpcFrame[]): void {
-    let buf: Buffer;
-    if (this.partsLen === 0) buf = chunk;
-    else {
-      // Owned copies: the socket may reuse its read buffer before the frame completes.
-      this.parts.push(Buffer.from(chunk));
-      this.partsLen += chunk.length;
-      if (this.partsLen < this.need) return;
-      buf = Buffer.concat(this.parts, this.partsLen);
-      this.parts = [];
-      this.partsLen = 0;
-    }
+    const buf = this.partial.take(chunk);
+    if (buf === undefined) return;
     let off = 0;
     while (off < buf.length) {
       const len = this.frameLength(buf, off);
       if (len < 0 || off + len > buf.length) {
-        const rest = Buffer.from(buf.subarray(off));
-        this.parts = [rest];
-        this.partsLen = rest.length;
-        this.need = len < 0 ? -len : len;
+        this.partial.keep(buf, off, len < 0 ? -len : len);
         return;
       }
       const bytes = Buffer.allocUnsafe(len);
@@ -96,8 +83,9 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
       off += len;
       out.push(this.cut(bytes));
     }
-    this.need = 0;
+    this.partial.reset();
   }
+
 
   /** Total length of the frame at `off`, or minus the bytes needed to know it; throws on a malformed header. */
   private frameLength(buf: Buffer, off: number): number {

@@ -14,6 +14,7 @@ import { NO_HEADERS, ThriftFrame, newReader } from './thrift-frame.js';
 import { newMessageHeader, readMessageHeader } from './thrift-message.js';
 import { NEED_MORE, type ThriftReader } from './thrift-reader.js';
 import { readTHeader, wrapTHeader } from './thrift-theader.js';
+import { PartialFrame } from '../common/partial-frame.js';
 
 /** Whether the byte after a compact protocol id is version 1 with a CALL or ONEWAY type (0x21, 0x81). */
 function compactCall(b: number): boolean {
@@ -62,40 +63,27 @@ export class ThriftConnectionCodec implements RpcConnectionCodec {
   private binaryReader: ThriftReader | undefined;
   private compactReader: ThriftReader | undefined;
   private readonly header = newMessageHeader();
-  /** Bytes of a partial message, kept across reads, and how many bytes are needed before trying again. */
-  private parts: Buffer[] = [];
-  private partsLen = 0;
-  private need = 0;
+  /** A frame that spans reads. */
+  private readonly partial = new PartialFrame();
 
   constructor(private readonly maxFrameBytes: number) {}
 
   decode(chunk: Buffer, out: RpcFrame[]): void {
-    let buf: Buffer;
-    if (this.partsLen === 0) buf = chunk;
-    else {
-      // Owned copies: the socket may reuse its read buffer before the message completes.
-      this.parts.push(Buffer.from(chunk));
-      this.partsLen += chunk.length;
-      if (this.partsLen < this.need) return;
-      buf = Buffer.concat(this.parts, this.partsLen);
-      this.parts = [];
-      this.partsLen = 0;
-    }
+    const buf = this.partial.take(chunk);
+    if (buf === undefined) return;
     let off = 0;
     while (off < buf.length) {
       const need = this.transport === undefined ? this.detect(buf, off) : 0;
       const r = need > 0 ? need : this.next(buf, off, out);
       if (r > 0) {
-        const rest = Buffer.from(buf.subarray(off));
-        this.parts = [rest];
-        this.partsLen = rest.length;
-        this.need = r - off;
+        this.partial.keep(buf, off, r - off);
         return;
       }
       off = -r;
     }
-    this.need = 0;
+    this.partial.reset();
   }
+
 
   /** Decodes the message at `off` into `out` and returns minus its end, or the buffer length needed to do so. */
   private next(buf: Buffer, off: number, out: RpcFrame[]): number {
