@@ -119,3 +119,54 @@ route_config:
     assert.ok((await adminStat(proxy.adminPort, 'rpc.dubbo_in.local_reply_no_route')) >= 1);
   });
 });
+
+describe("Dubbo through Envoy's dubbo_proxy config (real dubbo2.js client, hessian.js provider)", () => {
+  let main: DubboProvider;
+  let gold: DubboProvider;
+  let proxy: TestProxy;
+  let client: DubboTestClient;
+
+  before(async () => {
+    const impl = (tag: string) => ({ [DEMO]: { sayHello: (args: unknown[]) => `${tag}:hello ${String(args[0])}`, vip: (args: unknown[]) => `${tag}:vip ${String(args[0])}` } });
+    main = await startDubboProvider({ services: impl('main') });
+    gold = await startDubboProvider({ services: impl('gold') });
+    proxy = await startProxyFromYaml(
+      bootstrap(
+        `
+  - name: dubbo
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.dubbo_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.dubbo_proxy.v3.DubboProxy
+          stat_prefix: envoy_dubbo
+          route_config:
+          - name: demo
+            interface: ${DEMO}
+            routes:
+            - match: { method: { name: { exact: vip } } }
+              route: { cluster: gold }
+            - match: { method: { name: { safe_regex: { regex: ".*" } } } }
+              route: { cluster: main }
+          dubbo_filters: [{ name: envoy.filters.dubbo.router }]`,
+        rpcCluster('main', [{ port: main.port }]) + rpcCluster('gold', [{ port: gold.port }]),
+      ),
+    );
+    client = dubboClient(proxy.port('dubbo'), { timeoutSec: 3 });
+  });
+
+  after(async () => {
+    client.close();
+    await proxy.close();
+    await main.close();
+    await gold.close();
+  });
+
+  test('routes by method name as Envoy would, and counts under dubbo.<stat_prefix>', async () => {
+    const svc = client.service({ dubboInterface: DEMO, version: '1.0.0', methods });
+    assert.equal((await svc.vip!('x')).res, 'gold:vip x');
+    assert.equal((await svc.sayHello!('y')).res, 'main:hello y');
+    assert.equal(await adminStat(proxy.adminPort, 'dubbo.envoy_dubbo.request'), 2);
+  });
+});
