@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 // Weft benchmark harness: keep-alive HTTP/1.1, small bodies, measured side by side in one run:
-// direct to the nginx upstream, through Weft, through HAProxy. Optional suites: HTTP/2 (h2load) and gRPC unary at a
-// fixed rate (--suite). See bench/README.md.
+// direct to the nginx upstream, through Weft, through HAProxy. Optional suites: HTTP/2 (h2load), gRPC unary at a
+// fixed rate, and pipelined SOFA Bolt / Dubbo through the RPC proxy and the tcp_proxy (--suite). See bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { installCleanupHandlers, isStopping, runCleanups } from './lib/cleanup.js';
 import { expectHelloWorld } from './lib/http-check.js';
 import { startHaproxy } from './lib/haproxy.js';
@@ -17,96 +16,16 @@ import { computeRatios, fmtMs, formatRatios, formatResults, TARGETS } from './li
 import { computeGrpcRatios, computeH2Ratios, formatGrpcRatios, formatGrpcResults, formatH2Ratios, formatH2Results, GRPC_TARGETS, H2_TARGETS } from './lib/report-h2-grpc.js';
 import { RssSampler, settledTreeMemory } from './lib/rss.js';
 import { runH2Suite } from './lib/suite-h2.js';
-import { startWeft, WEFT_BIN } from './lib/weft.js';
+import { computeRpcRatios, formatRpcRatios, formatRpcResults, RPC_TARGETS } from './lib/report-rpc.js';
+import { runRpcSuite } from './lib/suite-rpc.js';
+import { parseOptions } from './lib/options.js';
+import { startWeft } from './lib/weft.js';
 import { runWrk } from './lib/wrk.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
-const ALL_MODES = ['direct', 'weft', 'haproxy'];
-const ALL_SUITES = ['http1', 'h2', 'grpc'];
-const USAGE = `usage: node bench/run.js [--suite=http1|h2|grpc|all] [--duration <s>] [--warmup <s>] [--only=direct,weft,haproxy]
-  --suite        comma-separated suites, run in this order: http1 (wrk, the default), h2 (h2load), grpc (unary at
-                 a fixed rate); "all" = http1,h2,grpc
-  --duration     measured seconds per mode (default 10, or env BENCH_DURATION)
-  --warmup       discarded warm-up seconds per mode before the measurement (default 2)
-  --connections  http1: wrk connections (default 50); wrk always runs one thread
-  --h2-clients   h2: h2load clients, one connection each (default 10)
-  --h2-streams   h2: h2load max concurrent streams per client (default 10)
-  --grpc-rate    grpc: unary calls per second, open loop (default 1000)
-  --only         comma-separated subset of: ${ALL_MODES.join(', ')} (applies to every suite)
-  --weft-bin     Weft CLI entry point (default ${WEFT_BIN})`;
-
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function usageError(msg) {
-  process.stderr.write(`bench: ${msg}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function parseSeconds(text, what) {
-  const m = /^(\d+(?:\.\d+)?)s?$/.exec(String(text).trim());
-  if (!m || Number(m[1]) <= 0) usageError(`${what} must be a positive number of seconds, got "${text}"`);
-  // wrk takes whole seconds
-  return Math.max(1, Math.round(Number(m[1])));
-}
-
-function positiveInt(text, flag) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) usageError(`${flag} must be a positive integer`);
-  return n;
-}
-
-function parseSuites(text) {
-  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
-  const suites = list.includes('all') ? ALL_SUITES : list;
-  const unknown = suites.filter((s) => !ALL_SUITES.includes(s));
-  if (unknown.length || suites.length === 0) usageError(`--suite: unknown suite(s) ${unknown.join(', ') || '(none given)'}`);
-  return ALL_SUITES.filter((s) => suites.includes(s));
-}
-
-function parseOptions() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        connections: { type: 'string' },
-        suite: { type: 'string' },
-        'h2-clients': { type: 'string' },
-        'h2-streams': { type: 'string' },
-        'grpc-rate': { type: 'string' },
-        only: { type: 'string' },
-        'weft-bin': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    usageError(err.message);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  const connections = Number(values.connections ?? 50);
-  if (!Number.isInteger(connections) || connections < 1) usageError(`--connections must be a positive integer`);
-  const modes = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : ALL_MODES;
-  const unknown = modes.filter((m) => !ALL_MODES.includes(m));
-  if (unknown.length || modes.length === 0) usageError(`--only: unknown mode(s) ${unknown.join(', ') || '(none given)'}`);
-  return {
-    suites: parseSuites(values.suite ?? 'http1'),
-    durationSec: parseSeconds(values.duration ?? process.env.BENCH_DURATION ?? '10', '--duration'),
-    warmupSec: parseSeconds(values.warmup ?? '2', '--warmup'),
-    connections,
-    h2Clients: positiveInt(values['h2-clients'] ?? 10, '--h2-clients'),
-    h2Streams: positiveInt(values['h2-streams'] ?? 10, '--h2-streams'),
-    grpcRate: positiveInt(values['grpc-rate'] ?? 1000, '--grpc-rate'),
-    modes: ALL_MODES.filter((m) => modes.includes(m)),
-    weftBin: path.resolve(values['weft-bin'] ?? path.join(REPO_ROOT, WEFT_BIN)),
-  };
-}
 
 /** The first two CPUs this process may run on: [proxy core, load core]. */
 function pickCpus() {
@@ -247,7 +166,7 @@ async function runHttp1Suite(opts, cpus, host, tools) {
 
 function printHostAndTools(host, tools) {
   console.log(`host: ${host.cpus} x ${host.cpuModel}, ${host.kernel}, node ${host.node}, loadavg ${host.loadavgBefore.join(' ')}`);
-  const list = [tools.nginx, tools.wrk, tools.haproxy, tools.h2load, tools.grpcJs].filter(Boolean);
+  const list = [tools.nginx, tools.wrk, tools.haproxy, tools.h2load, tools.grpcJs, tools.rpcPeers].filter(Boolean);
   console.log(`tools: ${list.join(' | ')}\n`);
 }
 
@@ -272,6 +191,12 @@ async function runOptionalSuite(name, heading, run, format) {
   }
 }
 
+function rpcPeerVersions() {
+  const script = "for (const p of ['sofa-rpc-node', 'dubbo2.js', 'hessian.js']) { try { process.stdout.write(p + ' ' + require(p + '/package.json').version + ', '); } catch { process.stdout.write(p + ' missing, '); } }";
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.replace(/, $/, '') : 'unknown';
+}
+
 function toolsFor(opts) {
   const uses = (s) => opts.suites.includes(s);
   const grpcVersion = () => {
@@ -284,12 +209,13 @@ function toolsFor(opts) {
     haproxy: opts.modes.includes('haproxy') ? toolVersion('haproxy', ['-v']) : null,
     h2load: uses('h2') ? toolVersion('h2load', ['--version']) : null,
     grpcJs: uses('grpc') ? grpcVersion() : null,
+    rpcPeers: uses('rpc') ? rpcPeerVersions() : null,
   };
 }
 
 async function main() {
   installCleanupHandlers();
-  const opts = parseOptions();
+  const opts = parseOptions(REPO_ROOT);
   const uses = (s) => opts.suites.includes(s);
   const needed = [{ cmd: 'taskset', pkg: 'util-linux' }];
   if (uses('http1') || uses('h2')) needed.push({ cmd: 'nginx', pkg: 'nginx-light' });
@@ -330,7 +256,7 @@ async function main() {
     const http1 = await runHttp1Suite(opts, cpus, host, tools);
     if (!http1) return;
     Object.assign(out, { targets: TARGETS, modes: http1.modes, ratios: http1.ratios });
-    if (uses('h2') || uses('grpc')) console.log('');
+    if (uses('h2') || uses('grpc') || uses('rpc')) console.log('');
     for (const [m, r] of Object.entries(http1.modes)) if (r.status !== 'ok' || r.flags.length > 0) bad.push(`${m} (${r.status === 'ok' ? r.flags.join('; ') : 'failed'})`);
   } else {
     console.log(`Weft bench — suites ${opts.suites.join(', ')}, ${host.started}`);
@@ -356,7 +282,15 @@ async function main() {
     { ratios: computeGrpcRatios, results: formatGrpcResults, formatRatios: formatGrpcRatios, targets: GRPC_TARGETS });
     if (!out.grpc) return;
   }
-  for (const suite of ['h2', 'grpc']) {
+  if (uses('rpc') && !isStopping()) {
+    out.rpc = await runOptionalSuite('rpc', [
+      `RPC — SOFA Bolt and Dubbo, closed loop: ${opts.rpcConnections} connections x ${opts.rpcDepth} requests in flight, ${opts.durationSec}s (after a discarded ${opts.warmupSec}s warm-up); pre-encoded frames captured from sofa-rpc-node / dubbo2.js`,
+      `modes: direct; weft-rpc (Weft RPC proxy, route on the service); weft-tcp (Weft tcp_proxy, same frames). pinning: Weft --concurrency 1 on core ${proxyCpu}; echo server and load generator on core ${loadCpu}; direct: echo server on core ${proxyCpu}.`,
+    ], () => runRpcSuite({ opts, cpus, repoRoot: REPO_ROOT, log }),
+    { ratios: computeRpcRatios, results: formatRpcResults, formatRatios: formatRpcRatios, targets: RPC_TARGETS });
+    if (!out.rpc) return;
+  }
+  for (const suite of ['h2', 'grpc', 'rpc']) {
     const res = out[suite];
     if (!res) continue;
     if (res.error) bad.push(`${suite} suite (${res.error.split('\n')[0]})`);

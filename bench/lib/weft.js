@@ -45,14 +45,15 @@ static_resources:
 /**
  * Starts Weft (`bin`, default packages/cli/bin/weft.js) pinned to `cpu`; resolves { proc, port, adminPort } once admin /ready answers 200 (20 s budget) and a
  * request through the listener returns "hello world" (over h2c if `h2`; `check(port)`, when given, replaces that
- * request, e.g. with a gRPC call). Rejects with "failed to start: <reason>".
+ * request, e.g. with a gRPC call). `bootstrap({ adminPort, port })`, when given, returns the bootstrap YAML instead of
+ * the HTTP one (then `check` is required). Rejects with "failed to start: <reason>".
  */
-export async function startWeft({ cpu, upstreamPort, repoRoot, bin = path.join(repoRoot, WEFT_BIN), h2 = false, check }) {
+export async function startWeft({ cpu, upstreamPort, repoRoot, bin = path.join(repoRoot, WEFT_BIN), h2 = false, check, bootstrap }) {
   if (!existsSync(bin)) throw new Error(`failed to start: ${path.relative(repoRoot, bin)} does not exist (CLI not built yet?)`);
   const dir = makeTempDir('weft-bench-weft-');
   const [port, adminPort] = await freePorts(2);
   const conf = path.join(dir, 'bootstrap.yaml');
-  writeFileSync(conf, weftBootstrap({ adminPort, port, upstreamPort, h2 }));
+  writeFileSync(conf, bootstrap ? bootstrap({ adminPort, port }) : weftBootstrap({ adminPort, port, upstreamPort, h2 }));
   const args = [bin, 'proxy', '-c', conf, '--concurrency', '1', '--log-level', 'warn'];
   const proc = startProcess('weft', process.execPath, args, { cpu, cwd: repoRoot });
   try {
