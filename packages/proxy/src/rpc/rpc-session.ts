@@ -4,6 +4,7 @@ import { RpcProtocolError } from '../interfaces/rpc-codec.js';
 import type { StreamInfo } from '../interfaces/stream-info.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import { enterIoScope, exitIoScope } from '../server/io-scope.js';
+import { WriteBatch } from '../network/write-batch.js';
 import type { RpcProxyConfig } from './rpc-config.js';
 import { RpcActiveRequest, type RpcDownstream } from './rpc-request.js';
 import type { RpcMuxConnection } from './upstream-mux.js';
@@ -32,11 +33,14 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   private paused = false;
   private blockedOn = 0;
   private readonly idleList: DeadlineList | undefined;
+  /** Responses of one read go out in one writev. */
+  private readonly out: WriteBatch;
 
   constructor(
     readonly config: RpcProxyConfig,
     private readonly conn: DownstreamConnection,
   ) {
+    this.out = new WriteBatch(conn.socket);
     this.idleList = config.idleTimeoutMs > 0 ? config.ctx.deadlines.list(config.idleTimeoutMs) : undefined;
     if (config.codecs.length === 1) this.useCodec(config.codecs[0] as RpcCodec);
   }
@@ -133,7 +137,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     if (this.closed) return;
     const s = this.conn.socket;
     this.conn.info.bytesSent += bytes.length;
-    s.write(bytes);
+    this.out.write(bytes);
     // The client is not reading its responses: stop taking requests until it catches up.
     if (s.writableLength > this.conn.bufferLimitBytes) this.pause();
   }

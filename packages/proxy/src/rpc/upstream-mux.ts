@@ -2,6 +2,7 @@ import type { RpcCodec, RpcConnectionCodec, RpcFrame, RpcRewrite } from '../inte
 import { RpcProtocolError } from '../interfaces/rpc-codec.js';
 import { deadlines, type DeadlineList, type DeadlineNode } from '../server/deadline-queue.js';
 import { enterIoScope, exitIoScope } from '../server/io-scope.js';
+import { WriteBatch } from '../network/write-batch.js';
 import type { ConnectionPool, ConnectionReader, PooledConnection, PoolError, PoolReadyHandler } from '../upstream/connection-pool.js';
 import type { Cluster } from '../upstream/cluster.js';
 import { OutlierResult } from '../upstream/host.js';
@@ -52,6 +53,8 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
   /** No new requests (the pool was drained or the protocol state is unknown); closes once empty. */
   retiring = false;
   private readonly heartbeatList: DeadlineList | undefined;
+  /** Requests of one read go out in one writev. */
+  private readonly out: WriteBatch;
   /** Downstream readers paused because this connection's write buffer is full. */
   readonly blocked = new Set<{ onUpstreamDrain(): void }>();
 
@@ -64,6 +67,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
   ) {
     pooled.reader = this;
     const s = pooled.socket;
+    this.out = new WriteBatch(s);
     s.on('close', () => this.onClose());
     s.on('error', () => undefined); // 'close' follows and does the bookkeeping
     s.on('drain', () => this.onDrain());
@@ -84,7 +88,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     const bytes = this.codec.rewriteRequest(req.frame, rewrite);
     if (!req.frame.oneway) this.inflight.set(id, req);
     this.heartbeatList?.schedule(this);
-    const ok = this.pooled.socket.write(bytes);
+    const ok = this.out.write(bytes);
     req.onUpstreamSent(this);
     return ok;
   }
@@ -124,7 +128,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     }
     if (f.kind === 'request') {
       // The server's own keep-alive: answered here; any other request from a server is not ours to serve.
-      if (f.heartbeat) this.pooled.socket.write(this.codec.encodeHeartbeatReply(f));
+      if (f.heartbeat) this.out.write(this.codec.encodeHeartbeatReply(f));
       return;
     }
     if (this.heartbeats.delete(f.requestId)) return;
