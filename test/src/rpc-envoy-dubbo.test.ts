@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RpcCodec } from '@weft/proxy/interfaces/rpc-codec';
-import { registerBuiltinExtensions } from '@weft/proxy/extensions/builtin';
+import { registerRpcExtensions } from '@weft/proxy/extensions/rpc-builtins';
 import { getRpcCodec, registerRpcCodec, unregisterRpcCodec } from '@weft/proxy/rpc/codec-registry';
 import { startProxyFromYaml, type TestProxy } from '@weft/testing';
 import { configError } from './config-error.js';
@@ -25,11 +25,11 @@ function dubboListener(body: string): string {
 ${indent(body, 10)}`;
 }
 
-// The test protocol stands in for the `dubbo` codec (the real one is restored afterwards). The built-ins are
-// registered first: starting a proxy registers them once per process, which would replace the stand-in.
+// The test protocol stands in for the `dubbo` codec (the real one is restored afterwards). The RPC extension is
+// registered first: starting a proxy registers it once per process, which would replace the stand-in.
 let previous: RpcCodec | undefined;
 function useTestDubbo(): void {
-  registerBuiltinExtensions();
+  registerRpcExtensions();
   previous = getRpcCodec('dubbo');
   registerRpcCodec(createTestCodec('dubbo', MAGIC));
 }

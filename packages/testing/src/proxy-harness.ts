@@ -3,6 +3,7 @@ import { ProxyServer } from '@weft/proxy';
 import { AdminServer } from '@weft/proxy/server/admin-server';
 import { LocalAdminBackend } from '@weft/proxy/server/local-admin-backend';
 import { configureLogger } from '@weft/proxy/server/logger';
+import { loadExtensionsFor } from '@weft/proxy/extensions/optional-extensions';
 
 export interface TestProxy {
   readonly server: ProxyServer;
@@ -21,6 +22,7 @@ export interface TestProxy {
 export async function startProxyFromYaml(yaml: string, opts: { drainTimeMs?: number } = {}): Promise<TestProxy> {
   configureLogger({ level: process.env['WEFT_TEST_LOG'] ? 'debug' : 'off' });
   const bootstrap = parseBootstrapText(yaml, 'test.yaml');
+  await loadExtensionsFor(bootstrap);
   const server = new ProxyServer(bootstrap, { serveTraffic: true, concurrency: 1, drainTimeMs: opts.drainTimeMs ?? 1000 });
   await server.start();
   const admin = new AdminServer(new LocalAdminBackend(server, {}, () => undefined));

@@ -1,8 +1,6 @@
 import { registerNetworkFilter } from '../network/network-filter-registry.js';
 import { registerHttpFilter } from '../http/http-filter-registry.js';
 import { tcpProxyFactory } from './filters/network/tcp-proxy/config.js';
-import { rpcProxyFactory } from './filters/network/rpc-proxy/config.js';
-import { dubboProxyFactory } from './filters/network/dubbo-proxy/config.js';
 import { httpConnectionManagerFactory } from './filters/network/http-connection-manager/config.js';
 import { routerFactory } from './filters/http/router/config.js';
 import { faultFactory, parseFaultPerRoute } from './filters/http/fault/config.js';
@@ -17,20 +15,14 @@ import { healthCheckFactory } from './filters/http/health-check/config.js';
 import { registerPerFilterConfigParser } from '../router/per-filter-config.js';
 import { registerListenerFilter } from '../network/listener-filter-registry.js';
 import { tlsInspectorFactory } from './filters/listener/tls-inspector/config.js';
-import { registerRpcCodec } from '../rpc/codec-registry.js';
-import { boltCodec } from '../codec/bolt/index.js';
-import { dubboCodec } from '../codec/dubbo/index.js';
-import { thriftCodec } from '../codec/thrift/index.js';
 
 let registered = false;
 
-/** Registers every built-in extension once. */
+/** Registers the built-in extensions every proxy loads, once (the RPC ones: optional-extensions.ts). */
 export function registerBuiltinExtensions(): void {
   if (registered) return;
   registered = true;
   registerNetworkFilter(tcpProxyFactory);
-  registerNetworkFilter(rpcProxyFactory);
-  registerNetworkFilter(dubboProxyFactory);
   registerNetworkFilter(httpConnectionManagerFactory);
   registerHttpFilter(routerFactory);
   registerHttpFilter(faultFactory);
@@ -43,7 +35,4 @@ export function registerBuiltinExtensions(): void {
   registerPerFilterConfigParser(HEADER_MUTATION_PER_ROUTE_TYPE, parseHeaderMutationPerRoute);
   registerHttpFilter(healthCheckFactory);
   registerListenerFilter(tlsInspectorFactory);
-  registerRpcCodec(boltCodec);
-  registerRpcCodec(dubboCodec);
-  registerRpcCodec(thriftCodec);
 }

@@ -7,6 +7,7 @@ import { AdminServer } from './admin-server.js';
 import { LocalAdminBackend } from './local-admin-backend.js';
 import { configureLogger, logger, type LogLevel } from './logger.js';
 import { ProxyServer } from './proxy-server.js';
+import { loadExtensionsFor } from '../extensions/optional-extensions.js';
 import { WorkerAdminBackend } from './worker-admin-backend.js';
 import { reportFailed, reportReady, serveWorkerIpc } from './worker.js';
 import { isWorkerToMain } from './worker-protocol.js';
@@ -32,6 +33,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
   if (cluster.isWorker && process.env[WORKER_ENV] === '1') return runWorker(opts);
   configureLogger({ level: opts.logLevel });
   const bootstrap = await loadBootstrapIsolated(opts.configPath);
+  await loadExtensionsFor(bootstrap);
   const commandLine = { config_path: opts.configPath, concurrency: opts.concurrency, log_level: opts.logLevel, drain_time_s: opts.drainTimeMs / 1000 };
   if (opts.concurrency <= 1) {
     const server = new ProxyServer(bootstrap, { serveTraffic: true, concurrency: 1, drainTimeMs: opts.drainTimeMs, configPath: opts.configPath });
@@ -123,7 +125,9 @@ async function runWorker(opts: RunProxyOptions): Promise<RunningProxy> {
   configureLogger({ level: opts.logLevel, bindings: { worker: Number(process.env['WEFT_WORKER_INDEX'] ?? 0) } });
   let server: ProxyServer;
   try {
-    server = new ProxyServer(await loadBootstrapIsolated(opts.configPath), {
+    const bootstrap = await loadBootstrapIsolated(opts.configPath);
+    await loadExtensionsFor(bootstrap);
+    server = new ProxyServer(bootstrap, {
       serveTraffic: true,
       concurrency: opts.concurrency,
       drainTimeMs: opts.drainTimeMs,
