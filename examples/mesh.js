@@ -1,9 +1,12 @@
 // `npm start`: a local demo mesh on the embedded defaults. `weft control-plane` watches examples/mesh/ (Istio
-// resources); productpage, reviews (v1 and v2) and ratings each run beside their own `weft proxy` in captureMode
-// NONE (apps call loopback ports, no iptables); a steady trickle of traffic goes through the mesh. Ctrl-C stops it.
+// resources and an RpcRoute); productpage, reviews (v1 and v2), ratings and details (a SOFA RPC service over Bolt)
+// each run beside their own `weft proxy` in captureMode NONE (apps call loopback ports, no iptables); a steady
+// trickle of traffic goes through the mesh. Ctrl-C stops it.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +25,42 @@ const workloads = [
   { name: 'reviews-v1', ip: '127.0.0.2', admin: 15001, labels: { app: 'reviews', version: 'v1' } },
   { name: 'reviews-v2', ip: '127.0.0.3', admin: 15002, labels: { app: 'reviews', version: 'v2' } },
   { name: 'ratings', ip: '127.0.0.4', admin: 15003, labels: { app: 'ratings', version: 'v1' } },
+  { name: 'details', ip: '127.0.0.5', admin: 15004, labels: { app: 'details', version: 'v1' } },
 ];
+
+const require = createRequire(import.meta.url);
+const sofa = require('sofa-rpc-node');
+const DETAILS = 'com.weft.demo.Details';
+const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** The details app: a real sofa-rpc-node RpcServer, on a socket bound to loopback (RpcServer binds every interface). */
+function startDetails() {
+  const rpc = new sofa.server.RpcServer({ logger: quiet, port: 0 });
+  rpc.addService({ interfaceName: DETAILS }, { get: async (id) => `details of product ${id}: paperback, 200 pages` });
+  const server = net.createServer((socket) => rpc._handleSocket(socket)).listen(19084, '127.0.0.1');
+  rpc._servers.push(server);
+  return rpc;
+}
+
+/** productpage's SOFA consumer of details through its sidecar's Bolt egress port (remade after a failure: a consumer
+ * created before the sidecar listens never reconnects). */
+let detailsClient;
+async function callDetails(id) {
+  try {
+    if (!detailsClient) {
+      const client = new sofa.client.RpcClient({ logger: quiet, retryFaultInterval: 200 });
+      const consumer = client.createConsumer({ interfaceName: DETAILS, serverHost: '127.0.0.1:12200' });
+      detailsClient = { client, consumer };
+      await consumer.ready();
+    }
+    return String(await detailsClient.consumer.invoke('get', [id], { responseTimeout: 2000 }));
+  } catch (e) {
+    const failed = detailsClient;
+    detailsClient = undefined;
+    failed?.client.close().catch(() => undefined);
+    return `details failed (${e.message})`;
+  }
+}
 
 function get(host, port, pathname, hostHeader) {
   return new Promise((resolve) => {
@@ -43,7 +81,8 @@ function startApps() {
   serve(19080, async (_req, res) => {
     const r = await get('127.0.0.1', 9081, '/reviews', 'reviews.demo.svc.cluster.local:9081');
     res.writeHead(r.status === 200 ? 200 : 502, { 'content-type': 'text/plain' });
-    res.end(`productpage <- ${r.status === 200 ? r.body : `reviews failed (${r.status})`}`);
+    const details = await callDetails(1);
+    res.end(`productpage <- ${r.status === 200 ? r.body : `reviews failed (${r.status})`}; ${details}`);
   });
   for (const v of ['v1', 'v2']) {
     serve(v === 'v1' ? 19081 : 19082, async (_req, res) => {
@@ -92,6 +131,8 @@ function stop(code = 0) {
   clearInterval(traffic);
   clearInterval(report);
   for (const c of children) c.kill('SIGTERM');
+  detailsClient?.client.close().catch(() => undefined);
+  detailsRpc.close().catch(() => undefined);
   rmSync(tmp, { recursive: true, force: true });
   setTimeout(() => process.exit(code), 500);
 }
@@ -99,6 +140,7 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 startApps();
+const detailsRpc = startDetails();
 run(['control-plane', '--config-dir', configDir, '--xds-address', XDS, '--http-address', CP_HTTP, '--log-level', 'warn'], 'control plane');
 for (const w of workloads) {
   const file = path.join(tmp, `${w.name}.yaml`);
@@ -126,6 +168,8 @@ console.log(`Weft demo mesh
   productpage     app 127.0.0.1:19080, sidecar ingress 127.0.0.1:9080 (admin :15000)
   reviews v1/v2   apps 127.0.0.1:19081/19082, sidecars 127.0.0.2/3:9080 (admin :15001, :15002)
   ratings         app 127.0.0.1:19083, sidecar 127.0.0.4:9080 (admin :15003)
+  details (RPC)   SOFA Bolt app 127.0.0.1:19084, sidecar 127.0.0.5:12200 (admin :15004); productpage calls it via
+                  its sidecar's Bolt port 127.0.0.1:12200 (rpc_proxy, routes from mesh/details-rpc.yaml)
   metrics         curl http://127.0.0.1:15000/stats/prometheus
   try it          curl -H 'host: productpage' http://127.0.0.1:9080/
   canary split    edit ${path.join(configDir, 'reviews-split.yaml')} (weights 90/10 now): applied live

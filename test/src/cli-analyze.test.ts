@@ -123,4 +123,38 @@ spec:
     assert.equal(none.code, 2);
     assert.match(none.stderr, /expected one directory/);
   });
+
+  test('RpcRoute: unknown hosts and subsets and a rule after a catch-all, with field paths', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-analyze-rpc-'));
+    try {
+      writeFileSync(path.join(dir, 'rpc.yaml'), `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: greeter, namespace: shop }
+spec:
+  hosts: [com.weft.Greeter]
+  ports: [{ number: 12200, name: bolt-greeter }]
+  resolution: DNS
+---
+apiVersion: rpc.weft.io/v1alpha1
+kind: RpcRoute
+metadata: { name: greeter, namespace: shop }
+spec:
+  hosts: [com.weft.Greeter, com.weft.Nobody]
+  rules:
+  - route: [{ destination: { host: com.weft.Greeter, subset: v2 } }]
+  - match: [{ method: { exact: hello } }]
+`);
+      const r = await runWeft(['analyze', dir, '-o', 'json']);
+      assert.equal(r.code, 1, r.stderr);
+      const doc = JSON.parse(r.stdout) as { resources: number; issues: { severity: string; resource: string; path: string }[] };
+      assert.equal(doc.resources, 2);
+      assert.deepEqual(doc.issues.map((i) => [i.severity, i.resource, i.path]), [
+        ['error', 'RpcRoute/shop/greeter', 'spec.hosts[1]'],
+        ['error', 'RpcRoute/shop/greeter', 'spec.rules[0].route[0].destination.subset'],
+        ['warning', 'RpcRoute/shop/greeter', 'spec.rules[1]'],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -6,10 +6,11 @@ import { formatTable, parseOutputFormat, render } from '../output/format.js';
 export const ANALYZE_HELP = `Usage: weft analyze <dir> [options]
 
 Loads a directory of Istio resources once (as 'weft control-plane --config-dir' would) and reports:
-  errors    schema errors and unsupported fields (the resource is not applied), VirtualService destinations
-            naming hosts no ServiceEntry defines, subsets no DestinationRule defines
+  errors    schema errors and unsupported fields (the resource is not applied), VirtualService and RpcRoute
+            destinations (and RpcRoute hosts) naming hosts no ServiceEntry defines, subsets no DestinationRule
+            defines
   warnings  routes that can never match (after a match-less or prefix "/" route, or repeating an earlier
-            route's conditions)
+            route's conditions; RpcRoute rules after a rule matching every call)
 Exits 1 when there are errors, 0 otherwise.
 
 Options:

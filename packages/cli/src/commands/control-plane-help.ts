@@ -7,7 +7,8 @@ Runs the control plane: an ADS server (State-of-the-World and Delta) and its deb
 
 Options:
       --config-dir <dir>      Istio resources (ServiceEntry, WorkloadEntry, VirtualService, DestinationRule,
-                              Sidecar, Gateway) in multi-document YAML files, watched: edits apply live
+                              Sidecar, Gateway) and Weft's RpcRoute (rpc.weft.io/v1alpha1) in multi-document
+                              YAML files, watched: edits apply live
       --etcd-endpoints <urls> instead: the same resources stored in etcd (comma-separated http://host:port
                               client URLs), one or more YAML/JSON documents per key, watched: puts and
                               deletes apply live; replicas on the same etcd serve identical config and versions

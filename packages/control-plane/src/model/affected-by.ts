@@ -33,7 +33,8 @@ export function affectedBy(before: MeshModel, after: MeshModel): PushScope {
     !isDeepStrictEqual(before.virtualServices, after.virtualServices) ||
     !isDeepStrictEqual(before.destinationRules, after.destinationRules) ||
     !isDeepStrictEqual(before.sidecars, after.sidecars) ||
-    !isDeepStrictEqual(before.gateways, after.gateways)
+    !isDeepStrictEqual(before.gateways, after.gateways) ||
+    !isDeepStrictEqual(before.rpcRoutes, after.rpcRoutes)
   ) {
     return { full: true, types: ALL_TYPES, endpointHosts: new Set() };
   }

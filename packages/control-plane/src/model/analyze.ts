@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConfigIssue } from '../sources/issue.js';
 import type { AnyIstioResource, GatewaySpec, IstioResource } from '../sources/istio-resource.js';
+import type { RpcMatch } from '../sources/rpc-route-spec.js';
 import { buildModel, MESH_GATEWAY, resolveGatewayName, hostMatches, resolveExportTo, resolveHost, visibleIn, type MeshModel } from './mesh-model.js';
 
 interface Destination {
@@ -49,11 +50,11 @@ function matchKeys(route: HttpRoute): unknown[] {
 }
 
 function checkDestination(
-  model: MeshModel, resources: readonly AnyIstioResource[], vs: IstioResource<'VirtualService'>, d: Destination | undefined, path: string, out: ConfigIssue[],
+  model: MeshModel, resources: readonly AnyIstioResource[], vs: AnyIstioResource, d: Destination | undefined, path: string, out: ConfigIssue[],
 ): void {
   if (!d?.host) return;
   const host = resolveHost(d.host, vs.namespace);
-  const base = { file: vs.origin, resource: `VirtualService/${vs.namespace}/${vs.name}`, severity: 'error' as const };
+  const base = { file: vs.origin, resource: `${vs.kind}/${vs.namespace}/${vs.name}`, severity: 'error' as const };
   if (!hostKnown(model, host, vs.namespace)) {
     out.push({ ...base, path: `${path}.host`, reason: `host '${host}' is not defined by any ServiceEntry visible in namespace '${vs.namespace}'` });
     return;
@@ -126,16 +127,46 @@ function checkGatewayRefs(model: MeshModel, vs: IstioResource<'VirtualService'>,
   }
 }
 
+/** An RpcRoute match entry every call to its hosts satisfies (no conditions). */
+function rpcMatchesEverything(m: RpcMatch): boolean {
+  return Object.values(m).every((v) => v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0));
+}
+
+/** RpcRoute: hosts and destinations must be known services / subsets; rules after a catch-all never match. */
+function checkRpcRoute(model: MeshModel, resources: readonly AnyIstioResource[], rr: IstioResource<'RpcRoute'>, out: ConfigIssue[]): void {
+  const resource = `RpcRoute/${rr.namespace}/${rr.name}`;
+  (rr.spec.hosts ?? []).forEach((h, i) => {
+    const host = resolveHost(h, rr.namespace);
+    if (!hostKnown(model, host, rr.namespace)) {
+      out.push({ file: rr.origin, resource, path: `spec.hosts[${i}]`, reason: `host '${host}' is not defined by any ServiceEntry visible in namespace '${rr.namespace}'`, severity: 'error' });
+    }
+  });
+  let catchAll: number | undefined;
+  (rr.spec.rules ?? []).forEach((rule, i) => {
+    const path = `spec.rules[${i}]`;
+    (rule.route ?? []).forEach((rd, j) => checkDestination(model, resources, rr, rd.destination, `${path}.route[${j}].destination`, out));
+    checkDestination(model, resources, rr, rule.mirror, `${path}.mirror`, out);
+    if (catchAll !== undefined) {
+      out.push({ file: rr.origin, resource, path, reason: `unreachable: spec.rules[${catchAll}] before it matches every call`, severity: 'warning' });
+    } else if (!rule.match || rule.match.length === 0 || rule.match.some(rpcMatchesEverything)) {
+      catchAll = i;
+    }
+  });
+}
+
 /**
  * Cross-resource checks on a set of valid Istio resources (what `weft analyze` adds to the schema checks):
  * VirtualService destinations naming hosts no ServiceEntry defines (error), subsets no DestinationRule defines
  * (error), gateways no Gateway defines (error), hosts a bound Gateway does not serve (warning), and HTTP routes that can never match because an earlier route matches every request or the same
- * conditions (warning, like Istio's unreachable-rule analyzer).
+ * conditions (warning, like Istio's unreachable-rule analyzer); the same for RpcRoute hosts, destinations and rules.
  */
 export function analyzeResources(resources: Iterable<AnyIstioResource>): ConfigIssue[] {
   const all = [...resources].sort((a, b) => `${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.kind}/${b.namespace}/${b.name}`));
   const model = buildModel(all);
   const out: ConfigIssue[] = [];
-  for (const r of all) if (r.kind === 'VirtualService') checkVirtualService(model, all, r, out);
+  for (const r of all) {
+    if (r.kind === 'VirtualService') checkVirtualService(model, all, r, out);
+    else if (r.kind === 'RpcRoute') checkRpcRoute(model, all, r, out);
+  }
   return out;
 }

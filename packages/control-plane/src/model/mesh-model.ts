@@ -1,5 +1,5 @@
 import type {
-  AnyIstioResource, DestinationRuleSpec, GatewaySpec, IstioResource, SidecarSpec, VirtualServiceSpec,
+  AnyIstioResource, DestinationRuleSpec, GatewaySpec, IstioResource, RpcRouteSpec, SidecarSpec, VirtualServiceSpec,
 } from '../sources/istio-resource.js';
 
 export const DOMAIN_SUFFIX = 'svc.cluster.local';
@@ -37,6 +37,32 @@ export interface Service {
   readonly endpoints: readonly ServiceEndpoint[];
   /** `ServiceEntry/ns/name` it comes from. */
   readonly source: string;
+  /**
+   * RPC services are named by interface by default: the ServiceEntry host is the interface / service name a call
+   * carries (Dubbo path, Bolt service, Thrift multiplexed service). Dubbo 3 application-level discovery registers
+   * applications, not interfaces: a ServiceEntry labelled `rpc.weft.io/application: <app>` stands for that
+   * application, and its calls are recognised by their `application` attribute instead.
+   */
+  readonly rpcApplication?: string;
+}
+
+/** The ServiceEntry label marking an application-level RPC service (Dubbo 3). */
+export const RPC_APPLICATION_LABEL = 'rpc.weft.io/application';
+
+const RPC_PORT_PREFIXES: Readonly<Record<string, string>> = { bolt: 'BOLT', dubbo: 'DUBBO', thrift: 'THRIFT' };
+
+/**
+ * A port's protocol: the given one upper-cased (Istio is case-insensitive), else from an Istio-style name prefix
+ * (`bolt-x`, `dubbo`, `thrift-y`) for the RPC protocols, else TCP.
+ */
+export function portProtocol(protocol: string | undefined, name: string | undefined): string {
+  if (protocol) return protocol.toUpperCase();
+  const prefix = (name ?? '').toLowerCase().split('-')[0] ?? '';
+  return RPC_PORT_PREFIXES[prefix] ?? 'TCP';
+}
+
+export function isRpcProtocol(protocol: string): boolean {
+  return protocol === 'BOLT' || protocol === 'DUBBO' || protocol === 'THRIFT';
 }
 
 /** A policy resource with its exportTo resolved. */
@@ -54,6 +80,7 @@ export interface MeshModel {
   readonly destinationRules: readonly Policy<DestinationRuleSpec>[];
   readonly sidecars: readonly Policy<SidecarSpec>[];
   readonly gateways: readonly Policy<GatewaySpec>[];
+  readonly rpcRoutes: readonly Policy<RpcRouteSpec>[];
 }
 
 /** Istio's short names: a host without dots is `<host>.<namespace>.svc.cluster.local`. */
@@ -118,7 +145,7 @@ export function buildModel(resources: Iterable<AnyIstioResource>): MeshModel {
   const all = [...resources].sort((a, b) => `${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.kind}/${b.namespace}/${b.name}`));
   const workloads = all.filter((r): r is IstioResource<'WorkloadEntry'> => r.kind === 'WorkloadEntry');
   const services: Service[] = [];
-  const model = { virtualServices: [] as Policy<VirtualServiceSpec>[], destinationRules: [] as Policy<DestinationRuleSpec>[], sidecars: [] as Policy<SidecarSpec>[], gateways: [] as Policy<GatewaySpec>[] };
+  const model = { virtualServices: [] as Policy<VirtualServiceSpec>[], destinationRules: [] as Policy<DestinationRuleSpec>[], sidecars: [] as Policy<SidecarSpec>[], gateways: [] as Policy<GatewaySpec>[], rpcRoutes: [] as Policy<RpcRouteSpec>[] };
   for (const r of all) {
     switch (r.kind) {
       case 'ServiceEntry': {
@@ -130,7 +157,8 @@ export function buildModel(resources: Iterable<AnyIstioResource>): MeshModel {
             .map((w) => toEndpoint(w.spec, w.labels))
             .filter((e): e is ServiceEndpoint => e !== undefined);
         }
-        const ports: ServicePort[] = (s.ports ?? []).map((p) => ({ name: p.name ?? String(p.number), number: p.number ?? 0, protocol: (p.protocol ?? 'TCP').toUpperCase(), targetPort: p.targetPort }));
+        const ports: ServicePort[] = (s.ports ?? []).map((p) => ({ name: p.name ?? String(p.number), number: p.number ?? 0, protocol: portProtocol(p.protocol, p.name), targetPort: p.targetPort }));
+        const app = r.labels[RPC_APPLICATION_LABEL];
         for (const host of s.hosts ?? []) {
           services.push({
             hostname: resolveHost(host, r.namespace),
@@ -142,6 +170,7 @@ export function buildModel(resources: Iterable<AnyIstioResource>): MeshModel {
             exportTo: resolveExportTo(s.exportTo, r.namespace),
             endpoints,
             source: `ServiceEntry/${r.namespace}/${r.name}`,
+            ...(app ? { rpcApplication: app } : {}),
           });
         }
         break;
@@ -150,6 +179,7 @@ export function buildModel(resources: Iterable<AnyIstioResource>): MeshModel {
       case 'DestinationRule': model.destinationRules.push(policy(r, r.spec.exportTo)); break;
       case 'Sidecar': model.sidecars.push(policy(r)); break;
       case 'Gateway': model.gateways.push(policy(r)); break;
+      case 'RpcRoute': model.rpcRoutes.push(policy(r, r.spec.exportTo)); break;
       case 'WorkloadEntry': break;
     }
   }

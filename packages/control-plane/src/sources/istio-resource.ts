@@ -12,6 +12,10 @@ export type DestinationRuleSpec = NonNullable<IDestinationRule['spec']>;
 export type SidecarSpec = NonNullable<ISidecar['spec']>;
 export type GatewaySpec = NonNullable<IGateway['spec']>;
 
+import type { RpcRouteSpec } from './rpc-route-spec.js';
+
+export type { RpcRouteSpec };
+
 export interface SpecByKind {
   ServiceEntry: ServiceEntrySpec;
   WorkloadEntry: WorkloadEntrySpec;
@@ -19,10 +23,17 @@ export interface SpecByKind {
   DestinationRule: DestinationRuleSpec;
   Sidecar: SidecarSpec;
   Gateway: GatewaySpec;
+  RpcRoute: RpcRouteSpec;
 }
 export type IstioKind = keyof SpecByKind;
-export const ISTIO_KINDS: readonly IstioKind[] = ['ServiceEntry', 'WorkloadEntry', 'VirtualService', 'DestinationRule', 'Sidecar', 'Gateway'];
+export const ISTIO_KINDS: readonly IstioKind[] = ['ServiceEntry', 'WorkloadEntry', 'VirtualService', 'DestinationRule', 'Sidecar', 'Gateway', 'RpcRoute'];
 export const API_VERSIONS = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
+/** Weft's own kinds and their API versions (Istio's networking versions do not apply to them). */
+export const WEFT_API_VERSIONS: Readonly<Partial<Record<IstioKind, readonly string[]>>> = { RpcRoute: ['rpc.weft.io/v1alpha1'] };
+
+export function apiVersionsFor(kind: string): readonly string[] {
+  return WEFT_API_VERSIONS[kind as IstioKind] ?? API_VERSIONS;
+}
 
 /** A validated Istio resource (its spec passed the schema and Weft's strict checks). */
 export interface IstioResource<K extends IstioKind = IstioKind> {

@@ -4,7 +4,8 @@ import {
   all, arr, exportTo, host, int, ipAddress, ipOrCidr, labels, map, notSupported, obj, oneOfValues, port, str, strMatching, supportedValues, type Check,
 } from './strict-spec.js';
 
-const PROTOCOLS = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'MYSQL', 'REDIS', 'TCP', 'TLS', 'UDP'];
+/** Istio's protocols plus Weft's RPC ones (BOLT, DUBBO, THRIFT: served by the rpc_proxy). */
+const PROTOCOLS = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'MYSQL', 'REDIS', 'TCP', 'TLS', 'UDP', 'BOLT', 'DUBBO', 'THRIFT'];
 export const protocol = (v: unknown, path: string, report: (p: string, r: string) => void): void => {
   if (typeof v !== 'string') return report(path, 'expected a string');
   if (!PROTOCOLS.includes(v.toUpperCase())) report(path, `'${v}' is not a protocol (${PROTOCOLS.join(', ')})`);

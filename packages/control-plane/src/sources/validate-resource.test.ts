@@ -90,7 +90,7 @@ spec:
   it('checks the envelope: apiVersion, kind, name, namespace', () => {
     assert.deepEqual(problems('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: Bad_Name }\n'), [
       "apiVersion: 'v1' is not supported (use one of networking.istio.io/v1, networking.istio.io/v1beta1, networking.istio.io/v1alpha3)",
-      "kind: 'ConfigMap' is not supported (use one of ServiceEntry, WorkloadEntry, VirtualService, DestinationRule, Sidecar, Gateway)",
+      "kind: 'ConfigMap' is not supported (use one of ServiceEntry, WorkloadEntry, VirtualService, DestinationRule, Sidecar, Gateway, RpcRoute)",
       "metadata.name: 'Bad_Name' is not a valid resource name (lower-case DNS-1123 subdomain)",
     ]);
   });

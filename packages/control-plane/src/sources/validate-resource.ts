@@ -1,8 +1,9 @@
 import { joinPath } from '@weft/api/lite';
 import * as v1alpha3 from '@kubernetes-models/istio/networking.istio.io/v1alpha3';
 import * as v1beta1 from '@kubernetes-models/istio/networking.istio.io/v1beta1';
-import { API_VERSIONS, ISTIO_KINDS, resourceKey, type AnyIstioResource, type IstioKind } from './istio-resource.js';
+import { apiVersionsFor, ISTIO_KINDS, resourceKey, type AnyIstioResource, type IstioKind } from './istio-resource.js';
 import { destinationRuleSpec } from './spec-destination-rule.js';
+import { rpcRouteSpec } from './spec-rpc-route.js';
 import { gatewaySpec } from './spec-gateway.js';
 import { serviceEntrySpec, sidecarSpec, workloadEntrySpec } from './spec-services.js';
 import { virtualServiceSpec } from './spec-virtual-service.js';
@@ -15,6 +16,7 @@ const SPEC_CHECKS: Record<IstioKind, Check> = {
   DestinationRule: destinationRuleSpec,
   Sidecar: sidecarSpec,
   Gateway: gatewaySpec,
+  RpcRoute: rpcRouteSpec,
 };
 
 interface ModelClass {
@@ -78,8 +80,9 @@ export function validateDocument(doc: unknown, origin: string, defaultNamespace:
     problems.push({ path, reason });
   };
   const { apiVersion, kind, metadata } = doc;
-  if (typeof apiVersion !== 'string' || !API_VERSIONS.includes(apiVersion)) {
-    report('apiVersion', `'${String(apiVersion)}' is not supported (use one of ${API_VERSIONS.join(', ')})`);
+  const versions = apiVersionsFor(String(kind));
+  if (typeof apiVersion !== 'string' || !versions.includes(apiVersion)) {
+    report('apiVersion', `'${String(apiVersion)}' is not supported (use one of ${versions.join(', ')})`);
   }
   if (typeof kind !== 'string' || !(ISTIO_KINDS as readonly string[]).includes(kind)) {
     report('kind', `'${String(kind)}' is not supported (use one of ${ISTIO_KINDS.join(', ')})`);

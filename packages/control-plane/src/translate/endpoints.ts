@@ -1,4 +1,4 @@
-import { endpointPort, labelsMatch, type Service, type ServiceEndpoint, type ServicePort } from '../model/mesh-model.js';
+import { endpointPort, isRpcProtocol, labelsMatch, type Service, type ServiceEndpoint, type ServicePort } from '../model/mesh-model.js';
 import { applyLocalityLb, type LbGroup, type LocalityContext, type LocalityLbSetting } from './locality-lb.js';
 
 type Json = Record<string, unknown>;
@@ -22,7 +22,7 @@ export interface LocalityLb {
 }
 
 /** Endpoints grouped by locality (in order of first appearance); a locality's weight is the sum of its endpoints'. */
-function groupEndpoints(endpoints: readonly ServiceEndpoint[], subsetLabels: Readonly<Record<string, string>> | undefined, portOf: (e: ServiceEndpoint) => number): LbGroup[] {
+function groupEndpoints(endpoints: readonly ServiceEndpoint[], subsetLabels: Readonly<Record<string, string>> | undefined, portOf: (e: ServiceEndpoint) => number, labelMetadata: boolean): LbGroup[] {
   const groups = new Map<string, LbGroup>();
   for (const e of endpoints) {
     if (!labelsMatch(subsetLabels, e.labels)) continue;
@@ -32,6 +32,8 @@ function groupEndpoints(endpoints: readonly ServiceEndpoint[], subsetLabels: Rea
     g.lbEndpoints.push({
       endpoint: { address: { socket_address: { address: e.address, port_value: portOf(e) } } },
       load_balancing_weight: e.weight,
+      // The rpc_proxy picks hosts by these (colour routing, metadata_match).
+      ...(labelMetadata && Object.keys(e.labels).length > 0 ? { metadata: { filter_metadata: { 'envoy.lb': { ...e.labels } } } } : {}),
     });
     g.weight += e.weight;
   }
@@ -42,8 +44,8 @@ function groupEndpoints(endpoints: readonly ServiceEndpoint[], subsetLabels: Rea
  * LocalityLbEndpoints with their weights (grpc-js-xds drops localities without a positive weight) and, with
  * locality load balancing, the priorities / weights relative to the asking proxy.
  */
-export function localityLbEndpoints(endpoints: readonly ServiceEndpoint[], subsetLabels: Readonly<Record<string, string>> | undefined, portOf: (e: ServiceEndpoint) => number, lb?: LocalityLb): Json[] {
-  let groups = groupEndpoints(endpoints, subsetLabels, portOf);
+export function localityLbEndpoints(endpoints: readonly ServiceEndpoint[], subsetLabels: Readonly<Record<string, string>> | undefined, portOf: (e: ServiceEndpoint) => number, lb?: LocalityLb, labelMetadata = false): Json[] {
+  let groups = groupEndpoints(endpoints, subsetLabels, portOf, labelMetadata);
   if (lb) groups = applyLocalityLb(groups, lb.proxy, lb.setting, lb.outlierDetection, lb.labelPriorities);
   return groups.map((g) => ({
     locality: locality(g.locality) ?? {},
@@ -54,5 +56,5 @@ export function localityLbEndpoints(endpoints: readonly ServiceEndpoint[], subse
 }
 
 export function clusterLoadAssignment(name: string, service: Service, port: ServicePort, subsetLabels: Readonly<Record<string, string>> | undefined, lb?: LocalityLb): Json {
-  return { cluster_name: name, endpoints: localityLbEndpoints(service.endpoints, subsetLabels, (e) => endpointPort(e, port), lb) };
+  return { cluster_name: name, endpoints: localityLbEndpoints(service.endpoints, subsetLabels, (e) => endpointPort(e, port), lb, isRpcProtocol(port.protocol)) };
 }

@@ -1,5 +1,5 @@
 import type { SidecarSpec } from '../sources/istio-resource.js';
-import { hostMatches, labelsMatch, ROOT_NAMESPACE, visibleIn, type MeshModel, type Policy, type Service, type ServicePort } from '../model/mesh-model.js';
+import { hostMatches, labelsMatch, portProtocol, ROOT_NAMESPACE, visibleIn, type MeshModel, type Policy, type Service, type ServicePort } from '../model/mesh-model.js';
 import type { ProxyIdentity } from './proxy-identity.js';
 
 /** In captureMode NONE there is no iptables: outbound listeners are bound on loopback unless `bind` says otherwise. */
@@ -50,7 +50,7 @@ function egressMatches(hosts: readonly string[], sidecarNs: string, s: Service):
 }
 
 function portOf(p: { number?: number; protocol?: string; name?: string; targetPort?: number }): ServicePort {
-  return { name: p.name ?? String(p.number), number: p.number ?? 0, protocol: (p.protocol ?? 'TCP').toUpperCase(), targetPort: p.targetPort };
+  return { name: p.name ?? String(p.number), number: p.number ?? 0, protocol: portProtocol(p.protocol, p.name), targetPort: p.targetPort };
 }
 
 function parseEndpoint(ep: string): { host: string; port: number } {

@@ -1,10 +1,12 @@
 import { TYPE_URLS, type TypeUrl } from '../model/affected-by.js';
-import { resolveHost, type MeshModel, type Service, type ServicePort } from '../model/mesh-model.js';
+import { isRpcProtocol, resolveHost, type MeshModel, type Service, type ServicePort } from '../model/mesh-model.js';
 import { inboundCluster } from './clusters.js';
 import { findDestinationRule } from './destination-rules.js';
 import { translateForGateway } from './translate-for-gateway.js';
 import { emptyResources, hashPolicyFor, putResource, putServiceCluster, type ProxyResources } from './proxy-resources.js';
 import { inboundListener, outboundHttpListener, outboundTcpListener } from './listeners.js';
+import { inboundRpcListener, outboundRpcListener } from './rpc-listeners.js';
+import { rpcRouteTable } from './rpc-routes.js';
 import { inboundClusterName, isHttpProtocol, outboundClusterName } from './names.js';
 import type { ProxyIdentity } from './proxy-identity.js';
 import { sidecarScope, type EgressScope } from './sidecar-scope.js';
@@ -40,7 +42,8 @@ function tcpTarget(model: MeshModel, inputs: VirtualHostInputs, services: readon
 /**
  * The Envoy resources for one sidecar proxy in captureMode NONE (pure): per egress port a listener on `bind:port`
  * with its RouteConfiguration (one virtual host per service), outbound clusters with DestinationRule policies and
- * subsets, their ClusterLoadAssignments, and Sidecar ingress listeners to the local app.
+ * subsets, their ClusterLoadAssignments, and Sidecar ingress listeners to the local app. RPC ports (BOLT, DUBBO,
+ * THRIFT) get the rpc_proxy with routes from the RpcRoutes of their services.
  */
 export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): ProxyResources {
   if (proxy.type === 'router') return translateForGateway(model, proxy);
@@ -72,6 +75,8 @@ export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): Proxy
           virtual_hosts: services.map((s) => serviceVirtualHost(inputs, s, port.number)),
           validate_clusters: false,
         });
+      } else if (isRpcProtocol(proto)) {
+        put(TYPE_URLS.listener, `${e.bind}_${port.number}`, outboundRpcListener(e.bind, port.number, proto, rpcRouteTable(model, proxy.namespace, services, port.number)));
       } else {
         const target = tcpTarget(model, inputs, services, port.number);
         if (target) put(TYPE_URLS.listener, `${e.bind}_${port.number}`, outboundTcpListener(e.bind, port.number, target));
@@ -82,7 +87,8 @@ export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): Proxy
   // Inbound: Sidecar ingress listeners to the application's defaultEndpoint.
   for (const i of scope.ingress) {
     const http = isHttpProtocol(i.port.protocol);
-    put(TYPE_URLS.listener, `${i.bind}_${i.port.number}`, inboundListener(i.bind, i.port.number, http));
+    const l = isRpcProtocol(i.port.protocol) ? inboundRpcListener(i.bind, i.port.number, i.port.protocol) : inboundListener(i.bind, i.port.number, http);
+    put(TYPE_URLS.listener, `${i.bind}_${i.port.number}`, l);
     const name = inboundClusterName(i.port.number);
     put(TYPE_URLS.cluster, name, inboundCluster(name, i.endpointHost, i.endpointPort, i.port.protocol));
   }

@@ -36,7 +36,8 @@ export function parseDubboProxyConfig(cfg: DubboProxy__Output, path: string, ctx
     if (f.name !== ROUTER) throw new ConfigError(joinPath(fp, 'name'), `unsupported dubbo filter '${f.name}' (only ${ROUTER})`);
     if (i !== cfg.dubbo_filters.length - 1) throw new ConfigError(fp, `${ROUTER} must be the last dubbo filter`);
   });
-  const hasCluster = (name: string): boolean => ctx.clusterManager.get(name) !== undefined;
+  // A cluster still warming (EDS not yet answered) is known, like tcp_proxy: listeners from the same push refer to it.
+  const hasCluster = (name: string): boolean => ctx.clusterManager.get(name) !== undefined || ctx.clusterWarming?.(name) === true;
   const deps: RouteCompileDeps = { hasCluster };
   const routes: RpcRoute[] = [];
   const add = (rcs: readonly RouteConfiguration__Output[], rcsPath: string): void => {

@@ -57,7 +57,8 @@ export function parseRpcProxyConfig(cfg: RpcProxy__Output, path: string, ctx: Fa
   const rc = cfg.route_config;
   const rcPath = joinPath(path, 'route_config');
   if (!rc) throw new ConfigError(rcPath, 'is required');
-  const hasCluster = (name: string): boolean => ctx.clusterManager.get(name) !== undefined;
+  // A cluster still warming (EDS not yet answered) is known, like tcp_proxy: listeners from the same push refer to it.
+  const hasCluster = (name: string): boolean => ctx.clusterManager.get(name) !== undefined || ctx.clusterWarming?.(name) === true;
   const routes = rc.routes.map((r, i) => compileRpcRoute(r, joinPath(joinPath(rcPath, 'routes'), i), { hasCluster }));
   const maxFrameBytes = cfg.max_frame_bytes ? cfg.max_frame_bytes.value : DEFAULT_MAX_FRAME_BYTES;
   if (maxFrameBytes < 16) throw new ConfigError(joinPath(path, 'max_frame_bytes.value'), 'must be at least 16');

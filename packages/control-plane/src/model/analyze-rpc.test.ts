@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AnyIstioResource, IstioKind, SpecByKind } from '../sources/istio-resource.js';
+import { analyzeResources } from './analyze.js';
+
+function res<K extends IstioKind>(kind: K, name: string, spec: SpecByKind[K]): AnyIstioResource {
+  return { kind, apiVersion: 'networking.istio.io/v1', name, namespace: 'trade', labels: {}, spec, origin: `${kind.toLowerCase()}.yaml` } as AnyIstioResource;
+}
+
+const se = res('ServiceEntry', 'hello', { hosts: ['com.example.Hello'], ports: [{ number: 12200, name: 'bolt' }], resolution: 'DNS' });
+const dr = res('DestinationRule', 'hello', { host: 'com.example.Hello', subsets: [{ name: 'v1', labels: { version: 'v1' } }] });
+const rpcRoute = (spec: SpecByKind['RpcRoute']): AnyIstioResource => res('RpcRoute', 'hello', spec);
+
+describe('analyzeResources: RpcRoute', () => {
+  it('finds nothing in a consistent RpcRoute', () => {
+    const rr = rpcRoute({
+      hosts: ['com.example.Hello'],
+      rules: [
+        { match: [{ method: { exact: 'a' } }], route: [{ destination: { host: 'com.example.Hello', subset: 'v1' } }] },
+        { route: [{ destination: { host: 'com.example.Hello' } }] },
+      ],
+    });
+    assert.deepEqual(analyzeResources([se, dr, rr]), []);
+  });
+
+  it('reports unknown hosts and subsets, and rules shadowed by an earlier catch-all', () => {
+    const rr = rpcRoute({
+      hosts: ['com.example.Hello', 'com.example.Missing'],
+      rules: [
+        { name: 'a', match: [{ method: { exact: 'a' } }], route: [{ destination: { host: 'com.example.Hello', subset: 'v9' } }] },
+        { name: 'all', match: [{ method: { exact: 'b' } }, {}], mirror: { host: 'com.example.Gone' } },
+        { name: 'late', match: [{ method: { exact: 'c' } }] },
+      ],
+    });
+    assert.deepEqual(analyzeResources([se, dr, rr]).map((i) => [i.resource, i.path, i.reason, i.severity]), [
+      ['RpcRoute/trade/hello', 'spec.hosts[1]', "host 'com.example.Missing' is not defined by any ServiceEntry visible in namespace 'trade'", 'error'],
+      ['RpcRoute/trade/hello', 'spec.rules[0].route[0].destination.subset', "subset 'v9' is not defined by the DestinationRule for 'com.example.Hello' (defined: v1)", 'error'],
+      ['RpcRoute/trade/hello', 'spec.rules[1].mirror.host', "host 'com.example.Gone' is not defined by any ServiceEntry visible in namespace 'trade'", 'error'],
+      ['RpcRoute/trade/hello', 'spec.rules[2]', 'unreachable: spec.rules[1] before it matches every call', 'warning'],
+    ]);
+  });
+});
