@@ -3,6 +3,7 @@ import { registerHttpFilter } from '../http/http-filter-registry.js';
 import { tcpProxyFactory } from './filters/network/tcp-proxy/config.js';
 import { rpcProxyFactory } from './filters/network/rpc-proxy/config.js';
 import { dubboProxyFactory } from './filters/network/dubbo-proxy/config.js';
+import { thriftProxyFactory } from './filters/network/thrift-proxy/config.js';
 import { httpConnectionManagerFactory } from './filters/network/http-connection-manager/config.js';
 import { routerFactory } from './filters/http/router/config.js';
 import { faultFactory, parseFaultPerRoute } from './filters/http/fault/config.js';
@@ -31,6 +32,7 @@ export function registerBuiltinExtensions(): void {
   registerNetworkFilter(tcpProxyFactory);
   registerNetworkFilter(rpcProxyFactory);
   registerNetworkFilter(dubboProxyFactory);
+  registerNetworkFilter(thriftProxyFactory);
   registerNetworkFilter(httpConnectionManagerFactory);
   registerHttpFilter(routerFactory);
   registerHttpFilter(faultFactory);
