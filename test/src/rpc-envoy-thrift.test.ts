@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { thriftCodec } from '@weft/proxy/codec/thrift/index';
+import { addCall } from '@weft/proxy/codec/thrift/test-frames';
+import type { RpcFrame } from '@weft/proxy/interfaces/rpc-codec';
 import { flushAllAccessLogs } from '@weft/proxy/observability/access-log/access-log-factory';
 import { createThriftClient, startProxyFromYaml, startThriftServer, type TestProxy, type TestThriftClient, type TestThriftServer } from '@weft/testing';
 import { configError } from './config-error.js';
@@ -161,6 +165,64 @@ route_config:
     assert.equal(err.type, 1);
     assert.equal(await adminStat(proxy.adminPort, 'thrift.mux.request'), 3);
     assert.equal(await adminStat(proxy.adminPort, 'thrift.mux.local_reply_no_route'), 1);
+  });
+});
+
+describe("Envoy's thrift_proxy routing on THeader headers (real thrift servers)", () => {
+  let plain: TestThriftServer;
+  let traced: TestThriftServer;
+  let proxy: TestProxy;
+
+  before(async () => {
+    plain = await startThriftServer({ transport: 'buffered', protocol: 'header' });
+    traced = await startThriftServer({ transport: 'buffered', protocol: 'header', handlers: { add: (a, b) => a + b + 1000 } });
+    proxy = await startProxyFromYaml(
+      bootstrap(
+        thriftListener(`stat_prefix: hdr
+transport: HEADER
+route_config:
+  routes:
+  - match: { method_name: add, headers: [{ name: trace, string_match: { exact: abc } }] }
+    route: { cluster: traced }
+  - match: { method_name: "" }
+    route: { cluster: plain }`),
+        rpcCluster('plain', [{ port: plain.port }]) + rpcCluster('traced', [{ port: traced.port }]),
+      ),
+    );
+  });
+
+  after(async () => {
+    await proxy.close();
+    await plain.close();
+    await traced.close();
+  });
+
+  /** Sends one Calc.add as the library writes it and returns the reply's seqid and result. */
+  async function add(transport: 'header' | 'unframed', seqid: number): Promise<[number, unknown]> {
+    const sock = net.connect(proxy.port('thrift'), '127.0.0.1');
+    try {
+      await new Promise<void>((resolve) => sock.once('connect', resolve));
+      sock.write(addCall({ transport, protocol: 'binary' }, seqid, 1, 2));
+      const codec = thriftCodec.createConnectionCodec({ maxFrameBytes: 1 << 20 });
+      const out: RpcFrame[] = [];
+      await new Promise<void>((resolve) => {
+        sock.on('data', (chunk: Buffer) => {
+          codec.decode(chunk, out);
+          if (out.length > 0) resolve();
+        });
+      });
+      const f = out[0] as RpcFrame;
+      return [f.requestId, f.args()[0]];
+    } finally {
+      sock.destroy();
+    }
+  }
+
+  test('a THeader call carrying trace=abc takes the header route; an unframed call (no headers) the wildcard one', async () => {
+    assert.deepEqual(await add('header', 9), [9, 1003]);
+    assert.deepEqual(await add('unframed', 10), [10, 3]);
+    assert.equal(traced.calls.length, 1);
+    assert.equal(plain.calls.length, 1);
   });
 });
 
