@@ -142,6 +142,8 @@ route_config:
   - match: { method_name: add }
     route: { cluster: greeter }
   - match: { method_name: "Calc:add" }
+    route: { cluster: calc }
+  - match: { method_name: "Calc:fail", invert: true }
     route: { cluster: calc }`),
         rpcCluster('calc', [{ port: calc.port }]) + rpcCluster('greeter', [{ port: greeter.port }]),
       ),
@@ -165,6 +167,12 @@ route_config:
     assert.equal(err.type, 1);
     assert.equal(await adminStat(proxy.adminPort, 'thrift.mux.request'), 3);
     assert.equal(await adminStat(proxy.adminPort, 'thrift.mux.local_reply_no_route'), 1);
+  });
+
+  test('an inverted method_name route takes every call but that method', async () => {
+    assert.equal(await client.calc.echo('x', {}, [], 1, 1, 0, 1, true), 'x');
+    assert.deepEqual(calc.calls.map((c) => c.method), ['add', 'echo']);
+    assert.equal((await rejection(client.calc.fail('x', 1))).type, 1);
   });
 });
 
@@ -251,7 +259,7 @@ describe("Envoy's thrift_proxy refusals", () => {
 
   test('refuses route fields it does not implement and unknown clusters, with their paths', () => {
     const R = `${P}\\.route_config\\.routes\\[0\\]`;
-    assert.match(refusal(route('{ match: { method_name: m, invert: true }, route: { cluster: c } }')), new RegExp(`${R}\\.match\\.invert: is not supported yet`));
+    assert.match(refusal(route('{ match: { method_name: "", invert: true }, route: { cluster: c } }')), new RegExp(`${R}\\.match\\.invert: needs a non-empty`));
     assert.match(refusal(route('{ match: { method_name: m }, route: { cluster_header: x-c } }')), new RegExp(`${R}\\.route\\.cluster_header: is not supported yet`));
     assert.match(refusal(route('{ match: { method_name: m }, route: { cluster: c, strip_service_name: true } }')), new RegExp(`${R}\\.route\\.strip_service_name: is not supported yet`));
     assert.match(refusal(route('{ match: { method_name: m }, route: { cluster: nope } }')), new RegExp(`${R}\\.route\\.cluster: unknown cluster 'nope'`));

@@ -7,6 +7,8 @@ import { typedConfigOf } from '../config/typed-config.js';
 import { createAccessLoggers } from '../observability/access-log/access-log-factory.js';
 import type { FactoryContext } from '../server/factory-context.js';
 import { compileHeaderMatcher, compileRuntimeFraction } from '../router/route-matchers.js';
+import type { HeaderMatcher } from '../router/route-matchers.js';
+import type { RpcFrame } from '../interfaces/rpc-codec.js';
 import { StringMatcher } from '../router/string-matcher.js';
 import { getRpcCodec } from './codec-registry.js';
 import {
@@ -16,7 +18,7 @@ import {
   makeRpcProxyConfig,
   type RpcProxyConfig,
 } from './rpc-config.js';
-import { compileClusters, RpcRoute, type ClusterSpec, type RouteCompileDeps, type RpcMirrorPolicy } from './rpc-route.js';
+import { compileClusters, RpcRoute, type ClusterSpec, type RouteCompileDeps, type RpcClusterChoice, type RpcMirrorPolicy } from './rpc-route.js';
 
 export const THRIFT_PROXY_TYPE = 'envoy.extensions.filters.network.thrift_proxy.v3.ThriftProxy';
 const ROUTER = 'envoy.filters.thrift.router';
@@ -91,7 +93,6 @@ function compileThriftRoute(name: string, r: Route__Output, path: string, deps: 
   const mp = joinPath(path, 'match');
   const m = r.match;
   if (!m) throw new ConfigError(mp, 'is required');
-  if (m.invert) throw new ConfigError(joinPath(mp, 'invert'), 'is not supported yet');
   let service: StringMatcher | undefined;
   let method: StringMatcher | undefined;
   if (m.match_specifier === 'method_name' && m.method_name) {
@@ -105,6 +106,7 @@ function compileThriftRoute(name: string, r: Route__Output, path: string, deps: 
   } else if (m.match_specifier === undefined) {
     throw new ConfigError(mp, 'one of method_name or service_name is required');
   }
+  if (m.invert && service === undefined) throw new ConfigError(joinPath(mp, 'invert'), 'needs a non-empty method_name or service_name');
   const headers = m.headers.map((h, i) => compileHeaderMatcher(h, joinPath(joinPath(mp, 'headers'), i)));
   const ap = joinPath(path, 'route');
   const a = r.route;
@@ -118,7 +120,28 @@ function compileThriftRoute(name: string, r: Route__Output, path: string, deps: 
     if (!deps.hasCluster(mp2.cluster)) throw new ConfigError(joinPath(p, 'cluster'), `unknown cluster '${mp2.cluster}'`);
     return { cluster: mp2.cluster, fraction: mp2.runtime_fraction ? compileRuntimeFraction(mp2.runtime_fraction, joinPath(p, 'runtime_fraction')) : undefined };
   });
+  if (m.invert) return new InvertedNameRoute(name, headers, clusters, totalWeight, mirrors, service as StringMatcher, method);
   return new RpcRoute(name, service, method, undefined, undefined, undefined, headers, [], clusters, totalWeight, 0, undefined, mirrors);
+}
+
+/** Envoy's `invert`: every call but those the name condition matches (the header conditions still apply). */
+class InvertedNameRoute extends RpcRoute {
+  constructor(
+    name: string,
+    headers: readonly HeaderMatcher[],
+    clusters: readonly RpcClusterChoice[],
+    totalWeight: number,
+    mirrors: readonly RpcMirrorPolicy[],
+    private readonly notService: StringMatcher,
+    private readonly notMethod: StringMatcher | undefined,
+  ) {
+    super(name, undefined, undefined, undefined, undefined, undefined, headers, [], clusters, totalWeight, 0, undefined, mirrors);
+  }
+
+  override matches(f: RpcFrame): boolean {
+    if (!super.matches(f)) return false;
+    return !(this.notService.match(f.service) && (this.notMethod === undefined || this.notMethod.match(f.method)));
+  }
 }
 
 function clusterSpec(a: RouteAction__Output): ClusterSpec {
