@@ -5,6 +5,7 @@ import { dubboCodec } from '../codec/dubbo/index.js';
 import { thriftCodec } from '../codec/thrift/index.js';
 import { rpcProxyFactory } from './filters/network/rpc-proxy/config.js';
 import { dubboProxyFactory } from './filters/network/dubbo-proxy/config.js';
+import { thriftProxyFactory } from './filters/network/thrift-proxy/config.js';
 
 let registered = false;
 
@@ -14,6 +15,7 @@ export function registerRpcExtensions(): void {
   registered = true;
   registerNetworkFilter(rpcProxyFactory);
   registerNetworkFilter(dubboProxyFactory);
+  registerNetworkFilter(thriftProxyFactory);
   registerRpcCodec(boltCodec);
   registerRpcCodec(dubboCodec);
   registerRpcCodec(thriftCodec);

@@ -15,6 +15,8 @@ import type { MethodStats } from './rpc-stats.js';
 import { muxPoolFor, type MuxFailure, type MuxRequest, type RpcMuxConnection, type RpcMuxPool } from './upstream-mux.js';
 import { recordIstio } from './rpc-istio.js';
 import { startMirrors } from './rpc-mirror.js';
+import { LOCAL_CODES, RESPONSE_CODES } from './rpc-codes.js';
+import { PerTryTimer } from './rpc-policies.js';
 
 /** What a request needs from its downstream connection. */
 export interface RpcDownstream {
@@ -27,19 +29,6 @@ export interface RpcDownstream {
   /** The upstream socket's buffer is full: stop reading downstream until it drains. */
   blockOn(conn: RpcMuxConnection): void;
 }
-
-/** Envoy's HTTP codes for the same conditions: Istio's `response_code` label and `%RESPONSE_CODE%`. */
-const LOCAL_CODES: Readonly<Record<RpcLocalStatus, number>> = {
-  no_route: 404,
-  no_healthy_upstream: 503,
-  upstream_unavailable: 503,
-  timeout: 504,
-  overflow: 503,
-  rate_limited: 429,
-  fault_abort: 503,
-  bad_request: 400,
-};
-const RESPONSE_CODES = { ok: 200, server_error: 500, client_error: 400, timeout: 504, overflow: 503, unknown: 500 } as const;
 
 /**
  * One downstream request from decode to its single response (upstream's or a local reply): route, cluster and
@@ -69,6 +58,9 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
   private retriesLeft = 0;
   private retrying = false;
   private done = false;
+  /** Waiting out an injected fault delay (the deadline node is in the delay's list). */
+  private delaying = false;
+  private tryTimer: PerTryTimer | undefined;
   /** Linked list of a connection's active requests. */
   prev: RpcActiveRequest | null = null;
   next: RpcActiveRequest | null = null;
@@ -126,6 +118,45 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     info.routeName = route.name;
     this.methodStats = stats.method(frame.service, frame.method);
     this.methodStats.request.inc();
+    // Like Envoy's HTTP chain local_ratelimit -> fault -> router: the limit first, then the delay, then the abort.
+    if (route.rateLimit !== undefined) {
+      if (!route.rateLimit.consume()) {
+        stats.rateLimited.inc();
+        info.setResponseFlag(ResponseFlag.RateLimited);
+        this.localReply('rate_limited', 'local rate limited');
+        return;
+      }
+      stats.rateLimitOk.inc();
+    }
+    const fault = route.fault;
+    if (fault !== undefined) {
+      const delay = fault.delayFor(randomUint32());
+      if (delay > 0) {
+        stats.faultDelaysInjected.inc();
+        info.setResponseFlag(ResponseFlag.DelayInjected);
+        this.delaying = true;
+        ds.config.ctx.deadlines.schedule(this, delay);
+        return;
+      }
+      if (this.faultAbort()) return;
+    }
+    this.forward();
+  }
+
+  /** Answers with the fault's abort when this call draws it. */
+  private faultAbort(): boolean {
+    const fault = (this.route as RpcRoute).fault;
+    if (fault === undefined || !fault.aborts(randomUint32())) return false;
+    this.ds.config.stats.faultAbortsInjected.inc();
+    this.info.setResponseFlag(ResponseFlag.FaultInjected);
+    this.localReply('fault_abort', fault.abortMessage);
+    return true;
+  }
+
+  /** Cluster and circuit breakers, the route timeout, mirrors, then the first attempt. */
+  private forward(): void {
+    const { ds, frame, info } = this;
+    const route = this.route as RpcRoute;
     const choice = route.pickCluster(randomUint32());
     this.choice = choice;
     info.upstreamCluster = choice.name;
@@ -137,8 +168,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     }
     this.cluster = cluster;
     const own = frame.requestTimeoutMs;
-    const rt = route.timeoutMs;
-    this.timeoutMs = rt === 0 ? own : own === 0 ? rt : Math.min(own, rt);
+    this.timeoutMs = route.timeoutMs === 0 ? own : own === 0 ? route.timeoutMs : Math.min(own, route.timeoutMs);
     this.retriesLeft = route.retry?.numRetries ?? 0;
     if (!cluster.resources.DEFAULT.requests.canCreate()) {
       cluster.stats.upstream_rq_pending_overflow.inc();
@@ -172,6 +202,8 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     host.stats.rq_total++;
     host.activeRequests++;
     this.attemptActive = true;
+    const perTry = (this.route as RpcRoute).perTryTimeoutMs;
+    if (perTry > 0 && !this.frame.oneway) ds.config.ctx.deadlines.schedule((this.tryTimer ??= new PerTryTimer(this)), perTry);
     const cfg = ds.config;
     const pool = muxPoolFor(cluster, cluster.pool(host, 'rpc'), ds.codecDef, cfg.mux, cfg.onUpstreamHeartbeat);
     this.pool = pool;
@@ -240,27 +272,41 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     this.localReply('upstream_unavailable', `upstream unavailable: ${reason}`);
   }
 
-  /** Route or request timeout. */
+  /** The fault delay's end, or the route / request timeout. */
   onDeadline(): void {
     if (this.done) return;
+    if (this.delaying) {
+      this.delaying = false;
+      if (!this.faultAbort()) this.forward();
+      return;
+    }
+    this.timedOut(false);
+  }
+
+  /** The current attempt's per-try timeout. */
+  onPerTryTimeout(): void {
+    if (!this.done && this.attemptActive) this.timedOut(true);
+  }
+
+  private timedOut(perTry: boolean): void {
     this.detachUpstream();
-    const cluster = this.cluster as Cluster;
     if (this.attemptActive) {
-      cluster.stats.upstream_rq_timeout.inc();
+      const cluster = this.cluster as Cluster;
       const host = this.host as Host;
+      (perTry ? cluster.stats.upstream_rq_per_try_timeout : cluster.stats.upstream_rq_timeout).inc();
       host.stats.rq_timeout++;
       host.outlier.putResult(OutlierResult.LOCAL_ORIGIN_TIMEOUT);
     }
     this.endAttempt(false);
-    if (this.mayRetry(RetryOn.TIMEOUT)) {
-      // With retry_on timeout the timeout applies to each attempt.
-      this.ds.config.ctx.deadlines.schedule(this, this.timeoutMs);
+    // Without a per-try timeout, with retry_on timeout the route timeout applies to each attempt.
+    if ((perTry || (this.route as RpcRoute).perTryTimeoutMs === 0) && this.mayRetry(RetryOn.TIMEOUT)) {
+      if (!perTry) this.ds.config.ctx.deadlines.schedule(this, this.timeoutMs);
       this.retry();
       return;
     }
     this.endRetry();
     this.info.setResponseFlag(ResponseFlag.UpstreamRequestTimeout);
-    this.localReply('timeout', 'upstream request timeout');
+    this.localReply('timeout', perTry ? 'upstream per-try timeout' : 'upstream request timeout');
   }
 
   /** The downstream connection closed with this request in flight. */
@@ -312,6 +358,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
   private endAttempt(success: boolean): void {
     if (!this.attemptActive) return;
     this.attemptActive = false;
+    this.tryTimer?.deadlineList?.cancel(this.tryTimer);
     const cluster = this.cluster as Cluster;
     const host = this.host as Host;
     cluster.resources.DEFAULT.requests.dec();

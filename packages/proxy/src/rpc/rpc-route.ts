@@ -9,7 +9,9 @@ import { compileHeaderMatcher, compileRuntimeFraction, parseInt64, type HeaderMa
 import { compileStringMatcher, type StringMatcher } from '../router/string-matcher.js';
 import { valueToJson } from '../config/struct.js';
 import { durationMs } from '../server/duration.js';
+import type { TokenBucket } from '../extensions/filters/http/local-ratelimit/token-bucket.js';
 import { HostChoice } from './rpc-host.js';
+import { compilePerTryTimeout, compileRpcFault, compileRpcRateLimit, type RpcFault } from './rpc-policies.js';
 
 /** Retry conditions (bit set). */
 export const RetryOn = { CONNECT_FAILURE: 1, RESET: 2, TIMEOUT: 4, SERVER_ERROR: 8 } as const;
@@ -91,6 +93,11 @@ export class RpcRoute {
     /** Undefined when the route may not retry (no policy, or not idempotent and not forced). */
     readonly retry: RpcRetryPolicy | undefined,
     readonly mirrors: readonly RpcMirrorPolicy[],
+    readonly fault: RpcFault | undefined = undefined,
+    /** The route's local rate limit bucket. */
+    readonly rateLimit: TokenBucket | undefined = undefined,
+    /** 0: each attempt is bounded only by the route timeout. */
+    readonly perTryTimeoutMs = 0,
   ) {}
 
   /** Throws RpcProtocolError when a parameter matcher needs arguments that cannot be decoded. */
@@ -185,6 +192,7 @@ export function compileRpcRoute(r: Route__Output, path: string, deps: RouteCompi
   const { clusters, totalWeight } = compileClusters(a, ap, deps);
   const timeoutMs = durationMs(a.timeout, DEFAULT_RPC_TIMEOUT_MS);
   let retry: RpcRetryPolicy | undefined;
+  let perTryTimeoutMs = 0;
   if (a.retry_policy) {
     const rp = joinPath(ap, 'retry_policy');
     let retryOn = 0;
@@ -197,6 +205,7 @@ export function compileRpcRoute(r: Route__Output, path: string, deps: RouteCompi
     }
     if (retryOn === 0) throw new ConfigError(joinPath(rp, 'retry_on'), 'needs at least one condition');
     const numRetries = a.retry_policy.num_retries ? a.retry_policy.num_retries.value : 1;
+    perTryTimeoutMs = compilePerTryTimeout(a.retry_policy.per_try_timeout, joinPath(rp, 'per_try_timeout'));
     if (numRetries > 0 && (a.idempotent || a.retry_policy.retry_non_idempotent)) retry = { retryOn, numRetries };
   }
   const mirrors = a.request_mirror_policies.map((mp2, i) => {
@@ -219,6 +228,9 @@ export function compileRpcRoute(r: Route__Output, path: string, deps: RouteCompi
     timeoutMs,
     retry,
     mirrors,
+    a.fault ? compileRpcFault(a.fault, joinPath(ap, 'fault')) : undefined,
+    a.local_rate_limit ? compileRpcRateLimit(a.local_rate_limit, joinPath(ap, 'local_rate_limit')) : undefined,
+    perTryTimeoutMs,
   );
 }
 

@@ -23,6 +23,12 @@ export interface RpcProxyStats {
   readonly upstreamHeartbeat: Counter;
   readonly upstreamHeartbeatTimeout: Counter;
   readonly localReply: Readonly<Record<RpcLocalStatus, Counter>>;
+  /** `fault.delays_injected`, `fault.aborts_injected` (Envoy's fault filter names). */
+  readonly faultDelaysInjected: Counter;
+  readonly faultAbortsInjected: Counter;
+  /** `local_rate_limit.rate_limited` / `.ok`, for routes with a local rate limit. */
+  readonly rateLimited: Counter;
+  readonly rateLimitOk: Counter;
   /** Per service and method, created on first use (bounded: see MAX_METHOD_STATS). */
   method(service: string, method: string): MethodStats;
 }
@@ -82,6 +88,10 @@ export function createRpcProxyStats(scope: Scope): RpcProxyStats {
     upstreamHeartbeat: scope.counter('upstream_heartbeat'),
     upstreamHeartbeatTimeout: scope.counter('upstream_heartbeat_timeout'),
     localReply,
+    faultDelaysInjected: scope.counter('fault.delays_injected'),
+    faultAbortsInjected: scope.counter('fault.aborts_injected'),
+    rateLimited: scope.counter('local_rate_limit.rate_limited'),
+    rateLimitOk: scope.counter('local_rate_limit.ok'),
     method(service, method) {
       const key = `${service}\u0001${method}`;
       let m = methods.get(key);
