@@ -9,7 +9,7 @@ import { compileHeaderMatcher, compileRuntimeFraction, parseInt64, type HeaderMa
 import { compileStringMatcher, type StringMatcher } from '../router/string-matcher.js';
 import { valueToJson } from '../config/struct.js';
 import { durationMs } from '../server/duration.js';
-import type { TokenBucket } from '../extensions/filters/http/local-ratelimit/token-bucket.js';
+import type { TokenBucket } from '../server/token-bucket.js';
 import { HostChoice } from './rpc-host.js';
 import { compilePerTryTimeout, compileRpcFault, compileRpcRateLimit, type RpcFault } from './rpc-policies.js';
 

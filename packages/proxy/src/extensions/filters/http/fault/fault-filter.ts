@@ -5,7 +5,8 @@ import type { Runtime } from '../../../../interfaces/runtime.js';
 import type { Counter, Gauge, Scope } from '../../../../interfaces/stats.js';
 import { mostSpecificPerRouteConfig } from '../../../../router/per-filter-config.js';
 import type { DeadlineList, DeadlineNode, DeadlineQueues } from '../../../../server/deadline-queue.js';
-import { FaultSettings, type Fraction } from './fault-settings.js';
+import { FaultSettings } from './fault-settings.js';
+import type { Fraction } from '../../../../server/fraction.js';
 
 /** `http.<stat_prefix>.fault.*`. */
 export interface FaultStats {

@@ -1,9 +1,9 @@
 import { ConfigError, joinPath } from '@weft/api/lite';
 import type { HTTPFault__Output } from '@weft/api/envoy/envoy/extensions/filters/http/fault/v3/HTTPFault.js';
-import type { FractionalPercent__Output } from '@weft/api/envoy/envoy/type/v3/FractionalPercent.js';
 import type { HeaderMap } from '../../../../interfaces/header-map.js';
 import { compileHeaderMatcher, type HeaderMatcher } from '../../../../router/route-matchers.js';
 import { durationMs } from '../../../../server/duration.js';
+import { compileFraction, Fraction } from '../../../../server/fraction.js';
 
 export const FAULT_TYPE = 'envoy.extensions.filters.http.fault.v3.HTTPFault';
 
@@ -12,25 +12,6 @@ export const H_ABORT_GRPC = 'x-envoy-fault-abort-grpc-request';
 export const H_ABORT_PERCENT = 'x-envoy-fault-abort-request-percentage';
 export const H_DELAY = 'x-envoy-fault-delay-request';
 export const H_DELAY_PERCENT = 'x-envoy-fault-delay-request-percentage';
-
-const DENOMINATORS: Readonly<Record<string, number>> = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 };
-
-/** A FractionalPercent: `numerator / denominator`. */
-export class Fraction {
-  constructor(
-    readonly numerator: number,
-    readonly denominator: number,
-  ) {}
-  /** Absent: 0% (Envoy's default FractionalPercent). */
-  static ZERO = new Fraction(0, 100);
-}
-
-export function compileFraction(p: FractionalPercent__Output | null, path: string): Fraction {
-  if (!p) return Fraction.ZERO;
-  const d = DENOMINATORS[p.denominator];
-  if (d === undefined) throw new ConfigError(joinPath(path, 'denominator'), `unknown denominator ${p.denominator}`);
-  return new Fraction(p.numerator, d);
-}
 
 /** absl::SimpleAtoi for an unsigned header value (first value only: these headers are untrusted). */
 export function headerUint(headers: HeaderMap, name: string): number | undefined {

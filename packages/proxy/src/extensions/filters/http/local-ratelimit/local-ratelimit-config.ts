@@ -8,7 +8,7 @@ import { compileHeaderMutation, type HeaderMutation } from '../../../../router/h
 import { compileRuntimeFraction, type RuntimeFraction } from '../../../../router/route-matchers.js';
 import { durationMs } from '../../../../server/duration.js';
 import { monotonicNow } from '../../../../server/io-scope.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../../../server/token-bucket.js';
 
 export const LOCAL_RATELIMIT_TYPE = 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
 

@@ -5,7 +5,7 @@ import type { Runtime } from '../../../../interfaces/runtime.js';
 import type { HeaderFormatContext } from '../../../../router/header-formatter.js';
 import { mostSpecificPerRouteConfig } from '../../../../router/per-filter-config.js';
 import { LocalRateLimitConfig } from './local-ratelimit-config.js';
-import type { TokenBucket } from './token-bucket.js';
+import type { TokenBucket } from '../../../../server/token-bucket.js';
 
 export interface LocalRateLimitFilterConfig {
   readonly config: LocalRateLimitConfig;

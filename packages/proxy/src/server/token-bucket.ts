@@ -1,4 +1,4 @@
-import type { Clock } from '../../../../server/deadline-queue.js';
+import type { Clock } from './deadline-queue.js';
 
 /**
  * Envoy's local rate limit token bucket: starts full with `maxTokens`, gains `tokensPerFill` every `fillIntervalMs`.
