@@ -14,7 +14,7 @@ import { startNginx } from './lib/nginx.js';
 import { allowedCpus, ensureCommands, pinTree, processTree } from './lib/procs.js';
 import { computeRatios, fmtMs, formatRatios, formatResults, TARGETS } from './lib/report.js';
 import { computeGrpcRatios, computeH2Ratios, formatGrpcRatios, formatGrpcResults, formatH2Ratios, formatH2Results, GRPC_TARGETS, H2_TARGETS } from './lib/report-h2-grpc.js';
-import { RssSampler, settledTreeMemory } from './lib/rss.js';
+import { memoryReport, RssSampler, settledTreeMemory } from './lib/rss.js';
 import { runH2Suite } from './lib/suite-h2.js';
 import { computeRpcRatios, formatRpcRatios, formatRpcResults, RPC_TARGETS } from './lib/report-rpc.js';
 import { runRpcSuite } from './lib/suite-rpc.js';
@@ -114,7 +114,7 @@ async function runProxied(name, start, opts, cpus) {
       command: started.command,
       wrk: summarizeWrk(wrk),
       raw: wrk.raw,
-      memory: { idleRssBytes: idle.vmRssBytes, startRssBytes: idle.startRssBytes, idleSettleMs: idle.settleMs, peakRssBytes: mem.peakRssBytes, vmHwmBytes: mem.vmHwmBytes, samples: mem.samples, processes: idle.processes },
+      memory: memoryReport(idle, mem),
       flags: flagsFor(wrk, proc),
     };
   } catch (err) {

@@ -78,3 +78,11 @@ export async function settledTreeMemory(rootPid, idleMs = 10_000) {
   const last = readTreeMemory(rootPid);
   return { vmRssBytes: last.vmRssBytes, startRssBytes: first.vmRssBytes, settleMs: idleMs, processes: last.processes };
 }
+
+/** The memory fields of a mode's result: the idle reading (settledTreeMemory) and the sampler's (RssSampler.stop). */
+export function memoryReport(idle, mem) {
+  return {
+    idleRssBytes: idle.vmRssBytes, startRssBytes: idle.startRssBytes, idleSettleMs: idle.settleMs,
+    peakRssBytes: mem.peakRssBytes, vmHwmBytes: mem.vmHwmBytes, samples: mem.samples, processes: idle.processes,
+  };
+}

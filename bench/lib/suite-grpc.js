@@ -8,7 +8,7 @@ import { waitForEcho } from './grpc-echo.js';
 import { startHaproxy } from './haproxy.js';
 import { fmtMs } from './report.js';
 import { allowedCpus, startProcess } from './procs.js';
-import { RssSampler, settledTreeMemory } from './rss.js';
+import { memoryReport, RssSampler, settledTreeMemory } from './rss.js';
 import { startWeft } from './weft.js';
 
 export const GRPC_MODES = ['direct', 'weft', 'haproxy'];
@@ -94,7 +94,7 @@ async function runProxied(name, start, opts, cpus) {
       affinity,
       command: started.command,
       load,
-      memory: { idleRssBytes: idle.vmRssBytes, startRssBytes: idle.startRssBytes, idleSettleMs: idle.settleMs, peakRssBytes: mem.peakRssBytes, vmHwmBytes: mem.vmHwmBytes, samples: mem.samples, processes: idle.processes },
+      memory: memoryReport(idle, mem),
       flags: grpcFlags(load, proc),
     };
   } catch (err) {

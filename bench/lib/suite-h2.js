@@ -8,7 +8,7 @@ import { startHaproxy } from './haproxy.js';
 import { startNginx } from './nginx.js';
 import { fmtMs } from './report.js';
 import { allowedCpus, makeTempDir, pinTree, processTree } from './procs.js';
-import { RssSampler, settledTreeMemory } from './rss.js';
+import { memoryReport, RssSampler, settledTreeMemory } from './rss.js';
 import { startWeft } from './weft.js';
 
 export const H2_MODES = ['direct', 'weft', 'haproxy'];
@@ -90,7 +90,7 @@ async function runProxied(name, start, opts, cpus, logDir) {
       command: started.command,
       h2load: summarize(report),
       raw: report.raw,
-      memory: { idleRssBytes: idle.vmRssBytes, startRssBytes: idle.startRssBytes, idleSettleMs: idle.settleMs, peakRssBytes: mem.peakRssBytes, vmHwmBytes: mem.vmHwmBytes, samples: mem.samples, processes: idle.processes },
+      memory: memoryReport(idle, mem),
       flags: h2Flags(report, proc),
     };
   } catch (err) {

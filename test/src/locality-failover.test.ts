@@ -4,22 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, request, startUpstream, type TestUpstream } from '@weft/testing';
-import { CLIENT_NODE, eventually, startMesh, type MeshFixture } from './mesh-fixture.js';
+import { CLIENT_NODE, clientSidecar, eventually, startMesh, type MeshFixture } from './mesh-fixture.js';
 
 /** A client sidecar in r1/z1; `reviews` has two endpoints there and one in r2; `ratings` one in each region. */
 function mesh(egressPort: number, ports: Record<string, number>): string {
-  return `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: client, namespace: shop }
-spec:
-  workloadSelector: { labels: { app: client } }
-  egress:
-  - port: { number: ${egressPort}, protocol: HTTP, name: http }
-    bind: 127.0.0.1
-    captureMode: NONE
-    hosts: [./*]
----
-apiVersion: networking.istio.io/v1
+  return `${clientSidecar(egressPort)}apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: reviews, namespace: shop }
 spec:

@@ -17,11 +17,8 @@ export async function eventually(check: () => Promise<boolean>, ms = 8000): Prom
   }
 }
 
-/**
- * Istio resources for a `client` sidecar (captureMode NONE, egress on 127.0.0.1:`egressPort`) and a `reviews`
- * service with subsets v1/v2 on the given ServiceEntry endpoint lines.
- */
-export function reviewsMesh(egressPort: number, endpoints: string): string {
+/** The `client` sidecar: captureMode NONE, HTTP egress on 127.0.0.1:`egressPort` to every service of its namespace. */
+export function clientSidecar(egressPort: number): string {
   return `apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: { name: client, namespace: shop }
@@ -33,7 +30,15 @@ spec:
     captureMode: NONE
     hosts: [./*]
 ---
-apiVersion: networking.istio.io/v1
+`;
+}
+
+/**
+ * Istio resources for a `client` sidecar (captureMode NONE, egress on 127.0.0.1:`egressPort`) and a `reviews`
+ * service with subsets v1/v2 on the given ServiceEntry endpoint lines.
+ */
+export function reviewsMesh(egressPort: number, endpoints: string): string {
+  return `${clientSidecar(egressPort)}apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: reviews, namespace: shop }
 spec:

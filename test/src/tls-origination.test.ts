@@ -7,22 +7,11 @@ import path from 'node:path';
 import type tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { freePort, request } from '@weft/testing';
-import { eventually, startMesh, type MeshFixture } from './mesh-fixture.js';
+import { clientSidecar, eventually, startMesh, type MeshFixture } from './mesh-fixture.js';
 import { createPki, type TestPki } from './pki.js';
 
 function mesh(egressPort: number, backendPort: number): string {
-  return `apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: client, namespace: shop }
-spec:
-  workloadSelector: { labels: { app: client } }
-  egress:
-  - port: { number: ${egressPort}, protocol: HTTP, name: http }
-    bind: 127.0.0.1
-    captureMode: NONE
-    hosts: [./*]
----
-apiVersion: networking.istio.io/v1
+  return `${clientSidecar(egressPort)}apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: backend, namespace: shop }
 spec:
