@@ -1,0 +1,39 @@
+/**
+ * Hot-upgrade messages between the serving proxy (OLD) and its successor (NEW), over a Node IPC channel opened with
+ * `serialization: 'advanced'` (Buffers survive). Handles (listening servers, idle connections) ride along with a
+ * message. The broker is whoever spawned NEW: OLD itself (standalone SIGHUP / admin upgrade), or the agent, which
+ * forwards every message untouched (see relay.ts). Every message carries `weftUpgrade: 1` so other IPC traffic
+ * (cluster workers, test harnesses) is never mistaken for it.
+ */
+
+/** Set to '1' in NEW's environment: start by taking over from the process at the other end of the IPC channel. */
+export const HOT_UPGRADE_ENV = 'WEFT_HOT_UPGRADE';
+
+/** The control messages a broker must understand; the handover itself (listeners, state, connections) is opaque to it. */
+export type UpgradeControlMessage =
+  /** NEW -> OLD: started and ready to receive state and handles. */
+  | { readonly weftUpgrade: 1; readonly type: 'hello'; readonly pid: number; readonly version: string }
+  /** Broker -> OLD: hand everything over to the other end of your IPC channel (your parent, the broker). */
+  | { readonly weftUpgrade: 1; readonly type: 'begin'; readonly readyTimeoutMs: number }
+  /** NEW -> OLD: serving on every listener it was handed; OLD stops accepting and drains. */
+  | { readonly weftUpgrade: 1; readonly type: 'ready'; readonly pid: number }
+  /** Broker -> OLD and NEW: the upgrade is off (NEW failed or missed the deadline); OLD keeps serving. */
+  | { readonly weftUpgrade: 1; readonly type: 'abort'; readonly reason: string }
+  /** OLD -> NEW: drained; exiting now (NEW freezes OLD's last counters into its own). */
+  | { readonly weftUpgrade: 1; readonly type: 'exiting' };
+
+export interface UpgradeMessageBase {
+  readonly weftUpgrade: 1;
+  readonly type: string;
+}
+
+export function isUpgradeMessage(msg: unknown): msg is UpgradeMessageBase {
+  return typeof msg === 'object' && msg !== null && (msg as { weftUpgrade?: unknown }).weftUpgrade === 1 && typeof (msg as { type?: unknown }).type === 'string';
+}
+
+export function controlMessage<T extends UpgradeControlMessage['type']>(
+  type: T,
+  fields: Omit<Extract<UpgradeControlMessage, { type: T }>, 'weftUpgrade' | 'type'>,
+): Extract<UpgradeControlMessage, { type: T }> {
+  return { weftUpgrade: 1, type, ...fields } as unknown as Extract<UpgradeControlMessage, { type: T }>;
+}
