@@ -19,6 +19,7 @@ import { logger } from './logger.js';
 import { LayeredRuntime } from './runtime.js';
 import { WEFT_VERSION } from './version.js';
 import { SecretStore } from '../tls/secret-store.js';
+import type { DetachedConnection } from '../network/detached-connection.js';
 
 export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
 
@@ -169,6 +170,21 @@ export class ProxyServer {
 
   setHealthCheckFailed(failed: boolean): void {
     this.drainState.healthCheckFailed = failed;
+  }
+
+  /**
+   * Hot upgrade, OLD side: takes every idle connection that can move to the next process (RPC connections with no
+   * call in flight) out of this one, with its unread bytes. Connections that cannot move keep draining here.
+   */
+  detachIdleConnections(): DetachedConnection[] {
+    // Filled in by the RPC upgrade work: no connection type supports detaching yet.
+    return [];
+  }
+
+  /** Hot upgrade, NEW side: serves a connection OLD detached, on the listener of the same name. */
+  adoptConnection(conn: DetachedConnection): void {
+    conn.socket.destroy();
+    throw new Error(`listener '${conn.listenerName}' cannot adopt connections yet`);
   }
 
   /** Envoy's /drain_listeners: stop accepting; with graceful, let connections finish over the drain time. */
