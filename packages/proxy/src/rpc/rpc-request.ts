@@ -87,6 +87,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     info.downstreamRemotePort = ci.downstreamRemotePort;
     info.downstreamLocalAddress = ci.downstreamLocalAddress;
     info.downstreamLocalPort = ci.downstreamLocalPort;
+    info.downstreamLocalAddressRestored = ci.downstreamLocalAddressRestored;
     info.downstreamDirectRemoteAddress = ci.downstreamDirectRemoteAddress;
     info.downstreamTls = ci.downstreamTls;
     info.requestId = String(frame.requestId);
