@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { natScript, parseInstalled, removalLines, type InstalledState } from './iptables-state.js';
-import { interceptRules, type InterceptConfig } from './rules.js';
+import { conntrackAnchor, interceptRules, type InterceptConfig } from './rules.js';
 
 export interface CommandResult {
   readonly code: number;
@@ -74,6 +74,14 @@ export class IptablesInstaller {
     const script = this.installScript(cfg, await this.state());
     await this.restore(script);
     return script;
+  }
+
+  /**
+   * Stops capturing new connections but keeps connection tracking on, so connections already redirected keep
+   * reaching the proxy until they close (then `remove`).
+   */
+  async stopCapture(): Promise<void> {
+    await this.restore(natScript([...removalLines(await this.state()), ...conntrackAnchor()]));
   }
 
   /** Removes Weft's rules; returns false when there was nothing to remove. */

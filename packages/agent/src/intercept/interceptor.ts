@@ -23,8 +23,8 @@ export interface InterceptorOptions {
 }
 
 export interface InterceptStatus {
-  /** What the rules in the namespace say: 'on' when Weft's chains are installed. */
-  readonly state: InterceptState;
+  /** What the rules in the namespace say: 'on' while connections are captured, 'draining' between off's steps. */
+  readonly state: InterceptState | 'draining';
   readonly installed: InstalledState;
 }
 
@@ -51,7 +51,7 @@ export class Interceptor {
 
   async status(): Promise<InterceptStatus> {
     const installed = await this.installer.state();
-    return { state: installed.chains.length > 0 ? 'on' : 'off', installed };
+    return { state: installed.jumps.length > 0 ? 'on' : installed.chains.length > 0 ? 'draining' : 'off', installed };
   }
 
   /** The iptables-restore input `on` would apply to a namespace without Weft rules (`--dry-run`). */
@@ -76,6 +76,9 @@ export class Interceptor {
       },
       installRules: async () => {
         await this.installer.install(this.opts.config);
+      },
+      stopCapture: async () => {
+        await this.installer.stopCapture();
       },
       removeRules: async () => {
         await this.installer.remove();

@@ -3,17 +3,21 @@ import { describe, it } from 'node:test';
 import { natScript, parseInstalled, removalLines } from './iptables-state.js';
 import { DEFAULT_INTERCEPT, InterceptConfigError, interceptRules } from './rules.js';
 
+const ANCHOR = ['-N WEFT_CONNTRACK', '-A WEFT_CONNTRACK -m conntrack --ctstate INVALID -j RETURN'];
+
 describe('interceptRules', () => {
   it('captures all inbound and outbound TCP by default, except the proxy (uid/gid 1337), loopback and Istio ports', () => {
     assert.equal(
       natScript(interceptRules(DEFAULT_INTERCEPT)),
       `*nat
+-N WEFT_CONNTRACK
+-A WEFT_CONNTRACK -m conntrack --ctstate INVALID -j RETURN
 -N WEFT_INBOUND
 -N WEFT_IN_REDIRECT
 -N WEFT_OUTPUT
 -N WEFT_REDIRECT
--A WEFT_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006
--A WEFT_REDIRECT -p tcp -j REDIRECT --to-ports 15001
+-A WEFT_IN_REDIRECT -p tcp --syn -j REDIRECT --to-ports 15006
+-A WEFT_REDIRECT -p tcp --syn -j REDIRECT --to-ports 15001
 -A PREROUTING -p tcp -j WEFT_INBOUND
 -A WEFT_INBOUND -p tcp --dport 15020 -j RETURN
 -A WEFT_INBOUND -p tcp --dport 15021 -j RETURN
@@ -47,12 +51,13 @@ COMMIT
       includeInboundPorts: [8080, 9090, 15021],
     });
     assert.deepEqual(rules, [
+      ...ANCHOR,
       '-N WEFT_INBOUND',
       '-N WEFT_IN_REDIRECT',
       '-N WEFT_OUTPUT',
       '-N WEFT_REDIRECT',
-      '-A WEFT_IN_REDIRECT -p tcp -j REDIRECT --to-ports 16006',
-      '-A WEFT_REDIRECT -p tcp -j REDIRECT --to-ports 16001',
+      '-A WEFT_IN_REDIRECT -p tcp --syn -j REDIRECT --to-ports 16006',
+      '-A WEFT_REDIRECT -p tcp --syn -j REDIRECT --to-ports 16001',
       '-A PREROUTING -p tcp -j WEFT_INBOUND',
       '-A WEFT_INBOUND -p tcp --dport 8080 -j WEFT_IN_REDIRECT',
       '-A WEFT_INBOUND -p tcp --dport 9090 -j WEFT_IN_REDIRECT',
@@ -74,7 +79,7 @@ COMMIT
 
   it('captures nothing in a direction whose include list is empty (no jump from the built-in chain)', () => {
     const rules = interceptRules({ ...DEFAULT_INTERCEPT, includeInboundPorts: [], includeOutboundIPRanges: [] });
-    assert.deepEqual(rules, ['-N WEFT_INBOUND', '-N WEFT_IN_REDIRECT', '-N WEFT_OUTPUT', '-N WEFT_REDIRECT', '-A WEFT_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006', '-A WEFT_REDIRECT -p tcp -j REDIRECT --to-ports 15001']);
+    assert.deepEqual(rules, [...ANCHOR, '-N WEFT_INBOUND', '-N WEFT_IN_REDIRECT', '-N WEFT_OUTPUT', '-N WEFT_REDIRECT', '-A WEFT_IN_REDIRECT -p tcp --syn -j REDIRECT --to-ports 15006', '-A WEFT_REDIRECT -p tcp --syn -j REDIRECT --to-ports 15001']);
     // Without inbound capture the proxy's own loopback calls are not sent to the inbound port.
     const outOnly = interceptRules({ ...DEFAULT_INTERCEPT, includeInboundPorts: [] });
     assert.ok(!outOnly.some((r) => r.includes('--uid-owner 1337 -j WEFT_IN_REDIRECT')));

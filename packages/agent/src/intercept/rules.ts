@@ -39,6 +39,7 @@ export const CHAINS = {
   inRedirect: 'WEFT_IN_REDIRECT',
   output: 'WEFT_OUTPUT',
   redirect: 'WEFT_REDIRECT',
+  conntrack: 'WEFT_CONNTRACK',
 } as const;
 
 export const OWNED_CHAINS: readonly string[] = Object.values(CHAINS);
@@ -77,6 +78,15 @@ export function validateInterceptConfig(c: InterceptConfig): void {
 }
 
 /**
+ * A chain nothing jumps to, holding a conntrack match: while it exists the kernel tracks connections in the
+ * namespace, so redirected connections keep their NAT mapping when the capture rules change or go (some kernels
+ * do not track connections for nat rules alone). `off` keeps it until the proxy's connections have drained.
+ */
+export function conntrackAnchor(): string[] {
+  return [`-N ${CHAINS.conntrack}`, `-A ${CHAINS.conntrack} -m conntrack --ctstate INVALID -j RETURN`];
+}
+
+/**
  * The nat-table rules, one `-N`/`-A` line each (iptables-restore syntax), in Istio's order:
  * inbound: excluded ports return, then included ports (or all) go to the inbound port;
  * outbound: the proxy's own traffic (uid/gid) and loopback return — except the proxy calling a local non-loopback
@@ -85,9 +95,11 @@ export function validateInterceptConfig(c: InterceptConfig): void {
 export function interceptRules(c: InterceptConfig): string[] {
   validateInterceptConfig(c);
   const { inbound, inRedirect, output, redirect } = CHAINS;
-  const out: string[] = [`-N ${inbound}`, `-N ${inRedirect}`, `-N ${output}`, `-N ${redirect}`];
-  out.push(`-A ${inRedirect} -p tcp -j REDIRECT --to-ports ${c.inboundPort}`);
-  out.push(`-A ${redirect} -p tcp -j REDIRECT --to-ports ${c.outboundPort}`);
+  const out: string[] = [...conntrackAnchor(), `-N ${inbound}`, `-N ${inRedirect}`, `-N ${output}`, `-N ${redirect}`];
+  // Only connection attempts are redirected: a connection that existed before the rules (which conntrack may pick
+  // up mid-stream) keeps going where it went instead of being reset by the proxy's port.
+  out.push(`-A ${inRedirect} -p tcp --syn -j REDIRECT --to-ports ${c.inboundPort}`);
+  out.push(`-A ${redirect} -p tcp --syn -j REDIRECT --to-ports ${c.outboundPort}`);
   const inboundOn = c.includeInboundPorts === '*' || c.includeInboundPorts.length > 0;
   if (inboundOn) {
     out.push(`-A PREROUTING -p tcp -j ${inbound}`);

@@ -14,6 +14,7 @@ function fakeSteps(log: string[], requests: number[], connections: number[]): To
     activeConnections: async () => (log.push('read-connections'), connections.shift() ?? 0),
     drain: async () => void log.push('drain'),
     installRules: async () => void log.push('install'),
+    stopCapture: async () => void log.push('stop-capture'),
     removeRules: async () => void log.push('remove'),
   };
 }
@@ -33,11 +34,11 @@ describe('InterceptToggle', () => {
     assert.equal(t.state, 'on');
   });
 
-  it('off: removes the rules, drains, waits for connections; gives up waiting at maxWaitMs', async () => {
+  it('off: stops capturing, drains, waits for connections (giving up at maxWaitMs), then removes the rules', async () => {
     const log: string[] = [];
     const t = new InterceptToggle(fakeSteps(log, [], [5, 5, 5, 5, 5]), { pollMs: 100, maxWaitMs: 250, ...clock() });
     const r = await t.off();
-    assert.deepEqual(log, ['remove', 'drain', 'read-connections', 'read-connections', 'read-connections', 'read-connections', 'in-service']);
+    assert.deepEqual(log, ['stop-capture', 'drain', 'read-connections', 'read-connections', 'read-connections', 'read-connections', 'remove', 'in-service']);
     assert.equal(r.waitTimedOut, true);
     assert.equal(r.inFlightAtEnd, 5);
     assert.equal(r.waitMs, 300);
@@ -59,7 +60,7 @@ describe('InterceptToggle', () => {
     const [a, b] = await Promise.allSettled([t.on(), t.off()]);
     assert.equal(a.status, 'rejected');
     assert.equal(b.status, 'fulfilled');
-    assert.deepEqual(log, ['out-of-service', 'read-requests', 'remove', 'drain', 'read-connections', 'in-service']);
+    assert.deepEqual(log, ['out-of-service', 'read-requests', 'stop-capture', 'drain', 'read-connections', 'remove', 'in-service']);
     assert.equal(t.state, 'off');
   });
 });
@@ -88,7 +89,7 @@ describe('handleInterceptRequest', () => {
     assert.equal(((await handleInterceptRequest(i, 'GET', '/intercept')).body as { state: string }).state, 'on');
     assert.equal((await handleInterceptRequest(i, 'POST', '/intercept/off')).status, 200);
     assert.equal(((await handleInterceptRequest(i, 'GET', '/intercept')).body as { state: string }).state, 'off');
-    assert.match((await handleInterceptRequest(i, 'GET', '/intercept/rules')).body as string, /^\*nat\n-N WEFT_INBOUND\n/);
+    assert.match((await handleInterceptRequest(i, 'GET', '/intercept/rules')).body as string, /^\*nat\n-N WEFT_CONNTRACK\n/);
     assert.equal((await handleInterceptRequest(i, 'GET', '/intercept/on')).status, 405);
     assert.equal((await handleInterceptRequest(i, 'GET', '/nope')).status, 404);
   });

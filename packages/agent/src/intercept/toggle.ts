@@ -9,6 +9,9 @@ export interface ToggleSteps {
   /** Tell clients on existing connections to stop sending on them (Connection: close, GOAWAY, RPC close). */
   drain(): Promise<void>;
   installRules(): Promise<void>;
+  /** New connections are no longer redirected; redirected ones still reach the proxy. */
+  stopCapture(): Promise<void>;
+  /** Everything goes (connections still redirected at this point lose their redirection). */
   removeRules(): Promise<void>;
 }
 
@@ -44,10 +47,11 @@ export type InterceptState = 'on' | 'off' | 'unknown';
  * Turns interception on or off without losing a request.
  * on: out of service -> wait for in-flight requests -> install the rules -> back in service. Connections opened
  * before the rules keep going straight to their destination (NAT applies to new connections only).
- * off: remove the rules -> drain (clients are told to stop using their connections) -> wait for the proxy's
- * connections to close -> back in service. The rules go first: redirected connections keep their NAT mapping and
- * so keep reaching the proxy, while clients that reconnect after the drain go straight to the destination (with
- * the rules still there they would reconnect through the proxy and the wait could not end under load).
+ * off: stop capturing new connections -> drain (clients are told to stop using their connections) -> wait for the
+ * proxy's connections to close -> remove the rules -> back in service. Capture stops first: redirected connections
+ * keep their NAT mapping and so keep reaching the proxy, while clients that reconnect after the drain go straight
+ * to the destination (with the capture still on they would reconnect through the proxy and the wait could not end
+ * under load).
  * Toggles are serialized: a second call waits for the first.
  */
 export class InterceptToggle {
@@ -89,11 +93,13 @@ export class InterceptToggle {
   private async run(action: 'on' | 'off'): Promise<ToggleReport> {
     const s = this.steps;
     const t0 = this.now();
-    let rulesMs = 0;
+    let stopMs = 0;
     if (action === 'on') {
       await s.setInService(false);
     } else {
-      rulesMs = await this.changeRules('off');
+      this.current = 'unknown';
+      await s.stopCapture();
+      stopMs = this.now() - t0;
       await s.drain();
     }
     const t1 = this.now();
@@ -105,18 +111,18 @@ export class InterceptToggle {
       inFlight = await count();
     }
     const t2 = this.now();
-    if (action === 'on') rulesMs = await this.changeRules('on');
+    const rulesMs = await this.changeRules(action);
     const t3 = this.now();
     await s.setInService(true);
     const t4 = this.now();
     return {
       action,
-      prepareMs: t1 - t0 - (action === 'off' ? rulesMs : 0),
+      prepareMs: t1 - t0 - stopMs,
       waitMs: t2 - t1,
       inFlightAtStart,
       inFlightAtEnd: inFlight,
       waitTimedOut: inFlight > 0,
-      rulesMs,
+      rulesMs: rulesMs + stopMs,
       restoreMs: t4 - t3,
       totalMs: t4 - t0,
     };

@@ -6,7 +6,8 @@ export const INTERCEPT_HELP = `Usage: weft intercept on|off|status [options]
 Transparent interception (iptables nat rules, Istio style): outbound TCP to the proxy's outbound port, inbound
 TCP to its inbound port; the proxy's own traffic (by uid/gid) and loopback are never captured.
 'on' takes the instance out of service (the proxy's /healthcheck/fail), waits for in-flight requests, installs
-the rules and puts it back; 'off' removes the rules, drains (clients get connection: close) and waits for the proxy's connections to close.
+the rules and puts it back; 'off' stops capturing new connections, drains (clients get connection: close), waits for the proxy's
+connections to close and removes the rules.
 
 Options:
       --netns <name>                      run iptables in this network namespace (ip netns exec)
@@ -74,7 +75,7 @@ function formatReport(r: ToggleReport): string {
   const steps =
     r.action === 'on'
       ? `  out of service: ${ms(r.prepareMs)}\n${wait}  rules installed: ${ms(r.rulesMs)}\n`
-      : `  rules removed: ${ms(r.rulesMs)}\n  drain started: ${ms(r.prepareMs)}\n${wait}`;
+      : `  drain started: ${ms(r.prepareMs)}\n${wait}  rules changed (capture stopped, then removed): ${ms(r.rulesMs)}\n`;
   return `interception ${r.action} in ${ms(r.totalMs)}\n${steps}  back in service: ${ms(r.restoreMs)}\n`;
 }
 
