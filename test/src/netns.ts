@@ -28,6 +28,9 @@ export class NetnsPair {
   readonly b: string;
   readonly ipA = '10.77.0.1';
   readonly ipB = '10.77.0.2';
+  /** The veth ends in `a` and `b`. */
+  readonly devA: string;
+  readonly devB: string;
   private readonly children = new Set<ChildProcess>();
 
   constructor(tag: string) {
@@ -36,6 +39,8 @@ export class NetnsPair {
     this.b = `weft-${id}-b`;
     const va = `wa${id}`.slice(0, 15);
     const vb = `wb${id}`.slice(0, 15);
+    this.devA = va;
+    this.devB = vb;
     try {
       sh(['ip', 'netns', 'add', this.a]);
       sh(['ip', 'netns', 'add', this.b]);
@@ -51,6 +56,11 @@ export class NetnsPair {
       this.destroy();
       throw err;
     }
+  }
+
+  /** Routes `cidr` out of `ns`'s veth end (e.g. service VIPs that iptables redirect before they leave). */
+  route(ns: string, cidr: string): void {
+    sh(['ip', '-n', ns, 'route', 'add', cidr, 'dev', ns === this.a ? this.devA : this.devB]);
   }
 
   /** Starts a long-lived process in `ns` (optionally as uid/gid via setpriv); killed by destroy(). */
