@@ -197,7 +197,7 @@ describe('parseClusterConfig: ORIGINAL_DST', () => {
     assert.equal(d.lb.policy, 'CLUSTER_PROVIDED');
     assert.deepEqual(d.originalDst, { useHttpHeader: false, httpHeaderName: 'x-envoy-original-dst-host', portOverride: 0, cleanupIntervalMs: 5000 });
     const c = parseClusterConfig(
-      cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', cleanup_interval: { seconds: 1 }, original_dst_lb_config: { use_http_header: true, http_header_name: 'X-Dst', upstream_port_override: { value: 8080 } } }, []),
+      cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', load_assignment: null, cleanup_interval: { seconds: 1 }, original_dst_lb_config: { use_http_header: true, http_header_name: 'X-Dst', upstream_port_override: { value: 8080 } } }),
       'clusters[0]',
     );
     assert.deepEqual(c.originalDst, { useHttpHeader: true, httpHeaderName: 'x-dst', portOverride: 8080, cleanupIntervalMs: 1000 });
@@ -209,11 +209,17 @@ describe('parseClusterConfig: ConfigError paths', () => {
   const cases: [string, Cluster__Output, string, RegExp?][] = [
     ['an empty name', cluster({ name: '' }), 'clusters[0].name', /must not be empty/],
     ['EDS clusters without ADS', cluster({ type: 'EDS' }), 'clusters[0].type', /EDS clusters need dynamic_resources.ads_config/],
-    ['ORIGINAL_DST with ROUND_ROBIN', cluster({ type: 'ORIGINAL_DST' }, []), 'clusters[0].lb_policy', /Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'/],
-    ['ORIGINAL_DST with endpoints', cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' }), 'clusters[0].load_assignment', /must have no load assignment/],
+    ['ORIGINAL_DST with ROUND_ROBIN', cluster({ type: 'ORIGINAL_DST', load_assignment: null }), 'clusters[0].lb_policy', /Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'/],
+    ['ORIGINAL_DST with a load assignment', cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' }, []), 'clusters[0].load_assignment', /must have no load assignment/],
+    [
+      'an ORIGINAL_DST header name without use_http_header',
+      cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', load_assignment: null, original_dst_lb_config: { http_header_name: 'x-dst' } }),
+      'clusters[0].original_dst_lb_config.http_header_name',
+      /use_http_header is false/,
+    ],
     ['original_dst_lb_config on a STATIC cluster', cluster({ original_dst_lb_config: { use_http_header: true } }), 'clusters[0].original_dst_lb_config', /only valid with type ORIGINAL_DST/],
-    ['original_dst_lb_config.metadata_key', cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', original_dst_lb_config: { metadata_key: { key: 'k' } } }, []), 'clusters[0].original_dst_lb_config.metadata_key'],
-    ['a zero cleanup_interval', cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', cleanup_interval: { seconds: 0 } }, []), 'clusters[0].cleanup_interval', /greater than 0/],
+    ['original_dst_lb_config.metadata_key', cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', load_assignment: null, original_dst_lb_config: { metadata_key: { key: 'k' } } }), 'clusters[0].original_dst_lb_config.metadata_key'],
+    ['a zero cleanup_interval', cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', load_assignment: null, cleanup_interval: { seconds: 0 } }), 'clusters[0].cleanup_interval', /greater than 0/],
     ['custom cluster types', cluster({ cluster_type: { name: 'x' } }), 'clusters[0].cluster_type'],
     ['a hostname in a STATIC cluster', cluster({}, [endpoint('backend.local')]), `${ep0}.endpoint.address.socket_address.address`, /malformed IP address: backend.local/],
     [

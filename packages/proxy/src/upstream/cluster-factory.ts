@@ -119,10 +119,14 @@ function originalDst(cfg: Cluster__Output, type: ClusterType, path: string): Ori
     if (lc) throw new ConfigError(joinPath(path, 'original_dst_lb_config'), 'is only valid with type ORIGINAL_DST');
     return undefined;
   }
-  if (cfg.load_assignment?.endpoints.some((e) => e.lb_endpoints.length > 0)) {
-    throw new ConfigError(joinPath(path, 'load_assignment'), 'ORIGINAL_DST clusters must have no load assignment configured');
-  }
+  if (cfg.load_assignment) throw new ConfigError(joinPath(path, 'load_assignment'), 'ORIGINAL_DST clusters must have no load assignment configured');
   const lp = joinPath(path, 'original_dst_lb_config');
+  if (lc && !lc.use_http_header && lc.http_header_name !== '') {
+    throw new ConfigError(
+      joinPath(lp, 'http_header_name'),
+      `invalid config http_header_name=${lc.http_header_name} and use_http_header is false. Set use_http_header to true if http_header_name is desired.`,
+    );
+  }
   rejectIfSet(lp, 'metadata_key', lc?.metadata_key);
   const override = lc?.upstream_port_override ? lc.upstream_port_override.value : 0;
   if (override > 65535) throw new ConfigError(joinPath(lp, 'upstream_port_override'), 'must be a valid port (at most 65535)');

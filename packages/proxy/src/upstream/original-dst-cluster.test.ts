@@ -62,21 +62,24 @@ describe('ORIGINAL_DST cluster', () => {
     cluster.close();
   });
 
-  it('takes the destination from the header with use_http_header, counts invalid values and falls back without it', () => {
+  it('takes the destination from the header with use_http_header; an invalid or absent header falls back to the connection', () => {
     const { cluster, scope } = make({ original_dst_lb_config: { use_http_header: true, http_header_name: 'x-dst' } });
     const headers = new HeaderMap();
     headers.set('x-dst', '[fd00::7]:81');
     const h = cluster.chooseHost({ downstream: downstream('10.1.0.2', 80), headers });
     assert.deepEqual([h?.address, h?.port], ['fd00::7', 81]);
     headers.set('x-dst', 'backend.local:80');
-    assert.equal(cluster.chooseHost({ downstream: downstream('10.1.0.2', 80), headers }), undefined);
+    const invalid = cluster.chooseHost({ downstream: downstream('10.1.0.2', 80), headers });
+    assert.deepEqual([invalid?.address, invalid?.port], ['10.1.0.2', 80]);
     assert.equal(scope.value('cluster.passthrough.original_dst_host_invalid'), 1);
-    const fallback = cluster.chooseHost({ downstream: downstream('10.1.0.2', 80), headers: new HeaderMap() });
-    assert.deepEqual([fallback?.address, fallback?.port], ['10.1.0.2', 80]);
+    assert.equal(cluster.chooseHost({ downstream: downstream('10.1.0.2', 80, false), headers }), undefined);
+    assert.equal(scope.value('cluster.passthrough.original_dst_host_invalid'), 2);
+    const absent = cluster.chooseHost({ downstream: downstream('10.1.0.3', 80), headers: new HeaderMap() });
+    assert.deepEqual([absent?.address, absent?.port], ['10.1.0.3', 80]);
     cluster.close();
   });
 
-  it('removes hosts nobody picked during a cleanup interval', async () => {
+  it('removes hosts nobody picked during a cleanup interval and that have no connections', async () => {
     const { cluster, scope } = make({ cleanup_interval: { nanos: 50_000_000 } });
     const used = cluster.chooseHost({ downstream: downstream('10.1.0.2', 80) });
     cluster.chooseHost({ downstream: downstream('10.1.0.3', 80) });
@@ -87,6 +90,12 @@ describe('ORIGINAL_DST cluster', () => {
     clearInterval(keep);
     assert.deepEqual(cluster.hosts(), [used]);
     assert.equal(scope.value('cluster.passthrough.membership_total'), 1);
+    // A host with open connections stays even when nothing picks it (its pool's idle timeout closes them).
+    assert.ok(used);
+    used.stats.cx_active = 1;
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(cluster.hosts(), [used]);
+    used.stats.cx_active = 0;
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(cluster.hosts().length, 0);
     cluster.close();

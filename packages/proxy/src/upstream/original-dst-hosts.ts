@@ -45,11 +45,9 @@ export class OriginalDstHosts {
       const value = ctx?.headers?.get(cfg.httpHeaderName);
       if (value !== undefined) {
         const parsed = parseHostPort(value);
-        if (parsed === undefined) {
-          this.hostInvalid.inc();
-          return undefined;
-        }
-        [address, port] = parsed;
+        // An invalid value is counted and ignored: the connection's destination is used instead (as in Envoy).
+        if (parsed === undefined) this.hostInvalid.inc();
+        else [address, port] = parsed;
       }
     }
     if (address === undefined) {
@@ -72,11 +70,14 @@ export class OriginalDstHosts {
     return host;
   }
 
-  /** Hosts not picked since the previous cleanup go away (their pools finish what is in flight). */
+  /**
+   * Hosts not picked since the previous cleanup and without connections (Envoy relies on the pools' idle timeout)
+   * go away.
+   */
   cleanup(): void {
     let removed = false;
     for (const [key, host] of this.byKey) {
-      if (this.used.has(host)) continue;
+      if (this.used.has(host) || host.stats.cx_active > 0) continue;
       this.byKey.delete(key);
       removed = true;
     }
