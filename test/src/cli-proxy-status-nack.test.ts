@@ -46,7 +46,7 @@ describe('weft proxy-status with a proxy that rejects a push', () => {
     const cds = (await statusOf(addr))?.CDS;
     assert.equal(cds?.ackedVersion, acked);
     assert.notEqual(cds?.version, acked);
-    assert.equal(cds?.error, 'cluster["bad"].lb_policy: CLUSTER_PROVIDED is not supported yet');
+    assert.equal(cds?.error, 'cluster["bad"].lb_policy: LB policy CLUSTER_PROVIDED is only valid with a cluster type that provides its load balancer (ORIGINAL_DST), not STATIC');
     const t = await runWeft(['proxy-status', '--control-plane', addr]);
     assert.equal(t.code, 0);
     assert.match(t.stdout.split('\n')[1] ?? '', /^test-node\s+NACKED\s+SYNCED\s+NOT SENT\s+NOT SENT\s+SOTW\s/);

@@ -77,7 +77,7 @@ describe('TLS configuration errors name the field', () => {
   test('server_names without the TLS inspector, and an unknown listener filter', () => {
     const withSni = tlsListenerYaml(certs(leaf.cert, leaf.key)).replace('    - transport_socket:', '    - filter_chain_match: { server_names: [a.example.com] }\n      transport_socket:');
     assert.match(configError(withSni), /static_resources\.listeners\[0\]\.filter_chains: .*need the envoy\.filters\.listener\.tls_inspector listener filter/);
-    const unknown = tlsListenerYaml(certs(leaf.cert, leaf.key), 1, 'listener_filters: [{ name: envoy.filters.listener.http_inspector, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst } }]');
+    const unknown = tlsListenerYaml(certs(leaf.cert, leaf.key), 1, 'listener_filters: [{ name: envoy.filters.listener.http_inspector, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]');
     assert.match(configError(unknown), /static_resources\.listeners\[0\]\.listener_filters\[0\]\.typed_config\.@type: unsupported listener filter/);
   });
 

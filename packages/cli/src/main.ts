@@ -12,6 +12,7 @@ Commands:
   control-plane  run the control plane (ADS server, SotW and Delta, with a debug HTTP API)
   proxy-status   every proxy connected to the control plane and whether it is in sync (CDS/LDS/EDS/RDS)
   proxy-config   listeners|routes|clusters|endpoints a proxy gets from the control plane
+  intercept      turn transparent traffic interception (iptables) on or off without losing requests
   analyze        check a directory of Istio resources (schema errors, unknown hosts/subsets, shadowed routes)
   version        print the version
   help           print this help
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     case '-h':
       if (rest[0] === 'proxy') process.stdout.write(PROXY_HELP);
       else if (rest[0] === 'control-plane') process.stdout.write(CONTROL_PLANE_HELP);
-      else if (rest[0] === 'proxy-status' || rest[0] === 'proxy-config' || rest[0] === 'analyze') return main([rest[0], '--help']);
+      else if (rest[0] === 'proxy-status' || rest[0] === 'proxy-config' || rest[0] === 'analyze' || rest[0] === 'intercept') return main([rest[0], '--help']);
       else process.stdout.write(HELP);
       return 0;
     case 'version':
@@ -45,6 +46,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return (await import('./commands/proxy-config.js')).proxyConfigCommand(rest);
     case 'analyze':
       return (await import('./commands/analyze.js')).analyzeCommand(rest);
+    case 'intercept':
+      return (await import('./commands/intercept.js')).interceptCommand(rest);
     default:
       process.stderr.write(`weft: unknown command '${command}'\n\n${HELP}`);
       return 2;

@@ -10,6 +10,11 @@ export interface ProxyIdentity {
   readonly generator: string;
   /** `region/zone/subzone` of the proxy, when known. */
   readonly locality: string;
+  /**
+   * Istio's node metadata `INTERCEPTION_MODE`: 'REDIRECT' when iptables send the workload's traffic to the proxy
+   * (virtualOutbound 15001 / virtualInbound 15006); absent otherwise (captureMode NONE listeners).
+   */
+  readonly interceptionMode?: 'REDIRECT';
 }
 
 export interface XdsNode {
@@ -26,7 +31,7 @@ function str(v: unknown): string | undefined {
 
 /**
  * Reads Istio's node conventions: id `sidecar~10.0.0.1~pod.ns~ns.svc.cluster.local`, metadata `NAMESPACE`,
- * `LABELS`, `WORKLOAD_NAME`, `GENERATOR`. Without a namespace the id's `pod.ns` part, then `default`, is used.
+ * `LABELS`, `WORKLOAD_NAME`, `GENERATOR`, `INTERCEPTION_MODE`. Without a namespace the id's `pod.ns` part, then `default`, is used.
  */
 export function proxyIdentityFromNode(node: XdsNode): ProxyIdentity {
   const id = node.id ?? '';
@@ -50,5 +55,6 @@ export function proxyIdentityFromNode(node: XdsNode): ProxyIdentity {
     workloadName: str(meta.WORKLOAD_NAME) ?? podDotNs?.split('.')[0] ?? (str(node.cluster) ?? ''),
     generator: str(meta.GENERATOR) ?? '',
     locality,
+    ...(meta.INTERCEPTION_MODE === 'REDIRECT' ? { interceptionMode: 'REDIRECT' as const } : {}),
   };
 }

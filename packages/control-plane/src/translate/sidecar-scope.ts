@@ -4,6 +4,8 @@ import type { ProxyIdentity } from './proxy-identity.js';
 
 /** In captureMode NONE there is no iptables: outbound listeners are bound on loopback unless `bind` says otherwise. */
 export const DEFAULT_EGRESS_BIND = '127.0.0.1';
+/** With iptables (INTERCEPTION_MODE REDIRECT) outbound listeners are 0.0.0.0:port, found by the 15001 hand-off. */
+export const INTERCEPTED_EGRESS_BIND = '0.0.0.0';
 export const DEFAULT_INGRESS_BIND = '0.0.0.0';
 
 export interface EgressScope {
@@ -65,7 +67,7 @@ export function sidecarScope(model: MeshModel, proxy: ProxyIdentity): SidecarSco
   const egress: EgressScope[] = egressSpecs.map((e) => {
     const services = exported.filter((s) => egressMatches(e.hosts ?? [], sidecar?.namespace ?? proxy.namespace, s));
     const port = e.port ? portOf(e.port) : undefined;
-    return { bind: e.bind ?? DEFAULT_EGRESS_BIND, port, services: port ? services.filter((s) => s.ports.some((p) => p.number === port.number)) : services };
+    return { bind: e.bind ?? (proxy.interceptionMode === 'REDIRECT' ? INTERCEPTED_EGRESS_BIND : DEFAULT_EGRESS_BIND), port, services: port ? services.filter((s) => s.ports.some((p) => p.number === port.number)) : services };
   });
   const ingress: IngressScope[] = (sidecar?.spec.ingress ?? []).map((i) => {
     const ep = parseEndpoint(i.defaultEndpoint ?? '');

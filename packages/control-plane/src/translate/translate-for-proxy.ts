@@ -5,6 +5,7 @@ import { findDestinationRule } from './destination-rules.js';
 import { translateForGateway } from './translate-for-gateway.js';
 import { emptyResources, hashPolicyFor, putResource, putServiceCluster, type ProxyResources } from './proxy-resources.js';
 import { inboundListener, outboundHttpListener, outboundTcpListener } from './listeners.js';
+import { passthroughCluster, PASSTHROUGH_CLUSTER, unbound, virtualInboundListener, virtualOutboundListener } from './interception.js';
 import { inboundRpcListener, outboundRpcListener } from './rpc-listeners.js';
 import { rpcRouteTable } from './rpc-routes.js';
 import { inboundClusterName, isHttpProtocol, outboundClusterName } from './names.js';
@@ -43,12 +44,18 @@ function tcpTarget(model: MeshModel, inputs: VirtualHostInputs, services: readon
  * The Envoy resources for one sidecar proxy in captureMode NONE (pure): per egress port a listener on `bind:port`
  * with its RouteConfiguration (one virtual host per service), outbound clusters with DestinationRule policies and
  * subsets, their ClusterLoadAssignments, and Sidecar ingress listeners to the local app. RPC ports (BOLT, DUBBO,
- * THRIFT) get the rpc_proxy with routes from the RpcRoutes of their services.
+ * THRIFT) get the rpc_proxy with routes from the RpcRoutes of their services. With INTERCEPTION_MODE REDIRECT (iptables)
+ * the outbound listeners are 0.0.0.0:port without binding, behind virtualOutbound (15001, use_original_dst,
+ * PassthroughCluster), and the ingress ports are filter chains of virtualInbound (15006, original_dst filter).
  */
 export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): ProxyResources {
   if (proxy.type === 'router') return translateForGateway(model, proxy);
   const out = emptyResources();
   const put = (type: TypeUrl, name: string, r: Json): void => putResource(out, type, name, r);
+  // INTERCEPTION_MODE REDIRECT: outbound listeners do not bind (15001 hands connections to them), inbound ports are
+  // filter chains of the 15006 listener.
+  const intercepted = proxy.interceptionMode === 'REDIRECT';
+  const putListener = (name: string, l: Json, direction: 'in' | 'out'): void => put(TYPE_URLS.listener, name, intercepted && direction === 'out' ? unbound(l) : l);
   const scope = sidecarScope(model, proxy);
   const inputs: VirtualHostInputs = { model, vss: meshVirtualServices(model, proxy.namespace), proxyNs: proxy.namespace, proxyLabels: proxy.labels, hashPolicy: hashPolicyFor(model, proxy.namespace, proxy.labels) };
 
@@ -69,28 +76,35 @@ export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): Proxy
       const services = e.services.filter((s) => s.ports.some((p) => p.number === port.number));
       const proto = e.port ? port.protocol : (services[0]?.ports.find((p) => p.number === port.number)?.protocol ?? 'TCP');
       if (isHttpProtocol(proto)) {
-        put(TYPE_URLS.listener, `${e.bind}_${port.number}`, outboundHttpListener(e.bind, port.number));
+        putListener(`${e.bind}_${port.number}`, outboundHttpListener(e.bind, port.number), 'out');
         put(TYPE_URLS.route, key, {
           name: key,
           virtual_hosts: services.map((s) => serviceVirtualHost(inputs, s, port.number)),
           validate_clusters: false,
         });
       } else if (isRpcProtocol(proto)) {
-        put(TYPE_URLS.listener, `${e.bind}_${port.number}`, outboundRpcListener(e.bind, port.number, proto, rpcRouteTable(model, proxy.namespace, services, port.number)));
+        putListener(`${e.bind}_${port.number}`, outboundRpcListener(e.bind, port.number, proto, rpcRouteTable(model, proxy.namespace, services, port.number)), 'out');
       } else {
         const target = tcpTarget(model, inputs, services, port.number);
-        if (target) put(TYPE_URLS.listener, `${e.bind}_${port.number}`, outboundTcpListener(e.bind, port.number, target));
+        if (target) putListener(`${e.bind}_${port.number}`, outboundTcpListener(e.bind, port.number, target), 'out');
       }
     }
   }
 
   // Inbound: Sidecar ingress listeners to the application's defaultEndpoint.
+  const inbound: Array<{ port: number; listener: Json }> = [];
   for (const i of scope.ingress) {
     const http = isHttpProtocol(i.port.protocol);
     const l = isRpcProtocol(i.port.protocol) ? inboundRpcListener(i.bind, i.port.number, i.port.protocol) : inboundListener(i.bind, i.port.number, http);
-    put(TYPE_URLS.listener, `${i.bind}_${i.port.number}`, l);
+    if (intercepted) inbound.push({ port: i.port.number, listener: l });
+    else putListener(`${i.bind}_${i.port.number}`, l, 'in');
     const name = inboundClusterName(i.port.number);
     put(TYPE_URLS.cluster, name, inboundCluster(name, i.endpointHost, i.endpointPort, i.port.protocol));
+  }
+  if (intercepted) {
+    put(TYPE_URLS.listener, 'virtualOutbound', virtualOutboundListener());
+    put(TYPE_URLS.cluster, PASSTHROUGH_CLUSTER, passthroughCluster());
+    if (inbound.length > 0) put(TYPE_URLS.listener, 'virtualInbound', virtualInboundListener(inbound));
   }
   return out;
 }

@@ -15,6 +15,7 @@ import { healthCheckFactory } from './filters/http/health-check/config.js';
 import { registerPerFilterConfigParser } from '../router/per-filter-config.js';
 import { registerListenerFilter } from '../network/listener-filter-registry.js';
 import { tlsInspectorFactory } from './filters/listener/tls-inspector/config.js';
+import { originalDstFactory } from './filters/listener/original-dst/config.js';
 
 let registered = false;
 
@@ -35,4 +36,5 @@ export function registerBuiltinExtensions(): void {
   registerPerFilterConfigParser(HEADER_MUTATION_PER_ROUTE_TYPE, parseHeaderMutationPerRoute);
   registerHttpFilter(healthCheckFactory);
   registerListenerFilter(tlsInspectorFactory);
+  registerListenerFilter(originalDstFactory);
 }

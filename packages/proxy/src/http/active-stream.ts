@@ -93,6 +93,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     info.downstreamDirectRemoteAddress = connectionInfo.downstreamDirectRemoteAddress;
     info.downstreamLocalAddress = connectionInfo.downstreamLocalAddress;
     info.downstreamLocalPort = connectionInfo.downstreamLocalPort;
+    info.downstreamLocalAddressRestored = connectionInfo.downstreamLocalAddressRestored;
     info.requestedServerName = connectionInfo.requestedServerName;
     const tls = connectionInfo.downstreamTls;
     if (tls !== undefined) {

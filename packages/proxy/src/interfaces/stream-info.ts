@@ -36,6 +36,8 @@ export class StreamInfo {
   downstreamRemotePort = 0;
   downstreamLocalAddress = '';
   downstreamLocalPort = 0;
+  /** The local address is the original destination of a redirected connection (original_dst / use_original_dst). */
+  downstreamLocalAddressRestored = false;
   /** The peer IP of the TCP connection, even when the remote address was taken from x-forwarded-for. */
   downstreamDirectRemoteAddress = '';
   requestedServerName = '';

@@ -30,6 +30,7 @@ export class ActiveConnection implements DownstreamConnection {
     info.downstreamRemotePort = meta.sourcePort;
     info.downstreamLocalAddress = meta.destinationIp;
     info.downstreamLocalPort = meta.destinationPort;
+    info.downstreamLocalAddressRestored = meta.localAddressRestored === true;
     info.downstreamDirectRemoteAddress = meta.sourceIp;
     info.requestedServerName = meta.serverName;
   }

@@ -15,6 +15,8 @@ export interface ConnectionMeta {
   readonly transportProtocol: string;
   /** ALPN offered by the client (TLS inspector) or detected (HTTP inspector). */
   readonly applicationProtocols: readonly string[];
+  /** destinationIp/Port were restored from SO_ORIGINAL_DST (the connection was redirected to this proxy). */
+  readonly localAddressRestored?: boolean;
 }
 
 interface CompiledMatch<T> {

@@ -15,6 +15,8 @@ import { formatAddress, normalizeIp, parseSocketAddress, type SocketAddress } fr
 import { FilterChainMatcher } from './filter-chain-match.js';
 import { createListenerFilters, type CompiledListenerFilter, type MutableConnectionMeta } from './listener-filter-registry.js';
 import { createNetworkFilterChain } from './network-filter-registry.js';
+import { findListenerByAddress } from './listener-lookup.js';
+import { ORIGINAL_DST_FILTER_NAME, ORIGINAL_DST_FILTER_TYPE, OriginalDstFilter, originalDstUnavailable } from './original-dst.js';
 
 const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
 /** Envoy's default `listener_filters_timeout`. */
@@ -54,6 +56,8 @@ export class ListenerConfig {
   readonly continueOnListenerFiltersTimeout: boolean;
   readonly statPrefix: string;
   readonly bindToPort: boolean;
+  /** `use_original_dst`: redirected connections go to the listener of their original destination, if any. */
+  readonly useOriginalDst: boolean;
   /** The source message, for /config_dump and change detection. */
   readonly source: Listener__Output;
   readonly hash: string;
@@ -69,7 +73,15 @@ export class ListenerConfig {
     this.statPrefix = cfg.stat_prefix || listenerStatName(this.address.host, this.address.port);
     rejectUnsupported(cfg, path);
     ctx = { ...ctx, direction: cfg.traffic_direction === 'INBOUND' ? 'inbound' : 'outbound' };
-    this.listenerFilters = createListenerFilters(cfg.listener_filters, path, ctx);
+    this.useOriginalDst = cfg.use_original_dst?.value === true;
+    const filters = createListenerFilters(cfg.listener_filters, path, ctx);
+    if (this.useOriginalDst && !filters.some((f) => f.configType === ORIGINAL_DST_FILTER_TYPE)) {
+      // As in Envoy, use_original_dst implies the original_dst listener filter (first, so the others see the restored address).
+      const why = originalDstUnavailable();
+      if (why !== undefined) throw new ConfigError(joinPath(path, 'use_original_dst'), why);
+      filters.unshift({ name: ORIGINAL_DST_FILTER_NAME, configType: ORIGINAL_DST_FILTER_TYPE, filter: new OriginalDstFilter() });
+    }
+    this.listenerFilters = filters;
     this.listenerFiltersTimeoutMs = durationMs(cfg.listener_filters_timeout, DEFAULT_LISTENER_FILTERS_TIMEOUT_MS);
     this.continueOnListenerFiltersTimeout = cfg.continue_on_listener_filters_timeout;
     const defaultChain = cfg.default_filter_chain ? compileChain(cfg.default_filter_chain, joinPath(path, 'default_filter_chain'), ctx) : undefined;
@@ -92,7 +104,6 @@ function compileChain(chain: Listener__Output['filter_chains'][number], path: st
 
 function rejectUnsupported(cfg: Listener__Output, path: string): void {
   const unsupported: Array<[string, boolean]> = [
-    ['use_original_dst', !!cfg.use_original_dst?.value],
     ['transparent', !!cfg.transparent?.value],
     ['freebind', !!cfg.freebind?.value],
     ['udp_listener_config', !!cfg.udp_listener_config],
@@ -121,6 +132,8 @@ export class ActiveListener implements AcceptOwner {
   constructor(
     private config: ListenerConfig,
     private readonly ctx: FactoryContext,
+    /** Every listener of the server, for the `use_original_dst` hand-off. */
+    private readonly peers?: ReadonlyMap<string, ActiveListener>,
   ) {
     this.stats = this.makeStats();
   }
@@ -131,6 +144,10 @@ export class ActiveListener implements AcceptOwner {
 
   get listenerConfig(): ListenerConfig {
     return this.config;
+  }
+
+  get address(): SocketAddress {
+    return this.config.address;
   }
 
   /** The bound port (differs from the configured one when it was 0). */
@@ -255,9 +272,19 @@ export class ActiveListener implements AcceptOwner {
     this.stats.cxTotal.inc();
     // Errors are surfaced through 'close'; an unhandled 'error' would crash the process.
     socket.on('error', noop);
+    this.runListenerFilters(socket, meta, acceptedAt, false);
+  }
+
+  /** A redirected connection handed over by the listener that accepted it (`use_original_dst`). */
+  acceptHandedOff(socket: net.Socket, meta: MutableConnectionMeta, acceptedAt: number): void {
+    this.stats.cxTotal.inc();
+    this.runListenerFilters(socket, meta, acceptedAt, true);
+  }
+
+  private runListenerFilters(socket: net.Socket, meta: MutableConnectionMeta, acceptedAt: number, peeked: boolean): void {
     const cfg = this.config;
     if (cfg.listenerFilters.length === 0) {
-      this.selectChain(socket, meta, acceptedAt, false);
+      this.selectChain(socket, meta, acceptedAt, peeked);
       return;
     }
     const timeout = cfg.listenerFiltersTimeoutMs > 0 ? this.timeoutList(cfg.listenerFiltersTimeoutMs) : undefined;
@@ -275,7 +302,18 @@ export class ActiveListener implements AcceptOwner {
       a.socket.destroy();
       return;
     }
+    if (this.config.useOriginalDst && a.meta.localAddressRestored === true && this.handOff(a)) return;
     this.selectChain(a.socket, a.meta, a.acceptedAt, true);
+  }
+
+  /** Envoy: the listener of the original destination (exact, then wildcard) takes the connection, if not this one. */
+  private handOff(a: AcceptingConnection): boolean {
+    const peers = this.peers;
+    if (peers === undefined) return false;
+    const target = findListenerByAddress(peers.values(), a.meta.destinationIp, a.meta.destinationPort);
+    if (target === undefined || target === this) return false;
+    target.acceptHandedOff(a.socket, a.meta, a.acceptedAt);
+    return true;
   }
 
   onListenerFiltersTimeout(a: AcceptingConnection): void {

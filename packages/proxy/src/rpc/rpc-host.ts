@@ -2,6 +2,7 @@ import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 import type { RpcColouring } from './rpc-config.js';
 import { chooseSubsetHost, makeCriteria, type HostCriteria } from './host-selector.js';
+import type { StreamInfo } from '../interfaces/stream-info.js';
 
 /** Colours come from requests: the per-choice cache of coloured subsets is bounded. */
 const MAX_COLOURS = 1000;
@@ -23,7 +24,7 @@ export class HostChoice {
    * `<label>=c`, else to baseline hosts (without the label); uncoloured requests go to baseline hosts; when there is
    * no baseline host either, any host matching the route's labels.
    */
-  choose(cluster: Cluster, colouring: RpcColouring | undefined, colour: string | undefined): Host | undefined {
+  choose(cluster: Cluster, colouring: RpcColouring | undefined, colour: string | undefined, downstream?: StreamInfo): Host | undefined {
     if (colouring !== undefined) {
       if (colour !== undefined && colour !== '') {
         const h = chooseSubsetHost(cluster, this.colouredCriteria(colouring.label, colour));
@@ -32,7 +33,8 @@ export class HostChoice {
       const h = chooseSubsetHost(cluster, (this.baseline ??= makeCriteria(this.labels, colouring.label)));
       if (h !== undefined) return h;
     }
-    if (this.labels.size === 0) return cluster.chooseHost(undefined);
+    // ORIGINAL_DST clusters take the host from the downstream connection's original destination.
+    if (this.labels.size === 0) return cluster.chooseHost(cluster.type === 'ORIGINAL_DST' ? { downstream } : undefined);
     const h = chooseSubsetHost(cluster, (this.plain ??= makeCriteria(this.labels)));
     if (h === undefined) cluster.stats.upstream_cx_none_healthy.inc();
     return h;

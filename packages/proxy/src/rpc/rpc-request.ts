@@ -87,6 +87,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     info.downstreamRemotePort = ci.downstreamRemotePort;
     info.downstreamLocalAddress = ci.downstreamLocalAddress;
     info.downstreamLocalPort = ci.downstreamLocalPort;
+    info.downstreamLocalAddressRestored = ci.downstreamLocalAddressRestored;
     info.downstreamDirectRemoteAddress = ci.downstreamDirectRemoteAddress;
     info.downstreamTls = ci.downstreamTls;
     info.requestId = String(frame.requestId);
@@ -185,7 +186,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     const { ds, info } = this;
     const cluster = this.cluster as Cluster;
     const colouring = ds.config.colouring;
-    const host = (this.choice as RpcClusterChoice).hosts.choose(cluster, colouring, colouring === undefined ? undefined : this.frame.headers.get(colouring.header));
+    const host = (this.choice as RpcClusterChoice).hosts.choose(cluster, colouring, colouring === undefined ? undefined : this.frame.headers.get(colouring.header), this.info);
     if (host === undefined) {
       this.endRetry();
       info.setResponseFlag(ResponseFlag.NoHealthyUpstream);

@@ -131,7 +131,7 @@ export class ProxyServer {
     await this.clusterManager.initializeAll();
     if (this.options.serveTraffic) {
       for (const cfg of this.listenerConfigs) {
-        const listener = new ActiveListener(cfg, this.ctx);
+        const listener = new ActiveListener(cfg, this.ctx, this.listeners);
         await listener.listen();
         this.listeners.set(cfg.name, listener);
       }

@@ -190,12 +190,36 @@ describe('parseClusterConfig: defaults', () => {
   });
 });
 
+describe('parseClusterConfig: ORIGINAL_DST', () => {
+  it('takes original_dst_lb_config and cleanup_interval, with Envoy defaults', () => {
+    const d = parseClusterConfig(cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', load_assignment: null }, []), 'clusters[0]');
+    assert.equal(d.type, 'ORIGINAL_DST');
+    assert.equal(d.lb.policy, 'CLUSTER_PROVIDED');
+    assert.deepEqual(d.originalDst, { useHttpHeader: false, httpHeaderName: 'x-envoy-original-dst-host', portOverride: 0, cleanupIntervalMs: 5000 });
+    const c = parseClusterConfig(
+      cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', load_assignment: null, cleanup_interval: { seconds: 1 }, original_dst_lb_config: { use_http_header: true, http_header_name: 'X-Dst', upstream_port_override: { value: 8080 } } }),
+      'clusters[0]',
+    );
+    assert.deepEqual(c.originalDst, { useHttpHeader: true, httpHeaderName: 'x-dst', portOverride: 8080, cleanupIntervalMs: 1000 });
+  });
+});
+
 describe('parseClusterConfig: ConfigError paths', () => {
   const ep0 = 'clusters[0].load_assignment.endpoints[0].lb_endpoints[0]';
   const cases: [string, Cluster__Output, string, RegExp?][] = [
     ['an empty name', cluster({ name: '' }), 'clusters[0].name', /must not be empty/],
     ['EDS clusters without ADS', cluster({ type: 'EDS' }), 'clusters[0].type', /EDS clusters need dynamic_resources.ads_config/],
-    ['ORIGINAL_DST clusters', cluster({ type: 'ORIGINAL_DST' }), 'clusters[0].type'],
+    ['ORIGINAL_DST with ROUND_ROBIN', cluster({ type: 'ORIGINAL_DST', load_assignment: null }), 'clusters[0].lb_policy', /Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'/],
+    ['ORIGINAL_DST with a load assignment', cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' }, []), 'clusters[0].load_assignment', /must have no load assignment/],
+    [
+      'an ORIGINAL_DST header name without use_http_header',
+      cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', load_assignment: null, original_dst_lb_config: { http_header_name: 'x-dst' } }),
+      'clusters[0].original_dst_lb_config.http_header_name',
+      /use_http_header is false/,
+    ],
+    ['original_dst_lb_config on a STATIC cluster', cluster({ original_dst_lb_config: { use_http_header: true } }), 'clusters[0].original_dst_lb_config', /only valid with type ORIGINAL_DST/],
+    ['original_dst_lb_config.metadata_key', cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', load_assignment: null, original_dst_lb_config: { metadata_key: { key: 'k' } } }), 'clusters[0].original_dst_lb_config.metadata_key'],
+    ['a zero cleanup_interval', cluster({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', load_assignment: null, cleanup_interval: { seconds: 0 } }), 'clusters[0].cleanup_interval', /greater than 0/],
     ['custom cluster types', cluster({ cluster_type: { name: 'x' } }), 'clusters[0].cluster_type'],
     ['a hostname in a STATIC cluster', cluster({}, [endpoint('backend.local')]), `${ep0}.endpoint.address.socket_address.address`, /malformed IP address: backend.local/],
     [
@@ -217,7 +241,7 @@ describe('parseClusterConfig: ConfigError paths', () => {
     ['use_tcp_for_dns_lookups', cluster({ use_tcp_for_dns_lookups: true }), 'clusters[0].use_tcp_for_dns_lookups'],
     ['upstream network filters', cluster({ filters: [{ name: 'f' }] }), 'clusters[0].filters'],
     ['preconnect_policy', cluster({ preconnect_policy: {} }), 'clusters[0].preconnect_policy'],
-    ['CLUSTER_PROVIDED', cluster({ lb_policy: 'CLUSTER_PROVIDED' }), 'clusters[0].lb_policy'],
+    ['CLUSTER_PROVIDED on a STATIC cluster', cluster({ lb_policy: 'CLUSTER_PROVIDED' }), 'clusters[0].lb_policy', /only valid with a cluster type that provides its load balancer/],
     ['LOAD_BALANCING_POLICY_CONFIG', cluster({ lb_policy: 'LOAD_BALANCING_POLICY_CONFIG' }), 'clusters[0].lb_policy'],
     ['load_balancing_policy', cluster({ load_balancing_policy: { policies: [] } }), 'clusters[0].load_balancing_policy'],
     ['a non-prime Maglev table', cluster({ lb_policy: 'MAGLEV', maglev_lb_config: { table_size: { value: 65536 } } }), 'clusters[0].maglev_lb_config.table_size.value', /must be prime/],

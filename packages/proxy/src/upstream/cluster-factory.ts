@@ -7,6 +7,7 @@ import type { DnsRefreshPolicy } from './dns-target.js';
 import { parseLoadAssignment } from './endpoints.js';
 import { createLbFactory } from './lb-factory.js';
 import { parseHealthCheck, type HealthCheckConfig } from './health-check/hc-config.js';
+import { DEFAULT_CLEANUP_INTERVAL_MS, DEFAULT_ORIGINAL_DST_HEADER, type OriginalDstConfig } from './original-dst-hosts.js';
 import { parseOutlierDetection } from './outlier/outlier-config.js';
 import { parseHttpOptions } from './protocol-options.js';
 import { parseUpstreamTransportSocket } from '../tls/transport-socket-config.js';
@@ -41,7 +42,7 @@ function rejectUnsupported(cfg: Cluster__Output, path: string): void {
 function clusterType(cfg: Cluster__Output, path: string): ClusterType {
   if (cfg.cluster_discovery_type === 'cluster_type') throw unsupported(path, 'cluster_type');
   const t = cfg.type ?? 'STATIC';
-  if (t === 'STATIC' || t === 'STRICT_DNS' || t === 'LOGICAL_DNS' || t === 'EDS') return t;
+  if (t === 'STATIC' || t === 'STRICT_DNS' || t === 'LOGICAL_DNS' || t === 'EDS' || t === 'ORIGINAL_DST') return t;
   throw new ConfigError(joinPath(path, 'type'), `${t} clusters are not supported yet`);
 }
 
@@ -111,6 +112,32 @@ function edsServiceName(cfg: Cluster__Output, type: ClusterType, path: string, a
   return eds.service_name || cfg.name;
 }
 
+/** ORIGINAL_DST: `original_dst_lb_config` and `cleanup_interval`; both are refused on other cluster types. */
+function originalDst(cfg: Cluster__Output, type: ClusterType, path: string): OriginalDstConfig | undefined {
+  const lc = cfg.lb_config === 'original_dst_lb_config' ? cfg.original_dst_lb_config : null;
+  if (type !== 'ORIGINAL_DST') {
+    if (lc) throw new ConfigError(joinPath(path, 'original_dst_lb_config'), 'is only valid with type ORIGINAL_DST');
+    return undefined;
+  }
+  if (cfg.load_assignment) throw new ConfigError(joinPath(path, 'load_assignment'), 'ORIGINAL_DST clusters must have no load assignment configured');
+  const lp = joinPath(path, 'original_dst_lb_config');
+  if (lc && !lc.use_http_header && lc.http_header_name !== '') {
+    throw new ConfigError(
+      joinPath(lp, 'http_header_name'),
+      `invalid config http_header_name=${lc.http_header_name} and use_http_header is false. Set use_http_header to true if http_header_name is desired.`,
+    );
+  }
+  rejectIfSet(lp, 'metadata_key', lc?.metadata_key);
+  const override = lc?.upstream_port_override ? lc.upstream_port_override.value : 0;
+  if (override > 65535) throw new ConfigError(joinPath(lp, 'upstream_port_override'), 'must be a valid port (at most 65535)');
+  return {
+    useHttpHeader: lc?.use_http_header ?? false,
+    httpHeaderName: (lc?.http_header_name || DEFAULT_ORIGINAL_DST_HEADER).toLowerCase(),
+    portOverride: override,
+    cleanupIntervalMs: positiveDuration(cfg.cleanup_interval, joinPath(path, 'cleanup_interval'), DEFAULT_CLEANUP_INTERVAL_MS),
+  };
+}
+
 /** Validates a Cluster message into a ClusterConfig; throws ConfigError with the field path. */
 export function parseClusterConfig(cfg: Cluster__Output, path: string, allowEds = false, secrets?: SecretStore): ClusterConfig {
   if (cfg.name === '') throw new ConfigError(joinPath(path, 'name'), 'must not be empty');
@@ -119,6 +146,7 @@ export function parseClusterConfig(cfg: Cluster__Output, path: string, allowEds 
   rejectUnsupported(cfg, path);
   const connectTimeoutMs = positiveDuration(cfg.connect_timeout, joinPath(path, 'connect_timeout'), DEFAULT_CONNECT_TIMEOUT_MS);
   const lb = createLbFactory(cfg, path);
+  const od = originalDst(cfg, type, path);
   const httpOptions = parseHttpOptions(cfg, path);
   const laPath = joinPath(path, 'load_assignment');
   const loadAssignment = parseLoadAssignment(cfg.load_assignment, laPath, type === 'STATIC');
@@ -150,6 +178,7 @@ export function parseClusterConfig(cfg: Cluster__Output, path: string, allowEds 
     outlierDetection: cfg.outlier_detection ? parseOutlierDetection(cfg.outlier_detection, joinPath(path, 'outlier_detection')) : undefined,
     edsServiceName: edsName,
     tls: parseUpstreamTransportSocket(cfg.transport_socket, joinPath(path, 'transport_socket'), secrets),
+    originalDst: od,
   };
 }
 

@@ -26,8 +26,9 @@ import type { ClusterHttpOptions } from './protocol-options.js';
 import type { UpstreamTransport } from '../interfaces/transport-socket.js';
 import type { UpstreamTls } from '../tls/upstream-tls.js';
 import type { SecretStore } from '../tls/secret-store.js';
+import { OriginalDstHosts, type OriginalDstConfig } from './original-dst-hosts.js';
 
-export type ClusterType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS';
+export type ClusterType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS' | 'ORIGINAL_DST';
 
 /** A validated cluster config (see `parseClusterConfig`). */
 export interface ClusterConfig {
@@ -57,6 +58,8 @@ export interface ClusterConfig {
   readonly edsServiceName?: string | undefined;
   /** `transport_socket` with an UpstreamTlsContext; undefined = plain TCP. */
   readonly tls?: UpstreamTls | undefined;
+  /** ORIGINAL_DST clusters: `original_dst_lb_config` and `cleanup_interval`. */
+  readonly originalDst?: OriginalDstConfig | undefined;
 }
 
 export interface ClusterDeps {
@@ -143,6 +146,8 @@ export class Cluster implements LoadBalancer {
   private initDone: (() => void) | undefined;
   private closed = false;
   private edsApplied = false;
+  /** ORIGINAL_DST: hosts made on demand from the downstream destination. */
+  private readonly originalDst: OriginalDstHosts | undefined;
 
   constructor(
     readonly config: ClusterConfig,
@@ -190,6 +195,8 @@ export class Cluster implements LoadBalancer {
       hc === undefined || deps.activeHealthChecks === false
         ? undefined
         : createHealthChecker(hc, healthDeps, (h) => this.outlierDetector?.onActiveHealthCheckSuccess(h));
+    const od0 = config.originalDst;
+    this.originalDst = od0 === undefined ? undefined : new OriginalDstHosts(od0, scope.counter('original_dst_host_invalid'), (hosts) => this.setHosts(hosts));
     if (config.type === 'STATIC') {
       this.setHosts(la.endpoints.map((e) => hostFrom(e, e.address, e.hostname)));
     }
@@ -197,7 +204,7 @@ export class Cluster implements LoadBalancer {
 
   /** A host for a new request, or undefined (the caller answers 503 with the UH flag). */
   chooseHost(ctx?: LbContext): Host | undefined {
-    const h = this.lb.chooseHost(ctx);
+    const h = this.originalDst === undefined ? this.lb.chooseHost(ctx) : this.originalDst.choose(ctx);
     if (h === undefined) this.stats.upstream_cx_none_healthy.inc();
     return h;
   }
@@ -375,6 +382,7 @@ export class Cluster implements LoadBalancer {
 
   /** Closes the cluster once the requests on its pools have finished (a removed CDS cluster), or after `maxMs`. */
   closeWhenIdle(maxMs: number): void {
+    this.originalDst?.close();
     this.outlierDetector?.close();
     this.healthChecker?.close();
     for (const ep of this.endpoints) ep.target.stop();
@@ -393,6 +401,7 @@ export class Cluster implements LoadBalancer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.originalDst?.close();
     this.unsubscribeLocal?.();
     this.outlierDetector?.close();
     this.healthChecker?.close();

@@ -9,7 +9,7 @@ import { RingHashLoadBalancer, type RingHashOptions } from './load-balancers/rin
 import { RoundRobinLoadBalancer } from './load-balancers/round-robin.js';
 import type { ZoneAwareConfig } from './load-balancers/zone-aware.js';
 
-export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV';
+export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV' | 'CLUSTER_PROVIDED';
 
 /** A validated LB config: builds a fresh load balancer for a cluster. */
 export interface LbFactory {
@@ -111,8 +111,15 @@ export function createLbFactory(cfg: Cluster__Output, path: string): LbFactory {
   rejectIfSet(path, 'load_balancing_policy', cfg.load_balancing_policy);
   const { localityWeighted, zoneAware } = validateCommonLbConfig(cfg, path);
   const threshold = panicThreshold(cfg, path);
-  if (cfg.lb_config === 'original_dst_lb_config') throw unsupported(path, 'original_dst_lb_config');
+  const originalDst = cfg.cluster_discovery_type !== 'cluster_type' && cfg.type === 'ORIGINAL_DST';
+  if (originalDst && cfg.lb_policy !== 'CLUSTER_PROVIDED') {
+    throw new ConfigError(joinPath(path, 'lb_policy'), `LB policy ${String(cfg.lb_policy)} is not valid for Cluster type ORIGINAL_DST. Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'`);
+  }
   switch (cfg.lb_policy) {
+    case 'CLUSTER_PROVIDED':
+      if (!originalDst) throw new ConfigError(joinPath(path, 'lb_policy'), `LB policy CLUSTER_PROVIDED is only valid with a cluster type that provides its load balancer (ORIGINAL_DST), not ${String(cfg.type)}`);
+      // The cluster picks hosts itself (OriginalDstHosts); this balancer only keeps priority state for the admin.
+      return { policy: 'CLUSTER_PROVIDED', panicThreshold: threshold, zoneAware: undefined, create: (deps) => new RandomLoadBalancer(deps) };
     case 'ROUND_ROBIN': {
       if (cfg.lb_config === 'round_robin_lb_config') {
         rejectIfSet(joinPath(path, 'round_robin_lb_config'), 'slow_start_config', cfg.round_robin_lb_config?.slow_start_config);

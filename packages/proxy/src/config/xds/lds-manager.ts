@@ -136,7 +136,7 @@ export class LdsManager {
       return;
     }
     if (existing) void existing.drain(this.deps.drainMs).then(() => existing.close());
-    const active = new ActiveListener(l.config, this.deps.ctx);
+    const active = new ActiveListener(l.config, this.deps.ctx, this.deps.listeners);
     this.deps.listeners.set(name, active);
     active.listen().catch((err: unknown) => {
       logger().error({ err, listener: name }, 'cannot bind LDS listener');

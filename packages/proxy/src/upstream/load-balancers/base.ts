@@ -1,4 +1,6 @@
+import type { HeaderMap } from '../../interfaces/header-map.js';
 import type { Counter } from '../../interfaces/stats.js';
+import type { StreamInfo } from '../../interfaces/stream-info.js';
 import type { Host } from '../host.js';
 import type { HostSet } from '../host-set.js';
 import { choosePriority, computePriorityState, DEGRADED_BIT, PRIORITY_MASK, type PriorityLoad, type PriorityState } from '../priority-load.js';
@@ -13,6 +15,10 @@ export interface LbContext {
   hash?: number;
   /** Replaces the cluster's priority load for this pick (retry_priority: previous_priorities). */
   priorityLoad?: PriorityLoad | undefined;
+  /** ORIGINAL_DST clusters: the downstream connection (its restored local address is the destination). */
+  downstream?: StreamInfo | undefined;
+  /** ORIGINAL_DST clusters with use_http_header: the request headers. */
+  headers?: HeaderMap | undefined;
 }
 
 export interface LoadBalancer {

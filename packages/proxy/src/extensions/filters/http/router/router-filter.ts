@@ -137,7 +137,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     this.perTryTimeoutMs = this.tunnel ? 0 : t.perTryMs;
     if (!this.config.suppressEnvoyHeaders && t.expectedMs > 0 && !this.tunnel) headers.set('x-envoy-expected-rq-timeout-ms', String(t.expectedMs));
     this.hash = action.hashPolicy ? action.computeHash(this.routeReq) : undefined;
-    const host = cluster.chooseHost(this.hash === undefined ? undefined : { hash: this.hash });
+    const host = cluster.chooseHost(cluster.type === 'ORIGINAL_DST' ? this.originalDstContext(undefined) : this.hash === undefined ? undefined : { hash: this.hash });
     if (!host) {
       this.cb.sendLocalReply(503, 'no healthy upstream', { details: 'no_healthy_upstream', flags: ResponseFlag.NoHealthyUpstream });
       return FilterStatus.StopIteration;
@@ -428,12 +428,18 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     this.startAttempt(host);
   }
 
+  /** ORIGINAL_DST clusters pick the host from the downstream connection's destination or the override header. */
+  private originalDstContext(priorityLoad: LbContext['priorityLoad']): LbContext {
+    return { priorityLoad, downstream: this.cb.info, headers: this.req.headers };
+  }
+
   /** With the previous_hosts predicate, up to `host_selection_retry_max_attempts` picks avoid hosts already tried. */
   private chooseRetryHost(): Host | undefined {
     const cluster = this.cluster as Cluster;
     const priorityLoad = this.triedPriorities?.priorityLoad(cluster.lb.priorityState);
     let ctx: LbContext | undefined;
-    if (this.hash !== undefined || priorityLoad !== undefined) {
+    if (cluster.type === 'ORIGINAL_DST') ctx = this.originalDstContext(priorityLoad);
+    else if (this.hash !== undefined || priorityLoad !== undefined) {
       ctx = { priorityLoad };
       if (this.hash !== undefined) ctx.hash = this.hash;
     }

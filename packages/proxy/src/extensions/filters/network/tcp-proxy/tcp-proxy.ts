@@ -116,7 +116,7 @@ export class TcpProxySession implements Drainable, DeadlineNode {
 
   private connect(): void {
     const cluster = this.cluster as Cluster;
-    const host = cluster.chooseHost(undefined);
+    const host = cluster.chooseHost(cluster.type === 'ORIGINAL_DST' ? { downstream: this.conn.info } : undefined);
     if (!host) {
       this.conn.info.setResponseFlag(ResponseFlag.NoHealthyUpstream);
       this.terminate('no healthy upstream');
