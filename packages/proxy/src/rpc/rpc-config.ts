@@ -1,5 +1,7 @@
 import { ConfigError, joinPath } from '@weft/api/lite';
+import type { RouteConfiguration__Output } from '@weft/api/envoy/weft/extensions/filters/network/rpc_proxy/v1/RouteConfiguration.js';
 import type { RpcProxy__Output } from '@weft/api/envoy/weft/extensions/filters/network/rpc_proxy/v1/RpcProxy.js';
+import type { TypedRouteProvider } from '../interfaces/typed-routes.js';
 import type { RpcCodec } from '../interfaces/rpc-codec.js';
 import type { FactoryContext } from '../server/factory-context.js';
 import { durationMs } from '../server/duration.js';
@@ -10,6 +12,9 @@ import { createRpcProxyStats, type RpcProxyStats } from './rpc-stats.js';
 import type { MuxOptions } from './upstream-mux.js';
 
 export const RPC_PROXY_TYPE = 'weft.extensions.filters.network.rpc_proxy.v1.RpcProxy';
+/** The xDS resource type of the rpc_proxy's `rds` route tables. */
+export const RPC_ROUTE_CONFIGURATION_TYPE = 'type.googleapis.com/weft.extensions.filters.network.rpc_proxy.v1.RouteConfiguration';
+const NO_ROUTES: readonly RpcRoute[] = [];
 
 export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_IDLE_TIMEOUT_MS = 3600_000;
@@ -26,6 +31,7 @@ export interface RpcColouring {
 export interface RpcProxyConfig {
   readonly statPrefix: string;
   readonly codecs: readonly RpcCodec[];
+  /** The current route table (with `rds`, the last accepted one: read once per call). */
   readonly routes: readonly RpcRoute[];
   readonly maxFrameBytes: number;
   /** 0 = none. */
@@ -54,12 +60,7 @@ export function parseRpcProxyConfig(cfg: RpcProxy__Output, path: string, ctx: Fa
     return codec;
   });
   if (new Set(cfg.codecs).size !== cfg.codecs.length) throw new ConfigError(codecsPath, 'lists a protocol twice');
-  const rc = cfg.route_config;
-  const rcPath = joinPath(path, 'route_config');
-  if (!rc) throw new ConfigError(rcPath, 'is required');
-  // A cluster still warming (EDS not yet answered) is known, like tcp_proxy: listeners from the same push refer to it.
-  const hasCluster = (name: string): boolean => ctx.clusterManager.get(name) !== undefined || ctx.clusterWarming?.(name) === true;
-  const routes = rc.routes.map((r, i) => compileRpcRoute(r, joinPath(joinPath(rcPath, 'routes'), i), { hasCluster }));
+  const { routes, routeProvider } = routeSource(cfg, path, ctx);
   const maxFrameBytes = cfg.max_frame_bytes ? cfg.max_frame_bytes.value : DEFAULT_MAX_FRAME_BYTES;
   if (maxFrameBytes < 16) throw new ConfigError(joinPath(path, 'max_frame_bytes.value'), 'must be at least 16');
   let colouring: RpcColouring | undefined;
@@ -76,6 +77,7 @@ export function parseRpcProxyConfig(cfg: RpcProxy__Output, path: string, ctx: Fa
       statPrefix: cfg.stat_prefix,
       codecs,
       routes,
+      routeProvider,
       maxFrameBytes,
       idleTimeoutMs: durationMs(cfg.idle_timeout, DEFAULT_IDLE_TIMEOUT_MS),
       colouring,
@@ -87,6 +89,25 @@ export function parseRpcProxyConfig(cfg: RpcProxy__Output, path: string, ctx: Fa
   );
 }
 
+/** Inline `route_config`, or `rds`: a provider the route resources of RDS replace (no listener change). */
+function routeSource(cfg: RpcProxy__Output, path: string, ctx: FactoryContext): { routes: readonly RpcRoute[]; routeProvider: TypedRouteProvider<readonly RpcRoute[]> | undefined } {
+  // A cluster still warming (EDS not yet answered) is known, like tcp_proxy: listeners from the same push refer to it.
+  const hasCluster = (name: string): boolean => ctx.clusterManager.get(name) !== undefined || ctx.clusterWarming?.(name) === true;
+  const compile = (rc: RouteConfiguration__Output, rcPath: string): readonly RpcRoute[] =>
+    rc.routes.map((r, i) => compileRpcRoute(r, joinPath(joinPath(rcPath, 'routes'), i), { hasCluster }));
+  if (cfg.route_config && cfg.rds) throw new ConfigError(path, 'only one of route_config and rds may be set');
+  if (cfg.route_config) return { routes: compile(cfg.route_config, joinPath(path, 'route_config')), routeProvider: undefined };
+  if (!cfg.rds) throw new ConfigError(joinPath(path, 'route_config'), 'is required (or rds)');
+  const rp = joinPath(path, 'rds');
+  if (!ctx.routeSubscriptions) throw new ConfigError(rp, 'needs dynamic_resources.ads_config');
+  const src = cfg.rds.config_source;
+  if (!src) throw new ConfigError(joinPath(rp, 'config_source'), 'is required');
+  if (src.config_source_specifier !== 'ads') throw new ConfigError(joinPath(rp, `config_source.${src.config_source_specifier ?? 'ads'}`), 'only ads config sources are supported yet');
+  if (!cfg.rds.route_config_name) throw new ConfigError(joinPath(rp, 'route_config_name'), 'is required');
+  const provider = ctx.routeSubscriptions.subscribeTyped(RPC_ROUTE_CONFIGURATION_TYPE, cfg.rds.route_config_name, `rpc.${cfg.stat_prefix}`, (r, p) => compile(r as RouteConfiguration__Output, p));
+  return { routes: NO_ROUTES, routeProvider: provider };
+}
+
 /** What a front end (Weft's RpcProxy, Envoy's dubbo_proxy) decides; the rest is derived here. */
 export interface RpcProxySettings {
   /** Stats scope, e.g. `rpc.<stat_prefix>` or `dubbo.<stat_prefix>`. */
@@ -94,6 +115,8 @@ export interface RpcProxySettings {
   readonly statPrefix: string;
   readonly codecs: readonly RpcCodec[];
   readonly routes: readonly RpcRoute[];
+  /** When set, the route table comes from here (RDS) and `routes` is unused. */
+  readonly routeProvider?: TypedRouteProvider<readonly RpcRoute[]> | undefined;
   readonly maxFrameBytes: number;
   readonly idleTimeoutMs: number;
   readonly colouring: RpcColouring | undefined;
@@ -104,10 +127,14 @@ export interface RpcProxySettings {
 
 export function makeRpcProxyConfig(s: RpcProxySettings, ctx: FactoryContext): RpcProxyConfig {
   const stats = createRpcProxyStats(ctx.stats.scope(s.statScope));
+  const provider = s.routeProvider;
   return {
     statPrefix: s.statPrefix,
     codecs: s.codecs,
-    routes: s.routes,
+    // A listener with `rds` warms until its table arrives; a removed resource leaves the last table in place.
+    get routes(): readonly RpcRoute[] {
+      return provider ? (provider.table ?? NO_ROUTES) : s.routes;
+    },
     maxFrameBytes: s.maxFrameBytes,
     idleTimeoutMs: s.idleTimeoutMs,
     colouring: s.colouring,

@@ -3,9 +3,11 @@ export const CLUSTER_TYPE = 'type.googleapis.com/envoy.config.cluster.v3.Cluster
 export const ENDPOINT_TYPE = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
 export const LISTENER_TYPE = 'type.googleapis.com/envoy.config.listener.v3.Listener';
 export const ROUTE_TYPE = 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration';
+/** The rpc_proxy's route table (its `rds`): subscribed to only when a listener uses it. */
+export const RPC_ROUTE_TYPE = 'type.googleapis.com/weft.extensions.filters.network.rpc_proxy.v1.RouteConfiguration';
 
 /** Order in which updates are applied and subscriptions sent (Envoy: clusters before listeners). */
-export const XDS_TYPES = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE] as const;
+export const XDS_TYPES = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, RPC_ROUTE_TYPE] as const;
 export type XdsTypeUrl = (typeof XDS_TYPES)[number];
 
 /** CDS and LDS are wildcard subscriptions; EDS and RDS name their resources. */

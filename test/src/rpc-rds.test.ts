@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { registerRpcCodec, unregisterRpcCodec } from '@weft/proxy/rpc/codec-registry';
+import { createTestCodec } from './rpc-test-codec.js';
+import { MAGIC, resultOf, RpcTestClient, startRpcServer, type RpcTestServer } from './rpc-test-peers.js';
+import { RPC_TYPE } from './rpc-yaml.js';
+import { adminStat } from './stats.js';
+import { CDS, LDS, startXds, staticClusterJson, waitUntil } from './xds-fixtures.js';
+
+// The rpc_proxy's `rds`: its route table is a resource of its own type over ADS, so a route change reaches open
+// connections on their next call without replacing the listener.
+
+const RPC_RDS = 'type.googleapis.com/weft.extensions.filters.network.rpc_proxy.v1.RouteConfiguration';
+
+function rpcRdsListener(name: string, routeName: string): unknown {
+  return {
+    name,
+    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'weft.filters.network.rpc_proxy',
+            typed_config: { '@type': RPC_TYPE, stat_prefix: 'front', codecs: ['wrpc'], rds: { config_source: { ads: {} }, route_config_name: routeName } },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+const routes = (name: string, cluster: string): unknown => ({ name, routes: [{ name: 'all', match: {}, route: { cluster } }] });
+
+for (const apiType of ['GRPC', 'DELTA_GRPC'] as const) {
+  describe(`rpc_proxy rds over ${apiType === 'GRPC' ? 'SotW' : 'Delta'} ADS`, () => {
+    let a: RpcTestServer;
+    let b: RpcTestServer;
+
+    before(async () => {
+      registerRpcCodec(createTestCodec('wrpc', MAGIC));
+      a = await startRpcServer('a');
+      b = await startRpcServer('b');
+    });
+
+    after(async () => {
+      unregisterRpcCodec('wrpc');
+      await a.close();
+      await b.close();
+    });
+
+    test('the listener warms until its route table arrives; a new table applies to the next call of an open connection; a bad one is NACKed', async () => {
+      const { ads, proxy } = await startXds(apiType, (s) => {
+        s.set(CDS, 'c1', [staticClusterJson('a', a.port), staticClusterJson('b', b.port)]);
+        s.set(LDS, 'l1', [rpcRdsListener('rpc', 'rr')]);
+      });
+      let client: RpcTestClient | undefined;
+      try {
+        // Subscribed by name; no table yet: the listener warms.
+        await ads.waitFor((r) => r.req.type_url === RPC_RDS && (r.kind === 'sotw' ? r.req.resource_names : r.req.resource_names_subscribe).includes('rr'));
+        assert.equal(await adminStat(proxy.adminPort, 'listener_manager.total_listeners_warming'), 1);
+        ads.set(RPC_RDS, 'r1', [routes('rr', 'a')]);
+        client = await RpcTestClient.connect(await proxy.waitPort('rpc'));
+        assert.equal(resultOf(await client.call({})).server, 'a');
+
+        ads.set(RPC_RDS, 'r2', [routes('rr', 'b')]);
+        await waitUntil(async () => (await adminStat(proxy.adminPort, 'rpc.front.rds.rr.config_reload')) === 2);
+        assert.equal(resultOf(await client.call({})).server, 'b');
+        assert.equal(await adminStat(proxy.adminPort, 'rpc.front.downstream_cx_total'), 1);
+        assert.equal(await adminStat(proxy.adminPort, 'listener_manager.listener_modified'), 0);
+
+        ads.set(RPC_RDS, 'r3', [routes('rr', 'nope')]);
+        const nack = await ads.waitFor((r) => r.req.type_url === RPC_RDS && r.req.error_detail !== null);
+        assert.match(nack.req.error_detail?.message ?? '', /route_config\["rr"\]\.routes\[0\]\.route\.cluster: unknown cluster 'nope'/);
+        assert.equal(await adminStat(proxy.adminPort, 'rpc.front.rds.rr.update_rejected'), 1);
+        assert.equal(resultOf(await client.call({})).server, 'b');
+      } finally {
+        await client?.close();
+        await proxy.close();
+        await ads.stop();
+      }
+    });
+  });
+}
