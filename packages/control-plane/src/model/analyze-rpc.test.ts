@@ -39,4 +39,23 @@ describe('analyzeResources: RpcRoute', () => {
       ['RpcRoute/trade/hello', 'spec.rules[2]', 'unreachable: spec.rules[1] before it matches every call', 'warning'],
     ]);
   });
+
+  it('warns about retries that never happen: not idempotent, a per-try timeout not shorter than the call, not retried on timeout', () => {
+    const rr = rpcRoute({
+      hosts: ['com.example.Hello'],
+      rules: [
+        { name: 'plain', match: [{ method: { exact: 'a' } }], retries: { attempts: 2 } },
+        { name: 'long', match: [{ method: { exact: 'b' } }], timeout: '1s', retries: { attempts: 1, perTryTimeout: '1s', idempotent: true } },
+        { name: 'default', match: [{ method: { exact: 'c' } }], retries: { perTryTimeout: '20s', retryOn: 'reset', idempotent: true } },
+        { name: 'fine', match: [{ method: { exact: 'd' } }], timeout: '2s', retries: { attempts: 2, perTryTimeout: '500ms', idempotent: true } },
+        { name: 'off', match: [{ method: { exact: 'e' } }], retries: { attempts: 0 } },
+      ],
+    });
+    assert.deepEqual(analyzeResources([se, dr, rr]).map((i) => [i.path, i.reason, i.severity]), [
+      ['spec.rules[0].retries', "calls are retried only when their methods are idempotent: set 'idempotent: true' (these retries never happen)", 'warning'],
+      ['spec.rules[1].retries.perTryTimeout', "1s is not shorter than the rule's timeout (1s): the call times out before an attempt does", 'warning'],
+      ['spec.rules[2].retries.perTryTimeout', "20s is not shorter than the rule's timeout (15s by default): the call times out before an attempt does", 'warning'],
+      ['spec.rules[2].retries.perTryTimeout', "an attempt that times out is retried only when retryOn has 'timeout'", 'warning'],
+    ]);
+  });
 });

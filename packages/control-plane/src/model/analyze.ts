@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConfigIssue } from '../sources/issue.js';
 import type { AnyIstioResource, GatewaySpec, IstioResource } from '../sources/istio-resource.js';
-import type { RpcMatch } from '../sources/rpc-route-spec.js';
+import { durationMs } from '../sources/duration.js';
+import type { RpcMatch, RpcRule } from '../sources/rpc-route-spec.js';
 import { buildModel, MESH_GATEWAY, resolveGatewayName, hostMatches, resolveExportTo, resolveHost, visibleIn, type MeshModel } from './mesh-model.js';
 
 interface Destination {
@@ -132,7 +133,29 @@ function rpcMatchesEverything(m: RpcMatch): boolean {
   return Object.values(m).every((v) => v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0));
 }
 
-/** RpcRoute: hosts and destinations must be known services / subsets; rules after a catch-all never match. */
+/** The rpc_proxy's route timeout when a rule sets none (Envoy's default). */
+const DEFAULT_RPC_TIMEOUT_MS = 15_000;
+
+/** Retries that cannot happen: not marked idempotent, or a per-try timeout that never fires or is never retried. */
+function checkRpcRetries(rule: RpcRule, path: string, issue: (path: string, reason: string) => void): void {
+  const r = rule.retries;
+  if (!r || r.attempts === 0 || (r.attempts === undefined && r.retryOn === undefined && r.perTryTimeout === undefined)) return;
+  if (!r.idempotent) issue(`${path}.retries`, "calls are retried only when their methods are idempotent: set 'idempotent: true' (these retries never happen)");
+  if (r.perTryTimeout === undefined) return;
+  const perTry = durationMs(r.perTryTimeout);
+  const total = rule.timeout === undefined ? DEFAULT_RPC_TIMEOUT_MS : durationMs(rule.timeout);
+  if (total > 0 && perTry >= total) {
+    issue(`${path}.retries.perTryTimeout`, `${r.perTryTimeout} is not shorter than the rule's timeout (${rule.timeout ?? '15s by default'}): the call times out before an attempt does`);
+  }
+  if (r.retryOn !== undefined && !r.retryOn.split(',').some((t) => t.trim() === 'timeout')) {
+    issue(`${path}.retries.perTryTimeout`, "an attempt that times out is retried only when retryOn has 'timeout'");
+  }
+}
+
+/**
+ * RpcRoute: hosts and destinations must be known services / subsets; rules after a catch-all never match; retries
+ * that can never happen (warnings).
+ */
 function checkRpcRoute(model: MeshModel, resources: readonly AnyIstioResource[], rr: IstioResource<'RpcRoute'>, out: ConfigIssue[]): void {
   const resource = `RpcRoute/${rr.namespace}/${rr.name}`;
   (rr.spec.hosts ?? []).forEach((h, i) => {
@@ -146,6 +169,7 @@ function checkRpcRoute(model: MeshModel, resources: readonly AnyIstioResource[],
     const path = `spec.rules[${i}]`;
     (rule.route ?? []).forEach((rd, j) => checkDestination(model, resources, rr, rd.destination, `${path}.route[${j}].destination`, out));
     checkDestination(model, resources, rr, rule.mirror, `${path}.mirror`, out);
+    checkRpcRetries(rule, path, (p, reason) => out.push({ file: rr.origin, resource, path: p, reason, severity: 'warning' }));
     if (catchAll !== undefined) {
       out.push({ file: rr.origin, resource, path, reason: `unreachable: spec.rules[${catchAll}] before it matches every call`, severity: 'warning' });
     } else if (!rule.match || rule.match.length === 0 || rule.match.some(rpcMatchesEverything)) {
