@@ -26,8 +26,12 @@ export function orderTypes(types: Iterable<TypeUrl>): TypeUrl[] {
   return [...types].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** Short name for logs and debug output (`Cluster`, `ClusterLoadAssignment`). */
+/**
+ * Short name for logs and debug output (`Cluster`, `ClusterLoadAssignment`); the rpc_proxy's route tables are
+ * `RpcRouteConfiguration`, apart from Envoy's RouteConfiguration (debug output is keyed by this name).
+ */
 export function shortTypeName(typeUrl: TypeUrl): string {
+  if (typeUrl === RPC_ROUTE_TYPE) return 'RpcRouteConfiguration';
   return typeUrl.slice(typeUrl.lastIndexOf('.') + 1);
 }
 
