@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { registerRpcCodec, unregisterRpcCodec } from '@weft/proxy/rpc/codec-registry';
+import { createThriftClient, startThriftServer, type TestThriftClient, type TestThriftServer } from '@weft/testing';
 import { createTestCodec } from './rpc-test-codec.js';
 import { MAGIC, resultOf, RpcTestClient, startRpcServer, type RpcTestServer } from './rpc-test-peers.js';
 import { RPC_TYPE } from './rpc-yaml.js';
@@ -11,6 +12,7 @@ import { CDS, LDS, startXds, staticClusterJson, waitUntil } from './xds-fixtures
 // connections on their next call without replacing the listener.
 
 const RPC_RDS = 'type.googleapis.com/weft.extensions.filters.network.rpc_proxy.v1.RouteConfiguration';
+const THRIFT_RDS = 'type.googleapis.com/envoy.extensions.filters.network.thrift_proxy.v3.RouteConfiguration';
 
 function rpcRdsListener(name: string, routeName: string): unknown {
   return {
@@ -81,3 +83,61 @@ for (const apiType of ['GRPC', 'DELTA_GRPC'] as const) {
     });
   });
 }
+
+describe("Envoy's thrift_proxy trds (real thrift peers)", () => {
+  const opts = { transport: 'framed', protocol: 'binary' } as const;
+  let a: TestThriftServer;
+  let b: TestThriftServer;
+
+  before(async () => {
+    a = await startThriftServer({ ...opts, handlers: { add: (x, y) => x + y } });
+    b = await startThriftServer({ ...opts, handlers: { add: (x, y) => 1000 + x + y } });
+  });
+
+  after(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  const listener = {
+    name: 'thrift',
+    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.thrift_proxy',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.network.thrift_proxy.v3.ThriftProxy',
+              stat_prefix: 'calc',
+              trds: { config_source: { ads: {} }, route_config_name: 'calc-routes' },
+            },
+          },
+        ],
+      },
+    ],
+  };
+  const thriftRoutes = (cluster: string): unknown => ({ name: 'calc-routes', routes: [{ match: { method_name: 'add' }, route: { cluster } }] });
+
+  test('a trds route table applies to the next call of an open thrift connection', async () => {
+    const { ads, proxy } = await startXds('DELTA_GRPC', (s) => {
+      s.set(CDS, 'c1', [staticClusterJson('a', a.port), staticClusterJson('b', b.port)]);
+      s.set(LDS, 'l1', [listener]);
+      s.set(THRIFT_RDS, 't1', [thriftRoutes('a')]);
+    });
+    let client: TestThriftClient | undefined;
+    try {
+      client = await createThriftClient(await proxy.waitPort('thrift'), opts);
+      assert.equal(await client.calc.add(1, 2), 3);
+      ads.set(THRIFT_RDS, 't2', [thriftRoutes('b')]);
+      await waitUntil(async () => (await adminStat(proxy.adminPort, 'thrift.calc.rds.calc-routes.config_reload')) === 2);
+      assert.equal(await client.calc.add(1, 2), 1003);
+      assert.equal(await adminStat(proxy.adminPort, 'thrift.calc.downstream_cx_total'), 1);
+      assert.equal(await adminStat(proxy.adminPort, 'listener_manager.listener_modified'), 0);
+    } finally {
+      await client?.close();
+      await proxy.close();
+      await ads.stop();
+    }
+  });
+});

@@ -8,7 +8,7 @@ import type { AdsConfig } from './ads-config.js';
 import { CdsManager } from './cds-manager.js';
 import { LdsManager } from './lds-manager.js';
 import { RdsRegistry } from './rds-registry.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, RPC_ROUTE_TYPE, XDS_TYPES, type XdsResource, type XdsSink, type XdsUpdate } from './xds-types.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, ROUTE_TYPES, RPC_ROUTE_TYPE, THRIFT_ROUTE_TYPE, XDS_TYPES, type XdsResource, type XdsSink, type XdsUpdate } from './xds-types.js';
 
 export interface DynamicConfigDeps {
   readonly ads: AdsConfig;
@@ -96,6 +96,7 @@ export class DynamicConfig implements XdsSink {
         break;
       case ROUTE_TYPE:
       case RPC_ROUTE_TYPE:
+      case THRIFT_ROUTE_TYPE:
         this.rds.apply(update);
         lds.onRoutesChanged();
         break;
@@ -124,7 +125,7 @@ export class DynamicConfig implements XdsSink {
 
   names(typeUrl: string): readonly string[] {
     if (typeUrl === ENDPOINT_TYPE) return this.cds.edsNames();
-    if (typeUrl === ROUTE_TYPE || typeUrl === RPC_ROUTE_TYPE) return this.rds.names(typeUrl);
+    if (ROUTE_TYPES.has(typeUrl)) return this.rds.names(typeUrl);
     return [];
   }
 
