@@ -214,5 +214,7 @@ describe('RPC mesh end to end: RpcRoute → control plane → weft sidecar → r
     }
     // The colour travels with the call to the upstream.
     assert.equal(v2.frames.at(-1)?.headers.get('x-colour'), 'blue');
+    // Every RpcRoute edit of this suite went over RDS: the sidecar's listener never changed.
+    assert.equal(await adminStat(fixture.proxy.adminPort, 'listener_manager.listener_modified'), 0);
   });
 });

@@ -31,6 +31,15 @@ function rpcRdsListener(name: string, routeName: string): unknown {
   };
 }
 
+/** A cluster of a (baseline) and b (`colour: blue`). */
+function colouredCluster(name: string, a: number, b: number): unknown {
+  const ep = (port: number, md: Record<string, string>): unknown => ({
+    endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } },
+    metadata: { filter_metadata: { 'envoy.lb': md } },
+  });
+  return { name, type: 'STATIC', connect_timeout: '1s', load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [ep(a, {}), ep(b, { colour: 'blue' })] }] } };
+}
+
 const routes = (name: string, cluster: string): unknown => ({ name, routes: [{ name: 'all', match: {}, route: { cluster } }] });
 
 for (const apiType of ['GRPC', 'DELTA_GRPC'] as const) {
@@ -52,7 +61,7 @@ for (const apiType of ['GRPC', 'DELTA_GRPC'] as const) {
 
     test('the listener warms until its route table arrives; a new table applies to the next call of an open connection; a bad one is NACKed', async () => {
       const { ads, proxy } = await startXds(apiType, (s) => {
-        s.set(CDS, 'c1', [staticClusterJson('a', a.port), staticClusterJson('b', b.port)]);
+        s.set(CDS, 'c1', [staticClusterJson('a', a.port), staticClusterJson('b', b.port), colouredCluster('ab', a.port, b.port)]);
         s.set(LDS, 'l1', [rpcRdsListener('rpc', 'rr')]);
       });
       let client: RpcTestClient | undefined;
@@ -70,7 +79,19 @@ for (const apiType of ['GRPC', 'DELTA_GRPC'] as const) {
         assert.equal(await adminStat(proxy.adminPort, 'rpc.front.downstream_cx_total'), 1);
         assert.equal(await adminStat(proxy.adminPort, 'listener_manager.listener_modified'), 0);
 
-        ads.set(RPC_RDS, 'r3', [routes('rr', 'nope')]);
+        // The table's colouring replaces the filter's: calls coloured blue go to the blue host while the table
+        // names x-colour, and to the baseline host once it names another header.
+        const coloured = (header: string): unknown => ({ name: 'rr', routes: [{ name: 'all', match: {}, route: { cluster: 'ab' } }], colouring: { header } });
+        ads.set(RPC_RDS, 'r3', [coloured('x-colour')]);
+        await waitUntil(async () => (await adminStat(proxy.adminPort, 'rpc.front.rds.rr.config_reload')) === 3);
+        for (let i = 0; i < 3; i++) assert.equal(resultOf(await client.call({ headers: { 'x-colour': 'blue' } })).server, 'b');
+        ads.set(RPC_RDS, 'r4', [coloured('x-dye')]);
+        await waitUntil(async () => (await adminStat(proxy.adminPort, 'rpc.front.rds.rr.config_reload')) === 4);
+        for (let i = 0; i < 3; i++) assert.equal(resultOf(await client.call({ headers: { 'x-colour': 'blue' } })).server, 'a');
+        ads.set(RPC_RDS, 'r5', [routes('rr', 'b')]);
+        await waitUntil(async () => (await adminStat(proxy.adminPort, 'rpc.front.rds.rr.config_reload')) === 5);
+
+        ads.set(RPC_RDS, 'r6', [routes('rr', 'nope')]);
         const nack = await ads.waitFor((r) => r.req.type_url === RPC_RDS && r.req.error_detail !== null);
         assert.match(nack.req.error_detail?.message ?? '', /route_config\["rr"\]\.routes\[0\]\.route\.cluster: unknown cluster 'nope'/);
         assert.equal(await adminStat(proxy.adminPort, 'rpc.front.rds.rr.update_rejected'), 1);

@@ -77,7 +77,7 @@ export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): Proxy
         });
       } else if (isRpcProtocol(proto)) {
         const table = rpcRouteTable(model, proxy.namespace, services, port.number);
-        put(TYPE_URLS.listener, `${e.bind}_${port.number}`, outboundRpcListener(e.bind, port.number, proto, table.colouring));
+        put(TYPE_URLS.listener, `${e.bind}_${port.number}`, outboundRpcListener(e.bind, port.number, proto));
         put(TYPE_URLS.rpcRoute, key, rpcRouteConfiguration(key, table));
       } else {
         const target = tcpTarget(model, inputs, services, port.number);

@@ -67,7 +67,10 @@ export function parseThriftProxyConfig(cfg: ThriftProxy__Output, path: string, c
     if (!src) throw new ConfigError(joinPath(tp, 'config_source'), 'is required');
     if (src.config_source_specifier !== 'ads') throw new ConfigError(joinPath(tp, `config_source.${src.config_source_specifier ?? 'ads'}`), 'only ads config sources are supported yet');
     if (!cfg.trds.route_config_name) throw new ConfigError(joinPath(tp, 'route_config_name'), 'is required (route tables are subscribed to by name)');
-    routeProvider = ctx.routeSubscriptions.subscribeTyped(THRIFT_ROUTE_CONFIGURATION_TYPE, cfg.trds.route_config_name, statScope, (r, p) => compile(r as RouteConfiguration__Output, p));
+    routeProvider = ctx.routeSubscriptions.subscribeTyped(THRIFT_ROUTE_CONFIGURATION_TYPE, cfg.trds.route_config_name, statScope, (r, p) => ({
+      routes: compile(r as RouteConfiguration__Output, p),
+      colouring: undefined,
+    }));
   }
   return makeRpcProxyConfig(
     {
