@@ -58,4 +58,14 @@ describe('analyzeResources: RpcRoute', () => {
       ['spec.rules[2].retries.perTryTimeout', "an attempt that times out is retried only when retryOn has 'timeout'", 'warning'],
     ]);
   });
+
+  it('warns when RpcRoutes of services on one RPC port set different colourings (a port has one)', () => {
+    const other = res('ServiceEntry', 'bye', { hosts: ['com.example.Bye'], ports: [{ number: 12200, name: 'bolt' }], resolution: 'DNS' });
+    const a = res('RpcRoute', 'a', { hosts: ['com.example.Hello'], colouring: { header: 'x-colour' } });
+    const b = res('RpcRoute', 'b', { hosts: ['com.example.Bye'], colouring: { header: 'x-dye' } });
+    const same = res('RpcRoute', 'c', { hosts: ['com.example.Bye'], colouring: { header: 'x-colour', label: 'colour' } });
+    assert.deepEqual(analyzeResources([se, other, dr, a, b, same]).map((i) => [i.resource, i.path, i.reason, i.severity]), [
+      ['RpcRoute/trade/b', 'spec.colouring', "port 12200 is coloured by RpcRoute/trade/a (header 'x-colour'): a port has one colouring, this one does not apply there", 'warning'],
+    ]);
+  });
 });

@@ -3,7 +3,7 @@ import type { ConfigIssue } from '../sources/issue.js';
 import type { AnyIstioResource, GatewaySpec, IstioResource } from '../sources/istio-resource.js';
 import { durationMs } from '../sources/duration.js';
 import type { RpcMatch, RpcRule } from '../sources/rpc-route-spec.js';
-import { buildModel, MESH_GATEWAY, resolveGatewayName, hostMatches, resolveExportTo, resolveHost, visibleIn, type MeshModel } from './mesh-model.js';
+import { buildModel, isRpcProtocol, MESH_GATEWAY, resolveGatewayName, hostMatches, resolveExportTo, resolveHost, visibleIn, type MeshModel } from './mesh-model.js';
 
 interface Destination {
   readonly host?: string;
@@ -179,10 +179,40 @@ function checkRpcRoute(model: MeshModel, resources: readonly AnyIstioResource[],
 }
 
 /**
+ * Colouring is per listener (one RPC port): RpcRoutes whose services share an RPC port and set different colourings
+ * cannot all apply (the first by namespace/name does). Warned on the later ones.
+ */
+function checkRpcColouring(model: MeshModel, routes: readonly IstioResource<'RpcRoute'>[], out: ConfigIssue[]): void {
+  const byPort = new Map<number, IstioResource<'RpcRoute'>>();
+  for (const rr of routes) {
+    const c = rr.spec.colouring;
+    if (!c) continue;
+    const hosts = (rr.spec.hosts ?? []).map((h) => resolveHost(h, rr.namespace));
+    const ports = new Set(model.services.filter((s) => hosts.some((h) => hostMatches(h, s.hostname))).flatMap((s) => s.ports.filter((p) => isRpcProtocol(p.protocol)).map((p) => p.number)));
+    for (const port of [...ports].sort((a, b) => a - b)) {
+      const first = byPort.get(port);
+      const fc = first?.spec.colouring;
+      if (!first || !fc) {
+        byPort.set(port, rr);
+      } else if (fc.header !== c.header || (fc.label ?? 'colour') !== (c.label ?? 'colour')) {
+        out.push({
+          file: rr.origin,
+          resource: `RpcRoute/${rr.namespace}/${rr.name}`,
+          path: 'spec.colouring',
+          reason: `port ${port} is coloured by RpcRoute/${first.namespace}/${first.name} (header '${fc.header}'): a port has one colouring, this one does not apply there`,
+          severity: 'warning',
+        });
+      }
+    }
+  }
+}
+
+/**
  * Cross-resource checks on a set of valid Istio resources (what `weft analyze` adds to the schema checks):
  * VirtualService destinations naming hosts no ServiceEntry defines (error), subsets no DestinationRule defines
  * (error), gateways no Gateway defines (error), hosts a bound Gateway does not serve (warning), and HTTP routes that can never match because an earlier route matches every request or the same
- * conditions (warning, like Istio's unreachable-rule analyzer); the same for RpcRoute hosts, destinations and rules.
+ * conditions (warning, like Istio's unreachable-rule analyzer); the same for RpcRoute hosts, destinations and rules,
+ * plus RpcRoute retries that never happen and colourings that do not apply (warnings).
  */
 export function analyzeResources(resources: Iterable<AnyIstioResource>): ConfigIssue[] {
   const all = [...resources].sort((a, b) => `${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.kind}/${b.namespace}/${b.name}`));
@@ -192,5 +222,6 @@ export function analyzeResources(resources: Iterable<AnyIstioResource>): ConfigI
     if (r.kind === 'VirtualService') checkVirtualService(model, all, r, out);
     else if (r.kind === 'RpcRoute') checkRpcRoute(model, all, r, out);
   }
+  checkRpcColouring(model, all.filter((r): r is IstioResource<'RpcRoute'> => r.kind === 'RpcRoute'), out);
   return out;
 }

@@ -101,12 +101,13 @@ function faultConfig(f: NonNullable<RpcRule['fault']>): Json {
  */
 export function rpcRouteTable(model: MeshModel, proxyNs: string, services: readonly Service[], port: number): RpcRouteTable {
   const routes: Json[] = [];
-  let colouring: Json | undefined;
+  // The first RpcRoute in namespace/name order (the model's) that colours one of these services.
+  let first: Policy<RpcRouteSpec> | undefined;
   for (const s of services) {
     const scope = serviceScope(s);
     const own = outboundClusterName(port, '', s.hostname);
     for (const rr of rpcRoutesForHost(model, proxyNs, s.hostname)) {
-      if (!colouring && rr.spec.colouring) colouring = { header: rr.spec.colouring.header, label: rr.spec.colouring.label ?? 'colour' };
+      if (rr.spec.colouring && (!first || model.rpcRoutes.indexOf(rr) < model.rpcRoutes.indexOf(first))) first = rr;
       (rr.spec.rules ?? []).forEach((rule, i) => {
         const matches = rule.match?.length ? rule.match : [{}];
         matches.forEach((m, j) => {
@@ -117,5 +118,6 @@ export function rpcRouteTable(model: MeshModel, proxyNs: string, services: reado
     }
     routes.push({ name: `default|${s.hostname}`, match: routeMatch(scope, {}), route: { cluster: own } });
   }
-  return { routes, colouring };
+  const c = first?.spec.colouring;
+  return { routes, colouring: c ? { header: c.header, label: c.label ?? 'colour' } : undefined };
 }
