@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { registerRpcCodec, unregisterRpcCodec } from '@weft/proxy/rpc/codec-registry';
-import { createThriftClient, startThriftServer, type TestThriftClient, type TestThriftServer } from '@weft/testing';
+import {
+  createThriftClient, dubboClient, java, startDubboProvider, startThriftServer,
+  type DubboProvider, type DubboTestClient, type TestThriftClient, type TestThriftServer,
+} from '@weft/testing';
 import { createTestCodec } from './rpc-test-codec.js';
 import { MAGIC, resultOf, RpcTestClient, startRpcServer, type RpcTestServer } from './rpc-test-peers.js';
 import { RPC_TYPE } from './rpc-yaml.js';
@@ -13,6 +16,7 @@ import { CDS, LDS, startXds, staticClusterJson, waitUntil } from './xds-fixtures
 
 const RPC_RDS = 'type.googleapis.com/weft.extensions.filters.network.rpc_proxy.v1.RouteConfiguration';
 const THRIFT_RDS = 'type.googleapis.com/envoy.extensions.filters.network.thrift_proxy.v3.RouteConfiguration';
+const DUBBO_RDS = 'type.googleapis.com/envoy.extensions.filters.network.dubbo_proxy.v3.MultipleRouteConfiguration';
 
 function rpcRdsListener(name: string, routeName: string): unknown {
   return {
@@ -157,6 +161,69 @@ describe("Envoy's thrift_proxy trds (real thrift peers)", () => {
       assert.equal(await adminStat(proxy.adminPort, 'listener_manager.listener_modified'), 0);
     } finally {
       await client?.close();
+      await proxy.close();
+      await ads.stop();
+    }
+  });
+});
+
+describe("Envoy's dubbo_proxy drds (real dubbo2.js client, hessian.js providers)", () => {
+  const DEMO = 'com.weft.demo.DubboGreeter';
+  let a: DubboProvider;
+  let b: DubboProvider;
+
+  before(async () => {
+    const impl = (tag: string) => ({ [DEMO]: { sayHello: (args: unknown[]) => `${tag}:hello ${String(args[0])}` } });
+    a = await startDubboProvider({ services: impl('a') });
+    b = await startDubboProvider({ services: impl('b') });
+  });
+
+  after(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  const listener = {
+    name: 'dubbo',
+    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.dubbo_proxy',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.network.dubbo_proxy.v3.DubboProxy',
+              stat_prefix: 'shop',
+              drds: { config_source: { ads: {} }, route_config_name: 'shop-routes' },
+            },
+          },
+        ],
+      },
+    ],
+  };
+  const dubboRoutes = (cluster: string): unknown => ({
+    name: 'shop-routes',
+    route_config: [{ name: 'greeter', interface: DEMO, routes: [{ match: { method: { name: { exact: 'sayHello' } } }, route: { cluster } }] }],
+  });
+
+  test('a drds route table applies to the next call of an open Dubbo connection', async () => {
+    const { ads, proxy } = await startXds('GRPC', (s) => {
+      s.set(CDS, 'c1', [staticClusterJson('a', a.port), staticClusterJson('b', b.port)]);
+      s.set(LDS, 'l1', [listener]);
+      s.set(DUBBO_RDS, 'd1', [dubboRoutes('a')]);
+    });
+    let client: DubboTestClient | undefined;
+    try {
+      client = dubboClient(await proxy.waitPort('dubbo'), { timeoutSec: 3 });
+      const svc = client.service({ dubboInterface: DEMO, version: '1.0.0', methods: { sayHello: (n: string) => [java.String(n)] } });
+      assert.deepEqual(await svc.sayHello!('ann'), { res: 'a:hello ann', err: null });
+      ads.set(DUBBO_RDS, 'd2', [dubboRoutes('b')]);
+      await waitUntil(async () => (await adminStat(proxy.adminPort, 'dubbo.shop.rds.shop-routes.config_reload')) === 2);
+      assert.deepEqual(await svc.sayHello!('ann'), { res: 'b:hello ann', err: null });
+      assert.equal(await adminStat(proxy.adminPort, 'dubbo.shop.downstream_cx_total'), 1);
+      assert.equal(await adminStat(proxy.adminPort, 'listener_manager.listener_modified'), 0);
+    } finally {
+      client?.close();
       await proxy.close();
       await ads.stop();
     }

@@ -8,7 +8,7 @@ import type { AdsConfig } from './ads-config.js';
 import { CdsManager } from './cds-manager.js';
 import { LdsManager } from './lds-manager.js';
 import { RdsRegistry } from './rds-registry.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, ROUTE_TYPES, RPC_ROUTE_TYPE, THRIFT_ROUTE_TYPE, XDS_TYPES, type XdsResource, type XdsSink, type XdsUpdate } from './xds-types.js';
+import { CLUSTER_TYPE, DUBBO_ROUTE_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, ROUTE_TYPES, RPC_ROUTE_TYPE, THRIFT_ROUTE_TYPE, XDS_TYPES, type XdsResource, type XdsSink, type XdsUpdate } from './xds-types.js';
 
 export interface DynamicConfigDeps {
   readonly ads: AdsConfig;
@@ -97,6 +97,7 @@ export class DynamicConfig implements XdsSink {
       case ROUTE_TYPE:
       case RPC_ROUTE_TYPE:
       case THRIFT_ROUTE_TYPE:
+      case DUBBO_ROUTE_TYPE:
         this.rds.apply(update);
         lds.onRoutesChanged();
         break;
