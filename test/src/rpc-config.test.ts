@@ -53,6 +53,12 @@ describe('rpc_proxy config refusals name the field', () => {
       'stat_prefix: s\ncodecs: [wrpc]\nroute_config: { routes: [{ match: {}, route: { weighted_clusters: { clusters: [{ name: c, weight: 0 }] } } }] }',
       new RegExp(`${P}\\.route_config\\.routes\\[0\\]\\.route\\.weighted_clusters: total weight must be greater than 0`),
     ],
+    [
+      'both route_config and rds',
+      `stat_prefix: s\ncodecs: [wrpc]\nrds: { config_source: { ads: {} }, route_config_name: r }\n${routes}`,
+      new RegExp(`${P}: only one of route_config and rds may be set`),
+    ],
+    ['rds without ADS in the bootstrap', 'stat_prefix: s\ncodecs: [wrpc]\nrds: { config_source: { ads: {} }, route_config_name: r }', new RegExp(`${P}\\.rds: needs dynamic_resources\\.ads_config`)],
     ['colouring without a header', `stat_prefix: s\ncodecs: [wrpc]\ncolouring: { label: c }\n${routes}`, new RegExp(`${P}\\.colouring\\.header: is required`)],
     ['a tiny max_frame_bytes', `stat_prefix: s\ncodecs: [wrpc]\nmax_frame_bytes: 4\n${routes}`, new RegExp(`${P}\\.max_frame_bytes\\.value: must be at least 16`)],
   ];

@@ -107,8 +107,8 @@ describe("Envoy's dubbo_proxy refusals", () => {
   const P = 'static_resources\\.listeners\\[0\\]\\.filter_chains\\[0\\]\\.filters\\[0\\]\\.typed_config';
   const refusal = (body: string): string => configError(bootstrap(dubboListener(body), rpcCluster('c', [{ port: 1 }])));
 
-  test('refuses drds, filters other than the router, unknown clusters and unsupported weighted cluster fields', () => {
-    assert.match(refusal('stat_prefix: s\ndrds: { config_source: { ads: {} } }'), new RegExp(`${P}\\.drds: is not supported yet`));
+  test('refuses drds without ADS, filters other than the router, unknown clusters and unsupported weighted cluster fields', () => {
+    assert.match(refusal('stat_prefix: s\ndrds: { config_source: { ads: {} }, route_config_name: r }'), new RegExp(`${P}\\.drds: needs dynamic_resources\\.ads_config`));
     assert.match(refusal('stat_prefix: s\ndubbo_filters: [{ name: envoy.filters.dubbo.testing }]'), new RegExp(`${P}\\.dubbo_filters\\[0\\]\\.name: unsupported dubbo filter`));
     assert.match(
       refusal('stat_prefix: s\nroute_config: [{ interface: x, routes: [{ match: { method: { name: { exact: m } } }, route: { cluster: nope } }] }]'),

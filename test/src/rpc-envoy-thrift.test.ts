@@ -239,9 +239,10 @@ describe("Envoy's thrift_proxy refusals", () => {
   const refusal = (body: string): string => configError(bootstrap(thriftListener(body), rpcCluster('c', [{ port: 1 }])));
   const route = (r: string): string => `stat_prefix: s\nroute_config: { routes: [${r}] }`;
 
-  test('refuses transports and protocols detection does not handle, trds and max_requests_per_connection', () => {
+  test('refuses transports and protocols detection does not handle, trds without ADS or beside route_config, and max_requests_per_connection', () => {
     assert.match(refusal('stat_prefix: s\nprotocol: TWITTER'), new RegExp(`${P}\\.protocol: TWITTER is not supported`));
-    assert.match(refusal('stat_prefix: s\ntrds: { config_source: { ads: {} }, route_config_name: r }'), new RegExp(`${P}\\.trds: is not supported yet`));
+    assert.match(refusal('stat_prefix: s\ntrds: { config_source: { ads: {} }, route_config_name: r }'), new RegExp(`${P}\\.trds: needs dynamic_resources\\.ads_config`));
+    assert.match(refusal('stat_prefix: s\ntrds: { config_source: { ads: {} }, route_config_name: r }\nroute_config: { routes: [] }'), new RegExp(`${P}: only one of route_config and trds may be set`));
     assert.match(refusal('stat_prefix: s\nmax_requests_per_connection: 10'), new RegExp(`${P}\\.max_requests_per_connection: is not supported yet`));
   });
 

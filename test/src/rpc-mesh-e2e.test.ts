@@ -10,6 +10,7 @@ import { boltCodec, type BoltFrame } from '@weft/proxy/codec/bolt/index';
 import { peerDecode, peerRequest } from '@weft/proxy/codec/bolt/test-peer';
 import type { RpcFrame } from '@weft/proxy/interfaces/rpc-codec';
 import { eventually, startMesh, type MeshFixture } from './mesh-fixture.js';
+import { adminStat } from './stats.js';
 
 // RPC in the mesh: an RpcRoute in a config directory → control plane → a weft sidecar (captureMode NONE) whose
 // Bolt egress port routes real sofa-rpc-node calls to SOFA servers labelled v1 / v2.
@@ -171,6 +172,38 @@ describe('RPC mesh end to end: RpcRoute → control plane → weft sidecar → r
     }
   });
 
+  test('an RpcRoute change reaches open connections over RDS: the next call follows it, no call fails, no listener change', async () => {
+    writeFileSync(path.join(dir, 'routes.yaml'), rpcRoute('v2', 'v1'));
+    const c = await consumer();
+    await eventually(async () => (await call(c, 'special')) === 'v2:special');
+    const admin = fixture.proxy.adminPort;
+    const prefix = `rpc.outbound_127.0.0.1_${egressPort}`;
+    const cxBefore = await adminStat(admin, `${prefix}.downstream_cx_total`);
+    const modifiedBefore = await adminStat(admin, 'listener_manager.listener_modified');
+    const reloadsBefore = await adminStat(admin, `${prefix}.rds.127.0.0.1:${egressPort}.config_reload`);
+    // One consumer (one connection) calls back to back while the route changes under it.
+    const results: string[] = [];
+    let stop = false;
+    const loop = (async () => {
+      while (!stop) results.push(await call(c, 'special'));
+    })();
+    writeFileSync(path.join(dir, 'routes.yaml'), rpcRoute('v1', 'v2'));
+    await eventually(async () => results.at(-1) === 'v1:special');
+    const switched = results.length;
+    await eventually(async () => results.length >= switched + 5);
+    stop = true;
+    await loop;
+    assert.deepEqual(results.filter((r) => r !== 'v1:special' && r !== 'v2:special'), []);
+    const first = results.indexOf('v1:special');
+    assert.ok(first > 0, 'calls went to v2 before the change');
+    assert.deepEqual(new Set(results.slice(first)), new Set(['v1:special']));
+    assert.equal(await call(c, 'hello'), 'v2:hello ann');
+    assert.equal(await adminStat(admin, `${prefix}.downstream_cx_total`), cxBefore);
+    assert.equal(await adminStat(admin, `${prefix}.downstream_cx_drain_close`), 0);
+    assert.equal(await adminStat(admin, 'listener_manager.listener_modified'), modifiedBefore);
+    assert.equal(await adminStat(admin, `${prefix}.rds.127.0.0.1:${egressPort}.config_reload`), reloadsBefore + 1);
+  });
+
   test('coloured calls go to hosts of their colour, others (and unknown colours) to the baseline', async () => {
     writeFileSync(path.join(dir, 'routes.yaml'), rpcRoute('v1', undefined));
     await eventually(async () => (await colouredCall(egressPort, undefined)) === 'v1:hello ann' && (await colouredCall(egressPort, 'blue')) === 'v2:hello ann');
@@ -181,5 +214,7 @@ describe('RPC mesh end to end: RpcRoute → control plane → weft sidecar → r
     }
     // The colour travels with the call to the upstream.
     assert.equal(v2.frames.at(-1)?.headers.get('x-colour'), 'blue');
+    // Every RpcRoute edit of this suite went over RDS: the sidecar's listener never changed.
+    assert.equal(await adminStat(fixture.proxy.adminPort, 'listener_manager.listener_modified'), 0);
   });
 });

@@ -5,7 +5,7 @@ export { contentVersion, resourceFromBytes, resourceFromMessage, resourceNameOf,
 export type { ProxyNode, ProxySnapshot, SnapshotChange, SnapshotProvider } from './xds/snapshot.js';
 export { StaticSnapshotProvider } from './xds/static-snapshot-provider.js';
 export type { NackRecord } from './xds/stream-state.js';
-export { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, PUSH_ORDER, ROUTE_TYPE, SECRET_TYPE, type TypeUrl } from './xds/type-urls.js';
+export { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, PUSH_ORDER, ROUTE_TYPE, RPC_ROUTE_TYPE, SECRET_TYPE, type TypeUrl } from './xds/type-urls.js';
 export { loadSnapshotFile, parseSnapshotText } from './server/snapshot-file.js';
 export { startDebugApi, type DebugApiOptions } from './server/debug-api.js';
 export {

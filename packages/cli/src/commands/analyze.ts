@@ -10,7 +10,9 @@ Loads a directory of Istio resources once (as 'weft control-plane --config-dir' 
             destinations (and RpcRoute hosts) naming hosts no ServiceEntry defines, subsets no DestinationRule
             defines
   warnings  routes that can never match (after a match-less or prefix "/" route, or repeating an earlier
-            route's conditions; RpcRoute rules after a rule matching every call)
+            route's conditions; RpcRoute rules after a rule matching every call), RpcRoute retries that never
+            happen (methods not marked idempotent, a perTryTimeout not shorter than the timeout or not retried),
+            RpcRoute colourings that do not apply (another RpcRoute colours the same RPC port)
 Exits 1 when there are errors, 0 otherwise.
 
 Options:

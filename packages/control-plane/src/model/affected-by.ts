@@ -6,6 +6,8 @@ export const TYPE_URLS = {
   route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
   cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  /** The rpc_proxy's route tables, served like RDS so that an RpcRoute change does not touch listeners. */
+  rpcRoute: 'type.googleapis.com/weft.extensions.filters.network.rpc_proxy.v1.RouteConfiguration',
 } as const;
 export type TypeUrl = (typeof TYPE_URLS)[keyof typeof TYPE_URLS];
 

@@ -39,4 +39,33 @@ describe('analyzeResources: RpcRoute', () => {
       ['RpcRoute/trade/hello', 'spec.rules[2]', 'unreachable: spec.rules[1] before it matches every call', 'warning'],
     ]);
   });
+
+  it('warns about retries that never happen: not idempotent, a per-try timeout not shorter than the call, not retried on timeout', () => {
+    const rr = rpcRoute({
+      hosts: ['com.example.Hello'],
+      rules: [
+        { name: 'plain', match: [{ method: { exact: 'a' } }], retries: { attempts: 2 } },
+        { name: 'long', match: [{ method: { exact: 'b' } }], timeout: '1s', retries: { attempts: 1, perTryTimeout: '1s', idempotent: true } },
+        { name: 'default', match: [{ method: { exact: 'c' } }], retries: { perTryTimeout: '20s', retryOn: 'reset', idempotent: true } },
+        { name: 'fine', match: [{ method: { exact: 'd' } }], timeout: '2s', retries: { attempts: 2, perTryTimeout: '500ms', idempotent: true } },
+        { name: 'off', match: [{ method: { exact: 'e' } }], retries: { attempts: 0 } },
+      ],
+    });
+    assert.deepEqual(analyzeResources([se, dr, rr]).map((i) => [i.path, i.reason, i.severity]), [
+      ['spec.rules[0].retries', "calls are retried only when their methods are idempotent: set 'idempotent: true' (these retries never happen)", 'warning'],
+      ['spec.rules[1].retries.perTryTimeout', "1s is not shorter than the rule's timeout (1s): the call times out before an attempt does", 'warning'],
+      ['spec.rules[2].retries.perTryTimeout', "20s is not shorter than the rule's timeout (15s by default): the call times out before an attempt does", 'warning'],
+      ['spec.rules[2].retries.perTryTimeout', "an attempt that times out is retried only when retryOn has 'timeout'", 'warning'],
+    ]);
+  });
+
+  it('warns when RpcRoutes of services on one RPC port set different colourings (a port has one)', () => {
+    const other = res('ServiceEntry', 'bye', { hosts: ['com.example.Bye'], ports: [{ number: 12200, name: 'bolt' }], resolution: 'DNS' });
+    const a = res('RpcRoute', 'a', { hosts: ['com.example.Hello'], colouring: { header: 'x-colour' } });
+    const b = res('RpcRoute', 'b', { hosts: ['com.example.Bye'], colouring: { header: 'x-dye' } });
+    const same = res('RpcRoute', 'c', { hosts: ['com.example.Bye'], colouring: { header: 'x-colour', label: 'colour' } });
+    assert.deepEqual(analyzeResources([se, other, dr, a, b, same]).map((i) => [i.resource, i.path, i.reason, i.severity]), [
+      ['RpcRoute/trade/b', 'spec.colouring', "port 12200 is coloured by RpcRoute/trade/a (header 'x-colour'): a port has one colouring, this one does not apply there", 'warning'],
+    ]);
+  });
 });

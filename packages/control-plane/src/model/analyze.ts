@@ -1,8 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConfigIssue } from '../sources/issue.js';
 import type { AnyIstioResource, GatewaySpec, IstioResource } from '../sources/istio-resource.js';
-import type { RpcMatch } from '../sources/rpc-route-spec.js';
-import { buildModel, MESH_GATEWAY, resolveGatewayName, hostMatches, resolveExportTo, resolveHost, visibleIn, type MeshModel } from './mesh-model.js';
+import { durationMs } from '../sources/duration.js';
+import type { RpcMatch, RpcRule } from '../sources/rpc-route-spec.js';
+import { buildModel, isRpcProtocol, MESH_GATEWAY, resolveGatewayName, hostMatches, resolveExportTo, resolveHost, visibleIn, type MeshModel } from './mesh-model.js';
 
 interface Destination {
   readonly host?: string;
@@ -132,7 +133,29 @@ function rpcMatchesEverything(m: RpcMatch): boolean {
   return Object.values(m).every((v) => v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0));
 }
 
-/** RpcRoute: hosts and destinations must be known services / subsets; rules after a catch-all never match. */
+/** The rpc_proxy's route timeout when a rule sets none (Envoy's default). */
+const DEFAULT_RPC_TIMEOUT_MS = 15_000;
+
+/** Retries that cannot happen: not marked idempotent, or a per-try timeout that never fires or is never retried. */
+function checkRpcRetries(rule: RpcRule, path: string, issue: (path: string, reason: string) => void): void {
+  const r = rule.retries;
+  if (!r || r.attempts === 0 || (r.attempts === undefined && r.retryOn === undefined && r.perTryTimeout === undefined)) return;
+  if (!r.idempotent) issue(`${path}.retries`, "calls are retried only when their methods are idempotent: set 'idempotent: true' (these retries never happen)");
+  if (r.perTryTimeout === undefined) return;
+  const perTry = durationMs(r.perTryTimeout);
+  const total = rule.timeout === undefined ? DEFAULT_RPC_TIMEOUT_MS : durationMs(rule.timeout);
+  if (total > 0 && perTry >= total) {
+    issue(`${path}.retries.perTryTimeout`, `${r.perTryTimeout} is not shorter than the rule's timeout (${rule.timeout ?? '15s by default'}): the call times out before an attempt does`);
+  }
+  if (r.retryOn !== undefined && !r.retryOn.split(',').some((t) => t.trim() === 'timeout')) {
+    issue(`${path}.retries.perTryTimeout`, "an attempt that times out is retried only when retryOn has 'timeout'");
+  }
+}
+
+/**
+ * RpcRoute: hosts and destinations must be known services / subsets; rules after a catch-all never match; retries
+ * that can never happen (warnings).
+ */
 function checkRpcRoute(model: MeshModel, resources: readonly AnyIstioResource[], rr: IstioResource<'RpcRoute'>, out: ConfigIssue[]): void {
   const resource = `RpcRoute/${rr.namespace}/${rr.name}`;
   (rr.spec.hosts ?? []).forEach((h, i) => {
@@ -146,6 +169,7 @@ function checkRpcRoute(model: MeshModel, resources: readonly AnyIstioResource[],
     const path = `spec.rules[${i}]`;
     (rule.route ?? []).forEach((rd, j) => checkDestination(model, resources, rr, rd.destination, `${path}.route[${j}].destination`, out));
     checkDestination(model, resources, rr, rule.mirror, `${path}.mirror`, out);
+    checkRpcRetries(rule, path, (p, reason) => out.push({ file: rr.origin, resource, path: p, reason, severity: 'warning' }));
     if (catchAll !== undefined) {
       out.push({ file: rr.origin, resource, path, reason: `unreachable: spec.rules[${catchAll}] before it matches every call`, severity: 'warning' });
     } else if (!rule.match || rule.match.length === 0 || rule.match.some(rpcMatchesEverything)) {
@@ -155,10 +179,40 @@ function checkRpcRoute(model: MeshModel, resources: readonly AnyIstioResource[],
 }
 
 /**
+ * Colouring is per listener (one RPC port): RpcRoutes whose services share an RPC port and set different colourings
+ * cannot all apply (the first by namespace/name does). Warned on the later ones.
+ */
+function checkRpcColouring(model: MeshModel, routes: readonly IstioResource<'RpcRoute'>[], out: ConfigIssue[]): void {
+  const byPort = new Map<number, IstioResource<'RpcRoute'>>();
+  for (const rr of routes) {
+    const c = rr.spec.colouring;
+    if (!c) continue;
+    const hosts = (rr.spec.hosts ?? []).map((h) => resolveHost(h, rr.namespace));
+    const ports = new Set(model.services.filter((s) => hosts.some((h) => hostMatches(h, s.hostname))).flatMap((s) => s.ports.filter((p) => isRpcProtocol(p.protocol)).map((p) => p.number)));
+    for (const port of [...ports].sort((a, b) => a - b)) {
+      const first = byPort.get(port);
+      const fc = first?.spec.colouring;
+      if (!first || !fc) {
+        byPort.set(port, rr);
+      } else if (fc.header !== c.header || (fc.label ?? 'colour') !== (c.label ?? 'colour')) {
+        out.push({
+          file: rr.origin,
+          resource: `RpcRoute/${rr.namespace}/${rr.name}`,
+          path: 'spec.colouring',
+          reason: `port ${port} is coloured by RpcRoute/${first.namespace}/${first.name} (header '${fc.header}'): a port has one colouring, this one does not apply there`,
+          severity: 'warning',
+        });
+      }
+    }
+  }
+}
+
+/**
  * Cross-resource checks on a set of valid Istio resources (what `weft analyze` adds to the schema checks):
  * VirtualService destinations naming hosts no ServiceEntry defines (error), subsets no DestinationRule defines
  * (error), gateways no Gateway defines (error), hosts a bound Gateway does not serve (warning), and HTTP routes that can never match because an earlier route matches every request or the same
- * conditions (warning, like Istio's unreachable-rule analyzer); the same for RpcRoute hosts, destinations and rules.
+ * conditions (warning, like Istio's unreachable-rule analyzer); the same for RpcRoute hosts, destinations and rules,
+ * plus RpcRoute retries that never happen and colourings that do not apply (warnings).
  */
 export function analyzeResources(resources: Iterable<AnyIstioResource>): ConfigIssue[] {
   const all = [...resources].sort((a, b) => `${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.kind}/${b.namespace}/${b.name}`));
@@ -168,5 +222,6 @@ export function analyzeResources(resources: Iterable<AnyIstioResource>): ConfigI
     if (r.kind === 'VirtualService') checkVirtualService(model, all, r, out);
     else if (r.kind === 'RpcRoute') checkRpcRoute(model, all, r, out);
   }
+  checkRpcColouring(model, all.filter((r): r is IstioResource<'RpcRoute'> => r.kind === 'RpcRoute'), out);
   return out;
 }

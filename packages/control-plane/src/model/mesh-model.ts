@@ -44,6 +44,11 @@ export interface Service {
    * application, and its calls are recognised by their `application` attribute instead.
    */
   readonly rpcApplication?: string;
+  /**
+   * The ServiceEntry host as written, when it is a short name (`Calculator`) that `hostname` expands with the
+   * namespace: RPC calls carry the name as written (a Thrift multiplexed service, an interface without a package).
+   */
+  readonly declaredHost?: string;
 }
 
 /** The ServiceEntry label marking an application-level RPC service (Dubbo 3). */
@@ -171,6 +176,7 @@ export function buildModel(resources: Iterable<AnyIstioResource>): MeshModel {
             endpoints,
             source: `ServiceEntry/${r.namespace}/${r.name}`,
             ...(app ? { rpcApplication: app } : {}),
+            ...(resolveHost(host, r.namespace) !== host ? { declaredHost: host } : {}),
           });
         }
         break;

@@ -50,7 +50,13 @@ export interface RpcRule {
   readonly match?: readonly RpcMatch[];
   readonly route?: readonly RpcRouteDestination[];
   readonly timeout?: string;
-  readonly retries?: { readonly attempts?: number; readonly retryOn?: string; readonly idempotent?: boolean };
+  readonly retries?: {
+    readonly attempts?: number;
+    readonly retryOn?: string;
+    readonly idempotent?: boolean;
+    /** Timeout of each attempt (Istio's HTTPRetry.perTryTimeout); the rule's timeout still bounds the whole call. */
+    readonly perTryTimeout?: string;
+  };
   readonly mirror?: RpcDestination;
   readonly mirrorPercentage?: { readonly value: number };
   readonly fault?: RpcFault;

@@ -37,7 +37,7 @@ describe('RpcRoute validation', () => {
     - { destination: { host: com.example.HelloService, subset: v1 }, weight: 70 }
     - { destination: { host: com.example.HelloService, subset: v2, port: { number: 12200 } }, weight: 30 }
     timeout: 1s
-    retries: { attempts: 2, retryOn: "connect-failure,reset", idempotent: true }
+    retries: { attempts: 2, retryOn: "connect-failure,reset", idempotent: true, perTryTimeout: 250ms }
     mirror: { host: com.example.HelloService, subset: v2 }
     mirrorPercentage: { value: 10 }
   - route: [{ destination: { host: com.example.HelloService } }]`), []);
@@ -58,7 +58,7 @@ describe('RpcRoute validation', () => {
     - { destination: { host: a.b, subset: v1 }, weight: 60 }
     - { destination: { host: a.b, subset: v2 }, weight: 30 }
     timeout: soon
-    retries: { attempts: 2, retryOn: "5xx" }
+    retries: { attempts: 2, retryOn: "5xx", perTryTimeout: 0s }
     mirrorPercentage: { value: 150 }
   - name: x`), [
       "spec.colour: unknown field 'colour'",
@@ -70,6 +70,7 @@ describe('RpcRoute validation', () => {
       'spec.rules[0].match[0].headers.bad name: \'bad name\' is not a valid header / attachment name',
       "spec.rules[0].timeout: 'soon' is not a duration (e.g. '1s', '100ms', '1m30s')",
       "spec.rules[0].retries.retryOn: unknown retry condition '5xx' (connect-failure, reset, timeout, server-error)",
+      "spec.rules[0].retries.perTryTimeout: duration '0s' must be at least 1ms",
       'spec.rules[0].mirrorPercentage.value: must be a number in [0, 100]',
       'spec.rules[0].route: weights add up to 90, must be 100 with several destinations',
       "spec.rules[0].mirrorPercentage: needs 'mirror'",

@@ -70,7 +70,7 @@ const rule = obj(
     match: arr(match),
     route: arr(obj({ destination, weight: int(0, 100) }, { required: ['destination'] }), { nonEmpty: true }),
     timeout: duration(0),
-    retries: obj({ attempts: int(0, 100), retryOn, idempotent: bool }),
+    retries: obj({ attempts: int(0, 100), retryOn, idempotent: bool, perTryTimeout: duration(1) }),
     mirror: destination,
     mirrorPercentage: percent,
     fault,

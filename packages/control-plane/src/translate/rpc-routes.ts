@@ -5,8 +5,9 @@ import { fractionalPercent, outboundClusterName } from './names.js';
 
 type Json = Record<string, unknown>;
 
-/** Retry conditions when an RpcRoute gives attempts but no `retryOn`. */
+/** Retry conditions when an RpcRoute gives attempts but no `retryOn` (with a perTryTimeout, its expiry too). */
 const DEFAULT_RETRY_ON = 'connect-failure,reset';
+const DEFAULT_RETRY_ON_PER_TRY = 'connect-failure,reset,timeout';
 
 export interface RpcRouteTable {
   readonly routes: Json[];
@@ -26,11 +27,12 @@ export function rpcRoutesForHost(model: MeshModel, proxyNs: string, hostname: st
 }
 
 /**
- * Which calls belong to a service: interface-level services by the call's service name (the ServiceEntry host),
- * application-level ones (Dubbo 3) by the call's application. A rule's own condition on that field replaces it.
+ * Which calls belong to a service: interface-level services by the call's service name (the ServiceEntry host as
+ * written: a short name is not namespace-expanded here), application-level ones (Dubbo 3) by the call's
+ * application. A rule's own condition on that field replaces it.
  */
 function serviceScope(s: Service): RpcMatch {
-  return s.rpcApplication ? { application: { exact: s.rpcApplication } } : { service: { exact: s.hostname } };
+  return s.rpcApplication ? { application: { exact: s.rpcApplication } } : { service: { exact: s.declaredHost ?? s.hostname } };
 }
 
 function routeMatch(scope: RpcMatch, m: RpcMatch): Json {
@@ -62,8 +64,10 @@ function routeAction(model: MeshModel, rule: RpcRule, ns: string, port: number, 
   else a.cluster = first ? clusterOf(model, first.destination, ns, port) : fallback;
   if (rule.timeout !== undefined) a.timeout = toEnvoyDuration(rule.timeout);
   const r = rule.retries;
-  if (r && (r.attempts ?? 1) > 0 && (r.attempts !== undefined || r.retryOn !== undefined)) {
-    a.retry_policy = { retry_on: r.retryOn ?? DEFAULT_RETRY_ON, num_retries: r.attempts ?? 1 };
+  if (r && (r.attempts ?? 1) > 0 && (r.attempts !== undefined || r.retryOn !== undefined || r.perTryTimeout !== undefined)) {
+    const policy: Json = { retry_on: r.retryOn ?? (r.perTryTimeout !== undefined ? DEFAULT_RETRY_ON_PER_TRY : DEFAULT_RETRY_ON), num_retries: r.attempts ?? 1 };
+    if (r.perTryTimeout !== undefined) policy.per_try_timeout = toEnvoyDuration(r.perTryTimeout);
+    a.retry_policy = policy;
   }
   if (r?.idempotent) a.idempotent = true;
   if (rule.mirror) {
@@ -97,12 +101,13 @@ function faultConfig(f: NonNullable<RpcRule['fault']>): Json {
  */
 export function rpcRouteTable(model: MeshModel, proxyNs: string, services: readonly Service[], port: number): RpcRouteTable {
   const routes: Json[] = [];
-  let colouring: Json | undefined;
+  // The first RpcRoute in namespace/name order (the model's) that colours one of these services.
+  let first: Policy<RpcRouteSpec> | undefined;
   for (const s of services) {
     const scope = serviceScope(s);
     const own = outboundClusterName(port, '', s.hostname);
     for (const rr of rpcRoutesForHost(model, proxyNs, s.hostname)) {
-      if (!colouring && rr.spec.colouring) colouring = { header: rr.spec.colouring.header, label: rr.spec.colouring.label ?? 'colour' };
+      if (rr.spec.colouring && (!first || model.rpcRoutes.indexOf(rr) < model.rpcRoutes.indexOf(first))) first = rr;
       (rr.spec.rules ?? []).forEach((rule, i) => {
         const matches = rule.match?.length ? rule.match : [{}];
         matches.forEach((m, j) => {
@@ -113,5 +118,6 @@ export function rpcRouteTable(model: MeshModel, proxyNs: string, services: reado
     }
     routes.push({ name: `default|${s.hostname}`, match: routeMatch(scope, {}), route: { cluster: own } });
   }
-  return { routes, colouring };
+  const c = first?.spec.colouring;
+  return { routes, colouring: c ? { header: c.header, label: c.label ?? 'colour' } : undefined };
 }

@@ -6,7 +6,7 @@ import { translateForGateway } from './translate-for-gateway.js';
 import { emptyResources, hashPolicyFor, putResource, putServiceCluster, type ProxyResources } from './proxy-resources.js';
 import { inboundListener, outboundHttpListener, outboundTcpListener } from './listeners.js';
 import { passthroughCluster, PASSTHROUGH_CLUSTER, unbound, virtualInboundListener, virtualOutboundListener } from './interception.js';
-import { inboundRpcListener, outboundRpcListener } from './rpc-listeners.js';
+import { inboundRpcListener, outboundRpcListener, rpcRouteConfiguration } from './rpc-listeners.js';
 import { rpcRouteTable } from './rpc-routes.js';
 import { inboundClusterName, isHttpProtocol, outboundClusterName } from './names.js';
 import type { ProxyIdentity } from './proxy-identity.js';
@@ -83,7 +83,9 @@ export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): Proxy
           validate_clusters: false,
         });
       } else if (isRpcProtocol(proto)) {
-        putListener(`${e.bind}_${port.number}`, outboundRpcListener(e.bind, port.number, proto, rpcRouteTable(model, proxy.namespace, services, port.number)), 'out');
+        const table = rpcRouteTable(model, proxy.namespace, services, port.number);
+        putListener(`${e.bind}_${port.number}`, outboundRpcListener(e.bind, port.number, proto), 'out');
+        put(TYPE_URLS.rpcRoute, key, rpcRouteConfiguration(key, table));
       } else {
         const target = tcpTarget(model, inputs, services, port.number);
         if (target) putListener(`${e.bind}_${port.number}`, outboundTcpListener(e.bind, port.number, target), 'out');

@@ -2,6 +2,7 @@ import { ConfigError, joinPath } from '@weft/api/lite';
 import type { DubboProxy__Output } from '@weft/api/envoy/envoy/extensions/filters/network/dubbo_proxy/v3/DubboProxy.js';
 import type { Route__Output } from '@weft/api/envoy/envoy/extensions/filters/network/dubbo_proxy/v3/Route.js';
 import type { RouteConfiguration__Output } from '@weft/api/envoy/envoy/extensions/filters/network/dubbo_proxy/v3/RouteConfiguration.js';
+import type { MultipleRouteConfiguration__Output } from '@weft/api/envoy/envoy/extensions/filters/network/dubbo_proxy/v3/MultipleRouteConfiguration.js';
 import type { WeightedCluster__Output } from '@weft/api/envoy/envoy/config/route/v3/WeightedCluster.js';
 import type { FactoryContext } from '../server/factory-context.js';
 import { compileHeaderMatcher } from '../router/route-matchers.js';
@@ -14,10 +15,13 @@ import {
   DEFAULT_UPSTREAM_HEARTBEAT_MS,
   makeRpcProxyConfig,
   type RpcProxyConfig,
+  type RpcProxySettings,
 } from './rpc-config.js';
 import { compileClusters, optMatcher, RangeParameterMatch, RpcRoute, StringParameterMatch, type ClusterSpec, type ParameterMatch, type RouteCompileDeps } from './rpc-route.js';
 
 export const DUBBO_PROXY_TYPE = 'envoy.extensions.filters.network.dubbo_proxy.v3.DubboProxy';
+/** The xDS resource type of dubbo_proxy `drds` route tables. */
+export const DUBBO_ROUTE_CONFIGURATION_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.dubbo_proxy.v3.MultipleRouteConfiguration';
 const ROUTER = 'envoy.filters.dubbo.router';
 
 /**
@@ -30,7 +34,6 @@ export function parseDubboProxyConfig(cfg: DubboProxy__Output, path: string, ctx
   if (!cfg.stat_prefix) throw new ConfigError(joinPath(path, 'stat_prefix'), 'is required');
   const codec = getRpcCodec('dubbo');
   if (codec === undefined) throw new ConfigError(joinPath(path, 'protocol_type'), "the 'dubbo' codec is not available in this build");
-  if (cfg.route_specifier === 'drds') throw new ConfigError(joinPath(path, 'drds'), 'is not supported yet (use multiple_route_config)');
   cfg.dubbo_filters.forEach((f, i) => {
     const fp = joinPath(joinPath(path, 'dubbo_filters'), i);
     if (f.name !== ROUTER) throw new ConfigError(joinPath(fp, 'name'), `unsupported dubbo filter '${f.name}' (only ${ROUTER})`);
@@ -39,21 +42,37 @@ export function parseDubboProxyConfig(cfg: DubboProxy__Output, path: string, ctx
   // A cluster still warming (EDS not yet answered) is known, like tcp_proxy: listeners from the same push refer to it.
   const hasCluster = (name: string): boolean => ctx.clusterManager.get(name) !== undefined || ctx.clusterWarming?.(name) === true;
   const deps: RouteCompileDeps = { hasCluster };
-  const routes: RpcRoute[] = [];
-  const add = (rcs: readonly RouteConfiguration__Output[], rcsPath: string): void => {
+  const add = (routes: RpcRoute[], rcs: readonly RouteConfiguration__Output[], rcsPath: string): RpcRoute[] => {
     rcs.forEach((rc, i) => {
       const rp = joinPath(rcsPath, i);
       rc.routes.forEach((r, j) => routes.push(compileDubboRoute(rc, r, joinPath(joinPath(rp, 'routes'), j), deps)));
     });
+    return routes;
   };
-  add(cfg.route_config, joinPath(path, 'route_config'));
-  if (cfg.multiple_route_config) add(cfg.multiple_route_config.route_config, joinPath(path, 'multiple_route_config.route_config'));
+  const routes = add([], cfg.route_config, joinPath(path, 'route_config'));
+  if (cfg.multiple_route_config) add(routes, cfg.multiple_route_config.route_config, joinPath(path, 'multiple_route_config.route_config'));
+  const statScope = `dubbo.${cfg.stat_prefix}`;
+  let routeProvider: RpcProxySettings['routeProvider'];
+  if (cfg.route_specifier === 'drds' && cfg.drds) {
+    const dp = joinPath(path, 'drds');
+    if (cfg.route_config.length > 0) throw new ConfigError(path, 'only one of route_config and drds may be set');
+    if (!ctx.routeSubscriptions) throw new ConfigError(dp, 'needs dynamic_resources.ads_config');
+    const src = cfg.drds.config_source;
+    if (!src) throw new ConfigError(joinPath(dp, 'config_source'), 'is required');
+    if (src.config_source_specifier !== 'ads') throw new ConfigError(joinPath(dp, `config_source.${src.config_source_specifier ?? 'ads'}`), 'only ads config sources are supported yet');
+    if (!cfg.drds.route_config_name) throw new ConfigError(joinPath(dp, 'route_config_name'), 'is required (route tables are subscribed to by name)');
+    routeProvider = ctx.routeSubscriptions.subscribeTyped(DUBBO_ROUTE_CONFIGURATION_TYPE, cfg.drds.route_config_name, statScope, (r, p) => ({
+      routes: add([], (r as MultipleRouteConfiguration__Output).route_config, joinPath(p, 'route_config')),
+      colouring: undefined,
+    }));
+  }
   return makeRpcProxyConfig(
     {
-      statScope: `dubbo.${cfg.stat_prefix}`,
+      statScope,
       statPrefix: cfg.stat_prefix,
       codecs: [codec],
       routes,
+      routeProvider,
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
       idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
       colouring: undefined,

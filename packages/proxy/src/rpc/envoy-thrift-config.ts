@@ -1,5 +1,6 @@
 import { ConfigError, joinPath } from '@weft/api/lite';
 import type { ThriftProxy__Output } from '@weft/api/envoy/envoy/extensions/filters/network/thrift_proxy/v3/ThriftProxy.js';
+import type { RouteConfiguration__Output } from '@weft/api/envoy/envoy/extensions/filters/network/thrift_proxy/v3/RouteConfiguration.js';
 import type { Route__Output } from '@weft/api/envoy/envoy/extensions/filters/network/thrift_proxy/v3/Route.js';
 import type { RouteAction__Output } from '@weft/api/envoy/envoy/extensions/filters/network/thrift_proxy/v3/RouteAction.js';
 import type { ThriftFilter__Output } from '@weft/api/envoy/envoy/extensions/filters/network/thrift_proxy/v3/ThriftFilter.js';
@@ -17,10 +18,13 @@ import {
   DEFAULT_UPSTREAM_HEARTBEAT_MS,
   makeRpcProxyConfig,
   type RpcProxyConfig,
+  type RpcProxySettings,
 } from './rpc-config.js';
 import { compileClusters, RpcRoute, type ClusterSpec, type RouteCompileDeps, type RpcClusterChoice, type RpcMirrorPolicy } from './rpc-route.js';
 
 export const THRIFT_PROXY_TYPE = 'envoy.extensions.filters.network.thrift_proxy.v3.ThriftProxy';
+/** The xDS resource type of thrift_proxy `trds` route tables. */
+export const THRIFT_ROUTE_CONFIGURATION_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.thrift_proxy.v3.RouteConfiguration';
 const ROUTER = 'envoy.filters.thrift.router';
 const ROUTER_TYPE = 'envoy.extensions.filters.network.thrift_proxy.router.v3.Router';
 
@@ -43,25 +47,38 @@ export function parseThriftProxyConfig(cfg: ThriftProxy__Output, path: string, c
   if (codec === undefined) throw new ConfigError(joinPath(path, 'transport'), "the 'thrift' codec is not available in this build");
   if (!TRANSPORTS.has(cfg.transport)) throw new ConfigError(joinPath(path, 'transport'), `${cfg.transport} is not supported (AUTO_TRANSPORT, FRAMED, UNFRAMED or HEADER)`);
   if (!PROTOCOLS.has(cfg.protocol)) throw new ConfigError(joinPath(path, 'protocol'), `${cfg.protocol} is not supported (AUTO_PROTOCOL, BINARY, LAX_BINARY or COMPACT)`);
-  if (cfg.trds) throw new ConfigError(joinPath(path, 'trds'), 'is not supported yet (use route_config)');
   if (cfg.max_requests_per_connection) throw new ConfigError(joinPath(path, 'max_requests_per_connection'), 'is not supported yet');
   // payload_passthrough: the RPC proxy always forwards the payload bytes as they came. header_keys_preserve_case:
   // THeader headers are forwarded as they came (matching is case-insensitive either way).
   cfg.thrift_filters.forEach((f, i) => checkFilter(f, i, cfg.thrift_filters.length, joinPath(path, 'thrift_filters')));
   const deps: RouteCompileDeps = { hasCluster: (name) => ctx.clusterManager.get(name) !== undefined };
-  const rc = cfg.route_config;
-  const routes: RpcRoute[] = [];
-  if (rc) {
-    const rcPath = joinPath(path, 'route_config');
+  const compile = (rc: RouteConfiguration__Output, rcPath: string): RpcRoute[] => {
     if (rc.validate_clusters && !rc.validate_clusters.value) throw new ConfigError(joinPath(rcPath, 'validate_clusters'), 'false is not supported (clusters are always validated)');
-    rc.routes.forEach((r, i) => routes.push(compileThriftRoute(rc.name, r, joinPath(joinPath(rcPath, 'routes'), i), deps)));
+    return rc.routes.map((r, i) => compileThriftRoute(rc.name, r, joinPath(joinPath(rcPath, 'routes'), i), deps));
+  };
+  if (cfg.route_config && cfg.trds) throw new ConfigError(path, 'only one of route_config and trds may be set');
+  const routes = cfg.route_config ? compile(cfg.route_config, joinPath(path, 'route_config')) : [];
+  const statScope = `thrift.${cfg.stat_prefix}`;
+  let routeProvider: RpcProxySettings['routeProvider'];
+  if (cfg.trds) {
+    const tp = joinPath(path, 'trds');
+    if (!ctx.routeSubscriptions) throw new ConfigError(tp, 'needs dynamic_resources.ads_config');
+    const src = cfg.trds.config_source;
+    if (!src) throw new ConfigError(joinPath(tp, 'config_source'), 'is required');
+    if (src.config_source_specifier !== 'ads') throw new ConfigError(joinPath(tp, `config_source.${src.config_source_specifier ?? 'ads'}`), 'only ads config sources are supported yet');
+    if (!cfg.trds.route_config_name) throw new ConfigError(joinPath(tp, 'route_config_name'), 'is required (route tables are subscribed to by name)');
+    routeProvider = ctx.routeSubscriptions.subscribeTyped(THRIFT_ROUTE_CONFIGURATION_TYPE, cfg.trds.route_config_name, statScope, (r, p) => ({
+      routes: compile(r as RouteConfiguration__Output, p),
+      colouring: undefined,
+    }));
   }
   return makeRpcProxyConfig(
     {
-      statScope: `thrift.${cfg.stat_prefix}`,
+      statScope,
       statPrefix: cfg.stat_prefix,
       codecs: [codec],
       routes,
+      routeProvider,
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
       idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
       colouring: undefined,

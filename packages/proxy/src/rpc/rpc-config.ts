@@ -1,5 +1,7 @@
 import { ConfigError, joinPath } from '@weft/api/lite';
+import type { RouteConfiguration__Output } from '@weft/api/envoy/weft/extensions/filters/network/rpc_proxy/v1/RouteConfiguration.js';
 import type { RpcProxy__Output } from '@weft/api/envoy/weft/extensions/filters/network/rpc_proxy/v1/RpcProxy.js';
+import type { TypedRouteProvider } from '../interfaces/typed-routes.js';
 import type { RpcCodec } from '../interfaces/rpc-codec.js';
 import type { FactoryContext } from '../server/factory-context.js';
 import { durationMs } from '../server/duration.js';
@@ -10,6 +12,9 @@ import { createRpcProxyStats, type RpcProxyStats } from './rpc-stats.js';
 import type { MuxOptions } from './upstream-mux.js';
 
 export const RPC_PROXY_TYPE = 'weft.extensions.filters.network.rpc_proxy.v1.RpcProxy';
+/** The xDS resource type of the rpc_proxy's `rds` route tables. */
+export const RPC_ROUTE_CONFIGURATION_TYPE = 'type.googleapis.com/weft.extensions.filters.network.rpc_proxy.v1.RouteConfiguration';
+const NO_ROUTES: readonly RpcRoute[] = [];
 
 export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_IDLE_TIMEOUT_MS = 3600_000;
@@ -22,10 +27,18 @@ export interface RpcColouring {
   readonly label: string;
 }
 
+/** A route table with what else it decides (an RDS resource, or the inline one). */
+export interface RpcRouteTable {
+  readonly routes: readonly RpcRoute[];
+  /** Replaces the filter's colouring when set. */
+  readonly colouring: RpcColouring | undefined;
+}
+
 /** A validated RpcProxy config, shared by every connection of its filter chain. */
 export interface RpcProxyConfig {
   readonly statPrefix: string;
   readonly codecs: readonly RpcCodec[];
+  /** The current route table (with `rds`, the last accepted one: read once per call). */
   readonly routes: readonly RpcRoute[];
   readonly maxFrameBytes: number;
   /** 0 = none. */
@@ -54,20 +67,10 @@ export function parseRpcProxyConfig(cfg: RpcProxy__Output, path: string, ctx: Fa
     return codec;
   });
   if (new Set(cfg.codecs).size !== cfg.codecs.length) throw new ConfigError(codecsPath, 'lists a protocol twice');
-  const rc = cfg.route_config;
-  const rcPath = joinPath(path, 'route_config');
-  if (!rc) throw new ConfigError(rcPath, 'is required');
-  // A cluster still warming (EDS not yet answered) is known, like tcp_proxy: listeners from the same push refer to it.
-  const hasCluster = (name: string): boolean => ctx.clusterManager.get(name) !== undefined || ctx.clusterWarming?.(name) === true;
-  const routes = rc.routes.map((r, i) => compileRpcRoute(r, joinPath(joinPath(rcPath, 'routes'), i), { hasCluster }));
+  const { routes, routeProvider } = routeSource(cfg, path, ctx);
   const maxFrameBytes = cfg.max_frame_bytes ? cfg.max_frame_bytes.value : DEFAULT_MAX_FRAME_BYTES;
   if (maxFrameBytes < 16) throw new ConfigError(joinPath(path, 'max_frame_bytes.value'), 'must be at least 16');
-  let colouring: RpcColouring | undefined;
-  if (cfg.colouring) {
-    const cp = joinPath(path, 'colouring');
-    if (!cfg.colouring.header) throw new ConfigError(joinPath(cp, 'header'), 'is required');
-    colouring = { header: cfg.colouring.header, label: cfg.colouring.label || 'colour' };
-  }
+  const colouring = routes.colouring ?? compileColouring(cfg.colouring, joinPath(path, 'colouring'));
   const perHost = cfg.upstream_connections_per_host ? cfg.upstream_connections_per_host.value : 1;
   if (perHost < 1) throw new ConfigError(joinPath(path, 'upstream_connections_per_host.value'), 'must be at least 1');
   return makeRpcProxyConfig(
@@ -75,7 +78,8 @@ export function parseRpcProxyConfig(cfg: RpcProxy__Output, path: string, ctx: Fa
       statScope: `rpc.${cfg.stat_prefix}`,
       statPrefix: cfg.stat_prefix,
       codecs,
-      routes,
+      routes: routes.routes,
+      routeProvider,
       maxFrameBytes,
       idleTimeoutMs: durationMs(cfg.idle_timeout, DEFAULT_IDLE_TIMEOUT_MS),
       colouring,
@@ -87,6 +91,35 @@ export function parseRpcProxyConfig(cfg: RpcProxy__Output, path: string, ctx: Fa
   );
 }
 
+function compileColouring(c: RpcProxy__Output['colouring'], path: string): RpcColouring | undefined {
+  if (!c) return undefined;
+  if (!c.header) throw new ConfigError(joinPath(path, 'header'), 'is required');
+  return { header: c.header, label: c.label || 'colour' };
+}
+
+const NO_TABLE: RpcRouteTable = { routes: NO_ROUTES, colouring: undefined };
+
+/** Inline `route_config`, or `rds`: a provider the route resources of RDS replace (no listener change). */
+function routeSource(cfg: RpcProxy__Output, path: string, ctx: FactoryContext): { routes: RpcRouteTable; routeProvider: TypedRouteProvider<RpcRouteTable> | undefined } {
+  // A cluster still warming (EDS not yet answered) is known, like tcp_proxy: listeners from the same push refer to it.
+  const hasCluster = (name: string): boolean => ctx.clusterManager.get(name) !== undefined || ctx.clusterWarming?.(name) === true;
+  const compile = (rc: RouteConfiguration__Output, rcPath: string): RpcRouteTable => ({
+    routes: rc.routes.map((r, i) => compileRpcRoute(r, joinPath(joinPath(rcPath, 'routes'), i), { hasCluster })),
+    colouring: compileColouring(rc.colouring, joinPath(rcPath, 'colouring')),
+  });
+  if (cfg.route_config && cfg.rds) throw new ConfigError(path, 'only one of route_config and rds may be set');
+  if (cfg.route_config) return { routes: compile(cfg.route_config, joinPath(path, 'route_config')), routeProvider: undefined };
+  if (!cfg.rds) throw new ConfigError(joinPath(path, 'route_config'), 'is required (or rds)');
+  const rp = joinPath(path, 'rds');
+  if (!ctx.routeSubscriptions) throw new ConfigError(rp, 'needs dynamic_resources.ads_config');
+  const src = cfg.rds.config_source;
+  if (!src) throw new ConfigError(joinPath(rp, 'config_source'), 'is required');
+  if (src.config_source_specifier !== 'ads') throw new ConfigError(joinPath(rp, `config_source.${src.config_source_specifier ?? 'ads'}`), 'only ads config sources are supported yet');
+  if (!cfg.rds.route_config_name) throw new ConfigError(joinPath(rp, 'route_config_name'), 'is required');
+  const provider = ctx.routeSubscriptions.subscribeTyped(RPC_ROUTE_CONFIGURATION_TYPE, cfg.rds.route_config_name, `rpc.${cfg.stat_prefix}`, (r, p) => compile(r as RouteConfiguration__Output, p));
+  return { routes: NO_TABLE, routeProvider: provider };
+}
+
 /** What a front end (Weft's RpcProxy, Envoy's dubbo_proxy) decides; the rest is derived here. */
 export interface RpcProxySettings {
   /** Stats scope, e.g. `rpc.<stat_prefix>` or `dubbo.<stat_prefix>`. */
@@ -94,6 +127,8 @@ export interface RpcProxySettings {
   readonly statPrefix: string;
   readonly codecs: readonly RpcCodec[];
   readonly routes: readonly RpcRoute[];
+  /** When set, the route table comes from here (RDS) and `routes` is unused; its colouring, when set, wins. */
+  readonly routeProvider?: TypedRouteProvider<RpcRouteTable> | undefined;
   readonly maxFrameBytes: number;
   readonly idleTimeoutMs: number;
   readonly colouring: RpcColouring | undefined;
@@ -104,13 +139,19 @@ export interface RpcProxySettings {
 
 export function makeRpcProxyConfig(s: RpcProxySettings, ctx: FactoryContext): RpcProxyConfig {
   const stats = createRpcProxyStats(ctx.stats.scope(s.statScope));
+  const provider = s.routeProvider;
   return {
     statPrefix: s.statPrefix,
     codecs: s.codecs,
-    routes: s.routes,
+    // A listener with `rds` warms until its table arrives; a removed resource leaves the last table in place.
+    get routes(): readonly RpcRoute[] {
+      return provider ? (provider.table?.routes ?? NO_ROUTES) : s.routes;
+    },
+    get colouring(): RpcColouring | undefined {
+      return provider?.table?.colouring ?? s.colouring;
+    },
     maxFrameBytes: s.maxFrameBytes,
     idleTimeoutMs: s.idleTimeoutMs,
-    colouring: s.colouring,
     accessLoggers: s.accessLoggers,
     upstreamConnectionsPerHost: s.upstreamConnectionsPerHost,
     upstreamHeartbeatMs: s.upstreamHeartbeatMs,

@@ -5,6 +5,7 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { IstioMetrics } from '../observability/istio-metrics.js';
 import type { DeadlineQueues } from './deadline-queue.js';
 import type { RdsSubscriptions } from '../http/route-provider.js';
+import type { TypedRouteSubscriptions } from '../interfaces/typed-routes.js';
 import type { SecretStore } from '../tls/secret-store.js';
 
 /** Everything an extension factory may use when it turns its config into a per-connection/per-stream handler. */
@@ -25,6 +26,8 @@ export interface FactoryContext {
   readonly localClusterName?: string;
   /** RDS (HCM `rds`), when the bootstrap configures ADS. */
   readonly rds?: RdsSubscriptions | undefined;
+  /** Route tables over xDS for other filters (the rpc_proxy's `rds`), when the bootstrap configures ADS. */
+  readonly routeSubscriptions?: TypedRouteSubscriptions | undefined;
   /**
    * Whether a cluster is known but not active yet (a CDS cluster warming until its endpoints arrive). Envoy's
    * tcp_proxy takes such a cluster: connections before it is active count `downstream_cx_no_route`.

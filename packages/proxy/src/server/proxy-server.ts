@@ -106,6 +106,7 @@ export class ProxyServer {
       direction: 'outbound',
       localClusterName: node?.cluster ?? '',
       rds: this.dynamic?.rds,
+      routeSubscriptions: this.dynamic?.rds,
       secrets,
     };
     this.dynamic?.setContext(this.ctx);

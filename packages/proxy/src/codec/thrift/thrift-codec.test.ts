@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RpcProtocolError, type RpcFrame } from '../../interfaces/rpc-codec.js';
-import { matchThrift, thriftCodec } from './thrift-codec.js';
+import { matchThrift, thriftCodec, type ThriftConnectionCodec } from './thrift-codec.js';
 import { ThriftFrame } from './thrift-frame.js';
-import { COMBOS, RICH_ARGS, THEADER_HEADERS, readTHeaderHeaders, appException, readAppException, readHeader, reply, richCall, type Combo } from './test-frames.js';
+import { COMBOS, RICH_ARGS, THEADER_HEADERS, readTHeaderHeaders, appException, readAppException, readHeader, reply, richCall, thriftBytes, type Combo } from './test-frames.js';
+import thrift from 'thrift';
 
 const MAX = 64 * 1024;
 
@@ -180,6 +181,61 @@ describe('thrift decode', () => {
     assert.throws(() => decodeAll([Buffer.from('00000000', 'hex'), Buffer.from('00000000', 'hex')]), RpcProtocolError);
     assert.throws(() => decodeAll([Buffer.from('800100070000000161000000010000', 'hex')]), /message type/);
   });
+
+  for (const protocol of ['binary', 'compact'] as const) {
+    it(`walks a large unframed ${protocol} message once, however small the reads it arrives in`, () => {
+      const T = thrift.Thrift.Type;
+      const n = 3000;
+      const bytes = thriftBytes({ transport: 'unframed', protocol }, (p) => {
+        p.writeMessageBegin('bulk', thrift.Thrift.MessageType.CALL, 7);
+        p.writeStructBegin('args');
+        p.writeFieldBegin('items', T.LIST, 1);
+        p.writeListBegin(T.STRUCT, n);
+        for (let i = 0; i < n; i++) {
+          p.writeStructBegin('Item');
+          p.writeFieldBegin('name', T.STRING, 1);
+          p.writeString(`item-${i}`);
+          p.writeFieldEnd();
+          p.writeFieldBegin('tags', T.MAP, 2);
+          p.writeMapBegin(T.STRING, T.I64, 2);
+          p.writeString('a');
+          p.writeI64(i);
+          p.writeString('b');
+          p.writeI64(-i);
+          p.writeMapEnd();
+          p.writeFieldEnd();
+          p.writeFieldBegin('flag', T.BOOL, 3);
+          p.writeBool(i % 2 === 0);
+          p.writeFieldEnd();
+          p.writeFieldStop();
+          p.writeStructEnd();
+        }
+        p.writeListEnd();
+        p.writeFieldEnd();
+        p.writeFieldStop();
+        p.writeStructEnd();
+        p.writeMessageEnd();
+      });
+      assert.ok(bytes.length > 40_000);
+      const codec = thriftCodec.createConnectionCodec({ maxFrameBytes: 1 << 20 }) as ThriftConnectionCodec;
+      const out: RpcFrame[] = [];
+      for (let i = 0; i < bytes.length; i += 16) codec.decode(bytes.subarray(i, i + 16), out);
+      assert.equal(out.length, 1);
+      const f = out[0] as ThriftFrame;
+      assert.deepEqual(f.bytes, bytes);
+      assert.equal(f.method, 'bulk');
+      assert.equal(f.requestId, 7);
+      const items = f.args()[0] as unknown[][];
+      assert.equal(items.length, n);
+      assert.deepEqual(items[n - 1], [`item-${n - 1}`, { a: n - 1, b: -(n - 1) }, false]);
+      // Each byte of the body is walked once (a re-walk from the start on every read would be ~n^2/2 / 16 bytes).
+      assert.equal(codec.bytesWalked, bytes.length - f.bodyOffset);
+      // The next message starts a fresh walk.
+      codec.decode(bytes, out);
+      assert.equal(out.length, 2);
+      assert.equal(codec.bytesWalked, 2 * (bytes.length - f.bodyOffset));
+    });
+  }
 
   it('has no heartbeats or goaway', () => {
     const codec = thriftCodec.createConnectionCodec({ maxFrameBytes: MAX });

@@ -13,6 +13,7 @@ import { appExceptionType, encodeAppException, withSeqid } from './thrift-encode
 import { NO_HEADERS, ThriftFrame, newReader } from './thrift-frame.js';
 import { newMessageHeader, readMessageHeader } from './thrift-message.js';
 import { NEED_MORE, type ThriftReader } from './thrift-reader.js';
+import { ResumableSkip } from './thrift-skip.js';
 import { readTHeader, wrapTHeader } from './thrift-theader.js';
 import { PartialFrame } from '../common/partial-frame.js';
 
@@ -65,8 +66,15 @@ export class ThriftConnectionCodec implements RpcConnectionCodec {
   private readonly header = newMessageHeader();
   /** A frame that spans reads. */
   private readonly partial = new PartialFrame();
+  /** Unframed: the walk delimiting the message being received, kept across reads. */
+  private skip: ResumableSkip | undefined;
 
   constructor(private readonly maxFrameBytes: number) {}
+
+  /** Bytes the unframed message walks consumed so far (each byte of a message is walked once, however it arrives). */
+  get bytesWalked(): number {
+    return this.skip?.walked ?? 0;
+  }
 
   decode(chunk: Buffer, out: RpcFrame[]): void {
     const buf = this.partial.take(chunk);
@@ -113,10 +121,13 @@ export class ThriftConnectionCodec implements RpcConnectionCodec {
       readMessageHeader(r, protocol, max, this.header);
       const t = this.header.type;
       if (this.transport === 'unframed') {
-        const body = r.pos;
-        r.struct(0, false);
-        end = r.pos;
-        r.pos = body;
+        const skip = (this.skip ??= new ResumableSkip(max));
+        try {
+          end = skip.run(buf, off, r.pos, buf.length, protocol === 'compact');
+        } catch (e) {
+          if (e === NEED_MORE) r.needAt = skip.needAt;
+          throw e;
+        }
         if (end - off > max) throw new RpcProtocolError(`thrift: message of ${end - off} bytes exceeds the limit of ${max}`);
       }
       if (t === MessageType.EXCEPTION) status = 'server_error';

@@ -8,7 +8,7 @@ import type { AdsConfig } from './ads-config.js';
 import { CdsManager } from './cds-manager.js';
 import { LdsManager } from './lds-manager.js';
 import { RdsRegistry } from './rds-registry.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, XDS_TYPES, type XdsResource, type XdsSink, type XdsUpdate } from './xds-types.js';
+import { CLUSTER_TYPE, DUBBO_ROUTE_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, ROUTE_TYPES, RPC_ROUTE_TYPE, THRIFT_ROUTE_TYPE, XDS_TYPES, type XdsResource, type XdsSink, type XdsUpdate } from './xds-types.js';
 
 export interface DynamicConfigDeps {
   readonly ads: AdsConfig;
@@ -95,6 +95,9 @@ export class DynamicConfig implements XdsSink {
         lds.applyListeners(update);
         break;
       case ROUTE_TYPE:
+      case RPC_ROUTE_TYPE:
+      case THRIFT_ROUTE_TYPE:
+      case DUBBO_ROUTE_TYPE:
         this.rds.apply(update);
         lds.onRoutesChanged();
         break;
@@ -123,7 +126,7 @@ export class DynamicConfig implements XdsSink {
 
   names(typeUrl: string): readonly string[] {
     if (typeUrl === ENDPOINT_TYPE) return this.cds.edsNames();
-    if (typeUrl === ROUTE_TYPE) return this.rds.names();
+    if (ROUTE_TYPES.has(typeUrl)) return this.rds.names(typeUrl);
     return [];
   }
 

@@ -3,9 +3,18 @@ export const CLUSTER_TYPE = 'type.googleapis.com/envoy.config.cluster.v3.Cluster
 export const ENDPOINT_TYPE = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
 export const LISTENER_TYPE = 'type.googleapis.com/envoy.config.listener.v3.Listener';
 export const ROUTE_TYPE = 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration';
+/** The rpc_proxy's route table (its `rds`): subscribed to only when a listener uses it. */
+export const RPC_ROUTE_TYPE = 'type.googleapis.com/weft.extensions.filters.network.rpc_proxy.v1.RouteConfiguration';
+/** Envoy's thrift_proxy route tables (its `trds`). */
+export const THRIFT_ROUTE_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.thrift_proxy.v3.RouteConfiguration';
+/** Envoy's dubbo_proxy route tables (its `drds`). */
+export const DUBBO_ROUTE_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.dubbo_proxy.v3.MultipleRouteConfiguration';
 
 /** Order in which updates are applied and subscriptions sent (Envoy: clusters before listeners). */
-export const XDS_TYPES = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE] as const;
+export const XDS_TYPES = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, RPC_ROUTE_TYPE, THRIFT_ROUTE_TYPE, DUBBO_ROUTE_TYPE] as const;
+
+/** Route table types whose resources the RDS registry compiles (HTTP's, and the RPC filters' own). */
+export const ROUTE_TYPES: ReadonlySet<string> = new Set([ROUTE_TYPE, RPC_ROUTE_TYPE, THRIFT_ROUTE_TYPE, DUBBO_ROUTE_TYPE]);
 export type XdsTypeUrl = (typeof XDS_TYPES)[number];
 
 /** CDS and LDS are wildcard subscriptions; EDS and RDS name their resources. */
