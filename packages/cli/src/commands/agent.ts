@@ -1,0 +1,109 @@
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  AgentFlagError,
+  bootstrapYaml,
+  DEFAULT_AGENT_PORT,
+  DEFAULT_BACKOFF,
+  installAgentSignals,
+  parseIdentity,
+  parsePort,
+  parseProxyEndpoints,
+  runAgent,
+  writeBootstrap,
+  type IdentityInput,
+} from '@weft/agent';
+import { LOG_LEVELS, parseLogLevel } from '@weft/proxy';
+import { AGENT_HELP } from './agent-help.js';
+
+const WEFT_JS = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
+
+const str = { type: 'string' } as const;
+const OPTIONS = {
+  service: str, namespace: str, workload: str, labels: str, ip: str, 'proxy-type': str, 'cluster-id': str, locality: str,
+  'dns-domain': str, 'control-plane': str, 'admin-port': str, 'xds-api': str,
+  'agent-port': str, 'work-dir': str, 'bootstrap-only': { type: 'boolean' }, 'proxy-binary': str, 'ready-interval': str,
+  'restart-backoff': str, 'restart-backoff-max': str, 'restart-reset': str, 'max-restarts': str,
+  concurrency: str, 'drain-time': str, 'log-level': { type: 'string', short: 'l' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+function millis(v: string | undefined, flag: string, dflt: number, min = 1): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new AgentFlagError(flag, `'${v}' must be an integer >= ${min}`);
+  return n;
+}
+
+export async function agentCommand(argv: string[]): Promise<number | undefined> {
+  if (argv[0] === 'status') return (await import('./agent-status.js')).agentStatusCommand(argv.slice(1));
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    process.stderr.write(`weft agent: ${(err as Error).message}\n\n${AGENT_HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(AGENT_HELP);
+    return 0;
+  }
+  const logLevel = parseLogLevel(values['log-level'] ?? 'info');
+  if (!logLevel) {
+    process.stderr.write(`weft agent: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
+    return 2;
+  }
+  try {
+    const input = values as IdentityInput;
+    const identity = parseIdentity(input);
+    const endpoints = parseProxyEndpoints(input);
+    const workDir = path.resolve(values['work-dir'] ?? path.join(os.tmpdir(), `weft-agent-${identity.workload}`));
+    const yaml = bootstrapYaml(identity, endpoints);
+    if (values['bootstrap-only']) {
+      const file = writeBootstrap(workDir, yaml);
+      process.stdout.write(yaml);
+      process.stderr.write(`weft agent: bootstrap written to ${file}\n`);
+      return 0;
+    }
+    const proxyArgs = ['--log-level', logLevel];
+    if (values.concurrency !== undefined) proxyArgs.push('--concurrency', String(millis(values.concurrency, 'concurrency', 1)));
+    if (values['drain-time'] !== undefined) {
+      const s = Number(values['drain-time']);
+      if (!Number.isFinite(s) || s < 0) throw new AgentFlagError('drain-time', `'${values['drain-time']}' must be a non-negative number of seconds`);
+      proxyArgs.push('--drain-time', values['drain-time']);
+    }
+    const backoff = {
+      initialMs: millis(values['restart-backoff'], 'restart-backoff', DEFAULT_BACKOFF.initialMs),
+      maxMs: millis(values['restart-backoff-max'], 'restart-backoff-max', DEFAULT_BACKOFF.maxMs),
+      resetAfterMs: millis(values['restart-reset'], 'restart-reset', DEFAULT_BACKOFF.resetAfterMs),
+      maxConsecutive: millis(values['max-restarts'], 'max-restarts', DEFAULT_BACKOFF.maxConsecutive, 0),
+    };
+    const agentPort = values['agent-port'] === undefined ? DEFAULT_AGENT_PORT : parsePort(values['agent-port'], 'agent-port', true);
+    const agent = await runAgent({
+      identity,
+      endpoints,
+      workDir,
+      proxyBinary: path.resolve(values['proxy-binary'] ?? WEFT_JS),
+      proxyArgs,
+      agentHost: '127.0.0.1',
+      agentPort,
+      backoff,
+      readyIntervalMs: millis(values['ready-interval'], 'ready-interval', 1000, 10),
+      logLevel,
+    });
+    installAgentSignals(agent);
+    return undefined;
+  } catch (err) {
+    if (err instanceof AgentFlagError) {
+      process.stderr.write(`weft agent: ${err.message}\n`);
+      return 2;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      process.stderr.write(`weft agent: cannot listen on the agent port: ${e.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
