@@ -7,7 +7,7 @@ import { eventually } from './mesh-fixture.js';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WEFT_JS = path.join(repoRoot, 'packages', 'cli', 'bin', 'weft.js');
 
-/** A `weft ...` child process (stderr kept for assertions and failure messages). */
+/** A `weft ...` child process (stderr, where logs go, kept for assertions). */
 export interface WeftChild {
   readonly child: ChildProcess;
   stderr: string;
@@ -17,8 +17,8 @@ export interface WeftChild {
   stop(graceMs?: number): Promise<number | string>;
 }
 
-export function spawnWeft(args: readonly string[]): WeftChild {
-  const child = spawn(process.execPath, [WEFT_JS, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+export function spawnWeft(args: readonly string[], env: Record<string, string> = {}): WeftChild {
+  const child = spawn(process.execPath, [WEFT_JS, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   const w: WeftChild = {
     child,
     stderr: '',
