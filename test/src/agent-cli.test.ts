@@ -5,8 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { freePort } from '@weft/testing';
-import { agentStatus, spawnWeft } from './agent-fixture.js';
-import { eventually } from './mesh-fixture.js';
+import { agentStatus, spawnWeft, until } from './agent-fixture.js';
 import { runWeft } from './weft-cli.js';
 
 const FAKE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fake-hot-proxy.js');
@@ -52,7 +51,7 @@ describe('weft agent CLI', () => {
     const agent = spawnWeft(['agent', '--service', 'web', '--ip', '127.0.0.1', '--admin-port', String(adminPort), '--agent-port', String(agentPort),
       '--work-dir', work, '--proxy-binary', FAKE, '--ready-interval', '30', '-l', 'warning']);
     try {
-      await eventually(async () => (await agentStatus(agentPort).catch(() => undefined))?.proxy.ready === true);
+      await until(async () => (await agentStatus(agentPort).catch(() => undefined))?.proxy.ready === true);
       const pid = (await agentStatus(agentPort)).proxy.pid;
       const table = await runWeft(['agent', 'status', '--agent', `127.0.0.1:${agentPort}`]);
       assert.equal(table.code, 0);

@@ -41,13 +41,13 @@ export function spawnWeft(args: readonly string[], env: Record<string, string> =
 export async function startControlPlaneProcess(dir: string): Promise<WeftChild & { xdsPort: number; httpPort: number }> {
   const [xdsPort, httpPort] = [await freePort(), await freePort()];
   const cp = spawnWeft(['control-plane', '--config-dir', dir, '--xds-address', `127.0.0.1:${xdsPort}`, '--http-address', `127.0.0.1:${httpPort}`, '--debounce', '20', '-l', 'warning']);
-  await eventually(async () => (await request(httpPort, '/ready').catch(() => ({ status: 0 }))).status === 200);
+  await until(async () => (await request(httpPort, '/ready').catch(() => ({ status: 0 }))).status === 200);
   return Object.assign(cp, { xdsPort, httpPort });
 }
 
 export interface AgentStatusJson {
   agent: { pid: number };
-  proxy: { pid: number | null; state: string; ready: boolean; serverState: string; restarts: number; uptimeMs: number; lastExit: { pid: number; signal: string | null; code: number | null } | null };
+  proxy: { pid: number | null; state: string; ready: boolean; serverState: string; restarts: number; uptimeMs: number; lastExit: { pid: number; signal: string | null; code: number | null; at: string } | null };
   upgrade: { inProgress: boolean; last: Record<string, unknown> | null };
   identity: { nodeId: string; service: string; namespace: string; labels: Record<string, string> };
 }
@@ -56,6 +56,11 @@ export async function agentStatus(port: number): Promise<AgentStatusJson> {
   const res = await request(port, '/status');
   if (res.status !== 200) throw new Error(`agent /status answered ${res.status}`);
   return JSON.parse(res.body) as AgentStatusJson;
+}
+
+/** Polls `check` until it holds; generous (30 s) because process start-ups crawl on a loaded CI machine. */
+export function until(check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  return eventually(check, ms);
 }
 
 /** Whether a process with this pid still exists (signal 0 probes without sending anything). */

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, request, startUpstream, type TestUpstream } from '@weft/testing';
-import { agentStatus, pidAlive, spawnWeft, startControlPlaneProcess, type WeftChild } from './agent-fixture.js';
-import { eventually, reviewsMesh } from './mesh-fixture.js';
+import { agentStatus, pidAlive, spawnWeft, startControlPlaneProcess, type WeftChild, until } from './agent-fixture.js';
+import { reviewsMesh } from './mesh-fixture.js';
 
 // The real `weft proxy` on both sides of the upgrade: needs the proxy-side handover (OLD/NEW over IPC).
 describe('weft agent: hot upgrade of a real proxy under load', { skip: 'needs proxy hot-upgrade handover (feat/upgrade)' }, () => {
@@ -32,7 +32,7 @@ describe('weft agent: hot upgrade of a real proxy under load', { skip: 'needs pr
       '--control-plane', `127.0.0.1:${cp.xdsPort}`, '--admin-port', String(adminPort), '--agent-port', String(agentPort),
       '--work-dir', work, '--ready-interval', '50', '--drain-time', '0.5', '-l', 'warning',
     ]);
-    await eventually(async () => (await agentStatus(agentPort).catch(() => undefined))?.proxy.ready === true);
+    await until(async () => (await agentStatus(agentPort).catch(() => undefined))?.proxy.ready === true);
   });
 
   after(async () => {
@@ -47,7 +47,7 @@ describe('weft agent: hot upgrade of a real proxy under load', { skip: 'needs pr
     const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
     const get = (): Promise<number> =>
       request(egressPort, '/reviews/1', { agent: keepAlive, headers: { host: `reviews.shop.svc.cluster.local:${egressPort}` } }).then((r) => r.status, () => 0);
-    await eventually(async () => (await get()) === 200);
+    await until(async () => (await get()) === 200);
     let stop = false;
     const results = { ok: 0, failed: 0 };
     const load = (async () => {
@@ -65,12 +65,12 @@ describe('weft agent: hot upgrade of a real proxy under load', { skip: 'needs pr
         assert.equal(report.ok, true);
         assert.equal(report.fromPid, oldPid);
         assert.ok(report.readyAfterMs >= 0);
-        await eventually(async () => typeof (await agentStatus(agentPort)).upgrade.last?.oldExitAfterMs === 'number', 10_000);
+        await until(async () => typeof (await agentStatus(agentPort)).upgrade.last?.oldExitAfterMs === 'number', 10_000);
         const s = await agentStatus(agentPort);
         assert.equal(s.proxy.pid, report.toPid);
         assert.equal(s.proxy.restarts, 0);
         assert.equal(pidAlive(oldPid), false);
-        await eventually(async () => (await agentStatus(agentPort)).proxy.ready);
+        await until(async () => (await agentStatus(agentPort)).proxy.ready);
       }
     } finally {
       stop = true;

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, describe, test } from 'node:test';
 import { freePort, request } from '@weft/testing';
-import { agentStatus, pidAlive, spawnWeft, type WeftChild } from './agent-fixture.js';
-import { eventually } from './mesh-fixture.js';
+import { agentStatus, pidAlive, spawnWeft, type WeftChild, until } from './agent-fixture.js';
 
 const FAKE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fake-hot-proxy.js');
 
@@ -20,7 +19,7 @@ async function startAgent(work: string, extra: readonly string[] = [], env: Reco
     ],
     env,
   );
-  await eventually(async () => (await agentStatus(port).catch(() => undefined))?.proxy.ready === true);
+  await until(async () => (await agentStatus(port).catch(() => undefined))?.proxy.ready === true);
   return { agent, port, adminPort };
 }
 
@@ -61,7 +60,7 @@ describe('weft agent: hot upgrade, give-up and signals (fake proxy speaking the 
     const newPid = res.json.toPid as number;
     assert.notEqual(newPid, oldPid);
     assert.equal(typeof res.json.readyAfterMs, 'number');
-    await eventually(async () => typeof (await agentStatus(port)).upgrade.last?.oldExitAfterMs === 'number');
+    await until(async () => typeof (await agentStatus(port)).upgrade.last?.oldExitAfterMs === 'number');
     const s = await agentStatus(port);
     assert.equal(s.proxy.pid, newPid);
     assert.equal(s.proxy.restarts, 0);
@@ -70,7 +69,7 @@ describe('weft agent: hot upgrade, give-up and signals (fake proxy speaking the 
     assert.equal(s.upgrade.last?.oldExitCode, 0);
     assert.ok((s.upgrade.last?.oldExitAfterMs as number) >= 150);
     assert.equal(pidAlive(oldPid), false);
-    await eventually(async () => (await agentStatus(port)).proxy.ready);
+    await until(async () => (await agentStatus(port)).proxy.ready);
     // Every new connection to the handed-over port is answered: no copy of the socket is left listening in the agent.
     for (let i = 0; i < 20; i++) assert.equal((await answered(request(adminPort, '/ready'))).body, 'LIVE\n');
     // Back to back: the upgraded proxy can be upgraded again.
@@ -89,7 +88,7 @@ describe('weft agent: hot upgrade, give-up and signals (fake proxy speaking the 
     assert.equal(res.json.ok, false);
     assert.match(String(res.json.reason), /not ready within 300 ms/);
     const newPid = res.json.toPid as number;
-    await eventually(async () => !pidAlive(newPid));
+    await until(async () => !pidAlive(newPid));
     const s = await agentStatus(port);
     assert.equal(s.proxy.pid, oldPid);
     assert.equal(s.proxy.state, 'running');
@@ -102,8 +101,8 @@ describe('weft agent: hot upgrade, give-up and signals (fake proxy speaking the 
     running = agent;
     assert.deepEqual(await upgrade(port, { timeout: 1 }), { status: 400, json: { ok: false, reason: "unknown or invalid field 'timeout' (expected binary: string, timeoutMs: number)" } });
     assert.deepEqual(await upgrade(port, { binary: '/nonexistent/weft.js' }), { status: 400, json: { ok: false, reason: 'binary /nonexistent/weft.js does not exist' } });
-    const first = upgrade(port, { timeoutMs: 400, binary: FAKE.replace(/\.js$/, '-never-ready.js') });
-    await eventually(async () => (await agentStatus(port)).upgrade.inProgress);
+    const first = upgrade(port, { timeoutMs: 3000, binary: FAKE.replace(/\.js$/, '-never-ready.js') });
+    await until(async () => (await agentStatus(port)).upgrade.inProgress);
     assert.deepEqual(await upgrade(port, {}), { status: 409, json: { ok: false, reason: 'an upgrade is already in progress' } });
     assert.equal((await first).json.ok, false);
   });
@@ -133,10 +132,10 @@ describe('weft agent: hot upgrade, give-up and signals (fake proxy speaking the 
     running = agent;
     const pid = (await agentStatus(port)).proxy.pid as number;
     agent.child.kill('SIGTERM');
-    await eventually(async () => (await agentStatus(port).catch(() => undefined))?.proxy.state === 'stopping');
+    await until(async () => (await agentStatus(port).catch(() => undefined))?.proxy.state === 'stopping');
     assert.ok(pidAlive(pid), 'the proxy ignores SIGTERM');
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exited, 1);
-    await eventually(async () => !pidAlive(pid));
+    await until(async () => !pidAlive(pid));
   });
 });

@@ -20,6 +20,8 @@ export interface AgentOptions {
   readonly agentPort: number;
   readonly backoff: BackoffPolicy;
   readonly readyIntervalMs: number;
+  /** Istio's termination drain: how long a stop waits for connections after draining the listeners. */
+  readonly terminationDrainMs: number;
   readonly logLevel: LogLevel;
 }
 
@@ -31,7 +33,7 @@ export interface RunningAgent {
   readonly bootstrapPath: string;
   /** Resolves with the agent's exit code once it has stopped (by stop(), or because supervision ended). */
   readonly done: Promise<number>;
-  /** Graceful: SIGTERM to the proxy, wait for its drain and exit, close the API. */
+  /** Graceful: drain the proxy's listeners, wait for its connections (up to terminationDrainMs), SIGTERM, wait for its exit, close the API. */
   stop(exitCode?: number): Promise<number>;
 }
 
@@ -48,6 +50,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     adminPort: opts.endpoints.adminPort,
     backoff: opts.backoff,
     readyIntervalMs: opts.readyIntervalMs,
+    terminationDrainMs: opts.terminationDrainMs,
     log,
     onEnd: (code, why) => {
       (code === 0 ? logger.info.bind(logger) : logger.error.bind(logger))({ code }, `agent stopping: ${why}`);

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Backoff, type BackoffPolicy } from './backoff.js';
 import { isRunning, spawnProxy, type ProxyCommand } from './proxy-process.js';
+import { drainBeforeStop } from './proxy-drain.js';
 import { probeReady } from './readiness.js';
 
 /** starting: spawned, not yet ready; running: ready once; backoff: waiting to restart; failed: gave up. */
@@ -20,6 +21,8 @@ export interface SupervisorOptions {
   readonly backoff: BackoffPolicy;
   /** How often the proxy admin `/ready` is polled. */
   readonly readyIntervalMs: number;
+  /** Longest wait for active connections to finish after the graceful drain and before the SIGTERM (0 = SIGTERM at once). */
+  readonly terminationDrainMs: number;
   /** Called once when supervision ends by itself: 0 after the proxy quit cleanly (e.g. /quitquitquit), 1 on giving up. */
   readonly onEnd: (exitCode: number, why: string) => void;
   readonly log: (event: string, fields: Record<string, unknown>) => void;
@@ -189,13 +192,20 @@ export class ProxySupervisor {
     return [...(this.proc ? [this.proc] : []), ...this.others].filter(isRunning);
   }
 
-  /** SIGTERM to every proxy child (they drain), resolved when all have exited; no restarts from now on. */
-  stop(): Promise<void> {
+  /**
+   * Graceful stop, no restarts from now on: the termination drain (see drainBeforeStop), then SIGTERM to every proxy
+   * child; resolves when all have exited.
+   */
+  async stop(): Promise<void> {
     if (this.state !== 'stopped') this.state = 'stopping';
     clearInterval(this.pollTimer);
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     this.holding = false;
+    if (this.proc && isRunning(this.proc) && this.opts.terminationDrainMs > 0) {
+      const waitedMs = await drainBeforeStop(this.opts.adminPort, this.opts.terminationDrainMs, this.opts.readyIntervalMs, () => this.all().length === 0);
+      this.opts.log('proxy drained', { waitedMs });
+    }
     for (const c of this.all()) c.kill('SIGTERM');
     return new Promise((resolve) => {
       const check = (): void => {

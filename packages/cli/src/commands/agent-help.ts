@@ -11,7 +11,9 @@ backoff when it crashes, and serves a local HTTP API on 127.0.0.1:
   GET /status    proxy pid, state, readiness, restarts, uptime, last upgrade, identity (JSON)
   GET /ready     200 LIVE when the proxy's admin /ready says LIVE, else 503 (for a readiness probe)
   POST /upgrade  hot upgrade: optional JSON {"binary": "/path/weft.js", "timeoutMs": 30000}
-SIGTERM/SIGINT: SIGTERM to the proxy, wait for its drain and exit, exit 0; a second signal kills it and exits 1.
+SIGTERM/SIGINT: like Istio's agent, POST /drain_listeners?inboundonly&graceful to the proxy, wait until it has no
+active downstream connection (at most --termination-drain), SIGTERM it, wait for its exit, exit 0. A second signal
+kills the proxy and exits 1 at once.
 A proxy that exits with code 0 (e.g. /quitquitquit) ends the agent with 0.
 
 Identity (a flag, else its environment variable):
@@ -32,12 +34,13 @@ Agent:
       --work-dir <dir>         where bootstrap.yaml is written (default <tmpdir>/weft-agent-<workload>)
       --bootstrap-only         write the bootstrap, print it and exit
       --proxy-binary <file>    weft.js or executable to run as the proxy (default this weft)
+      --termination-drain <sec>  longest wait for connections before the SIGTERM on stop (default 5, 0 = none)
       --ready-interval <ms>    how often the proxy's /ready is polled (default 1000)
       --restart-backoff <ms>   first restart delay, doubled per consecutive crash (default ${DEFAULT_BACKOFF.initialMs})
       --restart-backoff-max <ms>  delay cap (default ${DEFAULT_BACKOFF.maxMs})
       --restart-reset <ms>     uptime after which crashes count from zero again (default ${DEFAULT_BACKOFF.resetAfterMs})
       --max-restarts <n>       consecutive crashes before the agent gives up and exits 1 (default ${DEFAULT_BACKOFF.maxConsecutive}, 0 = never)
 Proxy (passed to 'weft proxy'):
-      --concurrency <n>  --drain-time <sec>  -l, --log-level <level>
+      --concurrency <n>  --drain-time <sec> (the proxy's graceful drain period)  -l, --log-level <level>
   -h, --help               print this help
 `;

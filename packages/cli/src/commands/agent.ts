@@ -25,7 +25,7 @@ const OPTIONS = {
   service: str, namespace: str, workload: str, labels: str, ip: str, 'proxy-type': str, 'cluster-id': str, locality: str,
   'dns-domain': str, 'control-plane': str, 'admin-port': str, 'xds-api': str,
   'agent-port': str, 'work-dir': str, 'bootstrap-only': { type: 'boolean' }, 'proxy-binary': str, 'ready-interval': str,
-  'restart-backoff': str, 'restart-backoff-max': str, 'restart-reset': str, 'max-restarts': str,
+  'termination-drain': str, 'restart-backoff': str, 'restart-backoff-max': str, 'restart-reset': str, 'max-restarts': str,
   concurrency: str, 'drain-time': str, 'log-level': { type: 'string', short: 'l' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -33,6 +33,16 @@ function millis(v: string | undefined, flag: string, dflt: number, min = 1): num
   if (v === undefined) return dflt;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new AgentFlagError(flag, `'${v}' must be an integer >= ${min}`);
+  return n;
+}
+
+/** Istio's TERMINATION_DRAIN_DURATION default. */
+export const DEFAULT_TERMINATION_DRAIN_S = 5;
+
+function seconds(v: string | undefined, flag: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new AgentFlagError(flag, `'${v}' must be a non-negative number of seconds`);
   return n;
 }
 
@@ -68,11 +78,7 @@ export async function agentCommand(argv: string[]): Promise<number | undefined> 
     }
     const proxyArgs = ['--log-level', logLevel];
     if (values.concurrency !== undefined) proxyArgs.push('--concurrency', String(millis(values.concurrency, 'concurrency', 1)));
-    if (values['drain-time'] !== undefined) {
-      const s = Number(values['drain-time']);
-      if (!Number.isFinite(s) || s < 0) throw new AgentFlagError('drain-time', `'${values['drain-time']}' must be a non-negative number of seconds`);
-      proxyArgs.push('--drain-time', values['drain-time']);
-    }
+    if (values['drain-time'] !== undefined) proxyArgs.push('--drain-time', String(seconds(values['drain-time'], 'drain-time', 0)));
     const backoff = {
       initialMs: millis(values['restart-backoff'], 'restart-backoff', DEFAULT_BACKOFF.initialMs),
       maxMs: millis(values['restart-backoff-max'], 'restart-backoff-max', DEFAULT_BACKOFF.maxMs),
@@ -90,6 +96,7 @@ export async function agentCommand(argv: string[]): Promise<number | undefined> 
       agentPort,
       backoff,
       readyIntervalMs: millis(values['ready-interval'], 'ready-interval', 1000, 10),
+      terminationDrainMs: seconds(values['termination-drain'], 'termination-drain', DEFAULT_TERMINATION_DRAIN_S) * 1000,
       logLevel,
     });
     installAgentSignals(agent);
