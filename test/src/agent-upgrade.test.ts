@@ -120,7 +120,20 @@ describe('weft agent: hot upgrade, give-up and signals (fake proxy speaking the 
     assert.match(agent.stderr, /proxy crashed 4 times in a row; giving up/);
   });
 
-  test('a proxy that quits with code 0 (/quitquitquit) ends the agent with 0', async () => {
+  test('a proxy that exits 0 before it was ever LIVE failed to start: restarted, then given up on', async () => {
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const agent = spawnWeft(
+      ['agent', '--service', 'web', '--ip', '127.0.0.1', '--admin-port', String(adminPort), '--agent-port', String(port), '--work-dir', work,
+        '--proxy-binary', FAKE, '--restart-backoff', '20', '--max-restarts', '1', '-l', 'info'],
+      { FAKE_PROXY_MODE: 'exit0' },
+    );
+    running = agent;
+    assert.equal(await agent.exited, 1);
+    assert.equal((agent.stderr.match(/"code":0,"signal":null,.*"msg":"proxy exited"/g) ?? []).length, 2);
+    assert.match(agent.stderr, /proxy crashed 2 times in a row; giving up/);
+  });
+
+  test('a LIVE proxy that quits with code 0 (/quitquitquit) ends the agent with 0', async () => {
     const { agent, adminPort } = await startAgent(work);
     running = agent;
     await request(adminPort, '/quitquitquit', { method: 'POST' });

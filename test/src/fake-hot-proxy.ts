@@ -1,7 +1,8 @@
 // A stand-in for `weft proxy` run by agent tests as --proxy-binary: serves the admin `/ready` on the bootstrap's
 // admin port and speaks the hot-upgrade control protocol (hello / begin / ready / exiting) with a real handle
 // handover: OLD hands its listening admin socket to NEW. FAKE_PROXY_MODE selects a misbehaviour:
-// `ignore-term` (SIGTERM does nothing), `crash` (exits 3 at once), `never-ready` (NEW never reports ready).
+// `ignore-term` (SIGTERM does nothing), `crash` (exits 3 at once), `exit0` (exits 0 at once, never LIVE),
+// `never-ready` (NEW never reports ready).
 import { readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server } from 'node:net';
@@ -14,6 +15,7 @@ const send = (msg: Record<string, unknown>, handle?: Server): void => {
 };
 
 if (mode === 'crash') process.exit(3);
+if (mode === 'exit0') process.exit(0);
 
 const admin: HttpServer = createServer((req, res) => {
   if (req.url === '/ready') res.writeHead(200).end('LIVE\n');

@@ -11,6 +11,7 @@ export interface AgentStatus {
     readonly pid: number | null;
     readonly state: string;
     readonly ready: boolean;
+    readonly readyAfterMs: number | null;
     readonly serverState: string;
     readonly restarts: number;
     readonly uptimeMs: number;
@@ -29,6 +30,7 @@ export function agentStatus(sup: ProxySupervisor, up: Upgrader, identity: Worklo
       pid: sup.child?.pid ?? null,
       state: up.inProgress ? 'upgrading' : sup.state,
       ready: sup.ready,
+      readyAfterMs: sup.readyAfterMs ?? null,
       serverState: sup.serverState,
       restarts: sup.restarts,
       uptimeMs: sup.uptimeMs(),

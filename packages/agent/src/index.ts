@@ -18,6 +18,6 @@ export {
   type ProxyEndpoints,
   type WorkloadIdentity,
 } from './identity.js';
-export { installAgentSignals, runAgent, type AgentOptions, type RunningAgent } from './run-agent.js';
+export { installAgentSignals, runAgent, type AgentContext, type AgentExtension, type AgentOptions, type RunningAgent } from './run-agent.js';
 export { ProxySupervisor, type ProxyState } from './supervisor.js';
 export { DEFAULT_UPGRADE_TIMEOUT_MS, Upgrader, type UpgradeReport, type UpgradeRequest } from './upgrade.js';

@@ -23,7 +23,22 @@ export interface AgentOptions {
   /** Istio's termination drain: how long a stop waits for connections after draining the listeners. */
   readonly terminationDrainMs: number;
   readonly logLevel: LogLevel;
+  /** Run in order before the agent API starts listening and before the proxy starts. */
+  readonly extensions?: readonly AgentExtension[];
 }
+
+/** What an agent extension (e.g. traffic interception) gets to work with. */
+export interface AgentContext {
+  readonly api: AgentApi;
+  readonly supervisor: ProxySupervisor;
+  readonly identity: WorkloadIdentity;
+  /** The proxy admin port on 127.0.0.1 (/healthcheck/fail, /drain_listeners, ...). */
+  readonly adminPort: number;
+  readonly logger: Logger;
+}
+
+/** Registers routes (`ctx.api.route('POST', '/intercept/on', ...)`) or other behaviour before the API listens. */
+export type AgentExtension = (ctx: AgentContext) => void | Promise<void>;
 
 export interface RunningAgent {
   readonly port: number;
@@ -60,6 +75,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   const upgrader = new Upgrader(supervisor, log);
   const api = new AgentApi();
   registerAgentRoutes(api, supervisor, upgrader, opts.identity);
+  for (const ext of opts.extensions ?? []) await ext({ api, supervisor, identity: opts.identity, adminPort: opts.endpoints.adminPort, logger });
   const port = await api.listen(opts.agentHost, opts.agentPort);
   supervisor.start();
   logger.info({ agentPort: port, bootstrap: bootstrapPath, adminPort: opts.endpoints.adminPort }, 'weft agent started');

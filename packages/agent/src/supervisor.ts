@@ -23,7 +23,7 @@ export interface SupervisorOptions {
   readonly readyIntervalMs: number;
   /** Longest wait for active connections to finish after the graceful drain and before the SIGTERM (0 = SIGTERM at once). */
   readonly terminationDrainMs: number;
-  /** Called once when supervision ends by itself: 0 after the proxy quit cleanly (e.g. /quitquitquit), 1 on giving up. */
+  /** Called once when supervision ends by itself: 0 after a once-LIVE proxy quit with code 0 (/quitquitquit), 1 on giving up. */
   readonly onEnd: (exitCode: number, why: string) => void;
   readonly log: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -37,7 +37,7 @@ export class ProxySupervisor {
   private proc: ChildProcess | undefined;
   private startedAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
-  private readonly pollTimer: NodeJS.Timeout;
+  private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private readonly backoff: Backoff;
   private readonly exitWaiters = new Set<() => void>();
@@ -48,13 +48,14 @@ export class ProxySupervisor {
   ready = false;
   serverState = 'UNREACHABLE';
   restarts = 0;
+  /** How long the current proxy took from spawn (or from its promotion by an upgrade) to its first LIVE. */
+  readyAfterMs: number | undefined;
   lastExit: ExitRecord | undefined;
   /** Children whose exit is expected (an upgraded-away proxy, an aborted NEW); kept to be stopped with the agent. */
   readonly others = new Set<ChildProcess>();
 
   constructor(private readonly opts: SupervisorOptions) {
     this.backoff = new Backoff(opts.backoff);
-    this.pollTimer = setInterval(() => void this.poll(), opts.readyIntervalMs);
   }
 
   get child(): ChildProcess | undefined {
@@ -76,6 +77,7 @@ export class ProxySupervisor {
   start(): void {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.restartTimer = undefined;
+    this.pollTimer ??= setInterval(() => void this.poll(), this.opts.readyIntervalMs);
     const child = spawnProxy(this.opts.command, undefined, false);
     this.attach(child);
     this.state = 'starting';
@@ -98,6 +100,7 @@ export class ProxySupervisor {
     this.startedAt = performance.now();
     this.ready = false;
     this.serverState = 'UNREACHABLE';
+    this.readyAfterMs = undefined;
   }
 
   /** An upgrade is running: defer judging the current child's exit. */
@@ -144,8 +147,9 @@ export class ProxySupervisor {
     this.notifyExit();
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.opts.log('proxy exited', { ...this.lastExit });
-    if (code === 0 && signal === null) {
-      // Like Istio's agent: a proxy that quits on purpose (/quitquitquit) ends the agent too.
+    if (code === 0 && signal === null && this.readyAfterMs !== undefined) {
+      // Like Istio's agent: a proxy that quits on purpose (/quitquitquit) ends the agent too. One that never became
+      // LIVE failed to start, whatever its code: restart it.
       this.finish('stopped', 0, 'proxy exited with code 0');
       return;
     }
@@ -181,7 +185,8 @@ export class ProxySupervisor {
       this.serverState = probe.state;
       if (probe.ready && this.state === 'starting') {
         this.state = 'running';
-        this.opts.log('proxy ready', { pid: child.pid, afterMs: this.uptimeMs() });
+        this.readyAfterMs = this.uptimeMs();
+        this.opts.log('proxy ready', { pid: child.pid, afterMs: this.readyAfterMs });
       }
     } finally {
       this.polling = false;

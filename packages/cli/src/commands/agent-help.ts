@@ -14,7 +14,7 @@ backoff when it crashes, and serves a local HTTP API on 127.0.0.1:
 SIGTERM/SIGINT: like Istio's agent, POST /drain_listeners?inboundonly&graceful to the proxy, wait until it has no
 active downstream connection (at most --termination-drain), SIGTERM it, wait for its exit, exit 0. A second signal
 kills the proxy and exits 1 at once.
-A proxy that exits with code 0 (e.g. /quitquitquit) ends the agent with 0.
+A proxy that was LIVE and exits with code 0 (e.g. /quitquitquit) ends the agent with 0; any other exit is a crash.
 
 Identity (a flag, else its environment variable):
       --service <name>         service name (required) ${env('service')}
