@@ -41,6 +41,8 @@ describe('weft agent CLI', () => {
     assert.deepEqual([bad.code, bad.stderr], [2, "weft agent: --control-plane: 'istiod' is not host:port\n"]);
     const port = await runWeft(['agent', '--service', 'r', '--ip', '10.0.0.1', '--agent-port', '99999']);
     assert.deepEqual([port.code, port.stderr], [2, "weft agent: --agent-port: '99999' is not a port number\n"]);
+    const binary = await runWeft(['agent', '--service', 'r', '--ip', '10.0.0.1', '--proxy-binary', '/nonexistent/weft.js']);
+    assert.deepEqual([binary.code, binary.stderr], [2, 'weft agent: --proxy-binary: /nonexistent/weft.js does not exist\n']);
     const unknown = await runWeft(['agent', '--servce', 'r']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /^weft agent: Unknown option '--servce'/);

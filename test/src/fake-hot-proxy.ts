@@ -1,6 +1,6 @@
 // A stand-in for `weft proxy` run by agent tests as --proxy-binary: serves the admin `/ready` on the bootstrap's
 // admin port and speaks the hot-upgrade control protocol (hello / begin / ready / exiting) with a real handle
-// handover: OLD hands its listening admin socket to NEW. FAKE_PROXY_MODE selects a misbehaviour:
+// handover: OLD hands its raw listening admin handle to NEW. FAKE_PROXY_MODE selects a misbehaviour:
 // `ignore-term` (SIGTERM does nothing), `crash` (exits 3 at once), `exit0` (exits 0 at once, never LIVE),
 // `never-ready` (NEW never reports ready).
 import { readFileSync } from 'node:fs';
@@ -30,7 +30,9 @@ process.on('SIGTERM', () => {
 });
 process.on('message', (msg: { weftUpgrade?: number; type?: string }, handle: unknown) => {
   if (msg.weftUpgrade !== 1) return;
-  if (msg.type === 'begin') send({ type: 'admin-socket' }, admin as unknown as Server);
+  // The raw listening handle, as the real proxy hands its listeners over (a broker forwarding a net.Server would
+  // itself start accepting on it).
+  if (msg.type === 'begin') send({ type: 'admin-socket' }, (admin as unknown as { _handle: Server })._handle);
   else if (msg.type === 'admin-socket' && mode !== 'never-ready') {
     admin.listen(handle as Server, () => send({ type: 'ready', pid: process.pid }));
   } else if (msg.type === 'ready') {

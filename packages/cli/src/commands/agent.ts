@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,11 +87,13 @@ export async function agentCommand(argv: string[]): Promise<number | undefined> 
       maxConsecutive: millis(values['max-restarts'], 'max-restarts', DEFAULT_BACKOFF.maxConsecutive, 0),
     };
     const agentPort = values['agent-port'] === undefined ? DEFAULT_AGENT_PORT : parsePort(values['agent-port'], 'agent-port', true);
+    const proxyBinary = path.resolve(values['proxy-binary'] ?? WEFT_JS);
+    if (!existsSync(proxyBinary)) throw new AgentFlagError('proxy-binary', `${proxyBinary} does not exist`);
     const agent = await runAgent({
       identity,
       endpoints,
       workDir,
-      proxyBinary: path.resolve(values['proxy-binary'] ?? WEFT_JS),
+      proxyBinary,
       proxyArgs,
       agentHost: '127.0.0.1',
       agentPort,

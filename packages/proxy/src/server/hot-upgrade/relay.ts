@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { Server as NetServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { controlMessage, isUpgradeMessage } from './protocol.js';
 
 export interface RelayOptions {
@@ -25,12 +25,8 @@ export function relayUpgrade(oldProc: ChildProcess, newProc: ChildProcess, opts:
     let settled = false;
     const forward = (to: ChildProcess) => (msg: unknown, handle: Handle): void => {
       if (!isUpgradeMessage(msg) || !to.connected) return;
-      // keepOpen false: the handle now belongs to the receiver; this process must not hold its copy. Node closes a
-      // forwarded socket itself but a received Server is listening here too: close it once sent, or this process
-      // keeps accepting (and never answering) connections on the proxy's port.
-      to.send(msg, handle, { keepOpen: false }, () => {
-        if (handle instanceof NetServer) handle.close();
-      });
+      // keepOpen false: the handle now belongs to the receiver; this process must not hold its copy.
+      to.send(msg, handle, { keepOpen: false }, () => undefined);
       if (msg.type === 'ready' && to === oldProc) finish({ ok: true, readyAfterMs: performance.now() - started });
     };
     const fromOld = forward(newProc);
