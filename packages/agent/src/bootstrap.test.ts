@@ -8,7 +8,7 @@ import { bootstrapObject, bootstrapYaml, nodeId, writeBootstrap } from './bootst
 import { parseIdentity, parseProxyEndpoints } from './identity.js';
 
 const identity = parseIdentity(
-  { service: 'reviews', namespace: 'shop', workload: 'reviews-v2-1', labels: 'app=reviews,version=v2', ip: '10.0.0.7', locality: 'eu/z1', 'cluster-id': 'east' },
+  { service: 'reviews', namespace: 'shop', workload: 'reviews-v2-1', labels: 'app=reviews,version=v2', ip: '10.0.0.7', locality: 'eu/z1', 'cluster-id': 'east', 'interception-mode': 'redirect' },
   {},
 );
 const endpoints = parseProxyEndpoints({ 'control-plane': 'istiod.mesh:15010', 'admin-port': '15099' }, {});
@@ -23,14 +23,16 @@ test('node id and metadata follow the Istio conventions the control plane parses
       WORKLOAD_NAME: 'reviews-v2-1',
       LABELS: { app: 'reviews', version: 'v2' },
       INSTANCE_IPS: '10.0.0.7',
-      INTERCEPTION_MODE: 'NONE',
+      INTERCEPTION_MODE: 'REDIRECT',
       CLUSTER_ID: 'east',
     },
     locality: { region: 'eu', zone: 'z1' },
   });
   const router = parseIdentity({ service: 'ingress', 'proxy-type': 'router', ip: '10.0.0.8' }, {});
   assert.equal(nodeId(router), 'router~10.0.0.8~ingress-10-0-0-8.default~default.svc.cluster.local');
-  assert.equal((bootstrapObject(router, endpoints).node as Record<string, unknown>).locality, undefined);
+  const routerNode = bootstrapObject(router, endpoints).node as { locality?: unknown; metadata: Record<string, unknown> };
+  assert.equal(routerNode.locality, undefined);
+  assert.equal(routerNode.metadata.INTERCEPTION_MODE, 'NONE');
 });
 
 test('admin on loopback, ADS over Delta gRPC to the control plane (STRICT_DNS for a name, HTTP/2)', () => {

@@ -20,8 +20,8 @@ export function bootstrapObject(id: WorkloadIdentity, ep: ProxyEndpoints): Recor
     WORKLOAD_NAME: id.workload,
     LABELS: { ...id.labels },
     INSTANCE_IPS: id.ip,
-    // Istio's key: the control plane only builds captureMode NONE listeners (iptables capture is the agent's job).
-    INTERCEPTION_MODE: 'NONE',
+    // REDIRECT: the control plane serves the 15001/15006 listeners iptables capture sends traffic to.
+    INTERCEPTION_MODE: id.interceptionMode,
   };
   if (id.clusterId !== '') metadata.CLUSTER_ID = id.clusterId;
   const node: Record<string, unknown> = { id: nodeId(id), cluster: `${id.service}.${id.namespace}`, metadata };

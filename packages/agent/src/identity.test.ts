@@ -16,6 +16,7 @@ describe('parseIdentity', () => {
       clusterId: '',
       locality: undefined,
       dnsDomain: 'default.svc.cluster.local',
+      interceptionMode: 'NONE',
     });
   });
 
@@ -31,6 +32,7 @@ describe('parseIdentity', () => {
     assert.equal(id.proxyType, 'router');
     assert.equal(id.clusterId, 'c1');
     assert.equal(id.dnsDomain, 'prod.svc.cluster.local');
+    assert.equal(parseIdentity({ service: 'r', ip: '10.0.0.1' }, { WEFT_INTERCEPTION_MODE: 'redirect' }).interceptionMode, 'REDIRECT');
   });
 
   test('each invalid value is refused naming its flag', () => {
@@ -45,6 +47,7 @@ describe('parseIdentity', () => {
       [{ service: 'r', 'proxy-type': 'gateway' }, 'proxy-type', /sidecar or router/],
       [{ service: 'r', locality: 'a/b/c/d' }, 'locality', /region\[\/zone\[\/subzone\]\]/],
       [{ service: 'r', 'cluster-id': 'C 1' }, 'cluster-id', /lowercase DNS name/],
+      [{ service: 'r', 'interception-mode': 'tproxy' }, 'interception-mode', /'tproxy' must be none or redirect/],
     ];
     for (const [input, flag, message] of cases) {
       assert.throws(() => parseIdentity({ ip: '10.0.0.1', ...input }, noEnv), (err: unknown) => {

@@ -24,6 +24,11 @@ export interface WorkloadIdentity {
   readonly locality: { readonly region: string; readonly zone: string; readonly subZone: string } | undefined;
   /** DNS domain of the id's last part, `<namespace>.svc.cluster.local` by default. */
   readonly dnsDomain: string;
+  /**
+   * Istio's INTERCEPTION_MODE: REDIRECT when iptables send the workload's traffic to the proxy (the control plane
+   * then serves virtualOutbound 15001 / virtualInbound 15006), NONE when apps call the proxy's ports themselves.
+   */
+  readonly interceptionMode: 'NONE' | 'REDIRECT';
 }
 
 /** Where the proxy gets its config and how it is reached. */
@@ -37,7 +42,7 @@ export interface ProxyEndpoints {
 export type IdentityInput = Readonly<Partial<Record<IdentityFlag, string>>>;
 
 export type IdentityFlag =
-  | 'service' | 'namespace' | 'workload' | 'labels' | 'ip' | 'proxy-type' | 'cluster-id' | 'locality' | 'dns-domain'
+  | 'service' | 'namespace' | 'workload' | 'labels' | 'ip' | 'proxy-type' | 'cluster-id' | 'locality' | 'dns-domain' | 'interception-mode'
   | 'control-plane' | 'admin-port' | 'xds-api';
 
 /** The environment variable read when a flag is absent (Kubernetes downward-API names where Istio uses them). */
@@ -51,6 +56,7 @@ export const IDENTITY_ENV: Readonly<Record<IdentityFlag, string>> = {
   'cluster-id': 'WEFT_CLUSTER_ID',
   locality: 'WEFT_LOCALITY',
   'dns-domain': 'WEFT_DNS_DOMAIN',
+  'interception-mode': 'WEFT_INTERCEPTION_MODE',
   'control-plane': 'WEFT_CONTROL_PLANE',
   'admin-port': 'WEFT_ADMIN_PORT',
   'xds-api': 'WEFT_XDS_API',
@@ -140,7 +146,9 @@ export function parseIdentity(input: IdentityInput, env: NodeJS.ProcessEnv = pro
     locality = { region: parts[0] ?? '', zone: parts[1] ?? '', subZone: parts[2] ?? '' };
   }
   const dnsDomain = name(input, env, 'dns-domain', DNS_NAME, `${namespace}.svc.cluster.local`);
-  return { service, namespace, workload, labels, ip, proxyType, clusterId, locality, dnsDomain };
+  const mode = (pick(input, env, 'interception-mode') ?? 'none').toUpperCase();
+  if (mode !== 'NONE' && mode !== 'REDIRECT') throw new AgentFlagError('interception-mode', `'${mode.toLowerCase()}' must be none or redirect`);
+  return { service, namespace, workload, labels, ip, proxyType, clusterId, locality, dnsDomain, interceptionMode: mode };
 }
 
 export function parseProxyEndpoints(input: IdentityInput, env: NodeJS.ProcessEnv = process.env): ProxyEndpoints {

@@ -26,6 +26,8 @@ Identity (a flag, else its environment variable):
       --cluster-id <id>        cluster id, node metadata CLUSTER_ID ${env('cluster-id')}
       --locality <r/z/s>       region[/zone[/subzone]] ${env('locality')}
       --dns-domain <domain>    default <namespace>.svc.cluster.local ${env('dns-domain')}
+      --interception-mode <m>  none|redirect: redirect when iptables capture the workload's traffic (the control
+                               plane then serves virtualOutbound 15001 / virtualInbound 15006) ${env('interception-mode')}
       --control-plane <h:p>    ADS address (default ${DEFAULT_CONTROL_PLANE}) ${env('control-plane')}
       --xds-api <api>          delta|sotw (default delta) ${env('xds-api')}
       --admin-port <port>      proxy admin port on 127.0.0.1 (default ${DEFAULT_ADMIN_PORT}) ${env('admin-port')}

@@ -24,7 +24,7 @@ const WEFT_JS = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
 const str = { type: 'string' } as const;
 const OPTIONS = {
   service: str, namespace: str, workload: str, labels: str, ip: str, 'proxy-type': str, 'cluster-id': str, locality: str,
-  'dns-domain': str, 'control-plane': str, 'admin-port': str, 'xds-api': str,
+  'dns-domain': str, 'interception-mode': str, 'control-plane': str, 'admin-port': str, 'xds-api': str,
   'agent-port': str, 'work-dir': str, 'bootstrap-only': { type: 'boolean' }, 'proxy-binary': str, 'ready-interval': str,
   'termination-drain': str, 'restart-backoff': str, 'restart-backoff-max': str, 'restart-reset': str, 'max-restarts': str,
   concurrency: str, 'drain-time': str, 'log-level': { type: 'string', short: 'l' }, help: { type: 'boolean', short: 'h' },
