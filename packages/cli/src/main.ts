@@ -9,6 +9,7 @@ Usage:
 
 Commands:
   proxy          run the data-plane proxy from an Envoy v3 bootstrap file
+  agent          run beside a workload: write the bootstrap, supervise the proxy, hot upgrade (agent status: its state)
   control-plane  run the control plane (ADS server, SotW and Delta, with a debug HTTP API)
   proxy-status   every proxy connected to the control plane and whether it is in sync (CDS/LDS/EDS/RDS)
   proxy-config   listeners|routes|clusters|endpoints a proxy gets from the control plane
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     case '-h':
       if (rest[0] === 'proxy') process.stdout.write(PROXY_HELP);
       else if (rest[0] === 'control-plane') process.stdout.write(CONTROL_PLANE_HELP);
+      else if (rest[0] === 'agent') return main(['agent', '--help']);
       else if (rest[0] === 'proxy-status' || rest[0] === 'proxy-config' || rest[0] === 'analyze' || rest[0] === 'intercept') return main([rest[0], '--help']);
       else process.stdout.write(HELP);
       return 0;
@@ -38,6 +40,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return versionCommand();
     case 'proxy':
       return proxyCommand(rest);
+    case 'agent':
+      return (await import('./commands/agent.js')).agentCommand(rest);
     case 'control-plane':
       return (await import('./commands/control-plane.js')).controlPlaneCommand(rest);
     case 'proxy-status':
