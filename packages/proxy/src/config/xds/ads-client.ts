@@ -124,8 +124,8 @@ export class AdsClient {
     if (this.closed) return;
     const delay = this.backoff.next();
     logger().info({ target: this.config.target, delayMs: delay }, 'xDS stream closed; reconnecting');
+    // Not unref'd: a proxy waiting for its first config has nothing else keeping it alive, and must keep retrying.
     this.retryTimer = setTimeout(() => this.connect(), delay);
-    this.retryTimer.unref();
   }
 
   private setConnected(up: boolean): void {
