@@ -48,13 +48,13 @@ static_resources:
  * request, e.g. with a gRPC call). `bootstrap({ adminPort, port })`, when given, returns the bootstrap YAML instead of
  * the HTTP one (then `check` is required). Rejects with "failed to start: <reason>".
  */
-export async function startWeft({ cpu, upstreamPort, repoRoot, bin = path.join(repoRoot, WEFT_BIN), h2 = false, check, bootstrap }) {
+export async function startWeft({ cpu, upstreamPort, repoRoot, bin = path.join(repoRoot, WEFT_BIN), h2 = false, check, bootstrap, extraArgs = [] }) {
   if (!existsSync(bin)) throw new Error(`failed to start: ${path.relative(repoRoot, bin)} does not exist (CLI not built yet?)`);
   const dir = makeTempDir('weft-bench-weft-');
   const [port, adminPort] = await freePorts(2);
   const conf = path.join(dir, 'bootstrap.yaml');
   writeFileSync(conf, bootstrap ? bootstrap({ adminPort, port }) : weftBootstrap({ adminPort, port, upstreamPort, h2 }));
-  const args = [bin, 'proxy', '-c', conf, '--concurrency', '1', '--log-level', 'warn'];
+  const args = [bin, 'proxy', '-c', conf, '--concurrency', '1', '--log-level', 'warn', ...extraArgs];
   const proc = startProcess('weft', process.execPath, args, { cpu, cwd: repoRoot });
   try {
     await waitFor200(adminPort, '/ready', 20_000, proc);
