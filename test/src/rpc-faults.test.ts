@@ -66,7 +66,7 @@ route_config:
   - match: { service: { exact: delay-abort } }
     route: { cluster: up, fault: { delay: { fixed_delay: 0.05s, percentage: { numerator: 1000000, denominator: MILLION } }, abort: { percentage: { numerator: 100 } } } }
   - match: { service: { exact: limited } }
-    route: { cluster: up, local_rate_limit: { token_bucket: { max_tokens: 1, tokens_per_fill: 1, fill_interval: 0.3s } } }
+    route: { cluster: up, local_rate_limit: { token_bucket: { max_tokens: 1, tokens_per_fill: 1, fill_interval: 1s } } }
   - match: { service: { exact: pertry } }
     route: { cluster: up, timeout: 2s, idempotent: true, retry_policy: { retry_on: timeout, num_retries: 1, per_try_timeout: 0.1s } }
   - match: { service: { exact: pertry-once } }
@@ -162,7 +162,8 @@ route_config:
       return rs.map((r) => (r.status === 'ok' ? 'ok' : String(r.body.local)));
     };
     assert.deepEqual(await burst(), ['ok', 'rate_limited']);
-    await sleep(330);
+    // Just past one refill and far from the next, so a loaded machine cannot land the burst across two.
+    await sleep(1100);
     assert.deepEqual(await burst(), ['ok', 'rate_limited']);
     assert.equal(received('limited'), 2);
     assert.equal(await stat('rpc.faults.local_rate_limit.rate_limited'), 2);
