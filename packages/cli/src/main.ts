@@ -10,6 +10,7 @@ Usage:
 Commands:
   proxy          run the data-plane proxy from an Envoy v3 bootstrap file
   control-plane  run the control plane (ADS server, SotW and Delta, with a debug HTTP API)
+  upgrade        hot-upgrade a running proxy (new process takes over its sockets; the old one drains)
   proxy-status   every proxy connected to the control plane and whether it is in sync (CDS/LDS/EDS/RDS)
   proxy-config   listeners|routes|clusters|endpoints a proxy gets from the control plane
   analyze        check a directory of Istio resources (schema errors, unknown hosts/subsets, shadowed routes)
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     case '-h':
       if (rest[0] === 'proxy') process.stdout.write(PROXY_HELP);
       else if (rest[0] === 'control-plane') process.stdout.write(CONTROL_PLANE_HELP);
-      else if (rest[0] === 'proxy-status' || rest[0] === 'proxy-config' || rest[0] === 'analyze') return main([rest[0], '--help']);
+      else if (rest[0] === 'proxy-status' || rest[0] === 'proxy-config' || rest[0] === 'analyze' || rest[0] === 'upgrade') return main([rest[0], '--help']);
       else process.stdout.write(HELP);
       return 0;
     case 'version':
@@ -39,6 +40,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return proxyCommand(rest);
     case 'control-plane':
       return (await import('./commands/control-plane.js')).controlPlaneCommand(rest);
+    case 'upgrade':
+      return (await import('./commands/upgrade.js')).upgradeCommand(rest);
     case 'proxy-status':
       return (await import('./commands/proxy-status.js')).proxyStatusCommand(rest);
     case 'proxy-config':

@@ -15,6 +15,8 @@ import { Http2StreamEncoder, type Http2StreamOwner } from './http2-stream-encode
 
 /** Pseudo-headers node counts against maxHeaderListPairs on top of the regular ones. */
 const PSEUDO_HEADERS = 5;
+/** 2^31-1: a GOAWAY naming it announces a drain without refusing any stream yet. */
+const MAX_STREAM_ID = 0x7fffffff;
 
 /**
  * The downstream side of an HTTP/2 connection: a node:http2 server session (nghttp2) over the socket we accepted.
@@ -248,7 +250,11 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
 
   // ---- Drainable / timers ----
 
-  /** Graceful: GOAWAY (no new streams), streams in flight finish, then the connection closes. */
+  /**
+   * Graceful, in two steps as Envoy does (RFC 9113 §6.8): a GOAWAY with the largest stream id tells the client to
+   * open no new streams; one round trip later (PING ack) the final GOAWAY names the last stream we took, so a request
+   * the client sent meanwhile is served rather than refused. Streams in flight finish, then the connection closes.
+   */
   startDrain(): void {
     if (this.draining || this.closed) return;
     this.draining = true;
@@ -256,8 +262,14 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     this.cfg.stats.cxDrainClose.inc();
     this.codecStats.goawaySent.inc();
     this.deadlineList?.cancel(this);
-    this.session.close();
+    const session = this.session;
+    session.goaway(NGHTTP2_NO_ERROR, MAX_STREAM_ID);
+    if (!session.ping(this.onDrainPingAck)) session.close();
   }
+
+  private readonly onDrainPingAck = (): void => {
+    if (!this.session.destroyed && !this.session.closed) this.session.close();
+  };
 
   /** Now: GOAWAY, then destroy the session and socket (streams in flight are reset). */
   close(reason: string): void {
