@@ -60,9 +60,13 @@ export class HotUpgrader {
 
   /** Agent mode (`begin` from the parent): hand over to the process at the other end of the parent's relay. */
   handOverToParent(readyTimeoutMs: number): Promise<UpgradeOutcome> {
-    const refused = this.refusal();
-    if (refused) return Promise.resolve(refused);
     const channel = parentChannel();
+    const refused = this.refusal();
+    if (refused) {
+      // The relay forwards this to NEW, which exits: the broker's upgrade settles now rather than at its deadline.
+      if (!refused.ok) channel?.send({ weftUpgrade: 1, type: 'abort', reason: refused.reason });
+      return Promise.resolve(refused);
+    }
     if (!channel) return Promise.resolve(this.failed(performance.now(), 'no IPC channel to a parent', undefined));
     // The broker enforces the deadline and sends `abort`; ours is only a backstop should the broker vanish.
     return this.run(channel, readyTimeoutMs + 1000, undefined);
@@ -77,9 +81,10 @@ export class HotUpgrader {
   }
 
   private refusal(): UpgradeOutcome | undefined {
-    if (this.handedOver) return this.failed(performance.now(), 'this process already handed over to a new one and is draining', undefined);
-    if (this.attempt) return this.failed(performance.now(), 'an upgrade is already in progress', undefined);
-    return undefined;
+    const reason = this.handedOver ? 'this process already handed over to a new one and is draining' : this.attempt ? 'an upgrade is already in progress' : undefined;
+    if (reason === undefined) return undefined;
+    logger().warn({ reason }, 'hot upgrade refused');
+    return this.failed(performance.now(), reason, undefined);
   }
 
   private failed(startedAt: number, reason: string, newPid: number | undefined): UpgradeOutcome {
