@@ -49,6 +49,8 @@ static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: edge
+          # Between the HTTP/2 drain notice and the final GOAWAY (Envoy's default is 5 s).
+          drain_timeout: 0.5s
           route_config:
             virtual_hosts:
             - name: vh
@@ -101,13 +103,24 @@ export class WeftProcess {
   }
 
   /** Starts `weft proxy`; `ipc` opens an advanced-serialization IPC channel (the agent's way of spawning). */
-  static async start(o: { upstreamPort: number; h2Upstream?: boolean; drainTimeS?: number; upgradeTimeoutS?: number; ipc?: boolean; env?: Record<string, string> }): Promise<WeftProcess> {
+  static async start(o: {
+    upstreamPort: number;
+    h2Upstream?: boolean;
+    drainTimeS?: number;
+    upgradeTimeoutS?: number;
+    ipc?: boolean;
+    env?: Record<string, string>;
+    /** Another bootstrap (default: upgradeBootstrap) for the chosen listener and admin ports. */
+    bootstrap?: (port: number, adminPort: number) => string;
+    args?: readonly string[];
+  }): Promise<WeftProcess> {
     const port = await freePort();
     const adminPort = await freePort();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-upgrade-'));
     const file = path.join(dir, 'bootstrap.yaml');
-    writeFileSync(file, upgradeBootstrap({ port, adminPort, upstreamPort: o.upstreamPort, ...(o.h2Upstream ? { h2Upstream: true } : {}) }));
-    const child = spawn(process.execPath, [WEFT_BIN, 'proxy', '-c', file, '-l', 'info', '--drain-time', String(o.drainTimeS ?? 2), '--upgrade-timeout', String(o.upgradeTimeoutS ?? 20)], {
+    const yaml = o.bootstrap ? o.bootstrap(port, adminPort) : upgradeBootstrap({ port, adminPort, upstreamPort: o.upstreamPort, ...(o.h2Upstream ? { h2Upstream: true } : {}) });
+    writeFileSync(file, yaml);
+    const child = spawn(process.execPath, [WEFT_BIN, 'proxy', '-c', file, '-l', 'info', '--drain-time', String(o.drainTimeS ?? 2), '--upgrade-timeout', String(o.upgradeTimeoutS ?? 20), ...(o.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe', ...(o.ipc ? (['ipc'] as const) : [])],
       ...(o.ipc ? { serialization: 'advanced' as const } : {}),
       env: { ...process.env, ...o.env },

@@ -63,6 +63,9 @@ describe('hot upgrade of a standalone weft proxy (real processes)', () => {
       // Counters survive: NEW reports every request of the run (OLD's frozen at its exit, plus its own).
       const total = await proxy.stat('http.edge.downstream_rq_total');
       assert.ok(total >= res.requests + 1, `downstream_rq_total ${total} < ${res.requests + 1}`);
+      const prom = (await request(proxy.adminPort, '/stats/prometheus')).body;
+      const m = /^envoy_http_downstream_rq_total\{envoy_http_conn_manager_prefix="edge"\} (\d+)$/m.exec(prom);
+      assert.ok(m && Number(m[1]) >= res.requests + 1, `prometheus: ${m?.[0] ?? 'missing'}`);
       const info = JSON.parse((await request(proxy.adminPort, '/server_info')).body) as { state: string };
       assert.equal(info.state, 'LIVE');
     } finally {
@@ -134,5 +137,17 @@ describe('hot upgrade of a standalone weft proxy (real processes)', () => {
     const unreachable = await runWeft(['upgrade', '--admin', '127.0.0.1:1']);
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stderr, /^weft upgrade: cannot reach the proxy admin at 127\.0\.0\.1:1: .*ECONNREFUSED/);
+  });
+
+  test('--concurrency 2: the upgrade is refused with a clear reason (501) and the proxy keeps serving', async () => {
+    const proxy = await WeftProcess.start({ upstreamPort, args: ['--concurrency', '2'] });
+    try {
+      const { status, report } = await proxy.upgrade();
+      assert.equal(status, 501);
+      assert.deepEqual(report, { ok: false, reason: 'hot upgrade is supported with --concurrency 1 only' });
+      assert.equal((await request(proxy.port, '/still')).status, 200);
+    } finally {
+      await proxy.close();
+    }
   });
 });

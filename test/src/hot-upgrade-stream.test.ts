@@ -5,7 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { request } from '@weft/testing';
 import { relayUpgrade } from '@weft/proxy/server/hot-upgrade/relay';
+import { FakeAdsServer, preloadAdsProtos } from '@weft/testing';
 import { hasTool, isAlive, runWrk, sleep, waitForExit, WeftProcess } from './hot-upgrade-harness.js';
+import { CDS, dynamicBootstrap, LDS, listenerJson, RDS, routeJson, staticClusterJson } from './xds-fixtures.js';
 
 const noWrk = hasTool('wrk') ? false : 'wrk is not installed (CI installs it): agent-mode hot-upgrade load test NOT RUN';
 if (noWrk) process.stderr.write(`\n*** SKIPPED: ${noWrk} ***\n`);
@@ -76,8 +78,8 @@ describe('hot upgrade with long-lived streams and under an agent', () => {
     });
   });
 
-  test('gRPC server-streaming and bidi calls started before the upgrade finish OK on the old process while new calls go to the new one', async () => {
-    const proxy = await WeftProcess.start({ upstreamPort: grpcPort, h2Upstream: true, drainTimeS: 8 });
+  test('gRPC server-streaming and bidi calls started before the upgrade finish OK on the old process while new calls go to the new one, across two back-to-back upgrades', async () => {
+    const proxy = await WeftProcess.start({ upstreamPort: grpcPort, h2Upstream: true, drainTimeS: 30 });
     const client = new Client(`127.0.0.1:${proxy.port}`, grpc.credentials.createInsecure()) as unknown as UpgradeClient;
     try {
       assert.equal(await unary(client, 'before'), 'echo:before');
@@ -102,6 +104,12 @@ describe('hot upgrade with long-lived streams and under an agent', () => {
       // OLD still serves the streams (it drains), so this call can only have gone to NEW.
       assert.equal(await unary(client, 'after'), 'echo:after');
       assert.equal(isAlive(report.old_pid), true, 'the old process drains while its streams run');
+      // Back to back: the new process hands over again while the first one still drains.
+      const second = await proxy.upgrade();
+      assert.equal(second.status, 200, JSON.stringify(second.report));
+      assert.equal(second.report.old_pid, report.new_pid);
+      assert.equal(await unary(client, 'third'), 'echo:third');
+      assert.equal(isAlive(report.old_pid), true, `the first process still drains\n${proxy.output}`);
       const beforeRelease = items.length;
       releaseStreams = true;
       bidi.write('c');
@@ -114,8 +122,9 @@ describe('hot upgrade with long-lived streams and under an agent', () => {
       const b = await bidiStatus;
       assert.equal(b.code, grpc.status.OK, `${b.details}\n${proxy.output}`);
       assert.deepEqual(echoed, ['A', 'B', 'C']);
-      // Its last streams done, OLD exits well before its 8 s drain time.
+      // Its last streams done, OLD exits well before its 30 s drain time.
       assert.equal(await waitForExit(report.old_pid, 3000), true, 'the old process exited once its streams ended');
+      assert.equal(await waitForExit(second.report.old_pid, 3000), true, `the second process exited once its connection closed\n${proxy.output}`);
       assert.equal(await unary(client, 'later'), 'echo:later');
     } finally {
       client.close();
@@ -145,6 +154,42 @@ describe('hot upgrade with long-lived streams and under an agent', () => {
       assert.ok((await old.stat('http.edge.downstream_rq_total')) >= res.requests + 1);
     } finally {
       await old.close();
+    }
+  });
+
+  test('xDS: the new process serves the listener, routes and clusters the old one got over ADS, with the control plane down', async () => {
+    preloadAdsProtos();
+    const ads = await FakeAdsServer.start();
+    let proxy: WeftProcess | undefined;
+    try {
+      proxy = await WeftProcess.start({
+        upstreamPort: httpPort,
+        drainTimeS: 2,
+        bootstrap: (port, adminPort) => {
+          const listener = listenerJson('dynamic', 'r1') as { address: { socket_address: { port_value: number } } };
+          listener.address.socket_address.port_value = port;
+          ads.set(CDS, '1', [staticClusterJson('backend', httpPort)]);
+          ads.set(LDS, '1', [listener]);
+          ads.set(RDS, '1', [routeJson('r1', 'backend')]);
+          return `${dynamicBootstrap(ads.port, 'GRPC')}admin: { address: { socket_address: { address: 127.0.0.1, port_value: ${adminPort} } } }\n`;
+        },
+      });
+      for (let i = 0; i < 200 && (await request(proxy.port, '/').catch(() => ({ status: 0 }))).status !== 200; i++) await sleep(25);
+      assert.equal((await request(proxy.port, '/before')).status, 200);
+      // NEW cannot reach the control plane: only OLD's accepted updates can give it the listener and the route.
+      await ads.stop();
+      const { status, report } = await proxy.upgrade();
+      assert.equal(status, 200, JSON.stringify(report) + proxy.output);
+      assert.equal(await waitForExit(report.old_pid, 4000), true, 'the old process exited');
+      const res = await request(proxy.port, '/after');
+      assert.equal(res.status, 200);
+      assert.equal(res.body, 'ok');
+      const dump = JSON.parse((await request(proxy.adminPort, '/config_dump')).body) as { configs: Array<Record<string, unknown>> };
+      const listeners = dump.configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump');
+      assert.match(JSON.stringify(listeners), /"name":"dynamic"/);
+    } finally {
+      await proxy?.close();
+      await ads.stop();
     }
   });
 });

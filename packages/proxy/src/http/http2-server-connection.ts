@@ -39,6 +39,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
   private readonly idleList: DeadlineList | undefined;
   private readonly streamIdleList: DeadlineList | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
   private rxFlushed = 0;
   private txFlushed = 0;
 
@@ -231,6 +232,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     this.flushBytes();
     this.deadlineList?.cancel(this);
     if (this.durationTimer) clearTimeout(this.durationTimer);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     for (const enc of [...this.active]) this.onStreamClosed(enc);
     if (!this.conn.socket.destroyed) this.conn.socket.destroy();
   }
@@ -252,8 +254,10 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
 
   /**
    * Graceful, in two steps as Envoy does (RFC 9113 §6.8): a GOAWAY with the largest stream id tells the client to
-   * open no new streams; one round trip later (PING ack) the final GOAWAY names the last stream we took, so a request
-   * the client sent meanwhile is served rather than refused. Streams in flight finish, then the connection closes.
+   * open no new streams; after the HCM's `drain_timeout` (or sooner, once a PING sent with it is acked: a round trip
+   * proves the client saw it) the final GOAWAY names the last stream we took, so a request the client sent meanwhile
+   * is served rather than refused. Streams in flight finish, then the connection closes. (Node's own HTTP/2 client,
+   * hence gRPC-js, does not ack a PING after a GOAWAY: for it the timeout does the job.)
    */
   startDrain(): void {
     if (this.draining || this.closed) return;
@@ -264,10 +268,14 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     this.deadlineList?.cancel(this);
     const session = this.session;
     session.goaway(NGHTTP2_NO_ERROR, MAX_STREAM_ID);
-    if (!session.ping(this.onDrainPingAck)) session.close();
+    if (!session.ping(this.finishDrain)) return this.finishDrain();
+    this.drainTimer = setTimeout(this.finishDrain, this.cfg.drainTimeoutMs);
+    this.drainTimer.unref();
   }
 
-  private readonly onDrainPingAck = (): void => {
+  /** The final GOAWAY (Node sends it with the last stream id it processed); the session closes when streams end. */
+  private readonly finishDrain = (): void => {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     if (!this.session.destroyed && !this.session.closed) this.session.close();
   };
 

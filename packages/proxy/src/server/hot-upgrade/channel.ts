@@ -1,5 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
-import type { SendHandle } from 'node:child_process';
+import type { ChildProcess, SendHandle } from 'node:child_process';
 import type { UpgradeMessage } from './protocol.js';
 
 /** The IPC channel an upgrade talks over: to NEW (standalone, OLD spawned it) or to the broker (agent mode). */

@@ -1,7 +1,7 @@
 /**
  * Hot-upgrade messages between the serving proxy (OLD) and its successor (NEW), over a Node IPC channel opened with
- * `serialization: 'advanced'` (Buffers survive). Handles (listening servers, idle connections) ride along with a
- * message. The broker is whoever spawned NEW: OLD itself (standalone SIGHUP / admin upgrade), or the agent, which
+ * `serialization: 'advanced'` (Buffers survive). Handles (raw listening-socket handles, idle connections) ride along
+ * with a message. The broker is whoever spawned NEW: OLD itself (standalone SIGHUP / admin upgrade), or the agent, which
  * forwards every message untouched (see relay.ts). Every message carries `weftUpgrade: 1` so other IPC traffic
  * (cluster workers, test harnesses) is never mistaken for it.
  */
