@@ -256,8 +256,8 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
    * Graceful, in two steps as Envoy does (RFC 9113 §6.8): a GOAWAY with the largest stream id tells the client to
    * open no new streams; after the HCM's `drain_timeout` (or sooner, once a PING sent with it is acked: a round trip
    * proves the client saw it) the final GOAWAY names the last stream we took, so a request the client sent meanwhile
-   * is served rather than refused. Streams in flight finish, then the connection closes. (Node's own HTTP/2 client,
-   * hence gRPC-js, does not ack a PING after a GOAWAY: for it the timeout does the job.)
+   * is served rather than refused. Streams in flight finish, then the connection closes. (A client may never ack:
+   * Node's closes an idle session at the first GOAWAY; then the timeout does the job.)
    */
   startDrain(): void {
     if (this.draining || this.closed) return;
