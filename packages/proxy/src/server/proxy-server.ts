@@ -197,14 +197,16 @@ export class ProxyServer {
     return n;
   }
 
-  /** Hot upgrade, OLD side once NEW serves: stop accepting (NEW holds the sockets now) and drain every connection. */
-  drainForUpgrade(): void {
+  /** Hot upgrade, OLD side once NEW serves: stop accepting (NEW holds the listening sockets now). */
+  stopAcceptingForUpgrade(): void {
     this.state = 'DRAINING';
     this.stats.scope('server').gauge('state', 'never').set(1);
-    for (const l of this.listeners.values()) {
-      l.stopListening();
-      l.drainConnections();
-    }
+    for (const l of this.listeners.values()) l.stopListening();
+  }
+
+  /** Hot upgrade, OLD side, after idle connections were detached: every connection left drains. */
+  drainForUpgrade(): void {
+    for (const l of this.listeners.values()) l.drainConnections();
   }
 
   /** Port a listener actually bound (for tests that configure port 0). */

@@ -21,11 +21,13 @@ export interface DrainOptions {
 export function drainAndExit(opts: DrainOptions): void {
   const { server, channel } = opts;
   const started = performance.now();
-  server.drainForUpgrade();
+  server.stopAcceptingForUpgrade();
   sendCounters(server, channel);
+  // Idle connections that can move go before the drain starts: they must not get a graceful-close frame first.
   for (const conn of server.detachIdleConnections()) {
     channel.send(handoverMessage('connection', { listenerName: conn.listenerName, unread: conn.unread }), conn.socket);
   }
+  server.drainForUpgrade();
   let finished = false;
   const finish = (timedOut: boolean): void => {
     if (finished) return;
