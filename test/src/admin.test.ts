@@ -113,6 +113,21 @@ describe('admin API', () => {
     await admin('/logging?level=off', 'POST');
   });
 
+  test('/hot_upgrade needs POST, validates timeout_ms and binary, and is unavailable in a proxy not run by `weft proxy`', async () => {
+    assert.equal((await admin('/hot_upgrade')).status, 405);
+    const badTimeout = await admin('/hot_upgrade?timeout_ms=0', 'POST');
+    assert.equal(badTimeout.status, 400);
+    assert.equal(badTimeout.body, 'error: timeout_ms must be a positive integer\n');
+    assert.equal((await admin('/hot_upgrade?timeout_ms=1.5', 'POST')).status, 400);
+    const badBinary = await admin('/hot_upgrade?binary=', 'POST');
+    assert.equal(badBinary.status, 400);
+    assert.equal(badBinary.body, 'error: binary must be a path\n');
+    const res = await admin('/hot_upgrade', 'POST');
+    assert.equal(res.status, 501);
+    assert.deepEqual(JSON.parse(res.body), { ok: false, reason: 'hot upgrade is not available in this process' });
+    assert.match((await admin('/help')).body, /\n {2}\/hot_upgrade: start a new proxy process/);
+  });
+
   test('unknown paths are 404 with the list of commands', async () => {
     const res = await admin('/nope');
     assert.equal(res.status, 404);

@@ -9,7 +9,7 @@ import { agentStatus, pidAlive, spawnWeft, startControlPlaneProcess, type WeftCh
 import { reviewsMesh } from './mesh-fixture.js';
 
 // The real `weft proxy` on both sides of the upgrade: needs the proxy-side handover (OLD/NEW over IPC).
-describe('weft agent: hot upgrade of a real proxy under load', { skip: 'needs proxy hot-upgrade handover (feat/upgrade)' }, () => {
+describe('weft agent: hot upgrade of a real proxy under load', () => {
   let dir: string;
   let work: string;
   let app: TestUpstream;

@@ -186,6 +186,39 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
     );
   });
 
+  test('graceful drain goes in two steps: GOAWAY with stream 2^31-1 first, the final GOAWAY (last stream taken) once the PING sent with it is acked', async () => {
+    let release: (() => void) | undefined;
+    const handler: UpstreamHandler = (req, res) => {
+      if (req.url === '/held') release = () => res.end('late');
+      else res.end('ok');
+    };
+    await withProxy(
+      async (proxy) => {
+        const s = h2connect(proxy.port('http'));
+        const goaways: Array<{ last: number; atMs: number }> = [];
+        s.on('goaway', (_code: number, last: number) => goaways.push({ last, atMs: performance.now() }));
+        assert.equal((await h2request(s, { ':path': '/1', ':authority': 'x' })).status, 200);
+        // Stream 3 stays in flight: Node's client closes an idle session at the first GOAWAY.
+        const held = h2request(s, { ':path': '/held', ':authority': 'x' });
+        await eventually(() => release !== undefined, 'the upstream to get the request');
+        const started = performance.now();
+        assert.equal((await request(proxy.adminPort, '/drain_listeners?graceful', { method: 'POST' })).status, 200);
+        await eventually(() => goaways.length === 2, 'the final GOAWAY');
+        assert.deepEqual(goaways.map((g) => g.last), [2 ** 31 - 1, 3]);
+        // The client acked the PING: no need to wait for the 10 s drain_timeout.
+        const after = (goaways[1]?.atMs ?? 0) - started;
+        assert.ok(after < 2000, `final GOAWAY after ${after} ms`);
+        release?.();
+        const r = await held;
+        assert.equal(r.status, 200);
+        assert.equal(r.body.toString(), 'late');
+        await eventually(() => s.destroyed || s.closed, 'the session to end');
+        assert.equal(await adminStat(proxy.adminPort, 'http2.goaway_sent'), 1);
+      },
+      { hcmExtra: 'drain_timeout: 10s', handler },
+    );
+  });
+
   test('max_requests_per_connection sends GOAWAY after the Nth stream', async () => {
     await withProxy(
       async (proxy) => {

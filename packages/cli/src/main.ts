@@ -11,6 +11,7 @@ Commands:
   proxy          run the data-plane proxy from an Envoy v3 bootstrap file
   agent          run beside a workload: write the bootstrap, supervise the proxy, hot upgrade (agent status: its state)
   control-plane  run the control plane (ADS server, SotW and Delta, with a debug HTTP API)
+  upgrade        hot-upgrade a running proxy (new process takes over its sockets; the old one drains)
   proxy-status   every proxy connected to the control plane and whether it is in sync (CDS/LDS/EDS/RDS)
   proxy-config   listeners|routes|clusters|endpoints a proxy gets from the control plane
   intercept      turn transparent traffic interception (iptables) on or off without losing requests
@@ -32,7 +33,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       if (rest[0] === 'proxy') process.stdout.write(PROXY_HELP);
       else if (rest[0] === 'control-plane') process.stdout.write(CONTROL_PLANE_HELP);
       else if (rest[0] === 'agent') return main(['agent', '--help']);
-      else if (rest[0] === 'proxy-status' || rest[0] === 'proxy-config' || rest[0] === 'analyze' || rest[0] === 'intercept') return main([rest[0], '--help']);
+      else if (['proxy-status', 'proxy-config', 'analyze', 'intercept', 'upgrade'].includes(rest[0] ?? '')) return main([rest[0] ?? '', '--help']);
       else process.stdout.write(HELP);
       return 0;
     case 'version':
@@ -44,6 +45,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return (await import('./commands/agent.js')).agentCommand(rest);
     case 'control-plane':
       return (await import('./commands/control-plane.js')).controlPlaneCommand(rest);
+    case 'upgrade':
+      return (await import('./commands/upgrade.js')).upgradeCommand(rest);
     case 'proxy-status':
       return (await import('./commands/proxy-status.js')).proxyStatusCommand(rest);
     case 'proxy-config':

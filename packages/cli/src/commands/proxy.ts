@@ -10,7 +10,14 @@ Options:
   -c, --config <file>       bootstrap file (required)
       --concurrency <n>     worker processes sharing the listeners (default 1)
   -l, --log-level <level>   ${LOG_LEVELS.join('|')} (default info)
-      --drain-time <sec>    how long draining listeners wait for connections (default 15)
+      --drain-time <sec>    how long draining listeners wait for connections (default 15); also how long
+                            the old process drains after a hot upgrade
+      --upgrade-timeout <sec>
+                            hot upgrade: the new process must serve within this time or the upgrade is
+                            aborted and this one keeps serving (default 30)
+
+Hot upgrade: SIGHUP, 'weft upgrade' (admin POST /hot_upgrade) or, under an agent, its 'begin' message starts a
+new process that takes over the listening sockets (with --concurrency 1 only).
   -h, --help                print this help
 `;
 
@@ -24,6 +31,7 @@ export async function proxyCommand(argv: string[]): Promise<number | undefined> 
         concurrency: { type: 'string' },
         'log-level': { type: 'string', short: 'l' },
         'drain-time': { type: 'string' },
+        'upgrade-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -56,8 +64,13 @@ export async function proxyCommand(argv: string[]): Promise<number | undefined> 
     process.stderr.write(`weft proxy: --drain-time must be a non-negative number of seconds\n`);
     return 2;
   }
+  const upgradeSeconds = values['upgrade-timeout'] === undefined ? 30 : Number(values['upgrade-timeout']);
+  if (!Number.isFinite(upgradeSeconds) || upgradeSeconds <= 0) {
+    process.stderr.write(`weft proxy: --upgrade-timeout must be a positive number of seconds\n`);
+    return 2;
+  }
   try {
-    await runProxy({ configPath: values.config, concurrency, logLevel, drainTimeMs: drainSeconds * 1000 });
+    await runProxy({ configPath: values.config, concurrency, logLevel, drainTimeMs: drainSeconds * 1000, upgradeTimeoutMs: upgradeSeconds * 1000 });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`weft proxy: invalid configuration in ${values.config}: ${err.message}\n`);

@@ -31,6 +31,10 @@ function isH2cUpgrade(headers: HeaderMap): boolean {
  * (pipelined requests wait in the parser, paused, until the previous response is done), and writes responses with
  * the right framing. Owns the connection's idle timers and drain behaviour.
  */
+/** A draining connection is closed once it has been idle this long (see closeWhenIdle). */
+const DRAIN_IDLE_GRACE_MS = 250;
+const DRAIN_IDLE_RECHECK_MS = 25;
+
 export class Http1ServerConnection implements Http1ParserHandler, ResponseEncoder, Drainable, DeadlineNode, Deferred {
   deadlinePrev: DeadlineNode | null = null;
   deadlineNext: DeadlineNode | null = null;
@@ -57,6 +61,8 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   /** codec_type AUTO before the first bytes decided the protocol. */
   private sniff: { buffered: Buffer; handOff: (initial: Buffer) => void } | undefined;
   private isHttp1 = false;
+  /** When the last response ended (or the connection started): drain closes only connections idle for a while. */
+  private idleSinceMs = monotonicNow();
   private readonly onData = (chunk: Buffer): void => this.onSocketData(chunk);
   private readonly onEnd = (): void => this.onSocketEnd();
   private readonly onClose = (): void => this.onSocketClose();
@@ -534,7 +540,23 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     if (this.draining) return;
     this.draining = true;
     this.cfg.stats.cxDrainClose.inc();
-    if (!this.stream) this.close('drain');
+    if (!this.stream) this.closeWhenIdle();
+  }
+
+  /**
+   * Draining and no request: close, unless a response went out moments ago. A keep-alive client sends its next
+   * request right after a response; closing in that window loses the request (the client reads EOF instead of a
+   * response), so it gets `connection: close` on that response instead. A request head half-received also waits.
+   */
+  private closeWhenIdle(): void {
+    if (this.closed || this.stream) return;
+    const wait = DRAIN_IDLE_GRACE_MS - (monotonicNow() - this.idleSinceMs);
+    if (wait <= 0 && this.parser.idle) {
+      this.close('drain');
+      return;
+    }
+    const t = setTimeout(() => this.closeWhenIdle(), Math.max(wait, DRAIN_IDLE_RECHECK_MS));
+    t.unref();
   }
 
   close(reason: string): void {
@@ -600,6 +622,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
 
   private onResponseDone(): void {
     this.stream = undefined;
+    this.idleSinceMs = monotonicNow();
     this.tunnel = undefined;
     this.streamIdleList?.cancel(this);
     if (this.requestTimer) {

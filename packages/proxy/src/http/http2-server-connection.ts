@@ -15,6 +15,8 @@ import { Http2StreamEncoder, type Http2StreamOwner } from './http2-stream-encode
 
 /** Pseudo-headers node counts against maxHeaderListPairs on top of the regular ones. */
 const PSEUDO_HEADERS = 5;
+/** 2^31-1: a GOAWAY naming it announces a drain without refusing any stream yet. */
+const MAX_STREAM_ID = 0x7fffffff;
 
 /**
  * The downstream side of an HTTP/2 connection: a node:http2 server session (nghttp2) over the socket we accepted.
@@ -37,6 +39,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
   private readonly idleList: DeadlineList | undefined;
   private readonly streamIdleList: DeadlineList | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
   private rxFlushed = 0;
   private txFlushed = 0;
 
@@ -229,6 +232,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     this.flushBytes();
     this.deadlineList?.cancel(this);
     if (this.durationTimer) clearTimeout(this.durationTimer);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     for (const enc of [...this.active]) this.onStreamClosed(enc);
     if (!this.conn.socket.destroyed) this.conn.socket.destroy();
   }
@@ -248,7 +252,13 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
 
   // ---- Drainable / timers ----
 
-  /** Graceful: GOAWAY (no new streams), streams in flight finish, then the connection closes. */
+  /**
+   * Graceful, in two steps as Envoy does (RFC 9113 §6.8): a GOAWAY with the largest stream id tells the client to
+   * open no new streams; after the HCM's `drain_timeout` (or sooner, once a PING sent with it is acked: a round trip
+   * proves the client saw it) the final GOAWAY names the last stream we took, so a request the client sent meanwhile
+   * is served rather than refused. Streams in flight finish, then the connection closes. (A client may never ack:
+   * Node's closes an idle session at the first GOAWAY; then the timeout does the job.)
+   */
   startDrain(): void {
     if (this.draining || this.closed) return;
     this.draining = true;
@@ -256,8 +266,18 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     this.cfg.stats.cxDrainClose.inc();
     this.codecStats.goawaySent.inc();
     this.deadlineList?.cancel(this);
-    this.session.close();
+    const session = this.session;
+    session.goaway(NGHTTP2_NO_ERROR, MAX_STREAM_ID);
+    if (!session.ping(this.finishDrain)) return this.finishDrain();
+    this.drainTimer = setTimeout(this.finishDrain, this.cfg.drainTimeoutMs);
+    this.drainTimer.unref();
   }
+
+  /** The final GOAWAY (Node sends it with the last stream id it processed); the session closes when streams end. */
+  private readonly finishDrain = (): void => {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    if (!this.session.destroyed && !this.session.closed) this.session.close();
+  };
 
   /** Now: GOAWAY, then destroy the session and socket (streams in flight are reset). */
   close(reason: string): void {

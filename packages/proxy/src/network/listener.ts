@@ -5,6 +5,7 @@ import type { NetworkFilterHandler } from '../interfaces/network-filter.js';
 import type { Counter, Gauge, Histogram } from '../interfaces/stats.js';
 import { DeadlineTimer, type DeadlineList } from '../server/deadline-queue.js';
 import { durationMs } from '../server/duration.js';
+import { rawHandleOf, takeInheritedListener, type RawListenHandle } from '../server/hot-upgrade/inherited-listeners.js';
 import type { FactoryContext } from '../server/factory-context.js';
 import type { DownstreamTls } from '../tls/downstream-tls.js';
 import { SslStats } from '../tls/ssl-stats.js';
@@ -166,12 +167,17 @@ export class ActiveListener implements AcceptOwner {
     server.on('connection', (socket) => this.onConnection(socket));
     server.on('error', (err) => this.ctx.logger.error({ err, listener: this.name }, 'listener error'));
     this.server = server;
+    const { host, port } = this.config.address;
+    // Hot upgrade: the previous process's listening socket, if it handed one over for this listener (never rebind).
+    const inherited = takeInheritedListener(this.config.name, host, port);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: this.config.address.host, port: this.config.address.port, backlog: 1024, ipv6Only: this.config.address.family === 6 }, () => {
+      const done = (): void => {
         server.off('error', reject);
         resolve();
-      });
+      };
+      if (inherited) server.listen(inherited, 1024, done);
+      else server.listen({ host, port, backlog: 1024, ipv6Only: this.config.address.family === 6 }, done);
     });
     const addr = server.address();
     if (addr && typeof addr === 'object') this.boundPort = addr.port;
@@ -218,6 +224,25 @@ export class ActiveListener implements AcceptOwner {
       t.unref();
     });
     return this.drainDone;
+  }
+
+  /** The listening socket's raw handle, for a hot upgrade to hand over (undefined when not bound). */
+  rawHandle(): RawListenHandle | undefined {
+    return rawHandleOf(this.server);
+  }
+
+  /** Connections accepted and not yet closed (including those still in listener filters). */
+  get openConnections(): number {
+    return this.connections.size + this.accepting.size;
+  }
+
+  /**
+   * Hot upgrade, after the next process took over the listening socket: every connection drains (HTTP/1
+   * `connection: close` on its next response, HTTP/2 GOAWAY, RPC graceful close) and nothing new is accepted.
+   */
+  drainConnections(): void {
+    this.draining = true;
+    for (const c of [...this.connections]) c.startDrain();
   }
 
   /** Stop accepting new connections but keep existing ones (`/drain_listeners` without graceful close). */

@@ -12,6 +12,19 @@ export interface ListenerStatus {
  * What the admin API reads and controls. A single-process proxy answers from its own server; a multi-worker proxy's
  * main process gathers from its workers over IPC and merges.
  */
+export interface HotUpgradeRequest {
+  /** weft.js (run with this Node) or an executable; default: the same command line as this process. */
+  readonly binary?: string;
+  /** NEW must be serving within this time (default: the proxy's --upgrade-timeout). */
+  readonly timeoutMs?: number;
+}
+
+/** The admin answer to `POST /hot_upgrade`: HTTP status and a JSON report (timings, pids, or why it aborted). */
+export interface HotUpgradeResponse {
+  readonly status: number;
+  readonly report: Record<string, unknown>;
+}
+
 export interface AdminBackend {
   state(): string;
   stats(): Promise<StatsSnapshot>;
@@ -27,4 +40,6 @@ export interface AdminBackend {
   drainListeners(opts: { inboundOnly: boolean; graceful: boolean }): Promise<void>;
   setLogLevel(level: LogLevel): Promise<void>;
   quit(): void;
+  /** Hot upgrade (`POST /hot_upgrade`): resolves when the new process serves or the upgrade aborted. */
+  hotUpgrade(req: HotUpgradeRequest): Promise<HotUpgradeResponse>;
 }

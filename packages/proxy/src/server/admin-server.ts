@@ -4,6 +4,7 @@ import { formatStatsJson, formatStatsText, StatsFilterError, type StatsQuery } f
 import type { AdminBackend } from './admin-backend.js';
 import { formatClustersJson, formatClustersText } from './cluster-status.js';
 import { getLogLevel, LOG_LEVELS, parseLogLevel } from './logger.js';
+import { rawHandleOf, takeInheritedListener, type RawListenHandle } from './hot-upgrade/inherited-listeners.js';
 
 type Handler = (url: URL, backend: AdminBackend) => Promise<AdminResponse> | AdminResponse;
 
@@ -118,6 +119,19 @@ const ENDPOINTS: Record<string, Endpoint> = {
       return text(`active loggers:\n${LOGGER_NAMES.map((n) => `  ${n}: ${level}`).join('\n')}\n`);
     },
   },
+  '/hot_upgrade': {
+    help: 'start a new proxy process and hand it the listening sockets (binary=<path>, timeout_ms=<ms>); answers when it serves or the upgrade aborted',
+    mutates: true,
+    handler: async (url, b) => {
+      const binary = url.searchParams.get('binary');
+      const timeout = url.searchParams.get('timeout_ms');
+      const timeoutMs = timeout === null ? undefined : Number(timeout);
+      if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs <= 0)) return text(`error: timeout_ms must be a positive integer\n`, 400);
+      if (binary === '') return text(`error: binary must be a path\n`, 400);
+      const res = await b.hotUpgrade({ ...(binary !== null ? { binary } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+      return json(res.report, res.status);
+    },
+  },
   '/quitquitquit': {
     help: 'exit the server',
     mutates: true,
@@ -139,13 +153,26 @@ export class AdminServer {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host, port }, () => {
+      const done = (): void => {
         server.off('error', reject);
         resolve();
-      });
+      };
+      // Hot upgrade: take over the previous process's admin socket rather than rebinding it.
+      const inherited = takeInheritedListener('', host, port);
+      if (inherited) server.listen(inherited, done);
+      else server.listen({ host, port }, done);
     });
     const addr = server.address();
     return addr && typeof addr === 'object' ? addr.port : port;
+  }
+
+  rawHandle(): RawListenHandle | undefined {
+    return rawHandleOf(this.server);
+  }
+
+  /** Stops accepting; requests on open connections (e.g. the one that asked for a hot upgrade) still get answers. */
+  stopListening(): void {
+    this.server?.close();
   }
 
   close(): Promise<void> {

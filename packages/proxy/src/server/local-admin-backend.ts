@@ -1,5 +1,5 @@
 import type { StatsSnapshot } from '../observability/stats-snapshot.js';
-import type { AdminBackend, ListenerStatus } from './admin-backend.js';
+import type { AdminBackend, HotUpgradeRequest, HotUpgradeResponse, ListenerStatus } from './admin-backend.js';
 import { collectClusterStatus, type ClusterStatus } from './cluster-status.js';
 import { setLogLevel, type LogLevel } from './logger.js';
 import type { ProxyServer } from './proxy-server.js';
@@ -11,6 +11,7 @@ export class LocalAdminBackend implements AdminBackend {
     private readonly server: ProxyServer,
     private readonly commandLine: Record<string, unknown>,
     private readonly onQuit: () => void,
+    private readonly onHotUpgrade?: (req: HotUpgradeRequest) => Promise<HotUpgradeResponse>,
   ) {}
 
   state(): string {
@@ -19,7 +20,7 @@ export class LocalAdminBackend implements AdminBackend {
 
   async stats(): Promise<StatsSnapshot> {
     this.server.refreshServerStats();
-    return this.server.stats.snapshot();
+    return this.server.statsSnapshot();
   }
 
   async clusters(): Promise<ClusterStatus[]> {
@@ -65,5 +66,10 @@ export class LocalAdminBackend implements AdminBackend {
 
   quit(): void {
     this.onQuit();
+  }
+
+  hotUpgrade(req: HotUpgradeRequest): Promise<HotUpgradeResponse> {
+    if (!this.onHotUpgrade) return Promise.resolve({ status: 501, report: { ok: false, reason: 'hot upgrade is not available in this process' } });
+    return this.onHotUpgrade(req);
   }
 }

@@ -20,6 +20,7 @@ import { LayeredRuntime } from './runtime.js';
 import { WEFT_VERSION } from './version.js';
 import { SecretStore } from '../tls/secret-store.js';
 import type { DetachedConnection } from '../network/detached-connection.js';
+import { mergeSnapshots, type StatsSnapshot } from '../observability/stats-snapshot.js';
 
 export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
 
@@ -56,6 +57,8 @@ export class ProxyServer {
   private readonly adsConfig: AdsConfig | undefined;
   private adsClient: { close(): void } | undefined;
   private readonly listenerConfigs: ListenerConfig[] = [];
+  /** Hot upgrade: the previous process's counters and histograms, reported added to this one's. */
+  private inherited: StatsSnapshot | undefined;
 
   constructor(
     readonly bootstrap: Bootstrap__Output,
@@ -127,7 +130,11 @@ export class ProxyServer {
     this.stats.scope('listener_manager').gauge('total_listeners_active', 'never').set(this.listenerConfigs.length);
   }
 
-  async start(): Promise<void> {
+  /**
+   * Binds the listeners and starts xDS. `inheritedXds` (hot upgrade): the previous process's accepted updates,
+   * applied first; the proxy then serves with them without waiting for its own xDS stream.
+   */
+  async start(opts: { inheritedXds?: readonly XdsUpdate[] } = {}): Promise<void> {
     this.state = 'INITIALIZING';
     await this.clusterManager.initializeAll();
     if (this.options.serveTraffic) {
@@ -137,13 +144,22 @@ export class ProxyServer {
         this.listeners.set(cfg.name, listener);
       }
     }
+    if (this.dynamic && opts.inheritedXds) {
+      for (const update of opts.inheritedXds) {
+        try {
+          this.dynamic.apply(update);
+        } catch (err) {
+          logger().warn({ err, typeUrl: update.typeUrl }, 'hot upgrade: an xDS update of the previous process does not validate here; waiting for our own stream');
+        }
+      }
+    }
     if (this.dynamic && this.adsConfig && this.options.runXdsClient !== false) {
       // Loaded only here: the ADS client brings gRPC and the proto reflection tree with it.
       const { AdsClient } = await import('../config/xds/ads-client.js');
       const client = new AdsClient(this.adsConfig, this.dynamic);
       this.adsClient = client;
       client.start();
-      await this.dynamic.whenInitialized();
+      if (!opts.inheritedXds) await this.dynamic.whenInitialized();
     }
     this.state = 'LIVE';
     const server = this.stats.scope('server');
@@ -162,6 +178,36 @@ export class ProxyServer {
     let total = 0;
     for (const l of this.listeners.values()) total += l.activeConnections;
     server.gauge('total_connections', 'accumulate').set(total);
+  }
+
+  /** Own stats plus, after a hot upgrade, the previous process's counters and histograms (gauges are not summed). */
+  statsSnapshot(): StatsSnapshot {
+    const own = this.stats.snapshot();
+    return this.inherited ? mergeSnapshots([own, this.inherited]) : own;
+  }
+
+  /** Hot upgrade: replaces the previous process's snapshot with a newer one (its counters only grow). */
+  inheritStats(snapshot: StatsSnapshot): void {
+    this.inherited = { counters: snapshot.counters, gauges: [], histograms: snapshot.histograms };
+  }
+
+  /** Connections still open on every listener (a draining process exits when this reaches 0). */
+  openConnections(): number {
+    let n = 0;
+    for (const l of this.listeners.values()) n += l.openConnections;
+    return n;
+  }
+
+  /** Hot upgrade, OLD side once NEW serves: stop accepting (NEW holds the listening sockets now). */
+  stopAcceptingForUpgrade(): void {
+    this.state = 'DRAINING';
+    this.stats.scope('server').gauge('state', 'never').set(1);
+    for (const l of this.listeners.values()) l.stopListening();
+  }
+
+  /** Hot upgrade, OLD side, after idle connections were detached: every connection left drains. */
+  drainForUpgrade(): void {
+    for (const l of this.listeners.values()) l.drainConnections();
   }
 
   /** Port a listener actually bound (for tests that configure port 0). */

@@ -11,12 +11,18 @@ import { loadExtensionsFor } from '../extensions/optional-extensions.js';
 import { WorkerAdminBackend } from './worker-admin-backend.js';
 import { reportFailed, reportReady, serveWorkerIpc } from './worker.js';
 import { isWorkerToMain } from './worker-protocol.js';
+import { CONCURRENCY_REFUSAL, DEFAULT_UPGRADE_TIMEOUT_MS } from './hot-upgrade/upgrade-report.js';
+import { isUpgradeSuccessor, receiveHandover } from './hot-upgrade/successor.js';
+import { installUpgradeTriggers } from './hot-upgrade/triggers.js';
+import { HotUpgrader } from './hot-upgrade/upgrader.js';
 
 export interface RunProxyOptions {
   readonly configPath: string;
   readonly concurrency: number;
   readonly logLevel: LogLevel;
   readonly drainTimeMs: number;
+  /** Hot upgrade: how long NEW has to be serving before the upgrade is aborted (default 30 s). */
+  readonly upgradeTimeoutMs?: number;
 }
 
 /** A started proxy (single process, or main process of several workers). */
@@ -35,24 +41,46 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
   const bootstrap = await loadBootstrapIsolated(opts.configPath);
   await loadExtensionsFor(bootstrap);
   const commandLine = { config_path: opts.configPath, concurrency: opts.concurrency, log_level: opts.logLevel, drain_time_s: opts.drainTimeMs / 1000 };
+  const upgradeTimeoutMs = opts.upgradeTimeoutMs ?? DEFAULT_UPGRADE_TIMEOUT_MS;
   if (opts.concurrency <= 1) {
     const server = new ProxyServer(bootstrap, { serveTraffic: true, concurrency: 1, drainTimeMs: opts.drainTimeMs, configPath: opts.configPath });
-    await server.start();
+    // Hot upgrade, NEW side: OLD's state and listening sockets first; the listeners below adopt those sockets.
+    const successor = isUpgradeSuccessor() ? await receiveHandover(upgradeTimeoutMs) : undefined;
+    if (successor) server.inheritStats(successor.state.stats);
+    await server.start(successor ? { inheritedXds: successor.state.xds } : {});
     let admin: AdminServer | undefined;
     const stop = async (): Promise<void> => {
       await admin?.close();
       await server.stop();
     };
+    const exit = (): void => void stop().finally(() => {
+      flushAllAccessLogs();
+      process.exit(0);
+    });
     let adminPort: number | undefined;
+    let adminAddr: { host: string; port: number } | undefined;
+    const upgrader = new HotUpgrader({
+      server,
+      get admin() {
+        return admin && adminAddr ? { server: admin, ...adminAddr } : undefined;
+      },
+      drainTimeMs: opts.drainTimeMs,
+      readyTimeoutMs: upgradeTimeoutMs,
+      exit,
+    });
     if (bootstrap.admin?.address) {
       const addr = parseSocketAddress(bootstrap.admin.address, 'admin.address');
-      admin = new AdminServer(new LocalAdminBackend(server, commandLine, () => void stop().then(() => process.exit(0))));
+      admin = new AdminServer(new LocalAdminBackend(server, commandLine, exit, (req) => upgrader.adminUpgrade(req)));
       adminPort = await admin.listen(addr.host, addr.port);
+      adminAddr = { host: addr.host, port: addr.port };
     }
     installSignals(stop);
+    installUpgradeTriggers(upgrader);
+    successor?.ready(server, opts.drainTimeMs + upgradeTimeoutMs);
     logger().info({ listeners: [...server.listeners.values()].map((l) => `${l.name}@${l.port}`), adminPort }, 'weft proxy started');
     return { adminPort, stop };
   }
+  if (isUpgradeSuccessor()) throw new Error(`cannot take over from the old proxy: ${CONCURRENCY_REFUSAL}`);
   return runMain(opts, bootstrap, commandLine);
 }
 
@@ -117,6 +145,7 @@ async function runMain(opts: RunProxyOptions, bootstrap: Bootstrap__Output, comm
     adminPort = await admin.listen(addr.host, addr.port);
   }
   installSignals(stop);
+  process.on('SIGHUP', () => logger().error({ reason: CONCURRENCY_REFUSAL }, 'hot upgrade refused'));
   logger().info({ workers: opts.concurrency, adminPort }, 'weft proxy started');
   return { adminPort, stop };
 }

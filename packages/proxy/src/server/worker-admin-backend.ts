@@ -1,7 +1,8 @@
 import type { Worker } from 'node:cluster';
 import type { StatsSnapshot } from '../observability/stats-snapshot.js';
 import { StatsStore } from '../observability/stats-store.js';
-import type { AdminBackend, ListenerStatus } from './admin-backend.js';
+import type { AdminBackend, HotUpgradeResponse, ListenerStatus } from './admin-backend.js';
+import { CONCURRENCY_REFUSAL } from './hot-upgrade/upgrade-report.js';
 import { mergeClusterStatus, type ClusterStatus } from './cluster-status.js';
 import { setLogLevel, type LogLevel } from './logger.js';
 import type { ProxyServer } from './proxy-server.js';
@@ -119,5 +120,9 @@ export class WorkerAdminBackend implements AdminBackend {
 
   quit(): void {
     this.onQuit();
+  }
+
+  async hotUpgrade(): Promise<HotUpgradeResponse> {
+    return { status: 501, report: { ok: false, reason: CONCURRENCY_REFUSAL } };
   }
 }

@@ -1,5 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
-import type { Server, Socket } from 'node:net';
+import type { ChildProcess, SendHandle } from 'node:child_process';
+import { Server, Socket } from 'node:net';
+import { closeRawHandle, type RawListenHandle } from './inherited-listeners.js';
 import { controlMessage, isUpgradeMessage } from './protocol.js';
 
 export interface RelayOptions {
@@ -11,7 +12,8 @@ export type RelayOutcome =
   | { readonly ok: true; readonly readyAfterMs: number }
   | { readonly ok: false; readonly reason: string };
 
-type Handle = Server | Socket | undefined;
+/** Listening sockets travel as raw handles (see inherited-listeners.ts), connections as Sockets. */
+type Handle = Server | Socket | RawListenHandle | undefined;
 
 /**
  * The broker side of a hot upgrade when the broker is not OLD itself (the agent): both proxies are its children.
@@ -25,8 +27,12 @@ export function relayUpgrade(oldProc: ChildProcess, newProc: ChildProcess, opts:
     let settled = false;
     const forward = (to: ChildProcess) => (msg: unknown, handle: Handle): void => {
       if (!isUpgradeMessage(msg) || !to.connected) return;
-      // keepOpen false: the handle now belongs to the receiver; this process must not hold its copy.
-      to.send(msg, handle, { keepOpen: false }, () => undefined);
+      // keepOpen false: the handle now belongs to the receiver; this process must not hold its copy. Node closes a
+      // sent Socket itself, not a raw handle: close ours once sent, or this process keeps the port open for ever.
+      const raw = handle !== undefined && !(handle instanceof Socket) && !(handle instanceof Server) ? handle : undefined;
+      to.send(msg, handle as SendHandle, { keepOpen: false }, () => {
+        if (raw) closeRawHandle(raw);
+      });
       if (msg.type === 'ready' && to === oldProc) finish({ ok: true, readyAfterMs: performance.now() - started });
     };
     const fromOld = forward(newProc);
