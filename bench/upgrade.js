@@ -30,7 +30,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function hotUpgrade(adminPort) {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: adminPort, method: 'POST', path: '/hot_upgrade' }, (res) => {
+    const req = request({ host: '127.0.0.1', port: adminPort, method: 'POST', path: '/hot_upgrade', agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
@@ -63,7 +63,7 @@ async function exitedAfter(pid, since) {
 }
 
 async function main() {
-  ensureCommands(['wrk', 'nginx'], (m) => console.log(m));
+  ensureCommands([{ cmd: 'wrk', pkg: 'wrk' }, { cmd: 'nginx', pkg: 'nginx-light' }], (m) => console.log(m));
   const upstream = await startNginx({ cpu: 1 });
   // The proxy's own drain time bounds how long each old process lingers.
   const weft = await startWeft({ cpu: 0, upstreamPort: upstream.port, repoRoot, extraArgs: ['--drain-time', values.drain] });
