@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { HOT_UPGRADE_ENV } from '@weft/proxy/server/hot-upgrade/protocol';
+import { SUPERVISOR_PID_ENV } from '@weft/proxy/server/supervisor-env';
 
 /** How to start `weft proxy`: which binary, and the proxy options besides the bootstrap. */
 export interface ProxyCommand {
@@ -24,6 +25,7 @@ export function spawnProxy(cmd: ProxyCommand, binary: string | undefined, hotUpg
   const env = { ...process.env };
   delete env[HOT_UPGRADE_ENV];
   if (hotUpgrade) env[HOT_UPGRADE_ENV] = '1';
+  env[SUPERVISOR_PID_ENV] = String(process.pid);
   return spawn(file, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env });
 }
 

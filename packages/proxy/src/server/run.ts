@@ -11,6 +11,7 @@ import { loadExtensionsFor } from '../extensions/optional-extensions.js';
 import { WorkerAdminBackend } from './worker-admin-backend.js';
 import { reportFailed, reportReady, serveWorkerIpc } from './worker.js';
 import { isWorkerToMain } from './worker-protocol.js';
+import { SUPERVISOR_PID_ENV } from './supervisor-env.js';
 import { CONCURRENCY_REFUSAL, DEFAULT_UPGRADE_TIMEOUT_MS } from './hot-upgrade/upgrade-report.js';
 import { isUpgradeSuccessor, receiveHandover } from './hot-upgrade/successor.js';
 import { installUpgradeTriggers } from './hot-upgrade/triggers.js';
@@ -196,4 +197,10 @@ function installSignals(stop: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGUSR1', () => reopenAllAccessLogs());
+  if (process.connected && process.env[SUPERVISOR_PID_ENV] === String(process.ppid)) {
+    process.once('disconnect', () => {
+      logger().warn({ supervisor: process.ppid }, 'supervisor gone (IPC channel closed); stopping');
+      onSignal();
+    });
+  }
 }
