@@ -73,6 +73,11 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     this.path = frame.service;
   }
 
+  /** The first attempt of a request that is not mirrored: nothing else will send its bytes (see MuxRequest). */
+  get sendsOnce(): boolean {
+    return this.info.upstreamRequestAttemptCount === 1 && (this.route as RpcRoute).mirrors.length === 0;
+  }
+
   start(): void {
     const { ds, frame, info } = this;
     const stats = ds.config.stats;

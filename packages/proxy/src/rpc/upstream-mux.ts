@@ -1,4 +1,4 @@
-import type { RpcCodec, RpcConnectionCodec, RpcFrame, RpcRewrite } from '../interfaces/rpc-codec.js';
+import type { RpcCodec, RpcConnectionCodec, RpcFrame } from '../interfaces/rpc-codec.js';
 import { RpcProtocolError } from '../interfaces/rpc-codec.js';
 import { deadlines, type DeadlineList, type DeadlineNode } from '../server/deadline-queue.js';
 import { enterIoScope, exitIoScope } from '../server/io-scope.js';
@@ -16,6 +16,8 @@ export interface MuxRequest {
   readonly frame: RpcFrame;
   /** Headers to set upstream (the colour), or undefined. */
   readonly setHeaders: ReadonlyMap<string, string> | undefined;
+  /** No other send reuses `frame.bytes` (no retry has happened, no mirror): they may be patched in place. */
+  readonly sendsOnce: boolean;
   /** Set by the pool while the request waits for a connection or its response. */
   muxConn: RpcMuxConnection | undefined;
   upstreamId: number;
@@ -55,6 +57,8 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
   private readonly heartbeatList: DeadlineList | undefined;
   /** Requests of one read go out in one writev. */
   private readonly out: WriteBatch;
+  /** The RpcRewrite of every dispatch, reused (the codec does not keep it). */
+  private readonly rewrite = { requestId: 0, setHeaders: undefined as ReadonlyMap<string, string> | undefined, inPlace: false };
   /** Downstream readers paused because this connection's write buffer is full. */
   readonly blocked = new Set<{ onUpstreamDrain(): void }>();
 
@@ -84,7 +88,10 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     const id = this.allocateId();
     req.muxConn = this;
     req.upstreamId = id;
-    const rewrite: RpcRewrite = req.setHeaders === undefined ? { requestId: id } : { requestId: id, setHeaders: req.setHeaders };
+    const rewrite = this.rewrite;
+    rewrite.requestId = id;
+    rewrite.setHeaders = req.setHeaders;
+    rewrite.inPlace = req.sendsOnce;
     const bytes = this.codec.rewriteRequest(req.frame, rewrite);
     if (!req.frame.oneway) this.inflight.set(id, req);
     this.heartbeatList?.schedule(this);

@@ -10,9 +10,10 @@ import {
   type RpcRewrite,
 } from '../../interfaces/rpc-codec.js';
 import { BoltFrame } from './bolt-frame.js';
+import { BoltMetaCache } from './bolt-meta-cache.js';
 import {
-  V1_DIALECT, dialectOf, encodeGoAwayRequest, encodeHeartbeatAck, encodeHeartbeatRequest, encodeLocalReply, withHeaders,
-  withRequestId, type BoltDialect,
+  V1_DIALECT, dialectOf, encodeGoAwayRequest, encodeHeartbeatAck, encodeHeartbeatRequest, encodeLocalReply, patchRequestId,
+  withHeaders, withRequestId, type BoltDialect,
 } from './bolt-encode.js';
 import { PartialFrame } from '../common/partial-frame.js';
 import {
@@ -65,6 +66,7 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
   private readonly partial = new PartialFrame();
   /** The dialect last seen on this connection, for frames the proxy originates (heartbeat, GoAway). */
   private dialect: BoltDialect = V1_DIALECT;
+  private readonly cache = new BoltMetaCache();
 
   constructor(private readonly maxFrameBytes: number) {}
 
@@ -78,8 +80,8 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
         this.partial.keep(buf, off, len < 0 ? -len : len);
         return;
       }
-      const bytes = Buffer.allocUnsafe(len);
-      buf.copy(bytes, 0, off, off + len);
+      // A view, not a copy: read buffers are never reused, and a frame that spanned reads was joined into its own.
+      const bytes = buf.subarray(off, off + len);
       off += len;
       out.push(this.cut(bytes));
     }
@@ -114,7 +116,7 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
   private cut(bytes: Buffer): BoltFrame {
     const v2 = bytes[0] === PROTO_V2;
     const type = bytes[typeOffset(bytes[0] as number)] as number;
-    const frame = new BoltFrame(bytes, layoutOf(v2, type), type);
+    const frame = new BoltFrame(bytes, layoutOf(v2, type), type, this.cache);
     if (frame.crc) {
       const expected = bytes.readUInt32BE(bytes.length - CRC_LEN);
       if (crc32(bytes.subarray(0, bytes.length - CRC_LEN)) !== expected) throw new RpcProtocolError('bolt: CRC32 check failed');
@@ -133,11 +135,11 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
     const f = asBolt(frame);
     this.noteDialect(f);
     if (rewrite.setHeaders && rewrite.setHeaders.size > 0 && !f.heartbeat) return withHeaders(f, rewrite.requestId, rewrite.setHeaders);
-    return withRequestId(f, rewrite.requestId);
+    return rewrite.inPlace === true ? patchRequestId(f, rewrite.requestId) : withRequestId(f, rewrite.requestId);
   }
 
   rewriteResponse(frame: RpcFrame, requestId: number): Buffer {
-    return withRequestId(asBolt(frame), requestId);
+    return patchRequestId(asBolt(frame), requestId);
   }
 
   encodeLocalReply(request: RpcFrame, status: RpcLocalStatus, message: string): Buffer | undefined {

@@ -130,6 +130,14 @@ export function withRequestId(frame: BoltFrame, requestId: number): Buffer {
   return out;
 }
 
+/** `frame` itself with another request id (and CRC), for a frame forwarded exactly once. */
+export function patchRequestId(frame: BoltFrame, requestId: number): Buffer {
+  const b = frame.bytes;
+  b.writeUInt32BE(requestId >>> 0, frame.layout.id);
+  if (frame.crc) writeCrc(b);
+  return b;
+}
+
 /** A copy of a request with another id and its header map re-encoded with `set` applied (CRC recomputed). */
 export function withHeaders(frame: BoltFrame, requestId: number, set: ReadonlyMap<string, string>): Buffer {
   const merged = new Map(frame.headers);

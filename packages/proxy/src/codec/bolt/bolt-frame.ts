@@ -1,26 +1,23 @@
 /**
- * One decoded Bolt frame. The fixed header is read when the frame is cut; the header map of a request is decoded
- * then too (routing needs it). SOFARPC's Java client puts service, method and app in the header map; sofa-rpc-node
- * only puts `service` there (method and app live in the hessian2 SofaRequest body), so what the headers lack is read
- * from the body on first use, once, and `args()` reads the call arguments the same way.
+ * One decoded Bolt frame: a view into the bytes as read (not a copy). The fixed header is read when the frame is
+ * cut; the header map of a request is looked up then too (routing needs it; a malformed map is a protocol error).
+ * SOFARPC's Java client puts service, method and app in the header map; sofa-rpc-node only puts `service` there
+ * (method and app live in the hessian2 SofaRequest body), so what the headers lack is read from the body on first
+ * use. Both come from the connection's BoltMetaCache, so repeated calls decode nothing; `args()` reads the call
+ * arguments on demand.
  */
 import { RpcProtocolError } from '../../interfaces/rpc-codec.js';
 import type { RpcFrame, RpcResponseStatus } from '../../interfaces/rpc-codec.js';
-import { decodeHeaderMap } from './bolt-header-map.js';
+import { BoltMetaCache, EMPTY_HEADER_META, type BodyMeta, type HeaderMeta } from './bolt-meta-cache.js';
 import { CMD_GOAWAY, CMD_HEARTBEAT, CODEC_HESSIAN2, STATUS, SWITCH_CRC, TYPE_ONEWAY, TYPE_RESPONSE, type Layout } from './bolt-protocol.js';
 import { HessianReader, hessianDialect } from './hessian-reader.js';
 
-const EMPTY_HEADERS: ReadonlyMap<string, string> = new Map();
 const SOFA_RESPONSE = Buffer.from('com.alipay.sofa.rpc.core.response.SofaResponse', 'latin1');
-const IS_ERROR = new Set(['isError']);
 const NO_ARGS: readonly unknown[] = [];
+/** For frames built outside a connection codec (tests). */
+const SHARED_CACHE = new BoltMetaCache();
 
-/** Header names SOFARPC uses for routing metadata. */
-export const HEADER_SERVICE = 'service';
-export const HEADER_TARGET_SERVICE = 'sofa_head_target_service';
-export const HEADER_METHOD = 'sofa_head_method_name';
-export const HEADER_CALLER_APP = 'rpc_trace_context.sofaCallerApp';
-export const HEADER_APP = 'app';
+export { HEADER_APP, HEADER_CALLER_APP, HEADER_METHOD, HEADER_SERVICE, HEADER_TARGET_SERVICE } from './bolt-meta-cache.js';
 
 export function responseStatusOf(boltStatus: number): RpcResponseStatus {
   switch (boltStatus) {
@@ -47,15 +44,6 @@ export function responseStatusOf(boltStatus: number): RpcResponseStatus {
   }
 }
 
-interface SofaRequestHead {
-  readonly targetServiceUniqueName: string;
-  readonly methodName: string;
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
 export class BoltFrame implements RpcFrame {
   readonly kind: 'request' | 'response';
   readonly oneway: boolean;
@@ -63,7 +51,7 @@ export class BoltFrame implements RpcFrame {
   /** A GoAway control frame (cmdcode 100): the peer will take no new requests on this connection. */
   readonly goAway: boolean;
   readonly requestId: number;
-  readonly headers: ReadonlyMap<string, string>;
+  private readonly headerMeta: HeaderMeta;
   readonly requestTimeoutMs: number;
   /** The Bolt response status code (responses), for logs. */
   readonly boltStatus: number;
@@ -88,6 +76,7 @@ export class BoltFrame implements RpcFrame {
     readonly bytes: Buffer,
     readonly layout: Layout,
     type: number,
+    private readonly cache: BoltMetaCache = SHARED_CACHE,
   ) {
     this.kind = type === TYPE_RESPONSE ? 'response' : 'request';
     this.oneway = type === TYPE_ONEWAY;
@@ -107,12 +96,16 @@ export class BoltFrame implements RpcFrame {
       const t = bytes.readInt32BE(layout.timeoutOrStatus);
       this.requestTimeoutMs = t > 0 ? t : 0;
       this.boltStatus = 0;
-      this.headers = headerLen > 0 && !this.heartbeat ? decodeHeaderMap(bytes, this.headerStart, this.contentStart) : EMPTY_HEADERS;
+      this.headerMeta = headerLen > 0 && !this.heartbeat ? cache.headers(bytes, this.headerStart, this.contentStart) : EMPTY_HEADER_META;
     } else {
       this.requestTimeoutMs = 0;
       this.boltStatus = bytes.readUInt16BE(layout.timeoutOrStatus);
-      this.headers = EMPTY_HEADERS;
+      this.headerMeta = EMPTY_HEADER_META;
     }
+  }
+
+  get headers(): ReadonlyMap<string, string> {
+    return this.headerMeta.map;
   }
 
   /**
@@ -130,7 +123,8 @@ export class BoltFrame implements RpcFrame {
     if (base !== 'ok' || this.heartbeat || this.codec !== CODEC_HESSIAN2 || this.contentEnd === this.contentStart) return base;
     if (this.bytes.compare(SOFA_RESPONSE, 0, SOFA_RESPONSE.length, this.classStart, this.headerStart) !== 0) return base;
     try {
-      return this.bodyReader().readObjectPrefix(IS_ERROR)['isError'] === true ? 'server_error' : base;
+      // 'C' starts a final-dialect class definition (see hessianDialect).
+      return this.cache.isError(this.bytes, this.contentStart, this.contentEnd, this.bytes[this.contentStart] !== 0x43) ? 'server_error' : base;
     } catch {
       return base; // the body is the caller's business; the frame itself is sound
     }
@@ -194,34 +188,27 @@ export class BoltFrame implements RpcFrame {
     if (this.resolved) return;
     this.resolved = true;
     if (this.kind !== 'request' || this.heartbeat || this.goAway) return;
-    const h = this.headers;
-    let unique = h.get(HEADER_SERVICE) || h.get(HEADER_TARGET_SERVICE) || '';
-    let method = h.get(HEADER_METHOD) ?? '';
-    const app = h.get(HEADER_APP) || h.get(HEADER_CALLER_APP) || '';
+    const h = this.headerMeta;
+    let unique = h.unique;
+    let method = h.method;
     if ((unique === '' || method === '') && this.codec === CODEC_HESSIAN2 && this.contentEnd > this.contentStart) {
       const head = this.bodyHead();
       if (head) {
-        if (unique === '') unique = head.targetServiceUniqueName;
-        if (method === '') method = head.methodName;
+        if (unique === '') unique = head.unique;
+        if (method === '') method = head.method;
       }
     }
-    // interface:version[:uniqueId]
-    const c1 = unique.indexOf(':');
-    if (c1 < 0) this.serviceV = unique;
-    else {
-      this.serviceV = unique.slice(0, c1);
-      const c2 = unique.indexOf(':', c1 + 1);
-      this.versionV = c2 < 0 ? unique.slice(c1 + 1) : unique.slice(c1 + 1, c2);
-      this.groupV = c2 < 0 ? '' : unique.slice(c2 + 1);
-    }
+    const id = this.cache.serviceId(unique);
+    this.serviceV = id.service;
+    this.versionV = id.version;
+    this.groupV = id.group;
     this.methodV = method;
-    this.appV = app;
+    this.appV = h.app;
   }
 
-  private bodyHead(): SofaRequestHead | undefined {
+  private bodyHead(): BodyMeta | undefined {
     try {
-      const req = this.readSofaRequest(this.bodyReader());
-      return { targetServiceUniqueName: str(req['targetServiceUniqueName']), methodName: str(req['methodName']) };
+      return this.cache.body(this.bytes, this.contentStart, this.contentEnd, this.bytes[this.contentStart] !== 0x43);
     } catch {
       return undefined; // metadata is best effort; args() reports the broken body
     }

@@ -15,14 +15,15 @@ import {
 import { DubboFrame } from './frame.js';
 import { frameLength, readRequestId, responseStatus } from './header.js';
 import { HessianScanner } from './hessian-scan.js';
-import { readEventData, readRequestBody } from './request-body.js';
+import { DubboMetaCache, readEventData, readRequestBody } from './request-body.js';
 
 /**
  * Splits a connection's byte stream into Dubbo frames. A partial frame is kept as a list of chunks and joined once,
- * when the whole frame is there; each frame's bytes are copied once so the frame owns them.
+ * when the whole frame is there; a frame wholly inside one read is a view into it.
  */
 export class DubboFrameReader {
   private readonly scan = new HessianScanner();
+  private readonly cache = new DubboMetaCache();
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** The total length of the frame being collected, 0 until its header is known. */
@@ -52,9 +53,8 @@ export class DubboFrameReader {
     while (len - offset >= HEADER_BYTES) {
       const total = frameLength(buf, offset, this.maxFrameBytes);
       if (len - offset < total) break;
-      const bytes = Buffer.allocUnsafe(total);
-      buf.copy(bytes, 0, offset, offset + total);
-      out.push(this.frame(bytes));
+      // A view, not a copy: read buffers are never reused, and frames that spanned reads were joined into their own.
+      out.push(this.frame(buf.subarray(offset, offset + total)));
       offset += total;
     }
     if (offset < len) {
@@ -111,7 +111,7 @@ export class DubboFrameReader {
       return;
     }
     try {
-      readRequestBody(frame, this.scan);
+      readRequestBody(frame, this.scan, this.cache);
     } catch (err) {
       if (!(err instanceof RpcProtocolError)) throw err;
       frame.badRequest = err.message;
