@@ -16,6 +16,8 @@ export class WriteBatch implements Deferred {
   private from = 0;
   private to = 0;
   private pending = 0;
+  /** The socket's writableNeedDrain when this scope's first write came (a getter: read once per scope). */
+  private full = false;
 
   constructor(private readonly socket: net.Socket) {}
 
@@ -31,18 +33,20 @@ export class WriteBatch implements Deferred {
   write(bytes: Buffer): boolean {
     const len = bytes.length;
     if (len === 0) return !this.socket.writableNeedDrain;
+    const offset = bytes.byteOffset;
     if (this.ab === undefined) {
-      if (this.pending === 0) deferToScopeEnd(this);
-    } else if (bytes.buffer === this.ab && bytes.byteOffset === this.to) {
+      deferToScopeEnd(this);
+      this.full = this.socket.writableNeedDrain;
+    } else if (offset === this.to && bytes.buffer === this.ab) {
       this.to += len;
       this.pending += len;
-      return !this.socket.writableNeedDrain;
+      return !this.full;
     } else this.parts.push(Buffer.from(this.ab, this.from, this.to - this.from));
     this.ab = bytes.buffer;
-    this.from = bytes.byteOffset;
-    this.to = this.from + len;
+    this.from = offset;
+    this.to = offset + len;
     this.pending += len;
-    return !this.socket.writableNeedDrain;
+    return !this.full;
   }
 
   /** Sends what is held, then ends the socket (socket.end() alone would overtake the held writes). */

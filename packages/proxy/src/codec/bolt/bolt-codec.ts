@@ -16,6 +16,7 @@ import {
   withHeaders, withRequestId, type BoltDialect,
 } from './bolt-encode.js';
 import { PartialFrame } from '../common/partial-frame.js';
+import { u16, u32 } from '../common/be-bytes.js';
 import {
   CMD_GOAWAY, CMD_HEARTBEAT, CMD_REQUEST, CMD_RESPONSE, CRC_LEN, PROTO_V1, PROTO_V2, SWITCH_CRC, TYPE_ONEWAY,
   TYPE_REQUEST, TYPE_RESPONSE, V1_REQUEST, V1_RESPONSE, V2_REQUEST, V2_RESPONSE, typeOffset, type Layout,
@@ -105,10 +106,10 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
     if (type > TYPE_ONEWAY) throw new RpcProtocolError(`bolt: unknown command type ${type}`);
     const l = layoutOf(v2, type);
     if (avail < l.size) return -l.size;
-    const cmd = buf.readUInt16BE(off + l.cmd);
+    const cmd = u16(buf, off + l.cmd);
     if (!validCmd(type, cmd)) throw new RpcProtocolError(`bolt: command code ${cmd} is not valid for type ${type}`);
     const crc = v2 && ((buf[off + 11] as number) & SWITCH_CRC) !== 0;
-    const len = l.size + buf.readUInt16BE(off + l.classLen) + buf.readUInt16BE(off + l.headerLen) + buf.readUInt32BE(off + l.contentLen) + (crc ? CRC_LEN : 0);
+    const len = l.size + u16(buf, off + l.classLen) + u16(buf, off + l.headerLen) + u32(buf, off + l.contentLen) + (crc ? CRC_LEN : 0);
     if (len > this.maxFrameBytes) throw new RpcProtocolError(`bolt: frame of ${len} bytes exceeds the limit of ${this.maxFrameBytes}`);
     return len;
   }

@@ -8,11 +8,11 @@
  */
 import { RpcProtocolError } from '../../interfaces/rpc-codec.js';
 import type { RpcFrame, RpcResponseStatus } from '../../interfaces/rpc-codec.js';
-import { BoltMetaCache, EMPTY_HEADER_META, type BodyMeta, type HeaderMeta } from './bolt-meta-cache.js';
+import { BoltMetaCache, EMPTY_META, type RequestMeta } from './bolt-meta-cache.js';
 import { CMD_GOAWAY, CMD_HEARTBEAT, CODEC_HESSIAN2, STATUS, SWITCH_CRC, TYPE_ONEWAY, TYPE_RESPONSE, type Layout } from './bolt-protocol.js';
 import { HessianReader, hessianDialect } from './hessian-reader.js';
+import { u16, u32 } from '../common/be-bytes.js';
 
-const SOFA_RESPONSE = Buffer.from('com.alipay.sofa.rpc.core.response.SofaResponse', 'latin1');
 const NO_ARGS: readonly unknown[] = [];
 /** For frames built outside a connection codec (tests). */
 const SHARED_CACHE = new BoltMetaCache();
@@ -51,7 +51,8 @@ export class BoltFrame implements RpcFrame {
   /** A GoAway control frame (cmdcode 100): the peer will take no new requests on this connection. */
   readonly goAway: boolean;
   readonly requestId: number;
-  private readonly headerMeta: HeaderMeta;
+  /** Routing metadata of a request (looked up when the frame is cut); empty for other frames. */
+  private readonly meta: RequestMeta;
   readonly requestTimeoutMs: number;
   /** The Bolt response status code (responses), for logs. */
   readonly boltStatus: number;
@@ -64,12 +65,6 @@ export class BoltFrame implements RpcFrame {
   readonly contentEnd: number;
 
   private statusV: RpcResponseStatus | undefined;
-  private resolved = false;
-  private serviceV = '';
-  private versionV = '';
-  private groupV = '';
-  private methodV = '';
-  private appV = '';
   private argsV: readonly unknown[] | undefined;
 
   constructor(
@@ -80,32 +75,34 @@ export class BoltFrame implements RpcFrame {
   ) {
     this.kind = type === TYPE_RESPONSE ? 'response' : 'request';
     this.oneway = type === TYPE_ONEWAY;
-    this.cmdCode = bytes.readUInt16BE(layout.cmd);
+    this.cmdCode = u16(bytes, layout.cmd);
     this.heartbeat = this.cmdCode === CMD_HEARTBEAT;
     this.goAway = this.cmdCode === CMD_GOAWAY;
-    this.requestId = bytes.readUInt32BE(layout.id);
+    this.requestId = u32(bytes, layout.id);
     this.codec = bytes[layout.codec] as number;
     this.crc = layout.v2 && ((bytes[11] as number) & SWITCH_CRC) !== 0;
-    const classLen = bytes.readUInt16BE(layout.classLen);
-    const headerLen = bytes.readUInt16BE(layout.headerLen);
+    const classLen = u16(bytes, layout.classLen);
+    const headerLen = u16(bytes, layout.headerLen);
     this.classStart = layout.size;
     this.headerStart = this.classStart + classLen;
     this.contentStart = this.headerStart + headerLen;
-    this.contentEnd = this.contentStart + bytes.readUInt32BE(layout.contentLen);
+    this.contentEnd = this.contentStart + u32(bytes, layout.contentLen);
     if (this.kind === 'request') {
-      const t = bytes.readInt32BE(layout.timeoutOrStatus);
+      const t = u32(bytes, layout.timeoutOrStatus) | 0;
       this.requestTimeoutMs = t > 0 ? t : 0;
       this.boltStatus = 0;
-      this.headerMeta = headerLen > 0 && !this.heartbeat ? cache.headers(bytes, this.headerStart, this.contentStart) : EMPTY_HEADER_META;
+      this.meta = this.heartbeat || this.goAway
+        ? EMPTY_META
+        : cache.request(bytes, this.headerStart, this.contentStart, this.contentEnd, this.codec === CODEC_HESSIAN2);
     } else {
       this.requestTimeoutMs = 0;
-      this.boltStatus = bytes.readUInt16BE(layout.timeoutOrStatus);
-      this.headerMeta = EMPTY_HEADER_META;
+      this.boltStatus = u16(bytes, layout.timeoutOrStatus);
+      this.meta = EMPTY_META;
     }
   }
 
   get headers(): ReadonlyMap<string, string> {
-    return this.headerMeta.map;
+    return this.meta.headers;
   }
 
   /**
@@ -121,10 +118,8 @@ export class BoltFrame implements RpcFrame {
   private responseStatus(): RpcResponseStatus {
     const base = responseStatusOf(this.boltStatus);
     if (base !== 'ok' || this.heartbeat || this.codec !== CODEC_HESSIAN2 || this.contentEnd === this.contentStart) return base;
-    if (this.bytes.compare(SOFA_RESPONSE, 0, SOFA_RESPONSE.length, this.classStart, this.headerStart) !== 0) return base;
     try {
-      // 'C' starts a final-dialect class definition (see hessianDialect).
-      return this.cache.isError(this.bytes, this.contentStart, this.contentEnd, this.bytes[this.contentStart] !== 0x43) ? 'server_error' : base;
+      return this.cache.responseIsError(this.bytes, this.classStart, this.headerStart, this.contentStart, this.contentEnd) ? 'server_error' : base;
     } catch {
       return base; // the body is the caller's business; the frame itself is sound
     }
@@ -135,28 +130,23 @@ export class BoltFrame implements RpcFrame {
   }
 
   get service(): string {
-    this.resolve();
-    return this.serviceV;
+    return this.meta.service;
   }
 
   get version(): string {
-    this.resolve();
-    return this.versionV;
+    return this.meta.version;
   }
 
   get group(): string {
-    this.resolve();
-    return this.groupV;
+    return this.meta.group;
   }
 
   get method(): string {
-    this.resolve();
-    return this.methodV;
+    return this.meta.method;
   }
 
   get application(): string {
-    this.resolve();
-    return this.appV;
+    return this.meta.application;
   }
 
   args(): readonly unknown[] {
@@ -181,36 +171,5 @@ export class BoltFrame implements RpcFrame {
     const v = reader.read();
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new RpcProtocolError('bolt: body is not a SofaRequest');
     return v as Record<string, unknown>;
-  }
-
-  /** Routing metadata: headers first, then (only for what they lack) the SofaRequest body. */
-  private resolve(): void {
-    if (this.resolved) return;
-    this.resolved = true;
-    if (this.kind !== 'request' || this.heartbeat || this.goAway) return;
-    const h = this.headerMeta;
-    let unique = h.unique;
-    let method = h.method;
-    if ((unique === '' || method === '') && this.codec === CODEC_HESSIAN2 && this.contentEnd > this.contentStart) {
-      const head = this.bodyHead();
-      if (head) {
-        if (unique === '') unique = head.unique;
-        if (method === '') method = head.method;
-      }
-    }
-    const id = this.cache.serviceId(unique);
-    this.serviceV = id.service;
-    this.versionV = id.version;
-    this.groupV = id.group;
-    this.methodV = method;
-    this.appV = h.app;
-  }
-
-  private bodyHead(): BodyMeta | undefined {
-    try {
-      return this.cache.body(this.bytes, this.contentStart, this.contentEnd, this.bytes[this.contentStart] !== 0x43);
-    } catch {
-      return undefined; // metadata is best effort; args() reports the broken body
-    }
   }
 }

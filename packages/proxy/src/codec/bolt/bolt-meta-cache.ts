@@ -1,8 +1,8 @@
 /**
- * Per-connection caches of what a Bolt frame's routing needs, keyed by the frame's own bytes: the header map (decoded
- * once per distinct byte string), the SofaRequest's leading fields up to `methodName` and `targetServiceUniqueName`
- * (read once per distinct prefix), a SofaResponse's `isError` prefix, and the split of a unique service name. A client
- * repeats these bytes on every call, so the steady state is a few memcmp per frame and no hessian decoding.
+ * Per-connection caches of what routing needs from a Bolt frame, keyed by the frame's own bytes. For a request the key
+ * runs from the header map through the SofaRequest's leading fields up to `methodName` and `targetServiceUniqueName`
+ * (only the header map when it names both); for a response from the class name through the SofaResponse's `isError`.
+ * A client repeats these bytes on every call, so the steady state is one memcmp per frame and no decoding.
  */
 import { BytesCache } from '../common/bytes-cache.js';
 import { decodeHeaderMap } from './bolt-header-map.js';
@@ -15,39 +15,96 @@ export const HEADER_METHOD = 'sofa_head_method_name';
 export const HEADER_CALLER_APP = 'rpc_trace_context.sofaCallerApp';
 export const HEADER_APP = 'app';
 
-/** What a request's header map says. */
-export interface HeaderMeta {
-  readonly map: ReadonlyMap<string, string>;
-  /** `interface:version[:uniqueId]`, '' when absent. */
-  readonly unique: string;
-  readonly method: string;
-  readonly app: string;
-}
-
-/** What the start of a SofaRequest body says ('' for absent fields). */
-export interface BodyMeta {
-  readonly unique: string;
-  readonly method: string;
-}
-
-/** A unique service name split into its parts. */
-export interface ServiceId {
+/** A request's routing metadata ('' for what it does not carry). */
+export interface RequestMeta {
+  readonly headers: ReadonlyMap<string, string>;
   readonly service: string;
   readonly version: string;
   readonly group: string;
+  readonly method: string;
+  readonly application: string;
+  /** Length of the header map the entry was read from (a key must not straddle another frame's header/body edge). */
+  readonly headerLen: number;
 }
 
-export const EMPTY_HEADER_META: HeaderMeta = { map: new Map(), unique: '', method: '', app: '' };
-const EMPTY_ID: ServiceId = { service: '', version: '', group: '' };
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+export const EMPTY_META: RequestMeta = { headers: NO_HEADERS, service: '', version: '', group: '', method: '', application: '', headerLen: 0 };
 const REQUEST_HEAD = new Set(['methodName', 'targetServiceUniqueName']);
 const IS_ERROR = new Set(['isError']);
+const SOFA_RESPONSE = Buffer.from('com.alipay.sofa.rpc.core.response.SofaResponse', 'latin1');
+
+/** 'C' starts a final-dialect class definition; anything else is the 2.0 draft (see hessianDialect). */
+function isDraft(buf: Buffer, at: number): boolean {
+  return buf[at] !== 0x43;
+}
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-export function splitUnique(unique: string): ServiceId {
-  if (unique === '') return EMPTY_ID;
+interface ResponseFlag {
+  readonly isError: boolean;
+  /** Class name + header map length of the entry (see RequestMeta.headerLen). */
+  readonly contentOffset: number;
+}
+
+export class BoltMetaCache {
+  private readonly requests = new BytesCache<RequestMeta>();
+  private readonly responses = new BytesCache<ResponseFlag>(4);
+
+  /**
+   * The metadata of a request with its header map at `[headerStart, contentStart)` and body up to `contentEnd`;
+   * `hessian` when the body may be read. Throws RpcProtocolError when the header map is malformed; an unreadable
+   * body only leaves the body's fields empty.
+   */
+  request(buf: Buffer, headerStart: number, contentStart: number, contentEnd: number, hessian: boolean): RequestMeta {
+    const headerLen = contentStart - headerStart;
+    const hit = this.requests.prefix(buf, headerStart, contentEnd);
+    if (hit !== undefined && hit.headerLen === headerLen) return hit;
+    const headers = headerLen > 0 ? decodeHeaderMap(buf, headerStart, contentStart) : NO_HEADERS;
+    let unique = headers.get(HEADER_SERVICE) || headers.get(HEADER_TARGET_SERVICE) || '';
+    let method = headers.get(HEADER_METHOD) ?? '';
+    let keyEnd = contentStart;
+    if ((unique === '' || method === '') && hessian && contentEnd > contentStart) {
+      try {
+        const reader = new HessianReader(buf, isDraft(buf, contentStart), contentStart, contentEnd);
+        const head = reader.readObjectPrefix(REQUEST_HEAD);
+        if (unique === '') unique = str(head['targetServiceUniqueName']);
+        if (method === '') method = str(head['methodName']);
+        keyEnd = reader.position;
+      } catch {
+        keyEnd = -1; // metadata is best effort (args() reports the broken body); not cached
+      }
+    }
+    const meta: RequestMeta = {
+      headers,
+      ...splitUnique(unique),
+      method,
+      application: headers.get(HEADER_APP) || headers.get(HEADER_CALLER_APP) || '',
+      headerLen,
+    };
+    return keyEnd < 0 ? meta : this.requests.set(buf, headerStart, keyEnd, meta);
+  }
+
+  /**
+   * Whether a SUCCESS response's body is a SofaResponse with `isError` set (class name at `classStart`, body at
+   * `contentStart`); throws RpcProtocolError when such a body is unreadable.
+   */
+  responseIsError(buf: Buffer, classStart: number, headerStart: number, contentStart: number, contentEnd: number): boolean {
+    const contentOffset = contentStart - classStart;
+    const hit = this.responses.prefix(buf, classStart, contentEnd);
+    if (hit !== undefined && hit.contentOffset === contentOffset) return hit.isError;
+    if (buf.compare(SOFA_RESPONSE, 0, SOFA_RESPONSE.length, classStart, headerStart) !== 0) {
+      return this.responses.set(buf, classStart, contentStart, { isError: false, contentOffset }).isError;
+    }
+    const reader = new HessianReader(buf, isDraft(buf, contentStart), contentStart, contentEnd);
+    const isError = reader.readObjectPrefix(IS_ERROR)['isError'] === true;
+    return this.responses.set(buf, classStart, reader.position, { isError, contentOffset }).isError;
+  }
+}
+
+/** `interface:version[:uniqueId]` into its parts. */
+export function splitUnique(unique: string): { service: string; version: string; group: string } {
   const c1 = unique.indexOf(':');
   if (c1 < 0) return { service: unique, version: '', group: '' };
   const c2 = unique.indexOf(':', c1 + 1);
@@ -56,53 +113,4 @@ export function splitUnique(unique: string): ServiceId {
     version: c2 < 0 ? unique.slice(c1 + 1) : unique.slice(c1 + 1, c2),
     group: c2 < 0 ? '' : unique.slice(c2 + 1),
   };
-}
-
-export class BoltMetaCache {
-  private readonly headerMetas = new BytesCache<HeaderMeta>();
-  private readonly bodyMetas = new BytesCache<BodyMeta>();
-  private readonly errorFlags = new BytesCache<boolean>(4);
-  private lastUnique = '';
-  private lastId: ServiceId = EMPTY_ID;
-
-  /** The header map `buf[start, end)`; throws RpcProtocolError when it is malformed. */
-  headers(buf: Buffer, start: number, end: number): HeaderMeta {
-    const hit = this.headerMetas.exact(buf, start, end);
-    if (hit !== undefined) return hit;
-    const map = decodeHeaderMap(buf, start, end);
-    const meta: HeaderMeta = {
-      map,
-      unique: map.get(HEADER_SERVICE) || map.get(HEADER_TARGET_SERVICE) || '',
-      method: map.get(HEADER_METHOD) ?? '',
-      app: map.get(HEADER_APP) || map.get(HEADER_CALLER_APP) || '',
-    };
-    return this.headerMetas.set(buf, start, end, meta);
-  }
-
-  /** The SofaRequest's service and method from the hessian2 body `buf[start, end)`; throws when unreadable. */
-  body(buf: Buffer, start: number, end: number, draft: boolean): BodyMeta {
-    const hit = this.bodyMetas.prefix(buf, start, end);
-    if (hit !== undefined) return hit;
-    const reader = new HessianReader(buf, draft, start, end);
-    const head = reader.readObjectPrefix(REQUEST_HEAD);
-    const meta: BodyMeta = { unique: str(head['targetServiceUniqueName']), method: str(head['methodName']) };
-    return this.bodyMetas.set(buf, start, reader.position, meta);
-  }
-
-  /** A SofaResponse body's `isError` (the body `buf[start, end)` starts with the SofaResponse); throws when unreadable. */
-  isError(buf: Buffer, start: number, end: number, draft: boolean): boolean {
-    const hit = this.errorFlags.prefix(buf, start, end);
-    if (hit !== undefined) return hit;
-    const reader = new HessianReader(buf, draft, start, end);
-    const flag = reader.readObjectPrefix(IS_ERROR)['isError'] === true;
-    return this.errorFlags.set(buf, start, reader.position, flag);
-  }
-
-  serviceId(unique: string): ServiceId {
-    if (unique !== this.lastUnique) {
-      this.lastUnique = unique;
-      this.lastId = splitUnique(unique);
-    }
-    return this.lastId;
-  }
 }
