@@ -73,6 +73,11 @@ export interface RpcFrame {
    * body): the proxy answers `encodeLocalReply(frame, 'bad_request', badRequest)` instead of routing it.
    */
   readonly badRequest?: string | undefined;
+  /**
+   * `bytes.buffer`, when the codec knows it without asking each view (one read's frames share it): lets the writer
+   * merge adjacent frames without a per-frame `.buffer` lookup, which V8 does not inline.
+   */
+  readonly backing?: ArrayBufferLike | undefined;
 }
 
 /** Changes the proxy makes to a request before sending it upstream. */

@@ -27,22 +27,22 @@ export class WriteBatch implements Deferred {
   }
 
   /**
-   * Queues `bytes` (not copied: they must not change until the scope ends). Returns false when the socket already
+   * Queues `bytes` (not copied: they must not change until the scope ends); `backing`, when given, is `bytes.buffer`. Returns false when the socket already
    * buffers more than its high-water mark (its 'drain' event follows), like socket.write.
    */
-  write(bytes: Buffer): boolean {
+  write(bytes: Buffer, backing?: ArrayBufferLike): boolean {
     const len = bytes.length;
     if (len === 0) return !this.socket.writableNeedDrain;
     const offset = bytes.byteOffset;
     if (this.ab === undefined) {
       deferToScopeEnd(this);
       this.full = this.socket.writableNeedDrain;
-    } else if (offset === this.to && bytes.buffer === this.ab) {
+    } else if (offset === this.to && (backing ?? bytes.buffer) === this.ab) {
       this.to += len;
       this.pending += len;
       return !this.full;
     } else this.parts.push(Buffer.from(this.ab, this.from, this.to - this.from));
-    this.ab = bytes.buffer;
+    this.ab = backing ?? bytes.buffer;
     this.from = offset;
     this.to = offset + len;
     this.pending += len;

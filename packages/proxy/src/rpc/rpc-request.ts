@@ -24,7 +24,8 @@ export interface RpcDownstream {
   readonly codecDef: RpcCodec;
   readonly codec: RpcConnectionCodec;
   readonly connInfo: StreamInfo;
-  write(bytes: Buffer): void;
+  /** `backing`: `bytes.buffer` when known (see RpcFrame.backing). */
+  write(bytes: Buffer, backing?: ArrayBufferLike): void;
   requestDone(req: RpcActiveRequest): void;
   /** The upstream socket's buffer is full: stop reading downstream until it drains. */
   blockOn(conn: RpcMuxConnection): void;
@@ -94,7 +95,8 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     info.downstreamLocalPort = ci.downstreamLocalPort;
     info.downstreamDirectRemoteAddress = ci.downstreamDirectRemoteAddress;
     info.downstreamTls = ci.downstreamTls;
-    info.requestId = String(frame.requestId);
+    // Only access logs read it (a number-to-string per request otherwise).
+    if (ds.config.accessLoggers.length !== 0) info.requestId = String(frame.requestId);
     info.bytesReceived = frame.bytes.length;
 
     if (frame.badRequest !== undefined) {
@@ -241,7 +243,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     }
     this.endRetry();
     const out = this.ds.codec.rewriteResponse(f, this.frame.requestId);
-    this.ds.write(out);
+    this.ds.write(out, out === f.bytes ? f.backing : undefined);
     const stats = this.ds.config.stats;
     stats.response.inc();
     if (ok) {

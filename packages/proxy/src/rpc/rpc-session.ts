@@ -133,11 +133,11 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     req.start();
   }
 
-  write(bytes: Buffer): void {
+  write(bytes: Buffer, backing?: ArrayBufferLike): void {
     if (this.closed) return;
     const s = this.conn.socket;
     this.conn.info.bytesSent += bytes.length;
-    this.out.write(bytes);
+    this.out.write(bytes, backing);
     // The client is not reading its responses: stop taking requests until it catches up.
     if (s.writableLength > this.conn.bufferLimitBytes) this.pause();
   }

@@ -6,6 +6,7 @@ import { WriteBatch } from '../network/write-batch.js';
 import type { ConnectionPool, ConnectionReader, PooledConnection, PoolError, PoolReadyHandler } from '../upstream/connection-pool.js';
 import type { Cluster } from '../upstream/cluster.js';
 import { OutlierResult } from '../upstream/host.js';
+import { InflightTable } from './inflight-table.js';
 
 /** Why an upstream exchange failed before its response. */
 export type MuxFailure = 'connect_failure' | 'reset' | 'overflow';
@@ -47,7 +48,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
   deadlineAt = 0;
   deadlineList: DeadlineList | null = null;
 
-  readonly inflight = new Map<number, MuxRequest>();
+  readonly inflight = new InflightTable<MuxRequest>();
   private readonly heartbeats = new Set<number>();
   private readonly frames: RpcFrame[] = [];
   private nextId = 1;
@@ -93,9 +94,10 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     rewrite.setHeaders = req.setHeaders;
     rewrite.inPlace = req.sendsOnce;
     const bytes = this.codec.rewriteRequest(req.frame, rewrite);
-    if (!req.frame.oneway) this.inflight.set(id, req);
+    if (!req.frame.oneway) this.inflight.add(req);
     this.heartbeatList?.schedule(this);
-    const ok = this.out.write(bytes);
+    const f = req.frame;
+    const ok = this.out.write(bytes, bytes === f.bytes ? f.backing : undefined);
     req.onUpstreamSent(this);
     return ok;
   }
@@ -138,7 +140,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
       if (f.heartbeat) this.out.write(this.codec.encodeHeartbeatReply(f));
       return;
     }
-    if (this.heartbeats.delete(f.requestId)) return;
+    if (this.heartbeats.size !== 0 && this.heartbeats.delete(f.requestId)) return;
     const req = this.inflight.get(f.requestId);
     if (req === undefined) return; // cancelled (timeout, downstream gone)
     this.inflight.delete(f.requestId);
@@ -175,7 +177,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
 
   private allocateId(): number {
     let id = this.nextId;
-    while (this.inflight.has(id) || this.heartbeats.has(id)) id = id >= MAX_ID ? 1 : id + 1;
+    while (this.inflight.taken(id) || (this.heartbeats.size !== 0 && this.heartbeats.has(id))) id = id >= MAX_ID ? 1 : id + 1;
     this.nextId = id >= MAX_ID ? 1 : id + 1;
     return id;
   }
@@ -213,8 +215,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     this.deadlineList?.cancel(this);
     this.onDrain();
     if (this.inflight.size === 0) return;
-    const reqs = [...this.inflight.values()];
-    this.inflight.clear();
+    const reqs = this.inflight.drain();
     this.pooled.host.outlier.putResult(OutlierResult.LOCAL_ORIGIN_CONNECT_FAILED);
     for (const r of reqs) {
       r.muxConn = undefined;

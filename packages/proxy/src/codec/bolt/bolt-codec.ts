@@ -75,6 +75,7 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
     const buf = this.partial.take(chunk);
     if (buf === undefined) return;
     let off = 0;
+    const backing = buf.buffer;
     while (off < buf.length) {
       const len = this.frameLength(buf, off);
       if (len < 0 || off + len > buf.length) {
@@ -84,7 +85,7 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
       // A view, not a copy: read buffers are never reused, and a frame that spanned reads was joined into its own.
       const bytes = buf.subarray(off, off + len);
       off += len;
-      out.push(this.cut(bytes));
+      out.push(this.cut(bytes, backing));
     }
     this.partial.reset();
   }
@@ -114,10 +115,10 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
     return len;
   }
 
-  private cut(bytes: Buffer): BoltFrame {
+  private cut(bytes: Buffer, backing: ArrayBufferLike): BoltFrame {
     const v2 = bytes[0] === PROTO_V2;
     const type = bytes[typeOffset(bytes[0] as number)] as number;
-    const frame = new BoltFrame(bytes, layoutOf(v2, type), type, this.cache);
+    const frame = new BoltFrame(bytes, layoutOf(v2, type), type, this.cache, backing);
     if (frame.crc) {
       const expected = bytes.readUInt32BE(bytes.length - CRC_LEN);
       if (crc32(bytes.subarray(0, bytes.length - CRC_LEN)) !== expected) throw new RpcProtocolError('bolt: CRC32 check failed');

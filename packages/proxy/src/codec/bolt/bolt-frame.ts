@@ -72,6 +72,8 @@ export class BoltFrame implements RpcFrame {
     readonly layout: Layout,
     type: number,
     private readonly cache: BoltMetaCache = SHARED_CACHE,
+    /** `bytes.buffer` (see RpcFrame.backing); set from the start so the field keeps one representation. */
+    readonly backing: ArrayBufferLike | undefined = undefined,
   ) {
     this.kind = type === TYPE_RESPONSE ? 'response' : 'request';
     this.oneway = type === TYPE_ONEWAY;

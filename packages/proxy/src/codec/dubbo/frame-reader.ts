@@ -50,11 +50,12 @@ export class DubboFrameReader {
     }
     let offset = 0;
     const len = buf.length;
+    const backing = buf.buffer;
     while (len - offset >= HEADER_BYTES) {
       const total = frameLength(buf, offset, this.maxFrameBytes);
       if (len - offset < total) break;
       // A view, not a copy: read buffers are never reused, and frames that spanned reads were joined into their own.
-      out.push(this.frame(buf.subarray(offset, offset + total)));
+      out.push(this.frame(buf.subarray(offset, offset + total), backing));
       offset += total;
     }
     if (offset < len) {
@@ -80,8 +81,8 @@ export class DubboFrameReader {
     return frameLength(head, 0, this.maxFrameBytes);
   }
 
-  private frame(bytes: Buffer): DubboFrame {
-    const frame = new DubboFrame(bytes);
+  private frame(bytes: Buffer, backing: ArrayBufferLike): DubboFrame {
+    const frame = new DubboFrame(bytes, backing);
     const flags = bytes[OFFSET_FLAGS] as number;
     frame.requestId = readRequestId(bytes);
     frame.serialization = flags & SERIALIZATION_MASK;
