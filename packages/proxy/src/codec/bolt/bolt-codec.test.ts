@@ -194,6 +194,14 @@ describe('bolt decode', () => {
     const other = one(peerRequest(3, V1, { methodName: 'other' }), c);
     assert.equal(other.method, 'other');
     assert.equal(one(peerRequest(4), c).method, 'echo');
+    // Same header bytes, but a body of another serialization is not read: neither answer leaks into the other.
+    const other2 = Buffer.from(peerRequest(5));
+    other2[9] = 11; // v1 codec byte: protobuf
+    assert.equal(one(other2, c).method, '');
+    assert.equal(one(peerRequest(6), c).method, 'echo');
+    const c2 = codec();
+    assert.equal(one(peerRequest(7), c2).method, 'echo');
+    assert.equal(one(other2, c2).method, '');
     assert.equal(one(sofaErrorResponse(9, 'no such service'), c).status, 'server_error');
     assert.equal(one(peerResponse(10), c).status, 'ok');
     assert.equal(one(sofaErrorResponse(11, 'no such service'), c).status, 'server_error');

@@ -25,10 +25,12 @@ export interface RequestMeta {
   readonly application: string;
   /** Length of the header map the entry was read from (a key must not straddle another frame's header/body edge). */
   readonly headerLen: number;
+  /** Whether the body could be read (hessian2): the same header bytes mean more with a readable body. */
+  readonly hessian: boolean;
 }
 
 const NO_HEADERS: ReadonlyMap<string, string> = new Map();
-export const EMPTY_META: RequestMeta = { headers: NO_HEADERS, service: '', version: '', group: '', method: '', application: '', headerLen: 0 };
+export const EMPTY_META: RequestMeta = { headers: NO_HEADERS, service: '', version: '', group: '', method: '', application: '', headerLen: 0, hessian: false };
 const REQUEST_HEAD = new Set(['methodName', 'targetServiceUniqueName']);
 const IS_ERROR = new Set(['isError']);
 const SOFA_RESPONSE = Buffer.from('com.alipay.sofa.rpc.core.response.SofaResponse', 'latin1');
@@ -60,7 +62,7 @@ export class BoltMetaCache {
   request(buf: Buffer, headerStart: number, contentStart: number, contentEnd: number, hessian: boolean): RequestMeta {
     const headerLen = contentStart - headerStart;
     const hit = this.requests.prefix(buf, headerStart, contentEnd);
-    if (hit !== undefined && hit.headerLen === headerLen) return hit;
+    if (hit !== undefined && hit.headerLen === headerLen && hit.hessian === hessian) return hit;
     const headers = headerLen > 0 ? decodeHeaderMap(buf, headerStart, contentStart) : NO_HEADERS;
     let unique = headers.get(HEADER_SERVICE) || headers.get(HEADER_TARGET_SERVICE) || '';
     let method = headers.get(HEADER_METHOD) ?? '';
@@ -82,6 +84,7 @@ export class BoltMetaCache {
       method,
       application: headers.get(HEADER_APP) || headers.get(HEADER_CALLER_APP) || '',
       headerLen,
+      hessian,
     };
     return keyEnd < 0 ? meta : this.requests.set(buf, headerStart, keyEnd, meta);
   }
