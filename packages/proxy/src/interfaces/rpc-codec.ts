@@ -31,8 +31,8 @@ export class RpcProtocolError extends Error {
 }
 
 /**
- * One decoded frame. `bytes` is the whole frame as it arrived, owned by the frame (safe to keep after the read
- * that produced it), so the proxy can forward it unchanged or through `rewrite`. Routing metadata is decoded when
+ * One decoded frame. `bytes` is the whole frame as it arrived, usually a view into the read buffer (safe to keep
+ * after the read: read buffers are never reused), so the proxy can forward it unchanged or through `rewrite`. Routing metadata is decoded when
  * the frame is; arguments only on demand (`args()`), because most routes never need them.
  */
 export interface RpcFrame {
@@ -73,6 +73,11 @@ export interface RpcFrame {
    * body): the proxy answers `encodeLocalReply(frame, 'bad_request', badRequest)` instead of routing it.
    */
   readonly badRequest?: string | undefined;
+  /**
+   * `bytes.buffer`, when the codec knows it without asking each view (one read's frames share it): lets the writer
+   * merge adjacent frames without a per-frame `.buffer` lookup, which V8 does not inline.
+   */
+  readonly backing?: ArrayBufferLike | undefined;
 }
 
 /** Changes the proxy makes to a request before sending it upstream. */
@@ -80,7 +85,12 @@ export interface RpcRewrite {
   /** The upstream request id the proxy assigned on this upstream connection. */
   readonly requestId: number;
   /** Headers / attachments to set (e.g. the traffic colour), replacing existing values. */
-  readonly setHeaders?: ReadonlyMap<string, string>;
+  readonly setHeaders?: ReadonlyMap<string, string> | undefined;
+  /**
+   * The frame is sent this once and never again (no retry or mirror can reuse its bytes): the codec may patch
+   * `frame.bytes` in place instead of copying them.
+   */
+  readonly inPlace?: boolean | undefined;
 }
 
 /** Codec state for one connection; the proxy makes one per downstream and one per upstream connection. */
@@ -92,7 +102,10 @@ export interface RpcConnectionCodec {
   decode(chunk: Buffer, out: RpcFrame[]): void;
   /** The frame to send upstream: `frame.bytes` with the request id (and headers, if asked) rewritten. */
   rewriteRequest(frame: RpcFrame, rewrite: RpcRewrite): Buffer;
-  /** The response to send downstream: `frame.bytes` with the request id set back to the downstream request's id. */
+  /**
+   * The response to send downstream: `frame.bytes` with the request id set back to the downstream request's id. A
+   * response is forwarded once, so the codec may patch `frame.bytes` in place and return them.
+   */
   rewriteResponse(frame: RpcFrame, requestId: number): Buffer;
   /** The protocol's error response to `request` for a local failure; undefined for oneway requests. */
   encodeLocalReply(request: RpcFrame, status: RpcLocalStatus, message: string): Buffer | undefined;

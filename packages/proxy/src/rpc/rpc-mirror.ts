@@ -15,6 +15,8 @@ class ShadowRequest implements MuxRequest, DeadlineNode {
   muxConn: RpcMuxConnection | undefined = undefined;
   upstreamId = 0;
   readonly setHeaders = undefined;
+  /** The request itself is sent too. */
+  readonly sendsOnce = false;
 
   constructor(
     readonly frame: RpcFrame,

@@ -24,7 +24,8 @@ export interface RpcDownstream {
   readonly codecDef: RpcCodec;
   readonly codec: RpcConnectionCodec;
   readonly connInfo: StreamInfo;
-  write(bytes: Buffer): void;
+  /** `backing`: `bytes.buffer` when known (see RpcFrame.backing). */
+  write(bytes: Buffer, backing?: ArrayBufferLike): void;
   requestDone(req: RpcActiveRequest): void;
   /** The upstream socket's buffer is full: stop reading downstream until it drains. */
   blockOn(conn: RpcMuxConnection): void;
@@ -73,6 +74,11 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     this.path = frame.service;
   }
 
+  /** The first attempt of a request that is not mirrored: nothing else will send its bytes (see MuxRequest). */
+  get sendsOnce(): boolean {
+    return this.info.upstreamRequestAttemptCount === 1 && (this.route as RpcRoute).mirrors.length === 0;
+  }
+
   start(): void {
     const { ds, frame, info } = this;
     const stats = ds.config.stats;
@@ -90,7 +96,8 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     info.downstreamLocalAddressRestored = ci.downstreamLocalAddressRestored;
     info.downstreamDirectRemoteAddress = ci.downstreamDirectRemoteAddress;
     info.downstreamTls = ci.downstreamTls;
-    info.requestId = String(frame.requestId);
+    // Only access logs read it (a number-to-string per request otherwise).
+    if (ds.config.accessLoggers.length !== 0) info.requestId = String(frame.requestId);
     info.bytesReceived = frame.bytes.length;
 
     if (frame.badRequest !== undefined) {
@@ -237,7 +244,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     }
     this.endRetry();
     const out = this.ds.codec.rewriteResponse(f, this.frame.requestId);
-    this.ds.write(out);
+    this.ds.write(out, out === f.bytes ? f.backing : undefined);
     const stats = this.ds.config.stats;
     stats.response.inc();
     if (ok) {

@@ -133,11 +133,11 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     req.start();
   }
 
-  write(bytes: Buffer): void {
+  write(bytes: Buffer, backing?: ArrayBufferLike): void {
     if (this.closed) return;
     const s = this.conn.socket;
     this.conn.info.bytesSent += bytes.length;
-    this.out.write(bytes);
+    this.out.write(bytes, backing);
     // The client is not reading its responses: stop taking requests until it catches up.
     if (s.writableLength > this.conn.bufferLimitBytes) this.pause();
   }
@@ -151,7 +151,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     this.active--;
     if (this.active !== 0) return;
     if (this.draining) this.finishDrain();
-    else if (this.peerEnded) this.conn.socket.end();
+    else if (this.peerEnded) this.out.end();
   }
 
   blockOn(conn: RpcMuxConnection): void {
@@ -189,7 +189,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     }
     this.config.stats.cxIdleTimeout.inc();
     this.conn.info.connectionTerminationDetails = 'rpc_idle_timeout';
-    this.conn.socket.end();
+    this.out.end();
     this.close('idle timeout');
   }
 
@@ -208,7 +208,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
 
   private finishDrain(): void {
     this.config.stats.cxDrainClose.inc();
-    this.conn.socket.end();
+    this.out.end();
   }
 
   close(reason: string): void {
@@ -226,7 +226,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   private onEnd(): void {
     // The client sent everything it will send: answer what is in flight, then close.
     this.peerEnded = true;
-    if (this.active === 0) this.conn.socket.end();
+    if (this.active === 0) this.out.end();
   }
 
   private onClose(): void {

@@ -57,6 +57,10 @@ export function createRpcProxyStats(scope: Scope): RpcProxyStats {
   const localReply = {} as Record<RpcLocalStatus, Counter>;
   for (const s of LOCAL_STATUSES) localReply[s] = scope.counter(`local_reply_${s}`);
   const methods = new Map<string, MethodStats>();
+  // Consecutive calls mostly name the same method, with the same (cached) strings: checked before the map.
+  let lastService = '';
+  let lastMethod = '';
+  let last: MethodStats | undefined;
   const makeMethod = (service: string, method: string): MethodStats => {
     const s = scope.scope(`service.${segment(service)}.${segment(method)}`);
     return {
@@ -93,6 +97,7 @@ export function createRpcProxyStats(scope: Scope): RpcProxyStats {
     rateLimited: scope.counter('local_rate_limit.rate_limited'),
     rateLimitOk: scope.counter('local_rate_limit.ok'),
     method(service, method) {
+      if (last !== undefined && service === lastService && method === lastMethod) return last;
       const key = `${service}\u0001${method}`;
       let m = methods.get(key);
       if (m === undefined) {
@@ -100,6 +105,9 @@ export function createRpcProxyStats(scope: Scope): RpcProxyStats {
         m = makeMethod(service, method);
         methods.set(key, m);
       }
+      lastService = service;
+      lastMethod = method;
+      last = m;
       return m;
     },
   };

@@ -1,4 +1,4 @@
-import type { RpcCodec, RpcConnectionCodec, RpcFrame, RpcRewrite } from '../interfaces/rpc-codec.js';
+import type { RpcCodec, RpcConnectionCodec, RpcFrame } from '../interfaces/rpc-codec.js';
 import { RpcProtocolError } from '../interfaces/rpc-codec.js';
 import { deadlines, type DeadlineList, type DeadlineNode } from '../server/deadline-queue.js';
 import { enterIoScope, exitIoScope } from '../server/io-scope.js';
@@ -6,6 +6,7 @@ import { WriteBatch } from '../network/write-batch.js';
 import type { ConnectionPool, ConnectionReader, PooledConnection, PoolError, PoolReadyHandler } from '../upstream/connection-pool.js';
 import type { Cluster } from '../upstream/cluster.js';
 import { OutlierResult } from '../upstream/host.js';
+import { InflightTable } from './inflight-table.js';
 
 /** Why an upstream exchange failed before its response. */
 export type MuxFailure = 'connect_failure' | 'reset' | 'overflow';
@@ -16,6 +17,8 @@ export interface MuxRequest {
   readonly frame: RpcFrame;
   /** Headers to set upstream (the colour), or undefined. */
   readonly setHeaders: ReadonlyMap<string, string> | undefined;
+  /** No other send reuses `frame.bytes` (no retry has happened, no mirror): they may be patched in place. */
+  readonly sendsOnce: boolean;
   /** Set by the pool while the request waits for a connection or its response. */
   muxConn: RpcMuxConnection | undefined;
   upstreamId: number;
@@ -45,7 +48,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
   deadlineAt = 0;
   deadlineList: DeadlineList | null = null;
 
-  readonly inflight = new Map<number, MuxRequest>();
+  readonly inflight = new InflightTable<MuxRequest>();
   private readonly heartbeats = new Set<number>();
   private readonly frames: RpcFrame[] = [];
   private nextId = 1;
@@ -55,6 +58,8 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
   private readonly heartbeatList: DeadlineList | undefined;
   /** Requests of one read go out in one writev. */
   private readonly out: WriteBatch;
+  /** The RpcRewrite of every dispatch, reused (the codec does not keep it). */
+  private readonly rewrite = { requestId: 0, setHeaders: undefined as ReadonlyMap<string, string> | undefined, inPlace: false };
   /** Downstream readers paused because this connection's write buffer is full. */
   readonly blocked = new Set<{ onUpstreamDrain(): void }>();
 
@@ -84,11 +89,15 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     const id = this.allocateId();
     req.muxConn = this;
     req.upstreamId = id;
-    const rewrite: RpcRewrite = req.setHeaders === undefined ? { requestId: id } : { requestId: id, setHeaders: req.setHeaders };
+    const rewrite = this.rewrite;
+    rewrite.requestId = id;
+    rewrite.setHeaders = req.setHeaders;
+    rewrite.inPlace = req.sendsOnce;
     const bytes = this.codec.rewriteRequest(req.frame, rewrite);
-    if (!req.frame.oneway) this.inflight.set(id, req);
+    if (!req.frame.oneway) this.inflight.add(req);
     this.heartbeatList?.schedule(this);
-    const ok = this.out.write(bytes);
+    const f = req.frame;
+    const ok = this.out.write(bytes, bytes === f.bytes ? f.backing : undefined);
     req.onUpstreamSent(this);
     return ok;
   }
@@ -131,7 +140,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
       if (f.heartbeat) this.out.write(this.codec.encodeHeartbeatReply(f));
       return;
     }
-    if (this.heartbeats.delete(f.requestId)) return;
+    if (this.heartbeats.size !== 0 && this.heartbeats.delete(f.requestId)) return;
     const req = this.inflight.get(f.requestId);
     if (req === undefined) return; // cancelled (timeout, downstream gone)
     this.inflight.delete(f.requestId);
@@ -168,7 +177,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
 
   private allocateId(): number {
     let id = this.nextId;
-    while (this.inflight.has(id) || this.heartbeats.has(id)) id = id >= MAX_ID ? 1 : id + 1;
+    while (this.inflight.taken(id) || (this.heartbeats.size !== 0 && this.heartbeats.has(id))) id = id >= MAX_ID ? 1 : id + 1;
     this.nextId = id >= MAX_ID ? 1 : id + 1;
     return id;
   }
@@ -206,8 +215,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     this.deadlineList?.cancel(this);
     this.onDrain();
     if (this.inflight.size === 0) return;
-    const reqs = [...this.inflight.values()];
-    this.inflight.clear();
+    const reqs = this.inflight.drain();
     this.pooled.host.outlier.putResult(OutlierResult.LOCAL_ORIGIN_CONNECT_FAILED);
     for (const r of reqs) {
       r.muxConn = undefined;

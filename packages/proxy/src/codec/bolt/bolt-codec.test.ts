@@ -186,7 +186,28 @@ describe('bolt decode', () => {
     assert.deepEqual(got.map((f) => f.requestId), Array.from({ length: 200 }, (_, k) => k + 1));
   });
 
-  it('owns frame bytes: reusing the read buffer does not change a kept frame or a partial one', () => {
+  it('reads repeated calls from its caches: same strings, and a changed body or header map is read afresh', () => {
+    const c = codec();
+    const [a, b] = decodeAll(Buffer.concat([peerRequest(1), peerRequest(2)]), c);
+    assert.deepEqual([a!.service, a!.version, a!.method, b!.service, b!.method], [SERVICE.split(':')[0], '1.0', 'echo', SERVICE.split(':')[0], 'echo']);
+    assert.equal(a!.headers, b!.headers, 'one header map for equal header bytes');
+    const other = one(peerRequest(3, V1, { methodName: 'other' }), c);
+    assert.equal(other.method, 'other');
+    assert.equal(one(peerRequest(4), c).method, 'echo');
+    // Same header bytes, but a body of another serialization is not read: neither answer leaks into the other.
+    const other2 = Buffer.from(peerRequest(5));
+    other2[9] = 11; // v1 codec byte: protobuf
+    assert.equal(one(other2, c).method, '');
+    assert.equal(one(peerRequest(6), c).method, 'echo');
+    const c2 = codec();
+    assert.equal(one(peerRequest(7), c2).method, 'echo');
+    assert.equal(one(other2, c2).method, '');
+    assert.equal(one(sofaErrorResponse(9, 'no such service'), c).status, 'server_error');
+    assert.equal(one(peerResponse(10), c).status, 'ok');
+    assert.equal(one(sofaErrorResponse(11, 'no such service'), c).status, 'server_error');
+  });
+
+  it('frames spanning reads own their joined bytes: reusing the read buffer does not change them', () => {
     const req = peerRequest(77);
     const chunk = Buffer.from(req);
     assert.ok(req.length > 60);
@@ -246,6 +267,22 @@ describe('bolt rewrite', () => {
       const down = c.rewriteResponse(res, 1000);
       const back = peerDecode(down);
       assert.deepEqual([back.packetId, back.data?.appResponse], [1000, 'ok']);
+    });
+
+    it(`patches the ${name} request id in place when the frame is sent once, CRC included`, () => {
+      const c = codec();
+      const wire = Buffer.from(peerRequest(1000, o));
+      const req = one(wire, c);
+      assert.equal(req.bytes.buffer, wire.buffer, 'the frame is a view of the read, not a copy');
+      const up = c.rewriteRequest(req, { requestId: 7, inPlace: true });
+      assert.equal(up, req.bytes, 'no copy');
+      const seen = peerDecode(up);
+      assert.deepEqual([seen.packetId, seen.data?.methodName, seen.data?.args], [7, 'echo', ['hello', 42]]);
+      assert.equal(req.requestId, 1000, 'the downstream id is kept for the response');
+      const resWire = Buffer.from(peerResponse(7, o));
+      const down = c.rewriteResponse(one(resWire), 1000);
+      assert.equal(down.buffer, resWire.buffer, 'responses are patched in place');
+      assert.deepEqual([peerDecode(down).packetId, peerDecode(down).data?.appResponse], [1000, 'ok']);
     });
 
     it(`re-encodes the ${name} header map and its length, keeping the body`, () => {

@@ -10,11 +10,13 @@ import {
   type RpcRewrite,
 } from '../../interfaces/rpc-codec.js';
 import { BoltFrame } from './bolt-frame.js';
+import { BoltMetaCache } from './bolt-meta-cache.js';
 import {
-  V1_DIALECT, dialectOf, encodeGoAwayRequest, encodeHeartbeatAck, encodeHeartbeatRequest, encodeLocalReply, withHeaders,
-  withRequestId, type BoltDialect,
+  V1_DIALECT, dialectOf, encodeGoAwayRequest, encodeHeartbeatAck, encodeHeartbeatRequest, encodeLocalReply, patchRequestId,
+  withHeaders, withRequestId, type BoltDialect,
 } from './bolt-encode.js';
 import { PartialFrame } from '../common/partial-frame.js';
+import { u16, u32 } from '../common/be-bytes.js';
 import {
   CMD_GOAWAY, CMD_HEARTBEAT, CMD_REQUEST, CMD_RESPONSE, CRC_LEN, PROTO_V1, PROTO_V2, SWITCH_CRC, TYPE_ONEWAY,
   TYPE_REQUEST, TYPE_RESPONSE, V1_REQUEST, V1_RESPONSE, V2_REQUEST, V2_RESPONSE, typeOffset, type Layout,
@@ -65,6 +67,7 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
   private readonly partial = new PartialFrame();
   /** The dialect last seen on this connection, for frames the proxy originates (heartbeat, GoAway). */
   private dialect: BoltDialect = V1_DIALECT;
+  private readonly cache = new BoltMetaCache();
 
   constructor(private readonly maxFrameBytes: number) {}
 
@@ -72,16 +75,17 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
     const buf = this.partial.take(chunk);
     if (buf === undefined) return;
     let off = 0;
+    const backing = buf.buffer;
     while (off < buf.length) {
       const len = this.frameLength(buf, off);
       if (len < 0 || off + len > buf.length) {
         this.partial.keep(buf, off, len < 0 ? -len : len);
         return;
       }
-      const bytes = Buffer.allocUnsafe(len);
-      buf.copy(bytes, 0, off, off + len);
+      // A view, not a copy: read buffers are never reused, and a frame that spanned reads was joined into its own.
+      const bytes = buf.subarray(off, off + len);
       off += len;
-      out.push(this.cut(bytes));
+      out.push(this.cut(bytes, backing));
     }
     this.partial.reset();
   }
@@ -103,18 +107,18 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
     if (type > TYPE_ONEWAY) throw new RpcProtocolError(`bolt: unknown command type ${type}`);
     const l = layoutOf(v2, type);
     if (avail < l.size) return -l.size;
-    const cmd = buf.readUInt16BE(off + l.cmd);
+    const cmd = u16(buf, off + l.cmd);
     if (!validCmd(type, cmd)) throw new RpcProtocolError(`bolt: command code ${cmd} is not valid for type ${type}`);
     const crc = v2 && ((buf[off + 11] as number) & SWITCH_CRC) !== 0;
-    const len = l.size + buf.readUInt16BE(off + l.classLen) + buf.readUInt16BE(off + l.headerLen) + buf.readUInt32BE(off + l.contentLen) + (crc ? CRC_LEN : 0);
+    const len = l.size + u16(buf, off + l.classLen) + u16(buf, off + l.headerLen) + u32(buf, off + l.contentLen) + (crc ? CRC_LEN : 0);
     if (len > this.maxFrameBytes) throw new RpcProtocolError(`bolt: frame of ${len} bytes exceeds the limit of ${this.maxFrameBytes}`);
     return len;
   }
 
-  private cut(bytes: Buffer): BoltFrame {
+  private cut(bytes: Buffer, backing: ArrayBufferLike): BoltFrame {
     const v2 = bytes[0] === PROTO_V2;
     const type = bytes[typeOffset(bytes[0] as number)] as number;
-    const frame = new BoltFrame(bytes, layoutOf(v2, type), type);
+    const frame = new BoltFrame(bytes, layoutOf(v2, type), type, this.cache, backing);
     if (frame.crc) {
       const expected = bytes.readUInt32BE(bytes.length - CRC_LEN);
       if (crc32(bytes.subarray(0, bytes.length - CRC_LEN)) !== expected) throw new RpcProtocolError('bolt: CRC32 check failed');
@@ -133,11 +137,11 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
     const f = asBolt(frame);
     this.noteDialect(f);
     if (rewrite.setHeaders && rewrite.setHeaders.size > 0 && !f.heartbeat) return withHeaders(f, rewrite.requestId, rewrite.setHeaders);
-    return withRequestId(f, rewrite.requestId);
+    return rewrite.inPlace === true ? patchRequestId(f, rewrite.requestId) : withRequestId(f, rewrite.requestId);
   }
 
   rewriteResponse(frame: RpcFrame, requestId: number): Buffer {
-    return withRequestId(asBolt(frame), requestId);
+    return patchRequestId(asBolt(frame), requestId);
   }
 
   encodeLocalReply(request: RpcFrame, status: RpcLocalStatus, message: string): Buffer | undefined {

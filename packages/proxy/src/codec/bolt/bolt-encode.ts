@@ -7,6 +7,7 @@ import { crc32 } from 'node:zlib';
 import { RpcProtocolError, type RpcLocalStatus } from '../../interfaces/rpc-codec.js';
 import type { BoltFrame } from './bolt-frame.js';
 import { encodeHeaderMap } from './bolt-header-map.js';
+import { putU32 } from '../common/be-bytes.js';
 import {
   CMD_GOAWAY, CMD_HEARTBEAT, CMD_RESPONSE, CODEC_HESSIAN2, CODEC_PROTOBUF, CRC_LEN, PROTO_V1, PROTO_V2, STATUS, SWITCH_CRC,
   TYPE_REQUEST, TYPE_RESPONSE, V1_REQUEST, V1_RESPONSE, V2_REQUEST, V2_RESPONSE,
@@ -128,6 +129,14 @@ export function withRequestId(frame: BoltFrame, requestId: number): Buffer {
   out.writeUInt32BE(requestId >>> 0, frame.layout.id);
   if (frame.crc) writeCrc(out);
   return out;
+}
+
+/** `frame` itself with another request id (and CRC), for a frame forwarded exactly once. */
+export function patchRequestId(frame: BoltFrame, requestId: number): Buffer {
+  const b = frame.bytes;
+  putU32(b, frame.layout.id, requestId >>> 0);
+  if (frame.crc) writeCrc(b);
+  return b;
 }
 
 /** A copy of a request with another id and its header map re-encoded with `set` applied (CRC recomputed). */

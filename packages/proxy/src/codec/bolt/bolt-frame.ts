@@ -1,26 +1,23 @@
 /**
- * One decoded Bolt frame. The fixed header is read when the frame is cut; the header map of a request is decoded
- * then too (routing needs it). SOFARPC's Java client puts service, method and app in the header map; sofa-rpc-node
- * only puts `service` there (method and app live in the hessian2 SofaRequest body), so what the headers lack is read
- * from the body on first use, once, and `args()` reads the call arguments the same way.
+ * One decoded Bolt frame: a view into the bytes as read (not a copy). The fixed header is read when the frame is
+ * cut; the header map of a request is looked up then too (routing needs it; a malformed map is a protocol error).
+ * SOFARPC's Java client puts service, method and app in the header map; sofa-rpc-node only puts `service` there
+ * (method and app live in the hessian2 SofaRequest body), so what the headers lack is read from the body on first
+ * use. Both come from the connection's BoltMetaCache, so repeated calls decode nothing; `args()` reads the call
+ * arguments on demand.
  */
 import { RpcProtocolError } from '../../interfaces/rpc-codec.js';
 import type { RpcFrame, RpcResponseStatus } from '../../interfaces/rpc-codec.js';
-import { decodeHeaderMap } from './bolt-header-map.js';
+import { BoltMetaCache, EMPTY_META, type RequestMeta } from './bolt-meta-cache.js';
 import { CMD_GOAWAY, CMD_HEARTBEAT, CODEC_HESSIAN2, STATUS, SWITCH_CRC, TYPE_ONEWAY, TYPE_RESPONSE, type Layout } from './bolt-protocol.js';
 import { HessianReader, hessianDialect } from './hessian-reader.js';
+import { u16, u32 } from '../common/be-bytes.js';
 
-const EMPTY_HEADERS: ReadonlyMap<string, string> = new Map();
-const SOFA_RESPONSE = Buffer.from('com.alipay.sofa.rpc.core.response.SofaResponse', 'latin1');
-const IS_ERROR = new Set(['isError']);
 const NO_ARGS: readonly unknown[] = [];
+/** For frames built outside a connection codec (tests). */
+const SHARED_CACHE = new BoltMetaCache();
 
-/** Header names SOFARPC uses for routing metadata. */
-export const HEADER_SERVICE = 'service';
-export const HEADER_TARGET_SERVICE = 'sofa_head_target_service';
-export const HEADER_METHOD = 'sofa_head_method_name';
-export const HEADER_CALLER_APP = 'rpc_trace_context.sofaCallerApp';
-export const HEADER_APP = 'app';
+export { HEADER_APP, HEADER_CALLER_APP, HEADER_METHOD, HEADER_SERVICE, HEADER_TARGET_SERVICE } from './bolt-meta-cache.js';
 
 export function responseStatusOf(boltStatus: number): RpcResponseStatus {
   switch (boltStatus) {
@@ -47,15 +44,6 @@ export function responseStatusOf(boltStatus: number): RpcResponseStatus {
   }
 }
 
-interface SofaRequestHead {
-  readonly targetServiceUniqueName: string;
-  readonly methodName: string;
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
 export class BoltFrame implements RpcFrame {
   readonly kind: 'request' | 'response';
   readonly oneway: boolean;
@@ -63,7 +51,8 @@ export class BoltFrame implements RpcFrame {
   /** A GoAway control frame (cmdcode 100): the peer will take no new requests on this connection. */
   readonly goAway: boolean;
   readonly requestId: number;
-  readonly headers: ReadonlyMap<string, string>;
+  /** Routing metadata of a request (looked up when the frame is cut); empty for other frames. */
+  private readonly meta: RequestMeta;
   readonly requestTimeoutMs: number;
   /** The Bolt response status code (responses), for logs. */
   readonly boltStatus: number;
@@ -76,43 +65,46 @@ export class BoltFrame implements RpcFrame {
   readonly contentEnd: number;
 
   private statusV: RpcResponseStatus | undefined;
-  private resolved = false;
-  private serviceV = '';
-  private versionV = '';
-  private groupV = '';
-  private methodV = '';
-  private appV = '';
   private argsV: readonly unknown[] | undefined;
 
   constructor(
     readonly bytes: Buffer,
     readonly layout: Layout,
     type: number,
+    private readonly cache: BoltMetaCache = SHARED_CACHE,
+    /** `bytes.buffer` (see RpcFrame.backing); set from the start so the field keeps one representation. */
+    readonly backing: ArrayBufferLike | undefined = undefined,
   ) {
     this.kind = type === TYPE_RESPONSE ? 'response' : 'request';
     this.oneway = type === TYPE_ONEWAY;
-    this.cmdCode = bytes.readUInt16BE(layout.cmd);
+    this.cmdCode = u16(bytes, layout.cmd);
     this.heartbeat = this.cmdCode === CMD_HEARTBEAT;
     this.goAway = this.cmdCode === CMD_GOAWAY;
-    this.requestId = bytes.readUInt32BE(layout.id);
+    this.requestId = u32(bytes, layout.id);
     this.codec = bytes[layout.codec] as number;
     this.crc = layout.v2 && ((bytes[11] as number) & SWITCH_CRC) !== 0;
-    const classLen = bytes.readUInt16BE(layout.classLen);
-    const headerLen = bytes.readUInt16BE(layout.headerLen);
+    const classLen = u16(bytes, layout.classLen);
+    const headerLen = u16(bytes, layout.headerLen);
     this.classStart = layout.size;
     this.headerStart = this.classStart + classLen;
     this.contentStart = this.headerStart + headerLen;
-    this.contentEnd = this.contentStart + bytes.readUInt32BE(layout.contentLen);
+    this.contentEnd = this.contentStart + u32(bytes, layout.contentLen);
     if (this.kind === 'request') {
-      const t = bytes.readInt32BE(layout.timeoutOrStatus);
+      const t = u32(bytes, layout.timeoutOrStatus) | 0;
       this.requestTimeoutMs = t > 0 ? t : 0;
       this.boltStatus = 0;
-      this.headers = headerLen > 0 && !this.heartbeat ? decodeHeaderMap(bytes, this.headerStart, this.contentStart) : EMPTY_HEADERS;
+      this.meta = this.heartbeat || this.goAway
+        ? EMPTY_META
+        : cache.request(bytes, this.headerStart, this.contentStart, this.contentEnd, this.codec === CODEC_HESSIAN2);
     } else {
       this.requestTimeoutMs = 0;
-      this.boltStatus = bytes.readUInt16BE(layout.timeoutOrStatus);
-      this.headers = EMPTY_HEADERS;
+      this.boltStatus = u16(bytes, layout.timeoutOrStatus);
+      this.meta = EMPTY_META;
     }
+  }
+
+  get headers(): ReadonlyMap<string, string> {
+    return this.meta.headers;
   }
 
   /**
@@ -128,9 +120,8 @@ export class BoltFrame implements RpcFrame {
   private responseStatus(): RpcResponseStatus {
     const base = responseStatusOf(this.boltStatus);
     if (base !== 'ok' || this.heartbeat || this.codec !== CODEC_HESSIAN2 || this.contentEnd === this.contentStart) return base;
-    if (this.bytes.compare(SOFA_RESPONSE, 0, SOFA_RESPONSE.length, this.classStart, this.headerStart) !== 0) return base;
     try {
-      return this.bodyReader().readObjectPrefix(IS_ERROR)['isError'] === true ? 'server_error' : base;
+      return this.cache.responseIsError(this.bytes, this.classStart, this.headerStart, this.contentStart, this.contentEnd) ? 'server_error' : base;
     } catch {
       return base; // the body is the caller's business; the frame itself is sound
     }
@@ -141,28 +132,23 @@ export class BoltFrame implements RpcFrame {
   }
 
   get service(): string {
-    this.resolve();
-    return this.serviceV;
+    return this.meta.service;
   }
 
   get version(): string {
-    this.resolve();
-    return this.versionV;
+    return this.meta.version;
   }
 
   get group(): string {
-    this.resolve();
-    return this.groupV;
+    return this.meta.group;
   }
 
   get method(): string {
-    this.resolve();
-    return this.methodV;
+    return this.meta.method;
   }
 
   get application(): string {
-    this.resolve();
-    return this.appV;
+    return this.meta.application;
   }
 
   args(): readonly unknown[] {
@@ -187,43 +173,5 @@ export class BoltFrame implements RpcFrame {
     const v = reader.read();
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new RpcProtocolError('bolt: body is not a SofaRequest');
     return v as Record<string, unknown>;
-  }
-
-  /** Routing metadata: headers first, then (only for what they lack) the SofaRequest body. */
-  private resolve(): void {
-    if (this.resolved) return;
-    this.resolved = true;
-    if (this.kind !== 'request' || this.heartbeat || this.goAway) return;
-    const h = this.headers;
-    let unique = h.get(HEADER_SERVICE) || h.get(HEADER_TARGET_SERVICE) || '';
-    let method = h.get(HEADER_METHOD) ?? '';
-    const app = h.get(HEADER_APP) || h.get(HEADER_CALLER_APP) || '';
-    if ((unique === '' || method === '') && this.codec === CODEC_HESSIAN2 && this.contentEnd > this.contentStart) {
-      const head = this.bodyHead();
-      if (head) {
-        if (unique === '') unique = head.targetServiceUniqueName;
-        if (method === '') method = head.methodName;
-      }
-    }
-    // interface:version[:uniqueId]
-    const c1 = unique.indexOf(':');
-    if (c1 < 0) this.serviceV = unique;
-    else {
-      this.serviceV = unique.slice(0, c1);
-      const c2 = unique.indexOf(':', c1 + 1);
-      this.versionV = c2 < 0 ? unique.slice(c1 + 1) : unique.slice(c1 + 1, c2);
-      this.groupV = c2 < 0 ? '' : unique.slice(c2 + 1);
-    }
-    this.methodV = method;
-    this.appV = app;
-  }
-
-  private bodyHead(): SofaRequestHead | undefined {
-    try {
-      const req = this.readSofaRequest(this.bodyReader());
-      return { targetServiceUniqueName: str(req['targetServiceUniqueName']), methodName: str(req['methodName']) };
-    } catch {
-      return undefined; // metadata is best effort; args() reports the broken body
-    }
   }
 }

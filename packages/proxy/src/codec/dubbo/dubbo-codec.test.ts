@@ -58,11 +58,14 @@ describe('dubbo codec: frames captured from the real clients', () => {
     assert.deepEqual(frames[0]!.bytes, captured.APACHE_MIXED);
   });
 
-  it('gives each frame its own copy of the bytes', () => {
+  it('gives a frame inside one read a view of it, and a frame that spans reads its own joined bytes', () => {
     const chunk = Buffer.from(captured.DUBBO2JS_SAY_HELLO);
     const [f] = decodeAll(chunk);
-    chunk.fill(0);
-    assert.deepEqual(f!.bytes, captured.DUBBO2JS_SAY_HELLO);
+    assert.equal(f!.bytes.buffer, chunk.buffer, 'not copied');
+    const split = Buffer.from(captured.DUBBO2JS_SAY_HELLO);
+    const [g] = decodeAll(split.subarray(0, 20), split.subarray(20));
+    split.fill(0);
+    assert.deepEqual(g!.bytes, captured.DUBBO2JS_SAY_HELLO);
   });
 });
 
@@ -127,6 +130,31 @@ describe('dubbo codec: rewrites', () => {
     assert.equal(req!.bytes.readBigUInt64BE(4), 1n);
     const resp = decodeAll(Buffer.from('dabb02140000000000000063000000029101', 'hex'))[0]!;
     assert.equal(codec.rewriteResponse(resp, 5).toString('hex'), 'dabb02140000000000000005000000029101');
+  });
+
+  it('patches the request id in the read bytes themselves when the frame is sent once, and responses always', () => {
+    const wire = Buffer.from(captured.DUBBO2JS_SAY_HELLO);
+    const [req] = decodeAll(wire);
+    const out = codec.rewriteRequest(req!, { requestId: 9, inPlace: true });
+    assert.equal(out.buffer, wire.buffer, 'no copy');
+    assert.equal(wire.readBigUInt64BE(4), 9n);
+    assert.equal(req!.requestId, 1, 'the downstream id is kept for the response');
+    const respWire = Buffer.from('dabb02140000000000000063000000029101', 'hex');
+    const resp = decodeAll(respWire)[0]!;
+    assert.equal(codec.rewriteResponse(resp, 5).buffer, respWire.buffer);
+    assert.equal(respWire.toString('hex'), 'dabb02140000000000000005000000029101');
+  });
+
+  it('reads repeated calls from its caches, and a call to another method afresh', () => {
+    const c = dubboCodec.createConnectionCodec({ maxFrameBytes: MAX });
+    const out: RpcFrame[] = [];
+    c.decode(Buffer.concat([captured.DUBBO2JS_SAY_HELLO, captured.DUBBO2JS_SAY_HELLO, captured.DUBBO2JS_MIXED, captured.DUBBO2JS_SAY_HELLO]), out);
+    const [a, b, m, again] = out.map(summary);
+    assert.deepEqual(b, a);
+    assert.deepEqual(again, a);
+    assert.deepEqual(m, summary(decodeAll(captured.DUBBO2JS_MIXED)[0]!));
+    assert.notEqual((m as { method: string }).method, (a as { method: string }).method);
+    assert.equal(out[0]!.headers, out[1]!.headers, 'one attachments map for equal bytes');
   });
 
   it('re-encodes the attachments with new and replaced values, keeping the other entries and their types', () => {

@@ -30,10 +30,16 @@ export function withRequestId(bytes: Buffer, id: number): Buffer {
   return out;
 }
 
+/** `bytes` themselves with another request id, for a frame forwarded exactly once. */
+export function patchRequestId(bytes: Buffer, id: number): Buffer {
+  writeRequestId(bytes, id);
+  return bytes;
+}
+
 export function rewriteRequest(frame: RpcFrame, rewrite: RpcRewrite, scan: HessianScanner): Buffer {
   const set = rewrite.setHeaders;
   if (set === undefined || set.size === 0 || !(frame instanceof DubboFrame) || frame.event || frame.badRequest !== undefined) {
-    return withRequestId(frame.bytes, rewrite.requestId);
+    return rewrite.inPlace === true ? patchRequestId(frame.bytes, rewrite.requestId) : withRequestId(frame.bytes, rewrite.requestId);
   }
   const out = rewriteAttachments(frame, set, scan);
   writeRequestId(out, rewrite.requestId);

@@ -15,14 +15,15 @@ import {
 import { DubboFrame } from './frame.js';
 import { frameLength, readRequestId, responseStatus } from './header.js';
 import { HessianScanner } from './hessian-scan.js';
-import { readEventData, readRequestBody } from './request-body.js';
+import { DubboMetaCache, readEventData, readRequestBody } from './request-body.js';
 
 /**
  * Splits a connection's byte stream into Dubbo frames. A partial frame is kept as a list of chunks and joined once,
- * when the whole frame is there; each frame's bytes are copied once so the frame owns them.
+ * when the whole frame is there; a frame wholly inside one read is a view into it.
  */
 export class DubboFrameReader {
   private readonly scan = new HessianScanner();
+  private readonly cache = new DubboMetaCache();
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** The total length of the frame being collected, 0 until its header is known. */
@@ -49,12 +50,12 @@ export class DubboFrameReader {
     }
     let offset = 0;
     const len = buf.length;
+    const backing = buf.buffer;
     while (len - offset >= HEADER_BYTES) {
       const total = frameLength(buf, offset, this.maxFrameBytes);
       if (len - offset < total) break;
-      const bytes = Buffer.allocUnsafe(total);
-      buf.copy(bytes, 0, offset, offset + total);
-      out.push(this.frame(bytes));
+      // A view, not a copy: read buffers are never reused, and frames that spanned reads were joined into their own.
+      out.push(this.frame(buf.subarray(offset, offset + total), backing));
       offset += total;
     }
     if (offset < len) {
@@ -80,8 +81,8 @@ export class DubboFrameReader {
     return frameLength(head, 0, this.maxFrameBytes);
   }
 
-  private frame(bytes: Buffer): DubboFrame {
-    const frame = new DubboFrame(bytes);
+  private frame(bytes: Buffer, backing: ArrayBufferLike): DubboFrame {
+    const frame = new DubboFrame(bytes, backing);
     const flags = bytes[OFFSET_FLAGS] as number;
     frame.requestId = readRequestId(bytes);
     frame.serialization = flags & SERIALIZATION_MASK;
@@ -111,7 +112,7 @@ export class DubboFrameReader {
       return;
     }
     try {
-      readRequestBody(frame, this.scan);
+      readRequestBody(frame, this.scan, this.cache);
     } catch (err) {
       if (!(err instanceof RpcProtocolError)) throw err;
       frame.badRequest = err.message;

@@ -37,7 +37,11 @@ export class DubboFrame implements RpcFrame {
   attachmentsStart = -1;
   private decodedArgs: readonly unknown[] | undefined = undefined;
 
-  constructor(readonly bytes: Buffer) {}
+  constructor(
+    readonly bytes: Buffer,
+    /** `bytes.buffer` (see RpcFrame.backing); set from the start so the field keeps one representation. */
+    readonly backing: ArrayBufferLike | undefined = undefined,
+  ) {}
 
   args(): readonly unknown[] {
     if (this.decodedArgs !== undefined) return this.decodedArgs;

@@ -71,9 +71,11 @@ function run(input: Buffer, splits: number[]): Outcome {
   const c = dubboCodec.createConnectionCodec({ maxFrameBytes: 4096 });
   const out: RpcFrame[] = [];
   let at = 0;
+  // Frames are views into what was read and responses are rewritten in place: each run reads its own copy.
+  const data = Buffer.from(input);
   try {
     for (const s of [...splits, input.length]) {
-      c.decode(input.subarray(at, s), out);
+      c.decode(data.subarray(at, s), out);
       at = s;
     }
   } catch (err) {

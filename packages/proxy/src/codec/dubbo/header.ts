@@ -1,4 +1,5 @@
 import { RpcProtocolError, type RpcResponseStatus } from '../../interfaces/rpc-codec.js';
+import { putU32, u32 } from '../common/be-bytes.js';
 import { HEADER_BYTES, MAGIC_HIGH, MAGIC_LOW, MAX_SAFE_ID_HIGH, OFFSET_BODY_LENGTH, OFFSET_ID, STATUS } from './constants.js';
 
 /** The whole frame length the header at `offset` announces; throws on a bad magic or an oversized frame. */
@@ -6,22 +7,22 @@ export function frameLength(buf: Buffer, offset: number, maxFrameBytes: number):
   if (buf[offset] !== MAGIC_HIGH || buf[offset + 1] !== MAGIC_LOW) {
     throw new RpcProtocolError(`dubbo: bad magic 0x${buf.readUInt16BE(offset).toString(16)}`);
   }
-  const total = HEADER_BYTES + buf.readUInt32BE(offset + OFFSET_BODY_LENGTH);
+  const total = HEADER_BYTES + u32(buf, offset + OFFSET_BODY_LENGTH);
   if (total > maxFrameBytes) throw new RpcProtocolError(`dubbo: frame of ${total} bytes exceeds the limit of ${maxFrameBytes}`);
   return total;
 }
 
 /** The 64-bit request id; ids at or above 2^53 cannot be carried as numbers and are a protocol error. */
 export function readRequestId(buf: Buffer): number {
-  const high = buf.readUInt32BE(OFFSET_ID);
+  const high = u32(buf, OFFSET_ID);
   if (high > MAX_SAFE_ID_HIGH) throw new RpcProtocolError('dubbo: request id at or above 2^53 is not supported');
-  return high * 0x1_0000_0000 + buf.readUInt32BE(OFFSET_ID + 4);
+  return high * 0x1_0000_0000 + u32(buf, OFFSET_ID + 4);
 }
 
 export function writeRequestId(buf: Buffer, id: number): void {
   if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`dubbo: request id ${id} is not a safe non-negative integer`);
-  buf.writeUInt32BE(Math.floor(id / 0x1_0000_0000), OFFSET_ID);
-  buf.writeUInt32BE(id >>> 0, OFFSET_ID + 4);
+  putU32(buf, OFFSET_ID, Math.floor(id / 0x1_0000_0000));
+  putU32(buf, OFFSET_ID + 4, id >>> 0);
 }
 
 /** Writes a 16-byte header at the start of `buf`. */

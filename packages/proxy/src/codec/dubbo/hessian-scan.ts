@@ -28,6 +28,11 @@ export class HessianScanner {
     this.classFields.length = 0;
   }
 
+  /** Whether the body so far defined classes (later bytes may then depend on them). */
+  hasClassDefs(): boolean {
+    return this.classFields.length !== 0;
+  }
+
   atEnd(): boolean {
     return this.pos >= this.end;
   }

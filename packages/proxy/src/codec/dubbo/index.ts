@@ -1,6 +1,6 @@
 import type { CodecMatch, RpcCodec, RpcCodecOptions, RpcConnectionCodec, RpcFrame, RpcLocalStatus, RpcRewrite } from '../../interfaces/rpc-codec.js';
 import { MAGIC_HIGH, MAGIC_LOW } from './constants.js';
-import { encodeGoAway, encodeHeartbeat, encodeHeartbeatReply, encodeLocalReply, rewriteRequest, withRequestId } from './encoder.js';
+import { encodeGoAway, encodeHeartbeat, encodeHeartbeatReply, encodeLocalReply, patchRequestId, rewriteRequest } from './encoder.js';
 import { DubboFrameReader } from './frame-reader.js';
 import { HessianScanner } from './hessian-scan.js';
 
@@ -26,7 +26,7 @@ class DubboConnectionCodec implements RpcConnectionCodec {
   }
 
   rewriteResponse(frame: RpcFrame, requestId: number): Buffer {
-    return withRequestId(frame.bytes, requestId);
+    return patchRequestId(frame.bytes, requestId);
   }
 
   encodeLocalReply(request: RpcFrame, status: RpcLocalStatus, message: string): Buffer | undefined {

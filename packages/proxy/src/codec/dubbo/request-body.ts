@@ -2,38 +2,90 @@ import { RpcProtocolError } from '../../interfaces/rpc-codec.js';
 import { HEADER_BYTES, READONLY_EVENT } from './constants.js';
 import type { DubboFrame } from './frame.js';
 import type { HessianScanner } from './hessian-scan.js';
+import { BytesCache } from '../common/bytes-cache.js';
+
+/** What the leading strings of a request body say: the part every call to one method repeats byte for byte. */
+interface RequestHead {
+  readonly path: string;
+  readonly version: string;
+  readonly method: string;
+  readonly argsCount: number;
+  /** Bytes from the body start to the first argument. */
+  readonly length: number;
+}
+
+/** What an attachments map says. */
+interface AttachmentsMeta {
+  readonly headers: ReadonlyMap<string, string>;
+  readonly path: string;
+  readonly version: string;
+  readonly group: string;
+  readonly application: string;
+  readonly timeoutMs: number;
+}
+
+const NULL_ATTACHMENTS: AttachmentsMeta = { headers: new Map(), path: '', version: '', group: '', application: '', timeoutMs: 0 };
+
+/**
+ * Per-connection caches of request heads and attachments maps, keyed by their bytes: a client repeats both on every
+ * call, so in the steady state a request costs two memcmp and the skip over its arguments, not a string per field.
+ */
+export class DubboMetaCache {
+  readonly heads = new BytesCache<RequestHead>();
+  readonly attachments = new BytesCache<AttachmentsMeta>();
+}
 
 /**
  * Reads a Hessian 2 request body (DubboCodec.encodeRequestData order): dubbo version, service path, service
  * version, method, [dubbox -1], parameter type descriptor, arguments, attachments map. Arguments are skipped, not
  * decoded. Throws RpcProtocolError when the body does not follow that shape.
  */
-export function readRequestBody(frame: DubboFrame, scan: HessianScanner): void {
+export function readRequestBody(frame: DubboFrame, scan: HessianScanner, cache: DubboMetaCache): void {
   const bytes = frame.bytes;
+  const end = bytes.length;
+  let head = cache.heads.prefix(bytes, HEADER_BYTES, end);
+  if (head === undefined) head = readHead(bytes, scan, cache);
+  scan.reset(bytes, HEADER_BYTES + head.length, end);
+  const count = head.argsCount;
+  frame.method = head.method;
+  frame.argsStart = scan.pos;
+  frame.argsCount = count;
+  for (let i = 0; i < count; i++) scan.skip();
+  frame.service = head.path;
+  frame.version = head.version;
+  if (scan.atEnd()) return;
+  const start = scan.pos;
+  frame.attachmentsStart = start;
+  // Arguments with class definitions could change what the same attachment bytes mean: not cached then.
+  const cacheable = !scan.hasClassDefs();
+  const att = (cacheable ? cache.attachments.prefix(bytes, start, end) : undefined) ?? readAttachments(bytes, scan, cacheable ? cache : undefined);
+  frame.headers = att.headers;
+  if (frame.service === '') frame.service = att.path;
+  if (frame.version === '') frame.version = att.version;
+  frame.group = att.group;
+  frame.application = att.application;
+  frame.requestTimeoutMs = att.timeoutMs;
+}
+
+function readHead(bytes: Buffer, scan: HessianScanner, cache: DubboMetaCache): RequestHead {
   scan.reset(bytes, HEADER_BYTES, bytes.length);
   scan.skip(); // dubbo protocol version
   const path = scan.readString();
   const version = scan.readString();
-  frame.method = scan.readString();
+  const method = scan.readString();
   // dubbox (and dubbo2.js with isSupportedDubbox) writes an int before the descriptor.
   if (scan.isIntStart(scan.peek())) scan.readInt();
-  const count = countParameterTypes(scan.readString());
-  frame.argsStart = scan.pos;
-  frame.argsCount = count;
-  for (let i = 0; i < count; i++) scan.skip();
-  frame.service = path;
-  frame.version = version;
-  if (scan.atEnd()) return;
-  frame.attachmentsStart = scan.pos;
-  readAttachments(frame, scan);
+  const argsCount = countParameterTypes(scan.readString());
+  return cache.heads.set(bytes, HEADER_BYTES, scan.pos, { path, version, method, argsCount, length: scan.pos - HEADER_BYTES });
 }
 
-/** Reads the attachments map into `frame.headers` and the routing fields taken from it. */
-function readAttachments(frame: DubboFrame, scan: HessianScanner): void {
+/** Reads the attachments map at the scanner's position and the routing fields taken from it. */
+function readAttachments(bytes: Buffer, scan: HessianScanner, cache: DubboMetaCache | undefined): AttachmentsMeta {
+  const start = scan.pos;
   const code = scan.peek();
   if (code === 0x4e) {
     scan.skip();
-    return;
+    return NULL_ATTACHMENTS;
   }
   openMap(scan);
   const headers = new Map<string, string>();
@@ -48,16 +100,17 @@ function readAttachments(frame: DubboFrame, scan: HessianScanner): void {
     if (value !== undefined) headers.set(key, value);
   }
   scan.pos++;
-  frame.headers = headers;
-  if (frame.service === '') frame.service = headers.get('path') ?? headers.get('interface') ?? '';
-  if (frame.version === '') frame.version = headers.get('version') ?? '';
-  frame.group = headers.get('group') ?? '';
-  frame.application = headers.get('application') ?? headers.get('remote.application') ?? '';
   const timeout = headers.get('timeout');
-  if (timeout !== undefined) {
-    const ms = Number(timeout);
-    frame.requestTimeoutMs = Number.isSafeInteger(ms) && ms > 0 ? ms : 0;
-  }
+  const ms = timeout === undefined ? 0 : Number(timeout);
+  const meta: AttachmentsMeta = {
+    headers,
+    path: headers.get('path') ?? headers.get('interface') ?? '',
+    version: headers.get('version') ?? '',
+    group: headers.get('group') ?? '',
+    application: headers.get('application') ?? headers.get('remote.application') ?? '',
+    timeoutMs: Number.isSafeInteger(ms) && ms > 0 ? ms : 0,
+  };
+  return cache === undefined ? meta : cache.attachments.set(bytes, start, scan.pos, meta);
 }
 
 /** Moves past an untyped (`H`) or typed (`M` type) map start. */
