@@ -1,4 +1,4 @@
-import type { DownstreamConnection, Drainable } from '../interfaces/network-filter.js';
+import type { DetachedSocket, DownstreamConnection, Drainable } from '../interfaces/network-filter.js';
 import type { RpcCodec, RpcConnectionCodec, RpcFrame } from '../interfaces/rpc-codec.js';
 import { RpcProtocolError } from '../interfaces/rpc-codec.js';
 import type { StreamInfo } from '../interfaces/stream-info.js';
@@ -8,12 +8,14 @@ import { WriteBatch } from '../network/write-batch.js';
 import type { RpcProxyConfig } from './rpc-config.js';
 import { RpcActiveRequest, type RpcDownstream } from './rpc-request.js';
 import type { RpcMuxConnection } from './upstream-mux.js';
+import { stopReading } from '../network/socket-handoff.js';
 
 /**
  * One downstream connection of the RPC proxy: detects the protocol (when several are configured), decodes frames,
  * answers heartbeats, runs one RpcActiveRequest per request, and writes responses back in whatever order they come.
- * A protocol error closes only this connection. Drain sends the protocol's GoAway, lets in-flight calls finish,
- * then closes.
+ * A protocol error closes only this connection. Drain sends the protocol's GoAway (at once, or only once idle for
+ * protocols whose clients drop the connection on it), lets in-flight calls finish, then closes. An idle session
+ * can let go of its socket for a hot upgrade (`detachForUpgrade`).
  */
 export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   deadlinePrev: DeadlineNode | null = null;
@@ -35,6 +37,11 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   private readonly idleList: DeadlineList | undefined;
   /** Responses of one read go out in one writev. */
   private readonly out: WriteBatch;
+  // Socket listeners, kept to be removed when the socket moves to another process.
+  private readonly onDataCb = (chunk: Buffer): void => this.onData(chunk);
+  private readonly onEndCb = (): void => this.onEnd();
+  private readonly onCloseCb = (): void => this.onClose();
+  private readonly onDrainCb = (): void => this.maybeResume();
 
   constructor(
     readonly config: RpcProxyConfig,
@@ -55,13 +62,15 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     config.stats.cxActive.inc();
     conn.setDrainable(this);
     const s = conn.socket;
-    s.on('data', (chunk: Buffer) => this.onData(chunk));
-    s.on('end', () => this.onEnd());
-    s.on('close', () => this.onClose());
-    s.on('error', () => undefined); // 'close' follows
-    s.on('drain', () => this.maybeResume());
+    s.on('data', this.onDataCb);
+    s.on('end', this.onEndCb);
+    s.on('close', this.onCloseCb);
+    s.on('error', ignoreError); // 'close' follows
+    s.on('drain', this.onDrainCb);
     this.idleList?.schedule(this);
-    if (conn.draining) this.startDrain();
+    // Accepted during a drain (the listener still accepts): served, and closed once its calls are answered. Closing
+    // it now would fail the call its client connected for.
+    if (conn.draining) this.draining = true;
   }
 
   private useCodec(c: RpcCodec): void {
@@ -196,19 +205,46 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   startDrain(): void {
     if (this.draining || this.closed) return;
     this.draining = true;
-    if (this.codec !== undefined) {
-      const goaway = this.codec.encodeGoAway();
-      if (goaway !== undefined) {
-        this.config.stats.goawaySent.inc();
-        this.write(goaway);
-      }
-    }
     if (this.active === 0) this.finishDrain();
+    else if (this.codec !== undefined && this.codecDef.goAwayOnlyWhenIdle !== true) this.sendGoAway();
   }
 
   private finishDrain(): void {
+    if (this.codec !== undefined && this.codecDef.goAwayOnlyWhenIdle === true) this.sendGoAway();
     this.config.stats.cxDrainClose.inc();
     this.conn.socket.end();
+  }
+
+  private sendGoAway(): void {
+    const goaway = this.codec.encodeGoAway();
+    if (goaway === undefined) return;
+    this.config.stats.goawaySent.inc();
+    this.write(goaway);
+  }
+
+  /**
+   * Hot upgrade: with no call in flight, no response left to write and no drain under way, stops reading and lets
+   * go of the socket with the bytes read but not decoded yet (a partial frame, or the bytes protocol detection was
+   * still looking at). The session is gone afterwards, as if closed, but the socket stays open and untouched.
+   */
+  detachForUpgrade(): DetachedSocket | undefined {
+    const s = this.conn.socket;
+    if (this.closed || this.draining || this.peerEnded || this.paused || this.active !== 0) return undefined;
+    if (s.destroyed || s.writableLength !== 0 || s.writableCorked !== 0 || s.writableEnded) return undefined;
+    s.off('data', this.onDataCb);
+    s.off('end', this.onEndCb);
+    s.off('close', this.onCloseCb);
+    s.off('drain', this.onDrainCb);
+    s.off('error', ignoreError);
+    // The listener's no-op 'error' handler stays: the socket may still error before it is handed over.
+    const kept = this.codec === undefined ? this.head : this.codec.takePartial();
+    this.head = undefined;
+    const buffered = stopReading(s);
+    const parts = kept !== undefined && kept.length > 0 ? [kept, ...buffered] : buffered;
+    this.closed = true;
+    this.deadlineList?.cancel(this);
+    this.config.stats.cxActive.dec();
+    return { socket: s, unread: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) };
   }
 
   close(reason: string): void {
@@ -242,3 +278,5 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     }
   }
 }
+
+function ignoreError(): void {}

@@ -177,14 +177,25 @@ export class ProxyServer {
    * call in flight) out of this one, with its unread bytes. Connections that cannot move keep draining here.
    */
   detachIdleConnections(): DetachedConnection[] {
-    // Filled in by the RPC upgrade work: no connection type supports detaching yet.
-    return [];
+    const out: DetachedConnection[] = [];
+    for (const l of this.listeners.values()) out.push(...l.detachIdle());
+    return out;
   }
 
-  /** Hot upgrade, NEW side: serves a connection OLD detached, on the listener of the same name. */
+  /**
+   * Hot upgrade, NEW side: serves a connection OLD detached, on the listener of the same name, as if just accepted
+   * there (listener filters are not run again). With no such listener the socket is closed and counted in
+   * `listener_manager.cx_adopt_no_listener`.
+   */
   adoptConnection(conn: DetachedConnection): void {
-    conn.socket.destroy();
-    throw new Error(`listener '${conn.listenerName}' cannot adopt connections yet`);
+    const listener = this.listeners.get(conn.listenerName);
+    if (listener === undefined) {
+      this.stats.scope('listener_manager').counter('cx_adopt_no_listener').inc();
+      this.ctx.logger.warn({ listener: conn.listenerName }, 'hot upgrade: no listener to adopt a connection; closed');
+      conn.socket.destroy();
+      return;
+    }
+    listener.adopt(conn.socket, conn.unread);
   }
 
   /** Envoy's /drain_listeners: stop accepting; with graceful, let connections finish over the drain time. */
