@@ -8,7 +8,7 @@ import {
 } from '@weft/testing';
 import { rpcCluster, rpcListener } from './rpc-yaml.js';
 import { adminStat } from './stats.js';
-import { bootstrap } from './yaml.js';
+import { bootstrap, httpListener, staticCluster } from './yaml.js';
 
 // Hot upgrade of RPC connections inside one process: two proxies with the same listener names stand for OLD and NEW;
 // idle connections detached from OLD are adopted by NEW with their unread bytes, and the clients never notice.
@@ -201,5 +201,50 @@ describe('RPC connections move between proxies on hot upgrade', () => {
     newProxy.server.adoptConnection({ listenerName: 'nope', socket: c.socket, unread: Buffer.alloc(0) });
     await closed;
     assert.equal(await adminStat(newProxy.adminPort, 'listener_manager.cx_adopt_no_listener'), 1);
+  });
+});
+
+describe('only connections whose filter can move are detached', () => {
+  test('idle HTTP/1.1 keep-alive and tcp_proxy connections stay where they are', async () => {
+    let upstreamConnections = 0;
+    const target = net.createServer((s) => {
+      upstreamConnections++;
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const targetPort = (target.address() as net.AddressInfo).port;
+    const proxy = await startProxyFromYaml(
+      bootstrap(
+        httpListener({ routes: `- match: { prefix: / }\n  direct_response: { status: 200, body: { inline_string: ok } }` }) +
+          `
+  - name: tcp
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: tcp
+          cluster: target`,
+        staticCluster('target', [targetPort]),
+      ),
+    );
+    const http = await rawConnect(proxy.port('http'));
+    http.socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+    await waitFor(() => Buffer.concat(http.received).includes('ok'));
+    const tcp = await rawConnect(proxy.port('tcp'));
+    await waitFor(() => upstreamConnections === 1);
+    assert.deepEqual(proxy.server.detachIdleConnections(), []);
+    await new Promise((r) => setTimeout(r, 30));
+    for (const name of ['http', 'tcp']) {
+      assert.equal(await adminStat(proxy.adminPort, `listener.127.0.0.1_${proxy.port(name)}.downstream_cx_active`), 1, name);
+      assert.equal(await adminStat(proxy.adminPort, `listener.127.0.0.1_${proxy.port(name)}.downstream_cx_detached`), 0, name);
+    }
+    assert.equal(http.socket.destroyed, false);
+    assert.equal(tcp.socket.destroyed, false);
+    http.socket.destroy();
+    tcp.socket.destroy();
+    await proxy.close();
+    target.close();
   });
 });
