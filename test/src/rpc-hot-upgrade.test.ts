@@ -30,7 +30,11 @@ function listeners(): string {
     rpcListener('bolt', `stat_prefix: b\ncodecs: [bolt]\n${route('sofa')}`) +
     rpcListener('multi', `stat_prefix: m\ncodecs: [dubbo, thrift, bolt]\n${route('sofa')}`) +
     rpcListener('dubbo', `stat_prefix: d\ncodecs: [dubbo]\n${route('dubbo')}`) +
-    rpcListener('thrift', `stat_prefix: t\ncodecs: [thrift]\n${route('thrift')}`)
+    rpcListener('thrift', `stat_prefix: t\ncodecs: [thrift]\n${route('thrift')}`) +
+    rpcListener('inspected', `stat_prefix: i\ncodecs: [bolt]\n${route('sofa')}`).replace(
+      '    filter_chains:',
+      '    listener_filters:\n    - name: envoy.filters.listener.tls_inspector\n      typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector }\n    filter_chains:',
+    )
   );
 }
 
@@ -182,6 +186,17 @@ describe('RPC connections move between proxies on hot upgrade', () => {
     assert.equal(await adminStat(newProxy.adminPort, 'rpc.t.request'), 1);
     assert.deepEqual(client.errors, []);
     await client.close();
+  });
+
+  test('NEW does not run the listener filters OLD already ran', async () => {
+    const consumer = await createSofaConsumer(oldProxy.port('inspected'), { interfaceName: BOLT_SERVICE });
+    assert.equal(await consumer.invoke('echo', ['i1']), 'echo i1');
+    assert.equal(await adminStat(oldProxy.adminPort, 'tls_inspector.tls_not_found'), 1);
+    assert.deepEqual(upgrade(), { inspected: 1 });
+    assert.equal(await consumer.invoke('echo', ['i2']), 'echo i2');
+    assert.equal(await adminStat(newProxy.adminPort, 'rpc.i.request'), 1);
+    assert.equal(await adminStat(newProxy.adminPort, 'tls_inspector.tls_not_found'), 0);
+    await consumer.close();
   });
 
   test('a connection with a call in flight stays in OLD and finishes its call there', async () => {

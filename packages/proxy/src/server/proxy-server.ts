@@ -175,6 +175,8 @@ export class ProxyServer {
   /**
    * Hot upgrade, OLD side: takes every idle connection that can move to the next process (RPC connections with no
    * call in flight) out of this one, with its unread bytes. Connections that cannot move keep draining here.
+   * Call it before drainListeners() (a draining connection does not move). The sockets are no longer read here:
+   * hand each to NEW (`child.send(msg, socket)`, without keepOpen) or destroy it.
    */
   detachIdleConnections(): DetachedConnection[] {
     const out: DetachedConnection[] = [];
