@@ -59,6 +59,25 @@ export class ActiveConnection implements DownstreamConnection {
     return this.drainable?.detachForUpgrade?.();
   }
 
+  /** Hot upgrade of a busy connection (see Drainable.detachWhenIdle); never a TLS or draining connection. */
+  detachWhenIdle(done: (d: DetachedSocket | undefined) => void): DetachedSocket | 'pending' | undefined {
+    if (this.tls !== undefined || this.draining) return undefined;
+    return this.drainable?.detachWhenIdle?.(done);
+  }
+
+  cancelDetach(): void {
+    this.drainable?.cancelDetach?.();
+  }
+
+  /** The socket moved to another process: the listener's close bookkeeping runs now (stats), the socket stays open. */
+  handedOff(): void {
+    const onClose = this.onSocketClose;
+    if (onClose === undefined) return;
+    this.socket.off('close', onClose);
+    this.onSocketClose = undefined;
+    onClose();
+  }
+
   close(reason: string): void {
     if (this.drainable) this.drainable.close(reason);
     else this.socket.destroy();

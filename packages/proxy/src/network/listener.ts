@@ -11,6 +11,7 @@ import { SslStats } from '../tls/ssl-stats.js';
 import { parseDownstreamTransportSocket } from '../tls/transport-socket-config.js';
 import { AcceptingConnection, type AcceptOwner } from './accepting-connection.js';
 import type { DetachedConnection } from './detached-connection.js';
+import { detachIdle, detachWhenIdle, type ReleaseConnection } from './listener-detach.js';
 import { ActiveConnection } from './active-connection.js';
 import { formatAddress, parseSocketAddress, type SocketAddress } from './address.js';
 import { socketMeta } from './socket-meta.js';
@@ -248,26 +249,20 @@ export class ActiveListener implements AcceptOwner {
     };
   }
 
-  /**
-   * Hot upgrade, OLD side: lets go of every connection whose filter can move it now (idle RPC sessions), without
-   * closing its socket. Counted as closed here (`downstream_cx_destroy`, active gauge released) and in
-   * `downstream_cx_detached`.
-   */
+  /** Hot upgrade, OLD side (listener-detach.ts): counted as closed here, and in `downstream_cx_detached`. */
   detachIdle(): DetachedConnection[] {
-    const out: DetachedConnection[] = [];
-    for (const c of [...this.connections]) {
-      const d = c.detachForUpgrade();
-      if (d === undefined) continue;
-      if (c.onSocketClose) {
-        d.socket.off('close', c.onSocketClose);
-        c.onSocketClose(); // releases the connection's stats as a close would
-        c.onSocketClose = undefined;
-      }
-      this.stats.cxDetached.inc();
-      out.push({ listenerName: this.name, socket: d.socket, unread: d.unread });
-    }
-    return out;
+    return detachIdle([...this.connections], this.release);
   }
+
+  detachWhenIdle(onDetached: (c: DetachedConnection) => void, onSettled: (c: ActiveConnection) => void): ActiveConnection[] {
+    return detachWhenIdle([...this.connections], this.release, onDetached, onSettled);
+  }
+
+  private readonly release: ReleaseConnection = (c, d) => {
+    c.handedOff();
+    this.stats.cxDetached.inc();
+    return { listenerName: this.name, socket: d.socket, unread: d.unread };
+  };
 
   /**
    * Hot upgrade, NEW side: serves a socket the previous process detached as a freshly accepted connection (filter

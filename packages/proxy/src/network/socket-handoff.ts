@@ -37,3 +37,8 @@ export function startReading(socket: net.Socket): void {
   handle.reading = true;
   handle.readStart();
 }
+
+/** Whether the peer's FIN was already read (the stream has ended, even if 'end' was not emitted yet). */
+export function receivedEof(socket: net.Socket): boolean {
+  return (socket as unknown as { _readableState: { ended: boolean } })._readableState.ended;
+}

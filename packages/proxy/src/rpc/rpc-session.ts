@@ -3,21 +3,22 @@ import type { RpcCodec, RpcConnectionCodec, RpcFrame } from '../interfaces/rpc-c
 import { RpcProtocolError } from '../interfaces/rpc-codec.js';
 import type { StreamInfo } from '../interfaces/stream-info.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
-import { enterIoScope, exitIoScope } from '../server/io-scope.js';
+import { deferToScopeEnd, enterIoScope, exitIoScope, type Deferred } from '../server/io-scope.js';
 import { WriteBatch } from '../network/write-batch.js';
 import type { RpcProxyConfig } from './rpc-config.js';
 import { RpcActiveRequest, type RpcDownstream } from './rpc-request.js';
 import type { RpcMuxConnection } from './upstream-mux.js';
-import { stopReading } from '../network/socket-handoff.js';
+import { receivedEof, startReading, stopReading } from '../network/socket-handoff.js';
 
 /**
  * One downstream connection of the RPC proxy: detects the protocol (when several are configured), decodes frames,
  * answers heartbeats, runs one RpcActiveRequest per request, and writes responses back in whatever order they come.
  * A protocol error closes only this connection. Drain sends the protocol's GoAway (at once, or only once idle for
  * protocols whose clients drop the connection on it), lets in-flight calls finish, then closes. An idle session
- * can let go of its socket for a hot upgrade (`detachForUpgrade`).
+ * can let go of its socket for a hot upgrade (`detachForUpgrade`); a busy one stops reading, finishes its calls and
+ * then lets go (`detachWhenIdle`).
  */
-export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
+export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Deferred {
   deadlinePrev: DeadlineNode | null = null;
   deadlineNext: DeadlineNode | null = null;
   deadlineAt = 0;
@@ -42,6 +43,15 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   private readonly onEndCb = (): void => this.onEnd();
   private readonly onCloseCb = (): void => this.onClose();
   private readonly onDrainCb = (): void => this.maybeResume();
+  /** A pending detachWhenIdle(): its callback, and the bytes read from the socket buffer when reading stopped. */
+  private detachDone: ((d: DetachedSocket | undefined) => void) | undefined;
+  private held: Buffer[] = [];
+  private flushWait = false;
+  private drainAfterDetach = false;
+  private readonly onFlushedCb = (): void => {
+    this.flushWait = false;
+    this.maybeFinishDetach();
+  };
 
   constructor(
     readonly config: RpcProxyConfig,
@@ -159,7 +169,8 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     req.prev = req.next = null;
     this.active--;
     if (this.active !== 0) return;
-    if (this.draining) this.finishDrain();
+    if (this.detachDone !== undefined) this.maybeFinishDetach();
+    else if (this.draining) this.finishDrain();
     else if (this.peerEnded) this.conn.socket.end();
   }
 
@@ -183,7 +194,8 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.blockedOn > 0 || this.closed) return;
+    // While a detach is pending the socket must not read again.
+    if (!this.paused || this.blockedOn > 0 || this.closed || this.detachDone !== undefined) return;
     if (this.conn.socket.writableLength > this.conn.bufferLimitBytes) return;
     this.paused = false;
     this.conn.socket.resume();
@@ -203,6 +215,11 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   }
 
   startDrain(): void {
+    // A pending detach goes first: if it is cancelled, the drain starts then.
+    if (this.detachDone !== undefined) {
+      this.drainAfterDetach = true;
+      return;
+    }
     if (this.draining || this.closed) return;
     this.draining = true;
     if (this.active === 0) this.finishDrain();
@@ -229,8 +246,81 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
    */
   detachForUpgrade(): DetachedSocket | undefined {
     const s = this.conn.socket;
-    if (this.closed || this.draining || this.peerEnded || this.paused || this.active !== 0) return undefined;
+    if (this.closed || this.draining || this.peerEnded || this.paused || this.active !== 0 || this.detachDone !== undefined) return undefined;
     if (s.destroyed || s.writableLength !== 0 || s.writableCorked !== 0 || s.writableEnded) return undefined;
+    return this.letGo(stopReading(s));
+  }
+
+  /** See Drainable.detachWhenIdle. Heartbeats and requests decoded before the stop are answered here. */
+  detachWhenIdle(done: (d: DetachedSocket | undefined) => void): DetachedSocket | 'pending' | undefined {
+    const now = this.detachForUpgrade();
+    if (now !== undefined) return now;
+    const s = this.conn.socket;
+    if (this.closed || this.draining || this.peerEnded || this.detachDone !== undefined || s.destroyed || s.writableEnded) return undefined;
+    const buffered = stopReading(s);
+    if (receivedEof(s)) {
+      // The client already half-closed: it cannot go on elsewhere. Serve what it sent here ('end' follows).
+      this.resumeReading(buffered);
+      return undefined;
+    }
+    this.held = buffered;
+    this.detachDone = done;
+    this.deadlineList?.cancel(this); // no idle timeout while detaching
+    return 'pending';
+  }
+
+  cancelDetach(): void {
+    const done = this.detachDone;
+    if (done === undefined) return;
+    this.detachDone = undefined;
+    const held = this.held;
+    this.held = [];
+    done(undefined);
+    if (this.closed) return;
+    this.idleList?.schedule(this);
+    this.resumeReading(held);
+    if (this.drainAfterDetach) this.startDrain();
+  }
+
+  private resumeReading(held: Buffer[]): void {
+    const s = this.conn.socket;
+    for (const b of held) if (!this.closed) this.onData(b);
+    if (this.closed) return;
+    startReading(s);
+    if (!this.paused) s.resume();
+  }
+
+  /** With a detach pending and no call left: once every response is flushed to the kernel, lets go. */
+  private maybeFinishDetach(): void {
+    if (this.detachDone === undefined || this.closed || this.active !== 0 || this.flushWait) return;
+    const s = this.conn.socket;
+    if (s.writableCorked !== 0) {
+      deferToScopeEnd(this); // after the write batch uncorks
+      return;
+    }
+    if (s.writableLength !== 0) {
+      // Backpressure: an empty write completes after everything queued before it.
+      this.flushWait = true;
+      s.write(EMPTY, this.onFlushedCb);
+      return;
+    }
+    const done = this.detachDone;
+    this.detachDone = undefined;
+    const held = this.held;
+    this.held = [];
+    done(this.letGo(held));
+  }
+
+  runDeferred(): void {
+    this.maybeFinishDetach();
+  }
+
+  /**
+   * Removes this session from the socket and returns it with its unread bytes: the codec's partial frame (or the
+   * bytes protocol detection was still looking at), then what was read from the socket buffer.
+   */
+  private letGo(buffered: Buffer[]): DetachedSocket {
+    const s = this.conn.socket;
     s.off('data', this.onDataCb);
     s.off('end', this.onEndCb);
     s.off('close', this.onCloseCb);
@@ -239,7 +329,6 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     // The listener's no-op 'error' handler stays: the socket may still error before it is handed over.
     const kept = this.codec === undefined ? this.head : this.codec.takePartial();
     this.head = undefined;
-    const buffered = stopReading(s);
     const parts = kept !== undefined && kept.length > 0 ? [kept, ...buffered] : buffered;
     this.closed = true;
     this.deadlineList?.cancel(this);
@@ -268,6 +357,10 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    const done = this.detachDone;
+    this.detachDone = undefined;
+    this.held = [];
+    done?.(undefined);
     this.deadlineList?.cancel(this);
     this.config.stats.cxActive.dec();
     let r = this.first;
@@ -280,3 +373,5 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
 }
 
 function ignoreError(): void {}
+
+const EMPTY = Buffer.alloc(0);

@@ -20,6 +20,7 @@ import { LayeredRuntime } from './runtime.js';
 import { WEFT_VERSION } from './version.js';
 import { SecretStore } from '../tls/secret-store.js';
 import type { DetachedConnection } from '../network/detached-connection.js';
+import { detachConnectionsForUpgrade, type DetachOptions } from './upgrade-detach.js';
 
 export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
 
@@ -182,6 +183,18 @@ export class ProxyServer {
     const out: DetachedConnection[] = [];
     for (const l of this.listeners.values()) out.push(...l.detachIdle());
     return out;
+  }
+
+  /**
+   * Hot upgrade, OLD side, for zero lost calls: every connection that can move (RPC, not TLS) stops reading from the
+   * kernel now, so requests its client sends meanwhile wait there for NEW; idle ones are handed to `onDetached` at
+   * once, busy ones as soon as their calls in flight are answered and flushed. Resolves when all of them moved or
+   * closed, or after `opts.deadlineMs`: those left then read again and drain here. Await it before drainListeners()
+   * (a drain requested meanwhile waits for each pending connection's outcome). Hand each socket to NEW as with
+   * detachIdleConnections().
+   */
+  detachConnectionsForUpgrade(onDetached: (c: DetachedConnection) => void, opts: DetachOptions): Promise<void> {
+    return detachConnectionsForUpgrade(this.listeners.values(), onDetached, opts);
   }
 
   /**
