@@ -249,4 +249,35 @@ describe('busy RPC connections: detach when idle', () => {
     assert.deepEqual(c.all.map((f) => (f === 'goaway' ? f : [f.packetId, f.data?.appResponse])), [[52, 'echo waited'], [51, 'slow 250'], 'goaway']);
     assert.equal(await oldStat('rpc.b.downstream_goaway_sent'), goaways + 1);
   });
+
+  test('an idle connection is handed over synchronously and the promise resolves at once', async () => {
+    const c = await Client.open(oldProxy.port('bolt'));
+    c.call(61, 'echo', ['idle']);
+    await waitFor(() => c.frames.length === 1);
+    const { done, moved } = detach();
+    assert.equal(moved.length, 1);
+    await done;
+    c.call(62, 'echo', ['moved']);
+    await waitFor(() => c.frames.length === 2);
+    assert.equal(c.frames[1]?.data?.appResponse, 'echo moved');
+    c.socket.destroy();
+  });
+
+  // Last: it drains OLD's listeners.
+  test('a drain requested while a detach is pending does not close the connection: it still moves', async () => {
+    const c = await Client.open(oldProxy.port('bolt'));
+    c.call(71, 'slow', [60]);
+    await waitFor(async () => (await oldStat('rpc.b.request_active')) === 1);
+    const goaways = await oldStat('rpc.b.downstream_goaway_sent');
+    const { done, moved } = detach();
+    void oldProxy.server.drainListeners({ inboundOnly: false, graceful: true });
+    await done;
+    assert.equal(moved.length, 1);
+    c.call(72, 'echo', ['after drain']);
+    await waitFor(() => c.frames.length === 2);
+    assert.deepEqual(c.frames.map((f) => [f.packetId, f.data?.appResponse]), [[71, 'slow 60'], [72, 'echo after drain']]);
+    assert.equal(await oldStat('rpc.b.downstream_goaway_sent'), goaways);
+    assert.equal(c.closed, false);
+    c.socket.destroy();
+  });
 });

@@ -43,9 +43,8 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
   private readonly onEndCb = (): void => this.onEnd();
   private readonly onCloseCb = (): void => this.onClose();
   private readonly onDrainCb = (): void => this.maybeResume();
-  /** A pending detachWhenIdle(): its callback, and the bytes read from the socket buffer when reading stopped. */
+  /** A pending detachWhenIdle(): its callback. */
   private detachDone: ((d: DetachedSocket | undefined) => void) | undefined;
-  private held: Buffer[] = [];
   private flushWait = false;
   private drainAfterDetach = false;
   private readonly onFlushedCb = (): void => {
@@ -248,7 +247,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
     const s = this.conn.socket;
     if (this.closed || this.draining || this.peerEnded || this.paused || this.active !== 0 || this.detachDone !== undefined) return undefined;
     if (s.destroyed || s.writableLength !== 0 || s.writableCorked !== 0 || s.writableEnded) return undefined;
-    return this.letGo(stopReading(s));
+    return this.letGo();
   }
 
   /** See Drainable.detachWhenIdle. Heartbeats and requests decoded before the stop are answered here. */
@@ -257,15 +256,20 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
     if (now !== undefined) return now;
     const s = this.conn.socket;
     if (this.closed || this.draining || this.peerEnded || this.detachDone !== undefined || s.destroyed || s.writableEnded) return undefined;
+    // Bytes already read are this process's to serve (socket.read() would hand them to onData behind our back).
+    s.off('data', this.onDataCb);
     const buffered = stopReading(s);
+    s.on('data', this.onDataCb);
+    for (const b of buffered) if (!this.closed) this.onData(b);
+    if (this.closed) return undefined;
     if (receivedEof(s)) {
-      // The client already half-closed: it cannot go on elsewhere. Serve what it sent here ('end' follows).
-      this.resumeReading(buffered);
+      // The client already half-closed: it cannot go on elsewhere. Finish here ('end' follows; nothing left to read).
+      if (!this.paused) s.resume();
       return undefined;
     }
-    this.held = buffered;
     this.detachDone = done;
     this.deadlineList?.cancel(this); // no idle timeout while detaching
+    deferToScopeEnd(this); // maybe idle already (those bytes held only heartbeats or a partial frame)
     return 'pending';
   }
 
@@ -273,19 +277,15 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
     const done = this.detachDone;
     if (done === undefined) return;
     this.detachDone = undefined;
-    const held = this.held;
-    this.held = [];
     done(undefined);
     if (this.closed) return;
     this.idleList?.schedule(this);
-    this.resumeReading(held);
+    this.resumeReading();
     if (this.drainAfterDetach) this.startDrain();
   }
 
-  private resumeReading(held: Buffer[]): void {
+  private resumeReading(): void {
     const s = this.conn.socket;
-    for (const b of held) if (!this.closed) this.onData(b);
-    if (this.closed) return;
     startReading(s);
     if (!this.paused) s.resume();
   }
@@ -306,9 +306,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
     }
     const done = this.detachDone;
     this.detachDone = undefined;
-    const held = this.held;
-    this.held = [];
-    done(this.letGo(held));
+    done(this.letGo());
   }
 
   runDeferred(): void {
@@ -316,10 +314,10 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
   }
 
   /**
-   * Removes this session from the socket and returns it with its unread bytes: the codec's partial frame (or the
-   * bytes protocol detection was still looking at), then what was read from the socket buffer.
+   * Removes this session from the socket, stops its reading, and returns it with its unread bytes: the codec's partial
+   * frame (or the bytes protocol detection was still looking at), then what the socket buffer still held.
    */
-  private letGo(buffered: Buffer[]): DetachedSocket {
+  private letGo(): DetachedSocket {
     const s = this.conn.socket;
     s.off('data', this.onDataCb);
     s.off('end', this.onEndCb);
@@ -327,6 +325,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
     s.off('drain', this.onDrainCb);
     s.off('error', ignoreError);
     // The listener's no-op 'error' handler stays: the socket may still error before it is handed over.
+    const buffered = stopReading(s);
     const kept = this.codec === undefined ? this.head : this.codec.takePartial();
     this.head = undefined;
     const parts = kept !== undefined && kept.length > 0 ? [kept, ...buffered] : buffered;
@@ -359,7 +358,6 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
     this.closed = true;
     const done = this.detachDone;
     this.detachDone = undefined;
-    this.held = [];
     done?.(undefined);
     this.deadlineList?.cancel(this);
     this.config.stats.cxActive.dec();
