@@ -134,6 +134,12 @@ export class TestDecoder {
     }
     if (buf.length > 0) this.pending = Buffer.from(buf);
   }
+
+  takePartial(): Buffer {
+    const kept = this.pending ?? Buffer.alloc(0);
+    this.pending = undefined;
+    return kept;
+  }
 }
 
 function withId(bytes: Buffer, id: number): Buffer {
@@ -183,6 +189,10 @@ class TestConnectionCodec implements RpcConnectionCodec {
 
   encodeGoAway(): Buffer | undefined {
     return encodeTestFrame(this.magic, { flags: F_GOAWAY, status: 0, id: 0, timeoutMs: 0, body: {} });
+  }
+
+  takePartial(): Buffer {
+    return this.decoder.takePartial();
   }
 }
 

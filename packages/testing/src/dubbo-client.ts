@@ -43,6 +43,9 @@ export interface DubboTestClient {
   service(param: { dubboInterface: string; version?: string; group?: string; timeout?: number; methods: Record<string, (...args: never[]) => unknown[]> }): Record<string, (...args: unknown[]) => Promise<DubboResult>>;
   /** Stops the client's socket worker (the libraries have no close and would reconnect 20 times, 3 s apart). */
   close(): void;
+  /** Keeps the connection but stops the client from reconnecting once it closes (its retry timer would hold the
+   * process 3 s). */
+  noReconnect(): void;
 }
 
 /** A real Dubbo client (dubbo2.js or apache-dubbo-js `DirectlyDubbo`) connected straight to 127.0.0.1:port. */
@@ -57,6 +60,11 @@ export function dubboClient(port: number, opts: { lib?: 'dubbo2.js' | 'apache-du
       worker._initSocket = () => undefined;
       clearInterval(worker._heartBeatTimer);
       worker._socket?.destroy();
+    },
+    noReconnect: () => {
+      const worker = dubbo._socketWorker;
+      worker._retry = 0;
+      worker._initSocket = () => undefined;
     },
   };
 }

@@ -74,6 +74,8 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   private flushScheduled = false;
   /** The current stream is an allowed upgrade / CONNECT: socket bytes go to it as body, unparsed. */
   private tunnel: ActiveStream | undefined;
+  /** The parser is between a request head and that request's end (a local reply may finish the stream before). */
+  private inMessage = false;
 
   constructor(
     private readonly cfg: HcmConfig,
@@ -215,6 +217,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     const cfg = this.cfg;
     if (cfg.requestTimeoutMs > 0) this.armRequestTimer();
     this.requests++;
+    this.inMessage = true;
     const protocol = head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
     const stream = new ActiveStream(cfg, this, this.conn.id, this.conn.meta.sourceIp, this.conn.info, head.headers, protocol);
     this.stream = stream;
@@ -339,13 +342,20 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   }
 
   onMessageComplete(): void {
-    // One request at a time: hold pipelined bytes in the parser until this response is done.
-    this.parser.pause();
+    this.inMessage = false;
     if (this.requestTimer) {
       clearTimeout(this.requestTimer);
       this.requestTimer = undefined;
     }
-    this.stream?.endRequest();
+    const stream = this.stream;
+    if (stream === undefined) {
+      // Already answered (a local reply from the request head): the next pipelined request may start now.
+      if (!this.closing && !this.draining) this.readyForNext();
+      return;
+    }
+    // One request at a time: hold pipelined bytes in the parser until this response is done.
+    this.parser.pause();
+    stream.endRequest();
   }
 
   onError(err: Http1ParseError): void {
@@ -636,6 +646,13 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       this.armDelayedClose();
       return;
     }
+    // Answered before the parser reached the request's end: onMessageComplete goes on from there.
+    if (this.inMessage) return;
+    this.readyForNext();
+  }
+
+  /** The response and its request are both done: wait for (or start) the next request. */
+  private readyForNext(): void {
     this.idleList?.schedule(this);
     if (this.cfg.requestHeadersTimeoutMs > 0 && !this.parser.idle) this.armHeadersTimer();
     if (this.conn.socket.isPaused() && !this.readDisabled) this.conn.socket.resume();

@@ -118,6 +118,11 @@ export interface RpcConnectionCodec {
    * used for drain; undefined when the protocol has none (the proxy then closes once in-flight calls finish).
    */
   encodeGoAway(): Buffer | undefined;
+  /**
+   * Hot upgrade: hands over the bytes of a frame not yet complete (the codec forgets them), so the connection can
+   * resume mid-frame in the next process; an empty buffer when the stream is at a frame boundary.
+   */
+  takePartial(): Buffer;
 }
 
 export interface RpcCodecOptions {
@@ -130,5 +135,11 @@ export interface RpcCodec {
   readonly name: string;
   /** Looks at the first bytes of a downstream connection (for listeners configured with several codecs). */
   match(head: Buffer): CodecMatch;
+  /**
+   * Whether the protocol's clients may be sent `encodeGoAway()` while calls are in flight. False when common clients
+   * drop the connection on it (sofa-rpc-node on Bolt GoAway): drain then sends it only once the connection is idle,
+   * right before closing. Absent means true.
+   */
+  readonly goAwayOnlyWhenIdle?: boolean;
   createConnectionCodec(options: RpcCodecOptions): RpcConnectionCodec;
 }

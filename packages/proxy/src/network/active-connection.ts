@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import type { Drainable, DownstreamConnection } from '../interfaces/network-filter.js';
+import type { DetachedSocket, Drainable, DownstreamConnection } from '../interfaces/network-filter.js';
 import { StreamInfo } from '../interfaces/stream-info.js';
 import type { TlsConnectionInfo } from '../interfaces/transport-socket.js';
 import type { ConnectionMeta } from './filter-chain-match.js';
@@ -14,6 +14,8 @@ export class ActiveConnection implements DownstreamConnection {
   socket: net.Socket;
   tls: TlsConnectionInfo | undefined = undefined;
   private drainable: Drainable | undefined;
+  /** The listener's 'close' handler on the socket (removed when the connection moves to another process). */
+  onSocketClose: (() => void) | undefined = undefined;
 
   constructor(
     socket: net.Socket,
@@ -50,6 +52,31 @@ export class ActiveConnection implements DownstreamConnection {
     if (this.draining) return;
     this.draining = true;
     this.drainable?.startDrain();
+  }
+
+  /** Hot upgrade: the socket and its unread bytes if the filter can let go of it now (never a TLS connection). */
+  detachForUpgrade(): DetachedSocket | undefined {
+    if (this.tls !== undefined || this.draining) return undefined;
+    return this.drainable?.detachForUpgrade?.();
+  }
+
+  /** Hot upgrade of a busy connection (see Drainable.detachWhenIdle); never a TLS or draining connection. */
+  detachWhenIdle(done: (d: DetachedSocket | undefined) => void): DetachedSocket | 'pending' | undefined {
+    if (this.tls !== undefined || this.draining) return undefined;
+    return this.drainable?.detachWhenIdle?.(done);
+  }
+
+  cancelDetach(): void {
+    this.drainable?.cancelDetach?.();
+  }
+
+  /** The socket moved to another process: the listener's close bookkeeping runs now (stats), the socket stays open. */
+  handedOff(): void {
+    const onClose = this.onSocketClose;
+    if (onClose === undefined) return;
+    this.socket.off('close', onClose);
+    this.onSocketClose = undefined;
+    onClose();
   }
 
   close(reason: string): void {

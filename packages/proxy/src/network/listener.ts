@@ -11,8 +11,12 @@ import type { DownstreamTls } from '../tls/downstream-tls.js';
 import { SslStats } from '../tls/ssl-stats.js';
 import { parseDownstreamTransportSocket } from '../tls/transport-socket-config.js';
 import { AcceptingConnection, type AcceptOwner } from './accepting-connection.js';
+import type { DetachedConnection } from './detached-connection.js';
+import { detachIdle, detachWhenIdle, type ReleaseConnection } from './listener-detach.js';
 import { ActiveConnection } from './active-connection.js';
-import { formatAddress, normalizeIp, parseSocketAddress, type SocketAddress } from './address.js';
+import { formatAddress, parseSocketAddress, type SocketAddress } from './address.js';
+import { socketMeta } from './socket-meta.js';
+import { startReading } from './socket-handoff.js';
 import { FilterChainMatcher } from './filter-chain-match.js';
 import { createListenerFilters, type CompiledListenerFilter, type MutableConnectionMeta } from './listener-filter-registry.js';
 import { createNetworkFilterChain } from './network-filter-registry.js';
@@ -42,6 +46,9 @@ interface ListenerStats {
   preCxActive: Gauge;
   listenerFilterRemoteClose: Counter;
   transportSocketConnectTimeout: Counter;
+  /** Hot upgrade (no Envoy equivalent): connections handed to the next process / taken over from the previous one. */
+  cxDetached: Counter;
+  cxAdopted: Counter;
   ssl: SslStats;
 }
 
@@ -278,21 +285,50 @@ export class ActiveListener implements AcceptOwner {
       preCxActive: scope.gauge('downstream_pre_cx_active'),
       listenerFilterRemoteClose: scope.counter('downstream_listener_filter_remote_close'),
       transportSocketConnectTimeout: scope.counter('downstream_cx_transport_socket_connect_timeout'),
+      cxDetached: scope.counter('downstream_cx_detached'),
+      cxAdopted: scope.counter('downstream_cx_adopted'),
       ssl: new SslStats(scope),
     };
   }
 
+  /** Hot upgrade, OLD side (listener-detach.ts): counted as closed here, and in `downstream_cx_detached`. */
+  detachIdle(): DetachedConnection[] {
+    return detachIdle([...this.connections], this.release);
+  }
+
+  detachWhenIdle(onDetached: (c: DetachedConnection) => void, onSettled: (c: ActiveConnection) => void): ActiveConnection[] {
+    return detachWhenIdle([...this.connections], this.release, onDetached, onSettled);
+  }
+
+  private readonly release: ReleaseConnection = (c, d) => {
+    c.handedOff();
+    this.stats.cxDetached.inc();
+    return { listenerName: this.name, socket: d.socket, unread: d.unread };
+  };
+
+  /**
+   * Hot upgrade, NEW side: serves a socket the previous process detached as a freshly accepted connection (filter
+   * chain match on its addresses, accept stats, plus `downstream_cx_adopted`) without running listener filters
+   * again; `unread` is put back in front of whatever the socket reads next, so protocol detection starts over.
+   */
+  adopt(socket: net.Socket, unread: Buffer): void {
+    // A socket received over IPC is read into its buffer at once (net.Socket with a handle calls read(0)) but does
+    // not flow until someone listens for 'data' or resumes it: nothing is lost before the filter attaches. pause()
+    // makes sure attaching 'data' does not start the flow before selectChain resumes it.
+    socket.pause();
+    socket.on('error', noop);
+    // Sockets Node builds from a passed handle default to allowHalfOpen false; this listener's sockets are half-open.
+    socket.allowHalfOpen = true;
+    socket.setNoDelay(true);
+    this.stats.cxTotal.inc();
+    this.stats.cxAdopted.inc();
+    if (unread.length > 0) socket.unshift(unread);
+    this.selectChain(socket, socketMeta(socket), performance.now(), true, true);
+    startReading(socket);
+  }
+
   private onConnection(socket: net.Socket): void {
-    const meta: MutableConnectionMeta = {
-      destinationIp: normalizeIp(socket.localAddress),
-      destinationPort: socket.localPort ?? 0,
-      sourceIp: normalizeIp(socket.remoteAddress),
-      sourcePort: socket.remotePort ?? 0,
-      directSourceIp: normalizeIp(socket.remoteAddress),
-      serverName: '',
-      transportProtocol: 'raw_buffer',
-      applicationProtocols: [],
-    };
+    const meta = socketMeta(socket);
     const acceptedAt = performance.now();
     this.stats.cxTotal.inc();
     // Errors are surfaced through 'close'; an unhandled 'error' would crash the process.
@@ -356,11 +392,14 @@ export class ActiveListener implements AcceptOwner {
     return this.ctx.deadlines.list(ms);
   }
 
-  /** `peeked`: listener filters paused the socket (and may have put bytes back). */
-  private selectChain(socket: net.Socket, meta: MutableConnectionMeta, startMs: number, peeked: boolean): void {
+  /**
+   * `peeked`: listener filters paused the socket (and may have put bytes back). `adopted`: a connection taken over
+   * mid-stream from the previous process, which can only continue in plaintext.
+   */
+  private selectChain(socket: net.Socket, meta: MutableConnectionMeta, startMs: number, peeked: boolean, adopted = false): void {
     const stats = this.stats;
     const chain = this.config.matcher.select(meta);
-    if (!chain) {
+    if (!chain || (adopted && chain.tls)) {
       stats.noFilterChainMatch.inc();
       socket.destroy();
       return;
@@ -379,6 +418,7 @@ export class ActiveListener implements AcceptOwner {
       stats.cxDestroy.inc();
       stats.cxLength.record(performance.now() - conn.info.startMonotonicMs);
     };
+    conn.onSocketClose = onClose;
     socket.once('close', onClose);
     if (!chain.tls) {
       chain.handler(conn);

@@ -1,21 +1,24 @@
-import type { DownstreamConnection, Drainable } from '../interfaces/network-filter.js';
+import type { DetachedSocket, DownstreamConnection, Drainable } from '../interfaces/network-filter.js';
 import type { RpcCodec, RpcConnectionCodec, RpcFrame } from '../interfaces/rpc-codec.js';
 import { RpcProtocolError } from '../interfaces/rpc-codec.js';
 import type { StreamInfo } from '../interfaces/stream-info.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
-import { enterIoScope, exitIoScope } from '../server/io-scope.js';
+import { deferToScopeEnd, enterIoScope, exitIoScope, type Deferred } from '../server/io-scope.js';
 import { WriteBatch } from '../network/write-batch.js';
 import type { RpcProxyConfig } from './rpc-config.js';
 import { RpcActiveRequest, type RpcDownstream } from './rpc-request.js';
 import type { RpcMuxConnection } from './upstream-mux.js';
+import { receivedEof, startReading, stopReading } from '../network/socket-handoff.js';
 
 /**
  * One downstream connection of the RPC proxy: detects the protocol (when several are configured), decodes frames,
  * answers heartbeats, runs one RpcActiveRequest per request, and writes responses back in whatever order they come.
- * A protocol error closes only this connection. Drain sends the protocol's GoAway, lets in-flight calls finish,
- * then closes.
+ * A protocol error closes only this connection. Drain sends the protocol's GoAway (at once, or only once idle for
+ * protocols whose clients drop the connection on it), lets in-flight calls finish, then closes. An idle session
+ * can let go of its socket for a hot upgrade (`detachForUpgrade`); a busy one stops reading, finishes its calls and
+ * then lets go (`detachWhenIdle`).
  */
-export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
+export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Deferred {
   deadlinePrev: DeadlineNode | null = null;
   deadlineNext: DeadlineNode | null = null;
   deadlineAt = 0;
@@ -35,6 +38,19 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   private readonly idleList: DeadlineList | undefined;
   /** Responses of one read go out in one writev. */
   private readonly out: WriteBatch;
+  // Socket listeners, kept to be removed when the socket moves to another process.
+  private readonly onDataCb = (chunk: Buffer): void => this.onData(chunk);
+  private readonly onEndCb = (): void => this.onEnd();
+  private readonly onCloseCb = (): void => this.onClose();
+  private readonly onDrainCb = (): void => this.maybeResume();
+  /** A pending detachWhenIdle(): its callback. */
+  private detachDone: ((d: DetachedSocket | undefined) => void) | undefined;
+  private flushWait = false;
+  private drainAfterDetach = false;
+  private readonly onFlushedCb = (): void => {
+    this.flushWait = false;
+    this.maybeFinishDetach();
+  };
 
   constructor(
     readonly config: RpcProxyConfig,
@@ -55,13 +71,15 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     config.stats.cxActive.inc();
     conn.setDrainable(this);
     const s = conn.socket;
-    s.on('data', (chunk: Buffer) => this.onData(chunk));
-    s.on('end', () => this.onEnd());
-    s.on('close', () => this.onClose());
-    s.on('error', () => undefined); // 'close' follows
-    s.on('drain', () => this.maybeResume());
+    s.on('data', this.onDataCb);
+    s.on('end', this.onEndCb);
+    s.on('close', this.onCloseCb);
+    s.on('error', ignoreError); // 'close' follows
+    s.on('drain', this.onDrainCb);
     this.idleList?.schedule(this);
-    if (conn.draining) this.startDrain();
+    // Accepted during a drain (the listener still accepts): served, and closed once its calls are answered. Closing
+    // it now would fail the call its client connected for.
+    if (conn.draining) this.draining = true;
   }
 
   private useCodec(c: RpcCodec): void {
@@ -150,7 +168,8 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     req.prev = req.next = null;
     this.active--;
     if (this.active !== 0) return;
-    if (this.draining) this.finishDrain();
+    if (this.detachDone !== undefined) this.maybeFinishDetach();
+    else if (this.draining) this.finishDrain();
     else if (this.peerEnded) this.out.end();
   }
 
@@ -174,7 +193,8 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.blockedOn > 0 || this.closed) return;
+    // While a detach is pending the socket must not read again.
+    if (!this.paused || this.blockedOn > 0 || this.closed || this.detachDone !== undefined) return;
     if (this.conn.socket.writableLength > this.conn.bufferLimitBytes) return;
     this.paused = false;
     this.conn.socket.resume();
@@ -194,21 +214,128 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   }
 
   startDrain(): void {
+    // A pending detach goes first: if it is cancelled, the drain starts then.
+    if (this.detachDone !== undefined) {
+      this.drainAfterDetach = true;
+      return;
+    }
     if (this.draining || this.closed) return;
     this.draining = true;
-    if (this.codec !== undefined) {
-      const goaway = this.codec.encodeGoAway();
-      if (goaway !== undefined) {
-        this.config.stats.goawaySent.inc();
-        this.write(goaway);
-      }
-    }
     if (this.active === 0) this.finishDrain();
+    else if (this.codec !== undefined && this.codecDef.goAwayOnlyWhenIdle !== true) this.sendGoAway();
   }
 
   private finishDrain(): void {
+    if (this.codec !== undefined && this.codecDef.goAwayOnlyWhenIdle === true) this.sendGoAway();
     this.config.stats.cxDrainClose.inc();
     this.out.end();
+  }
+
+  private sendGoAway(): void {
+    const goaway = this.codec.encodeGoAway();
+    if (goaway === undefined) return;
+    this.config.stats.goawaySent.inc();
+    this.write(goaway);
+  }
+
+  /**
+   * Hot upgrade: with no call in flight, no response left to write and no drain under way, stops reading and lets
+   * go of the socket with the bytes read but not decoded yet (a partial frame, or the bytes protocol detection was
+   * still looking at). The session is gone afterwards, as if closed, but the socket stays open and untouched.
+   */
+  detachForUpgrade(): DetachedSocket | undefined {
+    const s = this.conn.socket;
+    // Responses held for the end of this read go to the socket first: they count as unwritten below.
+    this.out.runDeferred();
+    if (this.closed || this.draining || this.peerEnded || this.paused || this.active !== 0 || this.detachDone !== undefined) return undefined;
+    if (s.destroyed || s.writableLength !== 0 || s.writableCorked !== 0 || s.writableEnded) return undefined;
+    return this.letGo();
+  }
+
+  /** See Drainable.detachWhenIdle. Heartbeats and requests decoded before the stop are answered here. */
+  detachWhenIdle(done: (d: DetachedSocket | undefined) => void): DetachedSocket | 'pending' | undefined {
+    const now = this.detachForUpgrade();
+    if (now !== undefined) return now;
+    const s = this.conn.socket;
+    if (this.closed || this.draining || this.peerEnded || this.detachDone !== undefined || s.destroyed || s.writableEnded) return undefined;
+    // Bytes already read are this process's to serve (socket.read() would hand them to onData behind our back).
+    s.off('data', this.onDataCb);
+    const buffered = stopReading(s);
+    s.on('data', this.onDataCb);
+    for (const b of buffered) if (!this.closed) this.onData(b);
+    if (this.closed) return undefined;
+    if (receivedEof(s)) {
+      // The client already half-closed: it cannot go on elsewhere. Finish here ('end' follows; nothing left to read).
+      if (!this.paused) s.resume();
+      return undefined;
+    }
+    this.detachDone = done;
+    this.deadlineList?.cancel(this); // no idle timeout while detaching
+    deferToScopeEnd(this); // maybe idle already (those bytes held only heartbeats or a partial frame)
+    return 'pending';
+  }
+
+  cancelDetach(): void {
+    const done = this.detachDone;
+    if (done === undefined) return;
+    this.detachDone = undefined;
+    done(undefined);
+    if (this.closed) return;
+    this.idleList?.schedule(this);
+    this.resumeReading();
+    if (this.drainAfterDetach) this.startDrain();
+  }
+
+  private resumeReading(): void {
+    const s = this.conn.socket;
+    startReading(s);
+    if (!this.paused) s.resume();
+  }
+
+  /** With a detach pending and no call left: once every response is flushed to the kernel, lets go. */
+  private maybeFinishDetach(): void {
+    if (this.detachDone === undefined || this.closed || this.active !== 0 || this.flushWait) return;
+    const s = this.conn.socket;
+    this.out.runDeferred();
+    if (s.writableCorked !== 0) {
+      deferToScopeEnd(this); // after the write batch uncorks
+      return;
+    }
+    if (s.writableLength !== 0) {
+      // Backpressure: an empty write completes after everything queued before it.
+      this.flushWait = true;
+      s.write(EMPTY, this.onFlushedCb);
+      return;
+    }
+    const done = this.detachDone;
+    this.detachDone = undefined;
+    done(this.letGo());
+  }
+
+  runDeferred(): void {
+    this.maybeFinishDetach();
+  }
+
+  /**
+   * Removes this session from the socket, stops its reading, and returns it with its unread bytes: the codec's partial
+   * frame (or the bytes protocol detection was still looking at), then what the socket buffer still held.
+   */
+  private letGo(): DetachedSocket {
+    const s = this.conn.socket;
+    s.off('data', this.onDataCb);
+    s.off('end', this.onEndCb);
+    s.off('close', this.onCloseCb);
+    s.off('drain', this.onDrainCb);
+    s.off('error', ignoreError);
+    // The listener's no-op 'error' handler stays: the socket may still error before it is handed over.
+    const buffered = stopReading(s);
+    const kept = this.codec === undefined ? this.head : this.codec.takePartial();
+    this.head = undefined;
+    const parts = kept !== undefined && kept.length > 0 ? [kept, ...buffered] : buffered;
+    this.closed = true;
+    this.deadlineList?.cancel(this);
+    this.config.stats.cxActive.dec();
+    return { socket: s, unread: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) };
   }
 
   close(reason: string): void {
@@ -232,6 +359,9 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    const done = this.detachDone;
+    this.detachDone = undefined;
+    done?.(undefined);
     this.deadlineList?.cancel(this);
     this.config.stats.cxActive.dec();
     let r = this.first;
@@ -242,3 +372,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode {
     }
   }
 }
+
+function ignoreError(): void {}
+
+const EMPTY = Buffer.alloc(0);

@@ -21,6 +21,7 @@ import { WEFT_VERSION } from './version.js';
 import { SecretStore } from '../tls/secret-store.js';
 import type { DetachedConnection } from '../network/detached-connection.js';
 import { mergeSnapshots, type StatsSnapshot } from '../observability/stats-snapshot.js';
+import { detachConnectionsForUpgrade, type DetachOptions } from './upgrade-detach.js';
 
 export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
 
@@ -222,16 +223,41 @@ export class ProxyServer {
   /**
    * Hot upgrade, OLD side: takes every idle connection that can move to the next process (RPC connections with no
    * call in flight) out of this one, with its unread bytes. Connections that cannot move keep draining here.
+   * Call it before drainListeners() (a draining connection does not move). The sockets are no longer read here:
+   * hand each to NEW (`child.send(msg, socket)`, without keepOpen) or destroy it.
    */
   detachIdleConnections(): DetachedConnection[] {
-    // Filled in by the RPC upgrade work: no connection type supports detaching yet.
-    return [];
+    const out: DetachedConnection[] = [];
+    for (const l of this.listeners.values()) out.push(...l.detachIdle());
+    return out;
   }
 
-  /** Hot upgrade, NEW side: serves a connection OLD detached, on the listener of the same name. */
+  /**
+   * Hot upgrade, OLD side, for zero lost calls: every connection that can move (RPC, not TLS) stops reading from the
+   * kernel now, so requests its client sends meanwhile wait there for NEW; idle ones are handed to `onDetached` at
+   * once, busy ones as soon as their calls in flight are answered and flushed. Resolves when all of them moved or
+   * closed, or after `opts.deadlineMs`: those left then read again and drain here. Await it before drainListeners()
+   * (a drain requested meanwhile waits for each pending connection's outcome). Hand each socket to NEW as with
+   * detachIdleConnections().
+   */
+  detachConnectionsForUpgrade(onDetached: (c: DetachedConnection) => void, opts: DetachOptions): Promise<void> {
+    return detachConnectionsForUpgrade(this.listeners.values(), onDetached, opts);
+  }
+
+  /**
+   * Hot upgrade, NEW side: serves a connection OLD detached, on the listener of the same name, as if just accepted
+   * there (listener filters are not run again). With no such listener the socket is closed and counted in
+   * `listener_manager.cx_adopt_no_listener`.
+   */
   adoptConnection(conn: DetachedConnection): void {
-    conn.socket.destroy();
-    throw new Error(`listener '${conn.listenerName}' cannot adopt connections yet`);
+    const listener = this.listeners.get(conn.listenerName);
+    if (listener === undefined) {
+      this.stats.scope('listener_manager').counter('cx_adopt_no_listener').inc();
+      this.ctx.logger.warn({ listener: conn.listenerName }, 'hot upgrade: no listener to adopt a connection; closed');
+      conn.socket.destroy();
+      return;
+    }
+    listener.adopt(conn.socket, conn.unread);
   }
 
   /** Envoy's /drain_listeners: stop accepting; with graceful, let connections finish over the drain time. */

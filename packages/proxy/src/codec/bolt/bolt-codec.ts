@@ -160,6 +160,10 @@ export class BoltConnectionCodec implements RpcConnectionCodec {
   encodeGoAway(): Buffer {
     return encodeGoAwayRequest(this.dialect);
   }
+
+  takePartial(): Buffer {
+    return this.partial.takeAll();
+  }
 }
 
 function asBolt(frame: RpcFrame): BoltFrame {
@@ -170,6 +174,8 @@ function asBolt(frame: RpcFrame): BoltFrame {
 export const boltCodec: RpcCodec = {
   name: 'bolt',
   match: matchBolt,
+  // sofa-rpc-node cannot decode a GoAway (cmdcode 100) and drops the connection, failing the calls in flight.
+  goAwayOnlyWhenIdle: true,
   createConnectionCodec(options: RpcCodecOptions): RpcConnectionCodec {
     return new BoltConnectionCodec(options.maxFrameBytes);
   },

@@ -3,6 +3,8 @@
  * an owned copy (the socket may reuse its read buffer), and nothing is joined until `need` bytes are there, so a
  * large frame arriving in many small reads is copied once, not once per read.
  */
+const EMPTY = Buffer.alloc(0);
+
 export class PartialFrame {
   private parts: Buffer[] = [];
   private length = 0;
@@ -28,6 +30,13 @@ export class PartialFrame {
     this.parts = [rest];
     this.length = rest.length;
     this.need = need;
+  }
+
+  /** Hands over the kept bytes (hot upgrade) and forgets them. */
+  takeAll(): Buffer {
+    const kept = this.length === 0 ? EMPTY : Buffer.concat(this.parts, this.length);
+    this.reset();
+    return kept;
   }
 
   /** Everything was parsed: nothing is kept. */

@@ -67,6 +67,15 @@ export class DubboFrameReader {
     }
   }
 
+  /** Hands over the bytes of the frame being collected (hot upgrade) and forgets them. */
+  takePartial(): Buffer {
+    const kept = this.pendingBytes === 0 ? Buffer.alloc(0) : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.need = 0;
+    return kept;
+  }
+
   /** Reports a bad magic as soon as its first bytes arrive rather than waiting for a whole header. */
   private checkMagicPrefix(prefix: Buffer): void {
     if (prefix[0] !== MAGIC_HIGH || (prefix.length > 1 && prefix[1] !== MAGIC_LOW)) {

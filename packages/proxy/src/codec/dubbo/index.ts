@@ -44,6 +44,10 @@ class DubboConnectionCodec implements RpcConnectionCodec {
   encodeGoAway(): Buffer | undefined {
     return encodeGoAway();
   }
+
+  takePartial(): Buffer {
+    return this.reader.takePartial();
+  }
 }
 
 /** Dubbo over TCP (magic 0xdabb, Hessian 2 bodies). */

@@ -223,6 +223,10 @@ export class ThriftConnectionCodec implements RpcConnectionCodec {
     return undefined;
   }
 
+  takePartial(): Buffer {
+    return this.partial.takeAll();
+  }
+
   encodeGoAway(): undefined {
     return undefined;
   }

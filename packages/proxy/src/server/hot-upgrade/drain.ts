@@ -23,10 +23,13 @@ export function drainAndExit(opts: DrainOptions): void {
   const started = performance.now();
   server.stopAcceptingForUpgrade();
   sendCounters(server, channel);
-  // Idle connections that can move go before the drain starts: they must not get a graceful-close frame first.
-  for (const conn of server.detachIdleConnections()) {
-    channel.send(handoverMessage('connection', { listenerName: conn.listenerName, unread: conn.unread }), conn.socket);
-  }
+  // Connections that can move (RPC) go before the drain starts: idle ones now, busy ones stop reading (new requests
+  // wait in the kernel for NEW) and move once their calls are answered. They never get a graceful-close frame; the
+  // drain leaves a pending move alone. Half the drain time is left for those that cannot move in time.
+  void server.detachConnectionsForUpgrade(
+    (conn) => channel.send(handoverMessage('connection', { listenerName: conn.listenerName, unread: conn.unread }), conn.socket),
+    { deadlineMs: opts.drainTimeMs / 2 },
+  );
   server.drainForUpgrade();
   let finished = false;
   const finish = (timedOut: boolean): void => {
