@@ -138,7 +138,8 @@ describe('interception through weft agent: client ns -> server ns, agents toggle
     assert.equal(interception.installed.jumps.length, 2);
     assert.equal((await interceptVia(server, 'status')).state, 'on');
     const answer = JSON.parse(await pair.fetchText(client, `http://${pair.ipB}:${APP_PORT}/one`)) as { remote: string; requestId: boolean };
-    // The app saw the call from its sidecar (loopback), with the request id the client's sidecar generated.
+    // The app saw the call from its sidecar (loopback) with a request id; the client sidecar shows in its stats
+    // (clientSidecar is a header only intercept-netns' static sidecar config adds).
     assert.deepEqual(answer, { remote: '127.0.0.1', clientSidecar: false, requestId: true });
     const [c, s] = await Promise.all([pair.stats(client, ADMIN_PORT), pair.stats(server, ADMIN_PORT)]);
     assert.equal(c.get('listener.0.0.0.0_15001.downstream_cx_total'), 1);

@@ -1,5 +1,6 @@
 import type { AgentExtension } from '../run-agent.js';
 import { registerInterceptRoutes } from './api.js';
+import type { CommandRunner } from './installer.js';
 import { Interceptor } from './interceptor.js';
 import type { InterceptConfig } from './rules.js';
 import type { ToggleOptions, ToggleReport } from './toggle.js';
@@ -11,6 +12,8 @@ export interface AgentInterceptOptions {
   /** Turn interception on once the proxy is first ready. */
   readonly onStart: boolean;
   readonly toggle?: ToggleOptions | undefined;
+  /** Runs iptables (tests inject a fake). */
+  readonly runner?: CommandRunner | undefined;
 }
 
 /** What `GET /status` shows under `interception`. */
@@ -30,7 +33,7 @@ export interface AgentInterceptStatus {
  */
 export function interceptExtension(opts: AgentInterceptOptions): AgentExtension {
   return (ctx) => {
-    const interceptor = new Interceptor({ config: opts.config, netns: opts.netns, admin: `127.0.0.1:${ctx.adminPort}`, toggle: opts.toggle });
+    const interceptor = new Interceptor({ config: opts.config, netns: opts.netns, admin: `127.0.0.1:${ctx.adminPort}`, toggle: opts.toggle, runner: opts.runner });
     let lastAutomatic: ToggleReport | null = null;
     let stopping = false;
     registerInterceptRoutes(ctx.api, interceptor);
