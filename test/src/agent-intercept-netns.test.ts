@@ -118,15 +118,9 @@ describe('interception through weft agent: client ns -> server ns, agents toggle
   });
 
   after(async () => {
-    // Agents first (their stop removes the rules and stops the proxies), then whatever is left, then the namespaces.
+    // Agents first (their stop removes the rules and stops the proxies), then the namespaces.
     await Promise.all([...agents.values()].map((a) => stopProcess(a, 10_000)));
-    for (const pid of proxyPids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    // destroy() also kills what is left in the namespaces (a proxy whose agent had to be killed).
     pair?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

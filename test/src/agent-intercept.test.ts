@@ -16,7 +16,10 @@ const FAKE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fake-hot-p
 function fakeIptables(onRestore: (script: string) => void): CommandRunner {
   const chains: string[] = [];
   let rules: string[] = [];
-  return async (argv, input) => {
+  return async (full, input) => {
+    // --netns: every command runs in the workload's namespace.
+    assert.deepEqual(full.slice(0, 4), ['ip', 'netns', 'exec', 'wl-ns']);
+    const argv = full.slice(4);
     if (argv.includes('-S')) return { code: 0, stdout: [...chains.map((c) => `-N ${c}`), ...rules].join('\n'), stderr: '' };
     assert.equal(argv[0], 'iptables-restore');
     onRestore(input ?? '');
@@ -33,7 +36,7 @@ function fakeIptables(onRestore: (script: string) => void): CommandRunner {
 }
 
 interface Status {
-  interception: { state: string; onStart: boolean; installed: { jumps: string[] }; lastAutomatic: { action: string } | null };
+  interception: { state: string; netns: string; onStart: boolean; installed: { jumps: string[] }; lastAutomatic: { action: string } | null };
 }
 
 describe('interception as an agent extension (fake proxy, iptables in memory)', () => {
@@ -54,7 +57,7 @@ describe('interception as an agent extension (fake proxy, iptables in memory)', 
       readyIntervalMs: 30,
       terminationDrainMs: 0,
       logLevel: 'off',
-      extensions: [interceptExtension({ config: { ...DEFAULT_INTERCEPT, proxyUid: 4321, proxyGid: 4321 }, onStart: true, runner, toggle: { maxWaitMs: 100, pollMs: 10 } })],
+      extensions: [interceptExtension({ config: { ...DEFAULT_INTERCEPT, proxyUid: 4321, proxyGid: 4321 }, netns: 'wl-ns', onStart: true, runner, toggle: { maxWaitMs: 100, pollMs: 10 } })],
     });
     ref.agent = agent;
     const port = agent.port;
@@ -64,6 +67,7 @@ describe('interception as an agent extension (fake proxy, iptables in memory)', 
       const st = await status();
       assert.equal(st.interception.state, 'on');
       assert.equal(st.interception.onStart, true);
+      assert.equal(st.interception.netns, 'wl-ns');
       assert.deepEqual(st.interception.installed.jumps, ['-A PREROUTING -p tcp -j WEFT_INBOUND', '-A OUTPUT -p tcp -j WEFT_OUTPUT']);
       assert.match(restores[0]?.script ?? '', /--uid-owner 4321 -j RETURN/);
 

@@ -46,6 +46,8 @@ Agent:
 Interception (with --interception-mode redirect; the API then also serves GET /intercept, POST /intercept/on,
 POST /intercept/off, GET /intercept/rules, and /status has an 'interception' section). The proxy runs as
 --proxy-uid/--proxy-gid so that the capture rules never redirect its own traffic; the agent must be root.
+The rules go in the agent's network namespace, or in --netns (then the proxy must still be reachable on
+127.0.0.1 from the agent: usually run the agent itself in the workload's namespace with 'ip netns exec').
       --intercept-on-start                install the rules once the proxy is ready (always removed, after a drain, on stop)
       --max-wait <sec>                    longest a toggle waits for in-flight work (default 10)
 ${INTERCEPT_FLAGS_HELP}Proxy (passed to 'weft proxy'):
