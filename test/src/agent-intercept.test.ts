@@ -97,6 +97,39 @@ describe('interception as an agent extension (fake proxy, iptables in memory)', 
     }
   });
 
+  test('a proxy that quits ends the agent and its rules go anyway (nothing left to drain)', async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'weft-agent-int-'));
+    const adminPort = await freePort();
+    const scripts: string[] = [];
+    const runner = fakeIptables((script) => scripts.push(script));
+    const agent = await runAgent({
+      identity: parseIdentity({ service: 'web', ip: '127.0.0.1', 'interception-mode': 'redirect' }, {}),
+      endpoints: parseProxyEndpoints({ 'admin-port': String(adminPort) }, {}),
+      workDir: work,
+      proxyBinary: FAKE,
+      proxyArgs: [],
+      agentHost: '127.0.0.1',
+      agentPort: 0,
+      backoff: DEFAULT_BACKOFF,
+      readyIntervalMs: 30,
+      terminationDrainMs: 0,
+      logLevel: 'off',
+      extensions: [interceptExtension({ config: DEFAULT_INTERCEPT, netns: 'wl-ns', onStart: true, runner, toggle: { maxWaitMs: 100, pollMs: 10 } })],
+    });
+    try {
+      await until(async () => scripts.length === 1);
+      assert.equal((await request(adminPort, '/quitquitquit', { method: 'POST' })).status, 200);
+      assert.equal(await agent.done, 0);
+      // on, then stop: the lossless off fails at the drain (capture already stopped), the removal takes the rest.
+      assert.equal(scripts.length, 3);
+      assert.match(scripts[1] ?? '', /^\*nat\n-D PREROUTING -p tcp -j WEFT_INBOUND\n/);
+      assert.equal(scripts[2], '*nat\n-F WEFT_CONNTRACK\n-X WEFT_CONNTRACK\nCOMMIT\n');
+    } finally {
+      await agent.stop();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   test('weft intercept --agent: an agent without interception, an unreachable agent, local-only options', async () => {
     const plain = new AgentApi();
     const port = await plain.listen('127.0.0.1', 0);

@@ -55,8 +55,14 @@ export function interceptExtension(opts: AgentInterceptOptions): AgentExtension 
     ctx.onStop(async () => {
       stopping = true;
       if ((await interceptor.status()).state === 'off') return;
-      lastAutomatic = await interceptor.off();
-      ctx.logger.info({ totalMs: Math.round(lastAutomatic.totalMs) }, 'interception off (agent stopping)');
+      try {
+        lastAutomatic = await interceptor.off();
+        ctx.logger.info({ totalMs: Math.round(lastAutomatic.totalMs) }, 'interception off (agent stopping)');
+      } catch (err) {
+        // The proxy is gone (it quit or crashed for good): nothing to drain, but the rules must still go.
+        ctx.logger.warn({ err: (err as Error).message }, 'lossless interception off failed; removing the rules');
+        await interceptor.installer.remove();
+      }
     });
   };
 }
