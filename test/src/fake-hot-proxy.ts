@@ -19,6 +19,9 @@ if (mode === 'exit0') process.exit(0);
 
 const admin: HttpServer = createServer((req, res) => {
   if (req.url === '/ready') res.writeHead(200).end('LIVE\n');
+  // What the interception toggle uses: health check flips and (no) active requests/connections.
+  else if ((req.url === '/healthcheck/fail' || req.url === '/healthcheck/ok') && req.method === 'POST') res.writeHead(200).end('OK\n');
+  else if (req.url?.startsWith('/stats?')) res.writeHead(200).end('');
   else if (req.url === '/quitquitquit' && req.method === 'POST') {
     res.writeHead(200).end('OK\n');
     setImmediate(() => process.exit(0));

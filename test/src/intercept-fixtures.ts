@@ -117,13 +117,13 @@ server.listen(${APP_PORT}, '0.0.0.0', () => console.log('listening'));
 
 /**
  * The client app under load: 4 workers send GETs over keep-alive connections (each closed after about 20
- * requests) until a line arrives on stdin, then print the counts as JSON. A request fails on a non-200 status, a socket error or a 5 s timeout.
+ * requests; \`pauseMs\` between requests keeps the CPU for the rest of the test) until a line arrives on stdin, then print the counts (and connections opened) as JSON. A request fails on a non-200 status, a socket error or a 5 s timeout.
  */
-export function loadClient(host: string): string {
+export function loadClient(host: string, pauseMs = 0): string {
   return `
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-const c = { ok: 0, failed: 0, bothSidecars: 0, clientSidecarOnly: 0, serverSidecarOnly: 0, direct: 0, errors: [] };
+const c = { ok: 0, failed: 0, conns: 0, bothSidecars: 0, clientSidecarOnly: 0, serverSidecarOnly: 0, direct: 0, errors: [] };
 let stop = false;
 let sent = 0;
 function fail(msg) { c.failed++; if (c.errors.length < 40) c.errors.push(msg); }
@@ -157,13 +157,14 @@ function one() {
     });
     req.on('error', (e) => finish((e.code || '') + ' ' + e.message + (req.reusedSocket ? ' (reused' : ' (fresh') + ' port ' + (req.socket && req.socket.lp) + ' age ' + (req.socket && Date.now() - req.socket.bornAt) + 'ms n ' + (req.socket && req.socket.uses) + ') @' + Date.now()));
     req.on('socket', (sock) => {
-      if (sock.bornAt === undefined) { sock.bornAt = Date.now(); sock.once('connect', () => (sock.lp = sock.localPort)); }
+      if (sock.bornAt === undefined) { c.conns++; sock.bornAt = Date.now(); sock.once('connect', () => (sock.lp = sock.localPort)); }
       sock.uses = (sock.uses || 0) + 1;
     });
     req.setTimeout(5000, () => req.destroy(new Error('timeout')));
   });
 }
-async function worker() { while (!stop) await one(); }
+const pause = ${pauseMs};
+async function worker() { while (!stop) { await one(); if (pause > 0) await new Promise((r) => setTimeout(r, pause)); } }
 const workers = [worker(), worker(), worker(), worker()];
 console.log('started');
 process.stdin.once('data', async () => {
@@ -192,6 +193,18 @@ console.log('ready');
 for await (const line of readline.createInterface({ input: process.stdin })) {
   const r = await handleInterceptRequest(interceptor, 'POST', '/intercept/' + line.trim());
   console.log(JSON.stringify(r));
+}
+`;
+}
+
+/** Drives a weft agent's interception API inside a namespace: reads `on`/`off` lines, answers each with the JSON reply. */
+export function agentToggleDriver(agentPort: number): string {
+  return `
+import readline from 'node:readline';
+console.log('ready');
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  const res = await fetch('http://127.0.0.1:${agentPort}/intercept/' + line.trim(), { method: 'POST' });
+  console.log(JSON.stringify({ status: res.status, body: await res.json() }));
 }
 `;
 }

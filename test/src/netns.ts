@@ -104,11 +104,24 @@ export class NetnsPair {
     return { get: (name) => m.get(name) ?? 0 };
   }
 
-  /** Kills every process started here, then deletes the namespaces (and with them the veth pair and the rules). */
+  /**
+   * Kills every process started here and any other still in the namespaces (e.g. a proxy whose agent was killed),
+   * then deletes the namespaces (and with them the veth pair and the rules).
+   */
   destroy(): void {
     for (const c of this.children) c.kill('SIGKILL');
     this.children.clear();
-    for (const ns of [this.a, this.b]) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    for (const ns of [this.a, this.b]) {
+      const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+      for (const pid of pids.split('\n').filter((p) => /^\d+$/.test(p))) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // exited meanwhile
+        }
+      }
+      spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    }
   }
 }
 

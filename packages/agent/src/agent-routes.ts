@@ -21,6 +21,8 @@ export interface AgentStatus {
   };
   readonly upgrade: { readonly inProgress: boolean; readonly last: unknown };
   readonly identity: WorkloadIdentity & { readonly nodeId: string };
+  /** Sections added by extensions (`interception`: what the rules say, the last toggle). */
+  readonly [section: string]: unknown;
 }
 
 export function agentStatus(sup: ProxySupervisor, up: Upgrader, identity: WorkloadIdentity, startedAt: number): AgentStatus {
@@ -56,9 +58,25 @@ function parseUpgradeBody(body: unknown): UpgradeRequest | string {
 }
 
 /** GET /status, GET /ready (the agent's view of the proxy, for a probe), POST /upgrade. */
-export function registerAgentRoutes(api: AgentApi, sup: ProxySupervisor, up: Upgrader, identity: WorkloadIdentity): void {
+export function registerAgentRoutes(
+  api: AgentApi,
+  sup: ProxySupervisor,
+  up: Upgrader,
+  identity: WorkloadIdentity,
+  sections: ReadonlyMap<string, () => Promise<unknown> | unknown> = new Map(),
+): void {
   const startedAt = performance.now();
-  api.route('GET', '/status', () => ({ status: 200, body: agentStatus(sup, up, identity, startedAt) }));
+  api.route('GET', '/status', async () => {
+    const body: Record<string, unknown> = { ...agentStatus(sup, up, identity, startedAt) };
+    for (const [name, section] of sections) {
+      try {
+        body[name] = await section();
+      } catch (err) {
+        body[name] = { error: (err as Error).message };
+      }
+    }
+    return { status: 200, body };
+  });
   api.route('GET', '/ready', () => ({ status: sup.ready ? 200 : 503, body: `${sup.ready ? 'LIVE' : sup.serverState}\n` }));
   api.route('POST', '/upgrade', async (req): Promise<ApiResponse> => {
     const parsed = parseUpgradeBody(req.body);

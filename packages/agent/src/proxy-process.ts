@@ -9,6 +9,8 @@ export interface ProxyCommand {
   readonly bootstrapPath: string;
   /** Further `weft proxy` options (--concurrency, --drain-time, --log-level). */
   readonly args: readonly string[];
+  /** Run as this uid/gid (the agent must be root, or be that user). */
+  readonly user?: { readonly uid: number; readonly gid: number } | undefined;
 }
 
 export function proxyArgv(cmd: ProxyCommand, binary: string = cmd.binary): { file: string; args: string[] } {
@@ -26,7 +28,8 @@ export function spawnProxy(cmd: ProxyCommand, binary: string | undefined, hotUpg
   delete env[HOT_UPGRADE_ENV];
   if (hotUpgrade) env[HOT_UPGRADE_ENV] = '1';
   env[SUPERVISOR_PID_ENV] = String(process.pid);
-  return spawn(file, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env });
+  const user = cmd.user === undefined ? {} : { uid: cmd.user.uid, gid: cmd.user.gid };
+  return spawn(file, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env, ...user });
 }
 
 export function isRunning(child: ChildProcess): boolean {

@@ -1,3 +1,4 @@
+import { chmodSync } from 'node:fs';
 import { Logger, type LogLevel } from '@weft/proxy/server/logger';
 import { AgentApi } from './api-server.js';
 import { registerAgentRoutes } from './agent-routes.js';
@@ -23,6 +24,11 @@ export interface AgentOptions {
   /** Istio's termination drain: how long a stop waits for connections after draining the listeners. */
   readonly terminationDrainMs: number;
   readonly logLevel: LogLevel;
+  /**
+   * Run the proxy as this uid/gid (iptables capture excludes the proxy's own traffic by owner). The work dir is
+   * then made readable by it.
+   */
+  readonly proxyUser?: { readonly uid: number; readonly gid: number } | undefined;
   /** Run in order before the agent API starts listening and before the proxy starts. */
   readonly extensions?: readonly AgentExtension[];
 }
@@ -35,6 +41,10 @@ export interface AgentContext {
   /** The proxy admin port on 127.0.0.1 (/healthcheck/fail, /drain_listeners, ...). */
   readonly adminPort: number;
   readonly logger: Logger;
+  /** Adds a section to `GET /status` (e.g. `interception`), computed on each request. */
+  addStatus(name: string, section: () => Promise<unknown> | unknown): void;
+  /** Runs when the agent stops, in registration order, before the proxy is drained and stopped. */
+  onStop(hook: () => Promise<void>): void;
 }
 
 /** Registers routes (`ctx.api.route('POST', '/intercept/on', ...)`) or other behaviour before the API listens. */
@@ -57,11 +67,13 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   const logger = new Logger(opts.logLevel, { component: 'agent' });
   const log = (event: string, fields: Record<string, unknown>): void => logger.info(fields, event);
   const bootstrapPath = writeBootstrap(opts.workDir, bootstrapYaml(opts.identity, opts.endpoints));
+  // A proxy running as another user must be able to read its bootstrap (mkdtemp dirs are 0700).
+  if (opts.proxyUser) chmodSync(opts.workDir, 0o755);
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping: Promise<number> | undefined;
   const supervisor = new ProxySupervisor({
-    command: { binary: opts.proxyBinary, bootstrapPath, args: opts.proxyArgs },
+    command: { binary: opts.proxyBinary, bootstrapPath, args: opts.proxyArgs, user: opts.proxyUser },
     adminPort: opts.endpoints.adminPort,
     backoff: opts.backoff,
     readyIntervalMs: opts.readyIntervalMs,
@@ -74,14 +86,35 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   const upgrader = new Upgrader(supervisor, log);
   const api = new AgentApi();
-  registerAgentRoutes(api, supervisor, upgrader, opts.identity);
-  for (const ext of opts.extensions ?? []) await ext({ api, supervisor, identity: opts.identity, adminPort: opts.endpoints.adminPort, logger });
+  const sections = new Map<string, () => Promise<unknown> | unknown>();
+  const stopHooks: Array<() => Promise<void>> = [];
+  registerAgentRoutes(api, supervisor, upgrader, opts.identity, sections);
+  const ctx: AgentContext = {
+    api,
+    supervisor,
+    identity: opts.identity,
+    adminPort: opts.endpoints.adminPort,
+    logger,
+    addStatus: (name, section) => {
+      if (sections.has(name)) throw new Error(`agent status section ${name} is already registered`);
+      sections.set(name, section);
+    },
+    onStop: (hook) => void stopHooks.push(hook),
+  };
+  for (const ext of opts.extensions ?? []) await ext(ctx);
   const port = await api.listen(opts.agentHost, opts.agentPort);
   supervisor.start();
   logger.info({ agentPort: port, bootstrap: bootstrapPath, adminPort: opts.endpoints.adminPort }, 'weft agent started');
 
   function stop(exitCode = 0): Promise<number> {
     stopping ??= (async () => {
+      for (const hook of stopHooks) {
+        try {
+          await hook();
+        } catch (err) {
+          logger.error({ err: (err as Error).message }, 'agent stop hook failed');
+        }
+      }
       await supervisor.stop();
       await api.close();
       resolveDone(exitCode);

@@ -41,6 +41,7 @@ export class ProxySupervisor {
   private polling = false;
   private readonly backoff: Backoff;
   private readonly exitWaiters = new Set<() => void>();
+  private readonly readyWaiters = new Set<(ready: boolean) => void>();
   private deferredExit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** While an upgrade runs, the old child's exit is judged only once the upgrade settles. */
   private holding = false;
@@ -72,6 +73,19 @@ export class ProxySupervisor {
 
   uptimeMs(): number {
     return this.proc ? Math.round(performance.now() - this.startedAt) : 0;
+  }
+
+  /** Resolves true once the proxy is (or becomes) ready, false if supervision stops first. */
+  whenReady(): Promise<boolean> {
+    if (this.ready) return Promise.resolve(true);
+    if (this.state === 'stopping' || this.state === 'stopped' || this.state === 'failed') return Promise.resolve(false);
+    return new Promise((resolve) => this.readyWaiters.add(resolve));
+  }
+
+  private notifyReady(ready: boolean): void {
+    const waiters = [...this.readyWaiters];
+    this.readyWaiters.clear();
+    for (const w of waiters) w(ready);
   }
 
   start(): void {
@@ -167,6 +181,7 @@ export class ProxySupervisor {
   private finish(state: ProxyState, exitCode: number, why: string): void {
     this.state = state;
     clearInterval(this.pollTimer);
+    this.notifyReady(false);
     this.opts.onEnd(exitCode, why);
   }
 
@@ -188,6 +203,7 @@ export class ProxySupervisor {
         this.readyAfterMs = this.uptimeMs();
         this.opts.log('proxy ready', { pid: child.pid, afterMs: this.readyAfterMs });
       }
+      if (probe.ready) this.notifyReady(true);
     } finally {
       this.polling = false;
     }
@@ -204,6 +220,7 @@ export class ProxySupervisor {
   async stop(): Promise<void> {
     if (this.state !== 'stopped') this.state = 'stopping';
     clearInterval(this.pollTimer);
+    this.notifyReady(false);
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     this.holding = false;

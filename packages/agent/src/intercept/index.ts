@@ -6,3 +6,4 @@ export { InterceptToggle, type InterceptState, type ToggleOptions, type ToggleRe
 export { ProxyAdminClient } from './proxy-admin.js';
 export { Interceptor, type InterceptorOptions, type InterceptStatus } from './interceptor.js';
 export { handleInterceptRequest, registerInterceptRoutes, type InterceptResponse, type InterceptRouter } from './api.js';
+export { interceptExtension, type AgentInterceptOptions, type AgentInterceptStatus } from './agent-intercept.js';

@@ -1,3 +1,4 @@
+import { INTERCEPT_FLAGS_HELP } from './intercept-flags.js';
 import { DEFAULT_ADMIN_PORT, DEFAULT_AGENT_PORT, DEFAULT_BACKOFF, DEFAULT_CONTROL_PLANE, IDENTITY_ENV } from '@weft/agent';
 
 const env = (flag: keyof typeof IDENTITY_ENV): string => `(env ${IDENTITY_ENV[flag]})`;
@@ -42,7 +43,14 @@ Agent:
       --restart-backoff-max <ms>  delay cap (default ${DEFAULT_BACKOFF.maxMs})
       --restart-reset <ms>     uptime after which crashes count from zero again (default ${DEFAULT_BACKOFF.resetAfterMs})
       --max-restarts <n>       consecutive crashes before the agent gives up and exits 1 (default ${DEFAULT_BACKOFF.maxConsecutive}, 0 = never)
-Proxy (passed to 'weft proxy'):
+Interception (with --interception-mode redirect; the API then also serves GET /intercept, POST /intercept/on,
+POST /intercept/off, GET /intercept/rules, and /status has an 'interception' section). The proxy runs as
+--proxy-uid/--proxy-gid so that the capture rules never redirect its own traffic; the agent must be root.
+The rules go in the agent's network namespace, or in --netns (then the proxy must still be reachable on
+127.0.0.1 from the agent: usually run the agent itself in the workload's namespace with 'ip netns exec').
+      --intercept-on-start                install the rules once the proxy is ready (always removed, after a drain, on stop)
+      --max-wait <sec>                    longest a toggle waits for in-flight work (default 10)
+${INTERCEPT_FLAGS_HELP}Proxy (passed to 'weft proxy'):
       --concurrency <n>  --drain-time <sec> (the proxy's graceful drain period)  -l, --log-level <level>
   -h, --help               print this help
 `;

@@ -24,6 +24,7 @@ function rows(s: AgentStatus): string[][] {
     ['uptime', `${Math.round(s.proxy.uptimeMs / 1000)} s`],
     ['admin port', String(s.proxy.adminPort)],
     ['last upgrade', s.upgrade.inProgress ? 'in progress' : upgrade],
+    ...(s.interception === undefined ? [] : [['interception', String((s.interception as { state?: unknown }).state ?? 'unknown')]]),
   ];
 }
 

@@ -16,8 +16,10 @@ import {
   writeBootstrap,
   type IdentityInput,
 } from '@weft/agent';
+import { interceptExtension, validateInterceptConfig } from '@weft/agent/intercept/index';
 import { LOG_LEVELS, parseLogLevel } from '@weft/proxy';
 import { AGENT_HELP } from './agent-help.js';
+import { hasCaptureFlags, INTERCEPT_FLAGS, interceptConfigFrom, InterceptUsageError, maxWaitSeconds } from './intercept-flags.js';
 
 const WEFT_JS = fileURLToPath(new URL('../../bin/weft.js', import.meta.url));
 
@@ -28,6 +30,7 @@ const OPTIONS = {
   'agent-port': str, 'work-dir': str, 'bootstrap-only': { type: 'boolean' }, 'proxy-binary': str, 'ready-interval': str,
   'termination-drain': str, 'restart-backoff': str, 'restart-backoff-max': str, 'restart-reset': str, 'max-restarts': str,
   concurrency: str, 'drain-time': str, 'log-level': { type: 'string', short: 'l' }, help: { type: 'boolean', short: 'h' },
+  ...INTERCEPT_FLAGS, 'intercept-on-start': { type: 'boolean' }, 'max-wait': str,
 } as const;
 
 function millis(v: string | undefined, flag: string, dflt: number, min = 1): number {
@@ -89,6 +92,16 @@ export async function agentCommand(argv: string[]): Promise<number | undefined> 
     const agentPort = values['agent-port'] === undefined ? DEFAULT_AGENT_PORT : parsePort(values['agent-port'], 'agent-port', true);
     const proxyBinary = path.resolve(values['proxy-binary'] ?? WEFT_JS);
     if (!existsSync(proxyBinary)) throw new AgentFlagError('proxy-binary', `${proxyBinary} does not exist`);
+    const redirect = identity.interceptionMode === 'REDIRECT';
+    if (!redirect && (hasCaptureFlags(values) || values.netns !== undefined || values['intercept-on-start'] === true || values['max-wait'] !== undefined)) {
+      throw new AgentFlagError('interception-mode', 'the interception options need --interception-mode redirect');
+    }
+    const config = interceptConfigFrom(values);
+    validateInterceptConfig(config);
+    const explicitUser = values['proxy-uid'] !== undefined || values['proxy-gid'] !== undefined;
+    const extensions = redirect
+      ? [interceptExtension({ config, netns: values.netns, onStart: values['intercept-on-start'] === true, toggle: { maxWaitMs: maxWaitSeconds(values['max-wait']) * 1000, pollMs: 50 } })]
+      : [];
     const agent = await runAgent({
       identity,
       endpoints,
@@ -101,12 +114,16 @@ export async function agentCommand(argv: string[]): Promise<number | undefined> 
       readyIntervalMs: millis(values['ready-interval'], 'ready-interval', 1000, 10),
       terminationDrainMs: seconds(values['termination-drain'], 'termination-drain', DEFAULT_TERMINATION_DRAIN_S) * 1000,
       logLevel,
+      // Capture excludes the proxy's own traffic by owner: the proxy must run as that uid/gid.
+      proxyUser: redirect || explicitUser ? { uid: config.proxyUid, gid: config.proxyGid } : undefined,
+      extensions,
     });
     installAgentSignals(agent);
     return undefined;
   } catch (err) {
-    if (err instanceof AgentFlagError) {
-      process.stderr.write(`weft agent: ${err.message}\n`);
+    const code = (err as { code?: unknown }).code;
+    if (err instanceof AgentFlagError || err instanceof InterceptUsageError || code === 'WEFT_ERR_INTERCEPT_CONFIG') {
+      process.stderr.write(`weft agent: ${(err as Error).message}\n`);
       return 2;
     }
     const e = err as NodeJS.ErrnoException;

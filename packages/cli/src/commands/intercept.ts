@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_INTERCEPT, Interceptor, natScript, removalLines, type InterceptConfig, type ToggleReport } from '@weft/agent/intercept/index';
+import { Interceptor, natScript, removalLines, type ToggleReport } from '@weft/agent/intercept/index';
+import { hasCaptureFlags, INTERCEPT_FLAGS, INTERCEPT_FLAGS_HELP, interceptConfigFrom, InterceptUsageError, maxWaitSeconds, type FlagValues } from './intercept-flags.js';
+import { interceptViaAgent } from './intercept-via-agent.js';
 
 export const INTERCEPT_HELP = `Usage: weft intercept on|off|status [options]
 
@@ -9,64 +11,16 @@ TCP to its inbound port; the proxy's own traffic (by uid/gid) and loopback are n
 the rules and puts it back; 'off' stops capturing new connections, drains (clients get connection: close), waits for the proxy's
 connections to close and removes the rules.
 
+With --agent the local 'weft agent' runs the flow (its own capture options apply) and answers with the report.
+
 Options:
-      --netns <name>                      run iptables in this network namespace (ip netns exec)
+      --agent <host:port>                 go through this weft agent's API (POST /intercept/on|off, GET /intercept)
       --admin <host:port>                 the proxy's admin address, or 'none' (default 127.0.0.1:15000)
-      --proxy-uid <uid>                   the proxy's uid, never captured (default 1337)
-      --proxy-gid <gid>                   the proxy's gid, never captured (default 1337)
-      --outbound-port <port>              default 15001
-      --inbound-port <port>               default 15006
-      --include-outbound-ip-ranges <list> CIDRs, or '*' (default '*'; '' captures no outbound traffic)
-      --exclude-outbound-ip-ranges <list> CIDRs
-      --exclude-outbound-ports <list>     ports
-      --include-inbound-ports <list>      ports, or '*' (default '*'; '' captures no inbound traffic)
-      --exclude-inbound-ports <list>      ports (default 15020,15021,15090)
-      --max-wait <sec>                    longest wait for in-flight work (default 10)
+${INTERCEPT_FLAGS_HELP}      --max-wait <sec>                    longest wait for in-flight work (default 10)
       --dry-run                           print the iptables-restore input instead of applying it
       --json                              print the report as JSON
   -h, --help                              print this help
 `;
-
-class UsageError extends Error {}
-
-function list(v: string | undefined): string[] | undefined {
-  if (v === undefined) return undefined;
-  return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
-
-function ports(v: string | undefined, opt: string): number[] | undefined {
-  return list(v)?.map((s) => {
-    const n = Number(s);
-    if (!/^\d+$/.test(s) || n < 1 || n > 65535) throw new UsageError(`--${opt}: '${s}' is not a port`);
-    return n;
-  });
-}
-
-function int(v: string | undefined, opt: string, def: number): number {
-  if (v === undefined) return def;
-  if (!/^\d+$/.test(v)) throw new UsageError(`--${opt}: '${v}' is not a number`);
-  return Number(v);
-}
-
-type Values = Record<string, string | boolean | undefined>;
-
-function configFrom(v: Values): InterceptConfig {
-  const s = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
-  const incOut = s('include-outbound-ip-ranges');
-  const incIn = s('include-inbound-ports');
-  const d = DEFAULT_INTERCEPT;
-  return {
-    proxyUid: int(s('proxy-uid'), 'proxy-uid', d.proxyUid),
-    proxyGid: int(s('proxy-gid'), 'proxy-gid', d.proxyGid),
-    outboundPort: int(s('outbound-port'), 'outbound-port', d.outboundPort),
-    inboundPort: int(s('inbound-port'), 'inbound-port', d.inboundPort),
-    includeOutboundIPRanges: incOut === undefined || incOut.trim() === '*' ? '*' : (list(incOut) ?? []),
-    excludeOutboundIPRanges: list(s('exclude-outbound-ip-ranges')) ?? d.excludeOutboundIPRanges,
-    excludeOutboundPorts: ports(s('exclude-outbound-ports'), 'exclude-outbound-ports') ?? d.excludeOutboundPorts,
-    includeInboundPorts: incIn === undefined || incIn.trim() === '*' ? '*' : (ports(incIn, 'include-inbound-ports') ?? []),
-    excludeInboundPorts: ports(s('exclude-inbound-ports'), 'exclude-inbound-ports') ?? d.excludeInboundPorts,
-  };
-}
 
 function formatReport(r: ToggleReport): string {
   const ms = (n: number): string => `${Math.round(n)} ms`;
@@ -80,24 +34,16 @@ function formatReport(r: ToggleReport): string {
 }
 
 export async function interceptCommand(argv: string[]): Promise<number> {
-  let values: Values;
+  let values: FlagValues;
   let positionals: string[];
   try {
     const str = { type: 'string' } as const;
     ({ values, positionals } = parseArgs({
       args: argv,
       options: {
-        netns: str,
+        ...INTERCEPT_FLAGS,
+        agent: str,
         admin: str,
-        'proxy-uid': str,
-        'proxy-gid': str,
-        'outbound-port': str,
-        'inbound-port': str,
-        'include-outbound-ip-ranges': str,
-        'exclude-outbound-ip-ranges': str,
-        'exclude-outbound-ports': str,
-        'include-inbound-ports': str,
-        'exclude-inbound-ports': str,
         'max-wait': str,
         'dry-run': { type: 'boolean' },
         json: { type: 'boolean' },
@@ -120,16 +66,22 @@ export async function interceptCommand(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    const json = values.json === true;
+    if (typeof values.agent === 'string') {
+      const local = ['admin', 'max-wait', 'netns', 'proxy-uid', 'proxy-gid'].filter((k) => values[k] !== undefined);
+      if (hasCaptureFlags(values) || local.length > 0) {
+        throw new InterceptUsageError('--agent: the capture options are the agent\'s own (weft agent flags); only --json and --dry-run go with --agent');
+      }
+      return await interceptViaAgent(values.agent, action, { json, dryRun: values['dry-run'] === true, format: formatReport });
+    }
     const admin = typeof values.admin === 'string' ? values.admin : '127.0.0.1:15000';
-    const maxWait = typeof values['max-wait'] === 'string' ? Number(values['max-wait']) : 10;
-    if (!(maxWait >= 0)) throw new UsageError(`--max-wait: '${String(values['max-wait'])}' is not a number of seconds`);
+    const maxWait = maxWaitSeconds(typeof values['max-wait'] === 'string' ? values['max-wait'] : undefined);
     const interceptor = new Interceptor({
-      config: configFrom(values),
+      config: interceptConfigFrom(values),
       netns: typeof values.netns === 'string' ? values.netns : undefined,
       admin: admin === 'none' ? undefined : admin,
       toggle: { maxWaitMs: maxWait * 1000, pollMs: 50 },
     });
-    const json = values.json === true;
     if (action === 'status') {
       const st = await interceptor.status();
       process.stdout.write(json ? `${JSON.stringify(st)}\n` : `interception ${st.state}\n${st.installed.jumps.concat(st.installed.rules).map((r) => `  ${r}\n`).join('')}`);
@@ -145,6 +97,6 @@ export async function interceptCommand(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as Error & { code?: string };
     process.stderr.write(`weft intercept ${action}: ${e.message}\n`);
-    return e instanceof UsageError || e.code === 'WEFT_ERR_INTERCEPT_CONFIG' ? 2 : 1;
+    return e instanceof InterceptUsageError || e.code === 'WEFT_ERR_INTERCEPT_CONFIG' ? 2 : 1;
   }
 }
