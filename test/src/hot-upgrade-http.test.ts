@@ -73,7 +73,7 @@ describe('hot upgrade of a standalone weft proxy (real processes)', () => {
     }
   });
 
-  test('under h2load (HTTP/2): no failed and no errored request across the upgrade (two-step GOAWAY)', { skip: noH2load }, async () => {
+  test('under h2load (HTTP/2): every request the proxy received is answered 2xx across the upgrade (two-step GOAWAY)', { skip: noH2load }, async () => {
     const proxy = await WeftProcess.start({ upstreamPort, drainTimeS: 3 });
     try {
       const load = runH2load(proxy.port, 3);
@@ -81,14 +81,22 @@ describe('hot upgrade of a standalone weft proxy (real processes)', () => {
       const { status, report } = await proxy.upgrade();
       assert.equal(status, 200, JSON.stringify(report));
       const res = await load;
-      assert.equal(res.failed, 0, res.output);
-      assert.equal(res.errored, 0, res.output);
+      // h2load (timing mode) cannot survive a GOAWAY: nghttp2 refuses new streams once one arrives, h2load counts the
+      // refused submission as failed ("Process Request Failure") and never reconnects. So a connection that gets its
+      // GOAWAY before h2load's run ends adds failures that never reached the network; whether that happens depends
+      // on how fast NEW starts. Every request that was sent must succeed, and the proxy must have answered no 5xx.
+      if (res.failed > 0) assert.match(res.output, /Process Request Failure/, res.output);
+      assert.ok(res.failed <= 8 * 8, `at most the streams of 8 connections x 8: ${res.output}`);
+      assert.equal(res.errored, res.failed, res.output);
       assert.equal(res.timeout, 0, res.output);
+      assert.equal(res.total - res.failed, res.succeeded, res.output);
       assert.ok(res.succeeded > 100, res.output);
+      assert.doesNotMatch(res.output, /[1-9]\d* 5xx/, res.output);
       assert.equal(await waitForExit(report.old_pid, 4000), true, 'the old process exited');
       // h2load opens no new connection after a GOAWAY; a new client reaches NEW.
       assert.equal((await request(proxy.port, '/after')).status, 200);
       assert.ok((await proxy.stat('http.edge.downstream_rq_total')) >= res.succeeded + 1);
+      assert.equal(await proxy.stat('http.edge.downstream_rq_5xx'), 0);
     } finally {
       await proxy.close();
     }
