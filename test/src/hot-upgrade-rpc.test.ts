@@ -8,6 +8,7 @@ import {
 } from '@weft/testing';
 import { sleep, waitForExit, WeftProcess } from './hot-upgrade-harness.js';
 import { rpcCluster, RPC_TYPE } from './rpc-yaml.js';
+import { startCallLoops, type CallLoops } from './call-loops.js';
 
 // Issue 6: RPC connections kept by real clients across hot upgrades of real `weft proxy` processes (admin POST
 // /hot_upgrade). Busy connections stop reading in OLD, finish their calls and move to NEW with their unread bytes.
@@ -37,30 +38,8 @@ static_resources:
 `;
 }
 
-/** Runs IN_FLIGHT call loops until stop() and counts the outcomes. */
-function load(call: (n: number) => Promise<boolean>): { stop: () => Promise<{ ok: number; failed: number }>; ok: () => number } {
-  let running = true;
-  let ok = 0;
-  let failed = 0;
-  let n = 0;
-  const loops = Array.from({ length: IN_FLIGHT }, async () => {
-    while (running) {
-      try {
-        if (await call(n++)) ok++;
-        else failed++;
-      } catch {
-        failed++;
-      }
-    }
-  });
-  return {
-    ok: () => ok,
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-      return { ok, failed };
-    },
-  };
+function load(call: (n: number) => Promise<boolean>): CallLoops {
+  return startCallLoops(IN_FLIGHT, call);
 }
 
 async function waitOk(l: { ok: () => number }, atLeast: number): Promise<void> {

@@ -9,6 +9,7 @@ import {
   type DubboProvider, type SofaServer, type TestProxy,
 } from '@weft/testing';
 import { rpcCluster, rpcListener } from './rpc-yaml.js';
+import { startCallLoops, type CallLoops } from './call-loops.js';
 import { adminStat } from './stats.js';
 import { bootstrap } from './yaml.js';
 
@@ -25,30 +26,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Runs IN_FLIGHT call loops until stop() and counts the outcomes. */
-function load(call: (n: number) => Promise<boolean>): { stop: () => Promise<{ ok: number; failed: number }>; ok: () => number } {
-  let running = true;
-  let ok = 0;
-  let failed = 0;
-  let n = 0;
-  const loops = Array.from({ length: IN_FLIGHT }, async () => {
-    while (running) {
-      try {
-        if (await call(n++)) ok++;
-        else failed++;
-      } catch {
-        failed++;
-      }
-    }
-  });
-  return {
-    ok: () => ok,
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-      return { ok, failed };
-    },
-  };
+function load(call: (n: number) => Promise<boolean>): CallLoops {
+  return startCallLoops(IN_FLIGHT, call);
 }
 
 describe('busy RPC connections detached when idle and handed to a child process', () => {
