@@ -7,6 +7,8 @@ import type { Http1ParserHandler, RequestHead } from '../codec/http1/types.js';
 import { reasonPhrase, encodeChunkHeader, encodeLastChunk, encodeTrustedResponseHead, removeHopByHop } from '../codec/http1/encoder.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import type { HcmConfig } from './hcm-config.js';
+import { pauseReads, readDirect, resumeReads } from '../network/direct-read.js';
+import { writeBytes, writeLatin1 } from '../network/fast-write.js';
 import { ActiveStream } from './active-stream.js';
 import type { ResponseEncoder } from './response-encoder.js';
 import { selectCodec } from '../codec/http2/select.js';
@@ -110,6 +112,9 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
+    // Plain TCP: fresh reads skip the Readable ('data' stays for bytes listener filters put back). With AUTO, only
+    // once the first bytes ruled out HTTP/2, which needs the socket as a stream.
+    if (http2 === undefined) readDirect(socket, this.onData);
     this.idleList?.schedule(this);
     if (cfg.maxConnectionDurationMs > 0) {
       this.durationTimer = setTimeout(() => {
@@ -138,6 +143,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     this.sniff = undefined;
     if (choice === 'http1') {
       this.countHttp1();
+      readDirect(this.conn.socket, this.onData);
       return bytes;
     }
     // HTTP/2 prior knowledge: node:http2 takes the socket over; this object is done (no stats, no cleanup).
@@ -180,7 +186,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       this.parser.execute(chunk);
       this.pumpTunnelRemainder();
       // Pipelined requests wait in the parser; stop reading if a client floods us while we are busy.
-      if (this.parser.paused && this.parser.bufferedBytes > this.conn.bufferLimitBytes) this.conn.socket.pause();
+      if (this.parser.paused && this.parser.bufferedBytes > this.conn.bufferLimitBytes) pauseReads(this.conn.socket);
     } finally {
       exitIoScope();
     }
@@ -470,7 +476,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
         ok = socket.write(endStream ? CRLF_LAST_CHUNK : CRLF, 'latin1');
         socket.uncork();
       } else {
-        ok = socket.write(data);
+        ok = writeBytes(socket, data);
       }
     } else if (endStream && this.chunked && this.responseHasBody) {
       this.write(LAST_CHUNK);
@@ -497,7 +503,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       // One latin1 string: bytes 0-255 map to chars 0-255 and back, so the body goes out unchanged, and a string
       // write of this size is copied once on the native side (cheaper than building a Buffer here).
       const body = data.length === 0 ? '' : data.toString('latin1');
-      return socket.write(prefix + body + suffix, 'latin1');
+      return writeLatin1(socket, prefix + body + suffix);
     }
     socket.cork();
     socket.write(prefix, 'latin1');
@@ -536,8 +542,8 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   readDisable(disable: boolean): void {
     if (disable === this.readDisabled) return;
     this.readDisabled = disable;
-    if (disable) this.conn.socket.pause();
-    else this.conn.socket.resume();
+    if (disable) pauseReads(this.conn.socket);
+    else resumeReads(this.conn.socket);
   }
 
   closeAfterResponse(): void {
@@ -611,7 +617,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       this.cfg.stats.rqHeaderTimeout.inc();
       // Envoy answers 408 before closing; no stream exists yet, and the rest of the head is never parsed.
       this.conn.info.connectionTerminationDetails ||= 'request_header_timeout';
-      this.conn.socket.pause();
+      pauseReads(this.conn.socket);
       this.writeBareError(408);
     }, this.cfg.requestHeadersTimeoutMs);
     this.headersTimer.unref();
@@ -655,7 +661,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   private readyForNext(): void {
     this.idleList?.schedule(this);
     if (this.cfg.requestHeadersTimeoutMs > 0 && !this.parser.idle) this.armHeadersTimer();
-    if (this.conn.socket.isPaused() && !this.readDisabled) this.conn.socket.resume();
+    if (this.conn.socket.isPaused() && !this.readDisabled) resumeReads(this.conn.socket);
     // Next pipelined request, if any, starts now (synchronously, possibly re-entering onRequestHead).
     this.parser.resume();
     this.pumpTunnelRemainder();
@@ -670,7 +676,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   }
 
   private write(s: string): void {
-    this.conn.socket.write(s, 'latin1');
+    writeLatin1(this.conn.socket, s);
   }
 
   private cleanup(): void {

@@ -2,6 +2,8 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { UpstreamTransport } from '../interfaces/transport-socket.js';
 import { formatAddress } from '../network/address.js';
+import { readDirect, sharedReadBuffer } from '../network/direct-read.js';
+import { socketByteCounts } from '../network/fast-write.js';
 import { deadlines as processDeadlines, type DeadlineList, type DeadlineNode, type DeadlineQueues } from '../server/deadline-queue.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { ClusterResources } from './circuit-breakers.js';
@@ -87,9 +89,6 @@ export interface ConnectionPoolOptions {
   readonly deadlines?: DeadlineQueues | undefined;
 }
 
-/** Every user-read socket reads into this buffer; each read is copied out before the next can happen. */
-let readBuffer: Buffer | undefined;
-
 const CONNECTING = 0;
 const BUSY = 1;
 const IDLE = 2;
@@ -99,18 +98,19 @@ function defaultConnect(host: Host): Socket {
   return netConnect({ host: host.address, port: host.port });
 }
 
-/** The process-wide read buffer, made on first use: no idle memory for processes that never proxy HTTP. */
-function sharedReadBuffer(): Buffer {
-  return (readBuffer ??= Buffer.allocUnsafeSlow(64 * 1024));
-}
-
 /**
  * A static buffer, not a function: Node calls a buffer function from C++ for every read, which measurably slows
  * small exchanges (transports that need a function, TLS, get sharedReadBuffer itself).
  */
 function userReadConnect(host: Host, c: Conn): Socket {
-  return netConnect({ host: host.address, port: host.port, onread: { buffer: sharedReadBuffer(), callback: c.onRead } });
+  const socket = netConnect({ host: host.address, port: host.port, onread: { buffer: sharedReadBuffer(), callback: c.onRead } });
+  // Skips Node's read callback too: chunks arrive already copied out of the shared buffer.
+  readDirect(socket, c.onChunk, true);
+  return socket;
 }
+
+/** Scratch for flushBytes (one connection at a time). */
+const byteCounts = { read: 0, written: 0 };
 
 /** Half-open sockets: tcp_proxy relays a FIN in one direction while the other keeps flowing. */
 function halfOpenConnect(host: Host): Socket {
@@ -141,6 +141,8 @@ class Conn implements PooledConnection, DeadlineNode {
   readonly onEnd: () => void;
   readonly onConnectTimeout: () => void;
   readonly onRead: (n: number, buf: Uint8Array) => boolean;
+  /** A chunk read from the socket (copied: the callee may keep it). */
+  readonly onChunk: (chunk: Buffer) => void;
 
   constructor(
     readonly pool: ConnectionPool,
@@ -164,14 +166,17 @@ class Conn implements PooledConnection, DeadlineNode {
     this.onRead = (n, buf) => {
       const chunk = Buffer.allocUnsafe(n);
       chunk.set(new Uint8Array(buf.buffer, buf.byteOffset, n));
+      this.onChunk(chunk);
+      return true; // flow control is pause()/resume() on the socket
+    };
+    this.onChunk = (chunk) => {
       if (this.state === IDLE) {
         pool.handleIdleActivity(this);
-        return true;
+        return;
       }
       const reader = this.reader;
       if (reader !== undefined) reader.onConnectionData(chunk);
       else this.socket.emit('data', chunk);
-      return true; // flow control is pause()/resume() on the socket
     };
   }
 
@@ -578,8 +583,10 @@ export class ConnectionPool {
   }
 
   private flushBytes(c: Conn): void {
-    const read = c.socket.bytesRead;
-    const written = c.socket.bytesWritten;
+    const counts = byteCounts;
+    socketByteCounts(c.socket, counts);
+    const read = counts.read;
+    const written = counts.written;
     if (read > c.rxFlushed) {
       this.opts.stats.upstream_cx_rx_bytes_total.add(read - c.rxFlushed);
       c.rxFlushed = read;

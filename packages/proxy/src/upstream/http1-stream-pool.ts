@@ -1,6 +1,7 @@
 import type { ResponseHead } from '../codec/http1/types.js';
 import type { Http1ParseError } from '../codec/http1/errors.js';
 import { encodeChunkHeader, encodeLastChunk, encodeTrustedRequestHead } from '../codec/http1/encoder.js';
+import { writeBytes, writeLatin1 } from '../network/fast-write.js';
 import type { HeaderMap } from '../interfaces/header-map.js';
 import type {
   HttpStreamPool,
@@ -87,7 +88,7 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
     // CONNECT carries the authority as its target (authority-form).
     const head = encodeTrustedRequestHead(line.method, connect ? line.authority : line.path, headers);
     if (endStream) {
-      conn.socket.write(head, 'latin1');
+      writeLatin1(conn.socket, head);
       this.requestSent = true;
       if (this.tunnel) conn.socket.end(); // the client half-closed before the upstream was ready
       return;
@@ -116,7 +117,7 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
         socket.write(data);
         ok = socket.write(CRLF, 'latin1');
       } else {
-        ok = socket.write(data);
+        ok = writeBytes(socket, data);
       }
     }
     if (endStream) {

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { after, describe, it } from 'node:test';
+import { pauseReads, readDirect, resumeReads } from './direct-read.js';
+import { socketByteCounts, writeBytes, writeLatin1 } from './fast-write.js';
+
+function bytesDispatched(socket: net.Socket): number {
+  const counts = { read: 0, written: 0 };
+  socketByteCounts(socket, counts);
+  return counts.written;
+}
+
+const servers: net.Server[] = [];
+after(() => {
+  for (const s of servers) s.close();
+});
+
+/** A connected loopback pair: `client` (net.connect) and `peer` (accepted). */
+async function pair(): Promise<{ client: net.Socket; peer: net.Socket }> {
+  const server = net.createServer();
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection');
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  await once(client, 'connect');
+  const [peer] = (await accepted) as [net.Socket];
+  return { client, peer };
+}
+
+async function readAll(socket: net.Socket, bytes: number, into: Buffer[]): Promise<string> {
+  while (Buffer.concat(into).length < bytes) await once(socket, 'data');
+  return Buffer.concat(into).toString('latin1');
+}
+
+/** Direct reads emit no event to wait for: poll. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(done(), 'condition not reached within 2 s');
+}
+
+describe('direct writes', () => {
+  it('keep order with ordinary writes, count bytes, and send latin1 unchanged', async () => {
+    const { client, peer } = await pair();
+    const got: Buffer[] = [];
+    peer.on('data', (d: Buffer) => got.push(d));
+    assert.equal(writeLatin1(client, 'a\u00ff,'), true);
+    client.write('b,');
+    // The Writable holds nothing once 'b,' is dispatched: direct again.
+    assert.equal(writeBytes(client, Buffer.from('c,')), true);
+    client.cork();
+    writeLatin1(client, 'd,'); // corked: must queue behind the cork, not overtake it
+    client.write('e');
+    client.uncork();
+    assert.equal(await readAll(peer, 10, got), 'a\u00ff,b,c,d,e');
+    assert.equal(bytesDispatched(client), 10);
+    client.destroy();
+    peer.destroy();
+  });
+
+  it('report backpressure and emit drain once the kernel took everything', async () => {
+    const { client, peer } = await pair();
+    peer.pause();
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    let writes = 0;
+    while (writeBytes(client, chunk)) {
+      writes++;
+      assert.ok(writes < 64, 'a paused peer must push back within 64 MiB');
+    }
+    const drained = once(client, 'drain');
+    let received = 0;
+    peer.on('data', (d: Buffer) => (received += d.length));
+    peer.resume();
+    await drained;
+    const total = (writes + 1) * chunk.length;
+    while (received < total) await once(peer, 'data');
+    assert.equal(received, total);
+    assert.equal(bytesDispatched(client), total);
+    client.destroy();
+    peer.destroy();
+  });
+
+  it('fail like socket.write on a socket the peer reset', async () => {
+    const { client, peer } = await pair();
+    const error = new Promise<NodeJS.ErrnoException>((resolve) => client.once('error', resolve));
+    peer.resetAndDestroy();
+    for (let i = 0; i < 50 && !client.destroyed; i++) {
+      writeLatin1(client, 'x'.repeat(65536)); // must not throw, whatever state the socket is in
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(client.destroyed);
+    assert.match(String((await error).code), /EPIPE|ECONNRESET/);
+  });
+});
+
+describe('direct reads', () => {
+  it('deliver bytes, keep put-back bytes and end, and pause at the handle', async () => {
+    const { client, peer } = await pair();
+    const got: Buffer[] = [];
+    const onBytes = (d: Buffer): void => void got.push(Buffer.from(d));
+    peer.pause();
+    peer.unshift(Buffer.from('early,'));
+    peer.on('data', onBytes);
+    assert.equal(readDirect(peer, onBytes), true);
+    peer.resume();
+    client.write('one,');
+    await until(() => Buffer.concat(got).length >= 10);
+    assert.equal(Buffer.concat(got).toString(), 'early,one,');
+
+    pauseReads(peer);
+    client.write('two,');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(Buffer.concat(got).toString(), 'early,one,', 'nothing delivered while paused');
+    resumeReads(peer);
+    const ended = once(peer, 'end');
+    client.end('three');
+    await ended;
+    assert.equal(Buffer.concat(got).toString(), 'early,one,two,three');
+    peer.destroy();
+  });
+
+  it('hands each read its own chunk (the shared read buffer is reused)', async () => {
+    const { client, peer } = await pair();
+    const chunks: Buffer[] = [];
+    readDirect(peer, (d) => chunks.push(d));
+    peer.resume();
+    client.write('first');
+    await until(() => chunks.length === 1);
+    client.write('second');
+    await until(() => chunks.length === 2);
+    assert.deepEqual(chunks.map(String), ['first', 'second']);
+    client.destroy();
+    peer.destroy();
+  });
+});

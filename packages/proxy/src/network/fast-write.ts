@@ -1,0 +1,119 @@
+import type net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import { kLastWriteWasAsync, streamBaseState, tcpHandleOf, WriteWrap, type StreamHandle, type WriteReq } from './stream-binding.js';
+
+/**
+ * Writes straight into a plain TCP socket's libuv handle, skipping Node's Writable machinery (write → _write →
+ * writeGeneric, a WriteWrap plus a nextTick per write) when the Writable holds nothing, so order is kept: libuv
+ * queues a write behind any still pending. TLS and pipe sockets, corked, ending or connecting sockets take the
+ * ordinary path.
+ */
+
+interface WritableStateView {
+  length: number;
+  corked: number;
+  ending: boolean;
+}
+/** The fields of net.Socket this module reads (Node internals, stable across Node 20). */
+interface FastSocket extends net.Socket {
+  _writableState: WritableStateView;
+  [FAST_NEED_DRAIN]?: boolean;
+}
+
+const FAST_NEED_DRAIN = Symbol('weft.fastNeedDrain');
+
+/** The socket's TCP handle when a direct write keeps ordering and semantics, else undefined. */
+function directHandle(socket: FastSocket): StreamHandle | undefined {
+  const handle = tcpHandleOf(socket);
+  if (handle === undefined || socket.connecting) return undefined;
+  const ws = socket._writableState;
+  if (ws.length !== 0 || ws.corked !== 0 || ws.ending) return undefined;
+  return handle;
+}
+
+function onComplete(this: WriteReq, status: number): void {
+  const socket = this.socket as FastSocket | null;
+  this.buffer = null;
+  this.socket = null;
+  if (socket === null || socket.destroyed) return;
+  if (status < 0) {
+    const code = getSystemErrorName(status);
+    socket.destroy(Object.assign(new Error(`write ${code}`), { code, errno: status, syscall: 'write' }));
+    return;
+  }
+  if (socket[FAST_NEED_DRAIN] === true && this.handle.writeQueueSize === 0) {
+    socket[FAST_NEED_DRAIN] = false;
+    socket.emit('drain');
+  }
+}
+
+/** After a direct write: keep the request alive while libuv still holds it, report backpressure. */
+function dispatched(socket: FastSocket, handle: StreamHandle, req: WriteReq, err: number, data: Uint8Array | null): boolean {
+  if (err !== 0) {
+    const code = getSystemErrorName(err);
+    socket.destroy(Object.assign(new Error(`write ${code}`), { code, errno: err, syscall: 'write' }));
+    return false;
+  }
+  if (streamBaseState[kLastWriteWasAsync] === 0) {
+    spareReq = req;
+    return true;
+  }
+  // libuv holds the request until the write completes: it cannot be reused.
+  req.buffer = data;
+  req.socket = socket;
+  if (handle.writeQueueSize < socket.writableHighWaterMark) return true;
+  socket[FAST_NEED_DRAIN] = true;
+  return false;
+}
+
+/**
+ * A write request object for `handle`. Creating one costs about as much as the rest of a direct write, and native
+ * code only keeps it when the write cannot finish at once, so one is reused until that happens.
+ */
+function takeReq(handle: StreamHandle): WriteReq {
+  let req = spareReq;
+  if (req === undefined) {
+    req = new WriteWrap();
+    req.oncomplete = onComplete;
+    req.async = false;
+    req.socket = null;
+    req.buffer = null;
+  } else spareReq = undefined;
+  req.handle = handle;
+  return req;
+}
+
+let spareReq: WriteReq | undefined;
+
+/** socket.write(data, 'latin1'), direct when possible. Returns false under backpressure ('drain' follows). */
+export function writeLatin1(socket: net.Socket, data: string): boolean {
+  const s = socket as FastSocket;
+  const handle = directHandle(s);
+  if (handle === undefined) return socket.write(data, 'latin1');
+  const req = takeReq(handle);
+  return dispatched(s, handle, req, handle.writeLatin1String(req, data), null);
+}
+
+/** socket.write(data), direct when possible: `data` must not change until written (it is not copied when queued). */
+export function writeBytes(socket: net.Socket, data: Uint8Array): boolean {
+  const s = socket as FastSocket;
+  const handle = directHandle(s);
+  if (handle === undefined) return socket.write(data);
+  const req = takeReq(handle);
+  return dispatched(s, handle, req, handle.writeBuffer(req, data), data);
+}
+
+/**
+ * Bytes read and bytes handed to the kernel or queued in libuv (direct writes included: the handle counts them),
+ * straight from the handle while it is open. socket.bytesWritten also walks the Writable's buffer.
+ */
+export function socketByteCounts(socket: net.Socket, out: { read: number; written: number }): void {
+  const handle = (socket as unknown as { _handle: { bytesRead: number; bytesWritten: number } | null })._handle;
+  if (handle !== null) {
+    out.read = handle.bytesRead;
+    out.written = handle.bytesWritten;
+  } else {
+    out.read = socket.bytesRead;
+    out.written = (socket as unknown as { _bytesDispatched: number })._bytesDispatched;
+  }
+}
