@@ -33,14 +33,29 @@ interface StreamWrapBinding {
   kLastWriteWasAsync: number;
 }
 
-const bindings = process as unknown as { binding(name: string): unknown };
-const streamWrap = bindings.binding('stream_wrap') as StreamWrapBinding;
-const TcpHandle = (bindings.binding('tcp_wrap') as { TCP: new (...args: never[]) => StreamHandle }).TCP;
+type TcpConstructor = new (...args: never[]) => StreamHandle;
+
+/** The bindings, or undefined on a Node without them: then every socket takes Node's ordinary path. */
+function loadBindings(): { streamWrap: StreamWrapBinding; tcp: TcpConstructor } | undefined {
+  try {
+    const bindings = process as unknown as { binding(name: string): unknown };
+    const streamWrap = bindings.binding('stream_wrap') as StreamWrapBinding;
+    const tcp = (bindings.binding('tcp_wrap') as { TCP: TcpConstructor }).TCP;
+    if (typeof streamWrap.WriteWrap !== 'function' || !(streamWrap.streamBaseState instanceof Int32Array) || typeof tcp !== 'function') return undefined;
+    return { streamWrap, tcp };
+  } catch {
+    return undefined;
+  }
+}
+
+const loaded = loadBindings();
+const TcpHandle = loaded?.tcp;
+const streamWrap = loaded?.streamWrap ?? ({ WriteWrap: Object, streamBaseState: new Int32Array(8), kReadBytesOrError: 0, kArrayBufferOffset: 1, kLastWriteWasAsync: 2 } as unknown as StreamWrapBinding);
 
 export const { WriteWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset, kLastWriteWasAsync } = streamWrap;
 
-/** The socket's libuv TCP handle, or undefined for TLS, pipes and closed sockets. */
+/** The socket's libuv TCP handle, or undefined for TLS, pipes, closed sockets (and when the bindings are missing). */
 export function tcpHandleOf(socket: net.Socket): StreamHandle | undefined {
   const handle = (socket as unknown as { _handle: StreamHandle | null })._handle;
-  return handle !== null && handle.constructor === TcpHandle ? handle : undefined;
+  return handle !== null && TcpHandle !== undefined && handle.constructor === TcpHandle ? handle : undefined;
 }
