@@ -4,7 +4,7 @@ import { ResponseFlag } from '../interfaces/response-flags.js';
 import { StreamInfo } from '../interfaces/stream-info.js';
 import type { AccessLogContext } from '../observability/access-log/access-log-factory.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
-import { monotonicNow } from '../server/io-scope.js';
+import { monotonicNow, wallClockNow } from '../server/io-scope.js';
 import type { Cluster } from '../upstream/cluster.js';
 import { OutlierResult, type Host } from '../upstream/host.js';
 import { randomUint32 } from '../upstream/load-balancers/base.js';
@@ -43,7 +43,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
 
   muxConn: RpcMuxConnection | undefined = undefined;
   upstreamId = 0;
-  readonly info = new StreamInfo();
+  readonly info = new StreamInfo(wallClockNow());
   readonly setHeaders: ReadonlyMap<string, string> | undefined = undefined;
   /** Access log `%REQ(:method)%` and `%REQ(:path)%`: the RPC method and service. */
   readonly method: string;
@@ -85,19 +85,21 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     stats.request.inc();
     if (frame.oneway) stats.requestOneway.inc();
     stats.requestActive.inc();
-    const ci = ds.connInfo;
     info.startMonotonicMs = monotonicNow();
     info.protocol = ds.codecDef.name;
-    info.connectionId = ci.connectionId;
-    info.downstreamRemoteAddress = ci.downstreamRemoteAddress;
-    info.downstreamRemotePort = ci.downstreamRemotePort;
-    info.downstreamLocalAddress = ci.downstreamLocalAddress;
-    info.downstreamLocalPort = ci.downstreamLocalPort;
-    info.downstreamLocalAddressRestored = ci.downstreamLocalAddressRestored;
-    info.downstreamDirectRemoteAddress = ci.downstreamDirectRemoteAddress;
-    info.downstreamTls = ci.downstreamTls;
-    // Only access logs read it (a number-to-string per request otherwise).
-    if (ds.config.accessLoggers.length !== 0) info.requestId = String(frame.requestId);
+    // Only access logs read the connection's fields and the id (a number-to-string) from a request's info.
+    if (ds.config.accessLoggers.length !== 0) {
+      const ci = ds.connInfo;
+      info.connectionId = ci.connectionId;
+      info.downstreamRemoteAddress = ci.downstreamRemoteAddress;
+      info.downstreamRemotePort = ci.downstreamRemotePort;
+      info.downstreamLocalAddress = ci.downstreamLocalAddress;
+      info.downstreamLocalPort = ci.downstreamLocalPort;
+      info.downstreamLocalAddressRestored = ci.downstreamLocalAddressRestored;
+      info.downstreamDirectRemoteAddress = ci.downstreamDirectRemoteAddress;
+      info.downstreamTls = ci.downstreamTls;
+      info.requestId = String(frame.requestId);
+    }
     info.bytesReceived = frame.bytes.length;
 
     if (frame.badRequest !== undefined) {
@@ -193,7 +195,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     const { ds, info } = this;
     const cluster = this.cluster as Cluster;
     const colouring = ds.config.colouring;
-    const host = (this.choice as RpcClusterChoice).hosts.choose(cluster, colouring, colouring === undefined ? undefined : this.frame.headers.get(colouring.header), this.info);
+    const host = (this.choice as RpcClusterChoice).hosts.choose(cluster, colouring, colouring === undefined ? undefined : this.frame.headers.get(colouring.header), ds.connInfo);
     if (host === undefined) {
       this.endRetry();
       info.setResponseFlag(ResponseFlag.NoHealthyUpstream);

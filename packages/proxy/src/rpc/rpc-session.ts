@@ -153,11 +153,13 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
 
   write(bytes: Buffer, backing?: ArrayBufferLike): void {
     if (this.closed) return;
-    const s = this.conn.socket;
-    this.conn.info.bytesSent += bytes.length;
+    const conn = this.conn;
+    conn.info.bytesSent += bytes.length;
+    const first = this.out.pendingBytes === 0;
     this.out.write(bytes, backing);
-    // The client is not reading its responses: stop taking requests until it catches up.
-    if (s.writableLength > this.conn.bufferLimitBytes) this.pause();
+    // The client is not reading its responses: stop taking requests until it catches up. The socket's buffer only
+    // grows when the batch is flushed at the end of the scope, so the scope's first write is the one to check.
+    if (first && conn.socket.writableLength > conn.bufferLimitBytes) this.pause();
   }
 
   requestDone(req: RpcActiveRequest): void {

@@ -365,6 +365,8 @@ const muxPools = new WeakMap<ConnectionPool, Map<string, RpcMuxPool>>();
  * heartbeat interval, frame limit) apply to the pool.
  */
 export function muxPoolFor(cluster: Cluster, pool: ConnectionPool, codec: RpcCodec, opts: MuxOptions, onHeartbeat: (timedOut: boolean) => void): RpcMuxPool {
+  // Consecutive requests mostly go to the same pool: checked before the two map lookups.
+  if (pool === lastPool && codec === lastCodec) return lastMux as RpcMuxPool;
   let byCodec = muxPools.get(pool);
   if (byCodec === undefined) {
     byCodec = new Map();
@@ -375,5 +377,12 @@ export function muxPoolFor(cluster: Cluster, pool: ConnectionPool, codec: RpcCod
     mp = new RpcMuxPool(cluster, pool, codec, opts, onHeartbeat);
     byCodec.set(codec.name, mp);
   }
+  lastPool = pool;
+  lastCodec = codec;
+  lastMux = mp;
   return mp;
 }
+
+let lastPool: ConnectionPool | undefined;
+let lastCodec: RpcCodec | undefined;
+let lastMux: RpcMuxPool | undefined;

@@ -4,7 +4,7 @@ import { RpcProtocolError, type RpcFrame } from '../../interfaces/rpc-codec.js';
 import * as captured from './captured-frames.js';
 import { hessianEncoder } from './hessian.js';
 import { hessianString } from './hessian-write.js';
-import { dubboCodec, type DubboFrame } from './index.js';
+import { dubboCodec, type DubboFrame, type DubboResponseFrame } from './index.js';
 
 const MAX = 256 * 1024;
 
@@ -183,12 +183,12 @@ describe('dubbo codec: rewrites', () => {
 
 describe('dubbo codec: responses, heartbeats, events', () => {
   const codec = dubboCodec.createConnectionCodec({ maxFrameBytes: MAX });
-  const response = (status: number, body: string): DubboFrame => {
+  const response = (status: number, body: string): DubboResponseFrame => {
     const b = Buffer.from(body, 'hex');
     const head = Buffer.from('dabb0200000000000000002a00000000', 'hex');
     head[3] = status;
     head.writeUInt32BE(b.length, 12);
-    return decodeAll(Buffer.concat([head, b]))[0]!;
+    return decodeAll(Buffer.concat([head, b]))[0] as unknown as DubboResponseFrame;
   };
 
   it('maps every response status byte and the OK body response types', () => {

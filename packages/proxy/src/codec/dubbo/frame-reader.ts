@@ -12,7 +12,7 @@ import {
   SERIALIZATION_MASK,
   STATUS,
 } from './constants.js';
-import { DubboFrame } from './frame.js';
+import { DubboFrame, DubboResponseFrame } from './frame.js';
 import { frameLength, readRequestId, responseStatus } from './header.js';
 import { HessianScanner } from './hessian-scan.js';
 import { DubboMetaCache, readEventData, readRequestBody } from './request-body.js';
@@ -90,19 +90,19 @@ export class DubboFrameReader {
     return frameLength(head, 0, this.maxFrameBytes);
   }
 
-  private frame(bytes: Buffer, backing: ArrayBufferLike): DubboFrame {
-    const frame = new DubboFrame(bytes, backing);
+  private frame(bytes: Buffer, backing: ArrayBufferLike): RpcFrame {
     const flags = bytes[OFFSET_FLAGS] as number;
-    frame.requestId = readRequestId(bytes);
+    const requestId = readRequestId(bytes);
+    if ((flags & FLAG_REQUEST) === 0) return this.response(new DubboResponseFrame(bytes, backing), flags, requestId);
+    const frame = new DubboFrame(bytes, backing);
+    frame.requestId = requestId;
     frame.serialization = flags & SERIALIZATION_MASK;
     frame.event = (flags & FLAG_EVENT) !== 0;
-    if ((flags & FLAG_REQUEST) !== 0) this.request(frame, flags);
-    else this.response(frame);
+    this.request(frame, flags);
     return frame;
   }
 
   private request(frame: DubboFrame, flags: number): void {
-    frame.kind = 'request';
     frame.oneway = (flags & FLAG_TWO_WAY) === 0;
     if (frame.event) {
       let data: ReturnType<typeof readEventData> = 'other';
@@ -128,16 +128,24 @@ export class DubboFrameReader {
     }
   }
 
-  private response(frame: DubboFrame): void {
-    frame.kind = 'response';
+  private response(frame: DubboResponseFrame, flags: number, requestId: number): DubboResponseFrame {
+    frame.requestId = requestId;
+    frame.serialization = flags & SERIALIZATION_MASK;
     const code = frame.bytes[OFFSET_STATUS] as number;
     frame.statusCode = code;
     frame.status = responseStatus(code);
-    if (frame.event) {
+    if ((flags & FLAG_EVENT) !== 0) {
+      frame.event = true;
       frame.heartbeat = true;
-      return;
+      return frame;
     }
-    if (code !== STATUS.OK || frame.serialization !== HESSIAN2 || frame.bytes.length === HEADER_BYTES) return;
+    if (code !== STATUS.OK || frame.serialization !== HESSIAN2 || frame.bytes.length === HEADER_BYTES) return frame;
+    // The response type is a one-byte int (0x90 + type) in every body Dubbo writes: no scanner for it.
+    const first = frame.bytes[HEADER_BYTES] as number;
+    if (first >= 0x90 && first <= 0x95) {
+      frame.responseType = first - 0x90;
+      return frame;
+    }
     const scan = this.scan;
     scan.reset(frame.bytes, HEADER_BYTES, frame.bytes.length);
     try {
@@ -146,5 +154,6 @@ export class DubboFrameReader {
       frame.responseType = -1;
     }
     if (frame.responseType < 0 || frame.responseType > 5) frame.status = 'unknown';
+    return frame;
   }
 }

@@ -62,3 +62,63 @@ export class DubboFrame implements RpcFrame {
     return out;
   }
 }
+
+/**
+ * A Dubbo response (or response event): only what the proxy reads from a response, so the object a response costs
+ * is half a request's. The request-only members are constants on the prototype.
+ */
+export class DubboResponseFrame implements RpcFrame {
+  heartbeat = false;
+  /** Any event frame (a heartbeat answer). */
+  event = false;
+  requestId = 0;
+  serialization = 0;
+  status: RpcResponseStatus = 'ok';
+  /** The status byte. */
+  statusCode = 0;
+  /** The body response type of an OK response (RESPONSE_TYPE), -1 when absent or unreadable. */
+  responseType = -1;
+
+  constructor(
+    readonly bytes: Buffer,
+    /** `bytes.buffer` (see RpcFrame.backing). */
+    readonly backing: ArrayBufferLike | undefined = undefined,
+  ) {}
+
+  get kind(): 'response' {
+    return 'response';
+  }
+  get oneway(): boolean {
+    return false;
+  }
+  get goAway(): boolean {
+    return false;
+  }
+  get service(): string {
+    return '';
+  }
+  get method(): string {
+    return '';
+  }
+  get version(): string {
+    return '';
+  }
+  get group(): string {
+    return '';
+  }
+  get application(): string {
+    return '';
+  }
+  get headers(): ReadonlyMap<string, string> {
+    return NO_HEADERS;
+  }
+  get requestTimeoutMs(): number {
+    return 0;
+  }
+  get badRequest(): string | undefined {
+    return undefined;
+  }
+  args(): readonly unknown[] {
+    return NO_ARGS;
+  }
+}

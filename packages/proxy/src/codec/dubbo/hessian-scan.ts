@@ -25,7 +25,8 @@ export class HessianScanner {
     this.buf = buf;
     this.pos = start;
     this.end = end;
-    this.classFields.length = 0;
+    // The length setter is a runtime call even on an empty array: skipped in the usual case.
+    if (this.classFields.length !== 0) this.classFields.length = 0;
   }
 
   /** Whether the body so far defined classes (later bytes may then depend on them). */

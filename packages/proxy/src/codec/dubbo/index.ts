@@ -4,7 +4,7 @@ import { encodeGoAway, encodeHeartbeat, encodeHeartbeatReply, encodeLocalReply, 
 import { DubboFrameReader } from './frame-reader.js';
 import { HessianScanner } from './hessian-scan.js';
 
-export { DubboFrame } from './frame.js';
+export { DubboFrame, DubboResponseFrame } from './frame.js';
 export { LOCAL_REPLY_STATUS } from './encoder.js';
 export { STATUS as DUBBO_STATUS, RESPONSE_TYPE as DUBBO_RESPONSE_TYPE } from './constants.js';
 
