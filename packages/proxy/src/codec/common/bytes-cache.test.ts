@@ -27,4 +27,24 @@ describe('BytesCache', () => {
     assert.equal(c.exact(b, 0, 2), 1);
     assert.equal(c.exact(b, 4, 6), 3);
   });
+
+  it('prefixIn compares through a DataView at any offset, a difference in any word or in the tail missing', () => {
+    const c = new BytesCache<string>(4);
+    const key = Buffer.from('0123456789abc'); // 13 bytes: three words and a one-byte tail
+    c.set(key, 0, key.length, 'k');
+    const ab = new ArrayBuffer(64);
+    const wire = Buffer.from(ab, 7, 40);
+    key.copy(wire, 5);
+    const view = new DataView(ab);
+    const at = 7 + 5;
+    assert.equal(c.prefixIn(view, at, 20), 'k');
+    assert.equal(c.prefixIn(view, at, 13), 'k');
+    assert.equal(c.prefixIn(view, at, 12), undefined, 'fewer bytes there than the key');
+    for (const i of [0, 3, 4, 11, 12]) {
+      wire[5 + i] = (wire[5 + i] as number) ^ 0x20;
+      assert.equal(c.prefixIn(view, at, 20), undefined, `byte ${i} differs`);
+      wire[5 + i] = (wire[5 + i] as number) ^ 0x20;
+    }
+    assert.equal(c.prefixIn(view, at + 1, 19), undefined);
+  });
 });

@@ -6,6 +6,8 @@
  */
 interface Entry<T> {
   readonly key: Buffer;
+  /** Over `key` (its own ArrayBuffer, offset 0), for prefixIn(). */
+  readonly view: DataView;
   readonly value: T;
 }
 
@@ -37,13 +39,26 @@ export class BytesCache<T> {
     return undefined;
   }
 
+  /**
+   * prefix() over a DataView of the frame's whole ArrayBuffer (`at`: the absolute offset, `avail`: bytes there):
+   * compares four bytes per step in JS, about half the cost of a native compare call for keys of ~100 bytes.
+   */
+  prefixIn(view: DataView, at: number, avail: number): T | undefined {
+    const es = this.entries;
+    for (let i = 0; i < es.length; i++) {
+      const e = es[i] as Entry<T>;
+      if (e.key.length <= avail && sameBytes(view, at, e.view, e.key.length)) return this.hit(i, e);
+    }
+    return undefined;
+  }
+
   /** Remembers `value` for a copy of `buf[start, end)`, evicting the least recently used entry when full. */
   set(buf: Buffer, start: number, end: number, value: T): T {
     const key = Buffer.allocUnsafeSlow(end - start);
     buf.copy(key, 0, start, end);
     const es = this.entries;
     if (es.length >= this.size) es.pop();
-    es.unshift({ key, value });
+    es.unshift({ key, value, view: new DataView(key.buffer, 0, key.length) });
     return value;
   }
 
@@ -56,4 +71,13 @@ export class BytesCache<T> {
     }
     return e.value;
   }
+}
+
+/** Whether `a[at, at + len)` equals `key[0, len)`. */
+function sameBytes(a: DataView, at: number, key: DataView, len: number): boolean {
+  const words = len & ~3;
+  let i = 0;
+  for (; i < words; i += 4) if (a.getInt32(at + i) !== key.getInt32(i)) return false;
+  for (; i < len; i++) if (a.getUint8(at + i) !== key.getUint8(i)) return false;
+  return true;
 }
