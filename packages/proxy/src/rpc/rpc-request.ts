@@ -26,6 +26,8 @@ export interface RpcDownstream {
   readonly connInfo: StreamInfo;
   /** `backing`: `bytes.buffer` when known (see RpcFrame.backing). */
   write(bytes: Buffer, backing?: ArrayBufferLike): void;
+  /** write() for a frame forwarded where it lies (see RpcConnectionCodec.rewriteResponseInPlace). */
+  writeRange(ab: ArrayBufferLike, offset: number, length: number): void;
   requestDone(req: RpcActiveRequest): void;
   /** The upstream socket's buffer is full: stop reading downstream until it drains. */
   blockOn(conn: RpcMuxConnection): void;
@@ -100,7 +102,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
       info.downstreamTls = ci.downstreamTls;
       info.requestId = String(frame.requestId);
     }
-    info.bytesReceived = frame.bytes.length;
+    info.bytesReceived = frame.size;
 
     if (frame.badRequest !== undefined) {
       this.localReply('bad_request', frame.badRequest);
@@ -245,8 +247,14 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
       if (ok) cluster.stats.upstream_rq_retry_success.inc();
     }
     this.endRetry();
-    const out = this.ds.codec.rewriteResponse(f, this.frame.requestId);
-    this.ds.write(out, out === f.bytes ? f.backing : undefined);
+    const ds = this.ds;
+    const codec = ds.codec;
+    if (codec.rewriteResponseInPlace !== undefined && codec.rewriteResponseInPlace(f, this.frame.requestId)) {
+      ds.writeRange(f.backing as ArrayBufferLike, f.backingOffset as number, f.size);
+    } else {
+      const out = codec.rewriteResponse(f, this.frame.requestId);
+      ds.write(out, out === f.bytes ? f.backing : undefined);
+    }
     const stats = this.ds.config.stats;
     stats.response.inc();
     if (ok) {
@@ -256,7 +264,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
       stats.responseError.inc();
       this.methodStats?.responseError.inc();
     }
-    this.info.bytesSent = out.length;
+    this.info.bytesSent = f.size;
     this.info.responseCode = RESPONSE_CODES[f.status];
     this.info.responseCodeDetails = ok ? 'via_upstream' : `upstream_${f.status}`;
     this.complete();

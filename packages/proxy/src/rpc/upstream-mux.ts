@@ -93,11 +93,17 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     rewrite.requestId = id;
     rewrite.setHeaders = req.setHeaders;
     rewrite.inPlace = req.sendsOnce;
-    const bytes = this.codec.rewriteRequest(req.frame, rewrite);
-    if (!req.frame.oneway) this.inflight.add(req);
-    this.heartbeatList?.schedule(this);
     const f = req.frame;
-    const ok = this.out.write(bytes, bytes === f.bytes ? f.backing : undefined);
+    const codec = this.codec;
+    let ok: boolean;
+    if (codec.rewriteRequestInPlace !== undefined && codec.rewriteRequestInPlace(f, rewrite)) {
+      ok = this.out.writeRange(f.backing as ArrayBufferLike, f.backingOffset as number, f.size);
+    } else {
+      const bytes = codec.rewriteRequest(f, rewrite);
+      ok = this.out.write(bytes, bytes === f.bytes ? f.backing : undefined);
+    }
+    if (!f.oneway) this.inflight.add(req);
+    this.heartbeatList?.schedule(this);
     req.onUpstreamSent(this);
     return ok;
   }

@@ -51,11 +51,12 @@ export class DubboFrameReader {
     let offset = 0;
     const len = buf.length;
     const backing = buf.buffer;
+    const base = buf.byteOffset;
     while (len - offset >= HEADER_BYTES) {
       const total = frameLength(buf, offset, this.maxFrameBytes);
       if (len - offset < total) break;
-      // A view, not a copy: read buffers are never reused, and frames that spanned reads were joined into their own.
-      out.push(this.frame(buf.subarray(offset, offset + total), backing));
+      // In place, not a copy: read buffers are never reused, and frames that spanned reads were joined into their own.
+      out.push(this.frame(buf, offset, total, backing, base));
       offset += total;
     }
     if (offset < len) {
@@ -90,11 +91,11 @@ export class DubboFrameReader {
     return frameLength(head, 0, this.maxFrameBytes);
   }
 
-  private frame(bytes: Buffer, backing: ArrayBufferLike): RpcFrame {
-    const flags = bytes[OFFSET_FLAGS] as number;
-    const requestId = readRequestId(bytes);
-    if ((flags & FLAG_REQUEST) === 0) return this.response(new DubboResponseFrame(bytes, backing), flags, requestId);
-    const frame = new DubboFrame(bytes, backing);
+  private frame(buf: Buffer, at: number, size: number, backing: ArrayBufferLike, base: number): RpcFrame {
+    const flags = buf[at + OFFSET_FLAGS] as number;
+    const requestId = readRequestId(buf, at);
+    if ((flags & FLAG_REQUEST) === 0) return this.response(new DubboResponseFrame(buf, at, size, backing, base + at), flags, requestId);
+    const frame = new DubboFrame(buf, at, size, backing, base + at);
     frame.requestId = requestId;
     frame.serialization = flags & SERIALIZATION_MASK;
     frame.event = (flags & FLAG_EVENT) !== 0;
@@ -131,7 +132,9 @@ export class DubboFrameReader {
   private response(frame: DubboResponseFrame, flags: number, requestId: number): DubboResponseFrame {
     frame.requestId = requestId;
     frame.serialization = flags & SERIALIZATION_MASK;
-    const code = frame.bytes[OFFSET_STATUS] as number;
+    const buf = frame.chunk;
+    const at = frame.at;
+    const code = buf[at + OFFSET_STATUS] as number;
     frame.statusCode = code;
     frame.status = responseStatus(code);
     if ((flags & FLAG_EVENT) !== 0) {
@@ -139,15 +142,15 @@ export class DubboFrameReader {
       frame.heartbeat = true;
       return frame;
     }
-    if (code !== STATUS.OK || frame.serialization !== HESSIAN2 || frame.bytes.length === HEADER_BYTES) return frame;
+    if (code !== STATUS.OK || frame.serialization !== HESSIAN2 || frame.size === HEADER_BYTES) return frame;
     // The response type is a one-byte int (0x90 + type) in every body Dubbo writes: no scanner for it.
-    const first = frame.bytes[HEADER_BYTES] as number;
+    const first = buf[at + HEADER_BYTES] as number;
     if (first >= 0x90 && first <= 0x95) {
       frame.responseType = first - 0x90;
       return frame;
     }
     const scan = this.scan;
-    scan.reset(frame.bytes, HEADER_BYTES, frame.bytes.length);
+    scan.reset(buf, at + HEADER_BYTES, at + frame.size);
     try {
       frame.responseType = scan.readInt();
     } catch {

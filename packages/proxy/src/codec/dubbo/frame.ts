@@ -6,10 +6,34 @@ const NO_HEADERS: ReadonlyMap<string, string> = new Map();
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 /**
- * One Dubbo frame. The decoder fills the fields once; offsets point into `bytes` so the arguments can be decoded
- * later (`args()`) and the attachments re-encoded on rewrite.
+ * Where a Dubbo frame lies: in the read buffer it arrived in (`chunk` at `at`, `size` bytes). The proxy forwards a
+ * frame by that range (`backing` at `backingOffset`), so `bytes`, a Buffer view of it, is only made when something
+ * asks for it: making a view costs more than the rest of a response's decoding.
  */
-export class DubboFrame implements RpcFrame {
+abstract class DubboFrameBytes {
+  private view: Buffer | undefined = undefined;
+
+  constructor(
+    /** The buffer the frame was decoded from; it holds the frame at `at`. */
+    readonly chunk: Buffer,
+    readonly at: number,
+    readonly size: number,
+    /** `chunk.buffer` (see RpcFrame.backing); set from the start so the field keeps one representation. */
+    readonly backing: ArrayBufferLike | undefined,
+    /** `chunk.byteOffset + at`. */
+    readonly backingOffset: number,
+  ) {}
+
+  get bytes(): Buffer {
+    return (this.view ??= this.chunk.subarray(this.at, this.at + this.size));
+  }
+}
+
+/**
+ * One Dubbo request (or request event). The decoder fills the fields once; offsets point into `bytes` so the
+ * arguments can be decoded later (`args()`) and the attachments re-encoded on rewrite.
+ */
+export class DubboFrame extends DubboFrameBytes implements RpcFrame {
   kind: 'request' | 'response' = 'request';
   oneway = false;
   heartbeat = false;
@@ -26,22 +50,12 @@ export class DubboFrame implements RpcFrame {
   headers: ReadonlyMap<string, string> = NO_HEADERS;
   requestTimeoutMs = 0;
   status: RpcResponseStatus = 'ok';
-  /** The status byte of a response. */
-  statusCode = 0;
-  /** The body response type of an OK response (RESPONSE_TYPE), -1 when absent or unreadable. */
-  responseType = -1;
   badRequest: string | undefined = undefined;
   /** Offsets into `bytes`: first argument, number of arguments, attachments map (-1 when the body has none). */
   argsStart = -1;
   argsCount = 0;
   attachmentsStart = -1;
   private decodedArgs: readonly unknown[] | undefined = undefined;
-
-  constructor(
-    readonly bytes: Buffer,
-    /** `bytes.buffer` (see RpcFrame.backing); set from the start so the field keeps one representation. */
-    readonly backing: ArrayBufferLike | undefined = undefined,
-  ) {}
 
   args(): readonly unknown[] {
     if (this.decodedArgs !== undefined) return this.decodedArgs;
@@ -67,7 +81,7 @@ export class DubboFrame implements RpcFrame {
  * A Dubbo response (or response event): only what the proxy reads from a response, so the object a response costs
  * is half a request's. The request-only members are constants on the prototype.
  */
-export class DubboResponseFrame implements RpcFrame {
+export class DubboResponseFrame extends DubboFrameBytes implements RpcFrame {
   heartbeat = false;
   /** Any event frame (a heartbeat answer). */
   event = false;
@@ -78,12 +92,6 @@ export class DubboResponseFrame implements RpcFrame {
   statusCode = 0;
   /** The body response type of an OK response (RESPONSE_TYPE), -1 when absent or unreadable. */
   responseType = -1;
-
-  constructor(
-    readonly bytes: Buffer,
-    /** `bytes.buffer` (see RpcFrame.backing). */
-    readonly backing: ArrayBufferLike | undefined = undefined,
-  ) {}
 
   get kind(): 'response' {
     return 'response';

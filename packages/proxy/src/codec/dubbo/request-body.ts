@@ -33,6 +33,17 @@ const NULL_ATTACHMENTS: AttachmentsMeta = { headers: new Map(), path: '', versio
 export class DubboMetaCache {
   readonly heads = new BytesCache<RequestHead>();
   readonly attachments = new BytesCache<AttachmentsMeta>();
+  private viewBuffer: ArrayBufferLike | undefined = undefined;
+  private view: DataView | undefined = undefined;
+
+  /** A DataView over a frame's whole ArrayBuffer: made once per read buffer, shared by that read's frames. */
+  viewOf(backing: ArrayBufferLike): DataView {
+    if (backing !== this.viewBuffer || this.view === undefined) {
+      this.view = new DataView(backing);
+      this.viewBuffer = backing;
+    }
+    return this.view;
+  }
 }
 
 /**
@@ -41,24 +52,33 @@ export class DubboMetaCache {
  * decoded. Throws RpcProtocolError when the body does not follow that shape.
  */
 export function readRequestBody(frame: DubboFrame, scan: HessianScanner, cache: DubboMetaCache): void {
-  const bytes = frame.bytes;
-  const end = bytes.length;
-  let head = cache.heads.prefix(bytes, HEADER_BYTES, end);
-  if (head === undefined) head = readHead(bytes, scan, cache);
-  scan.reset(bytes, HEADER_BYTES + head.length, end);
+  // Offsets here are into the read buffer the frame lies in (`at` is the frame's start); the frame keeps its own.
+  const buf = frame.chunk;
+  const at = frame.at;
+  const end = at + frame.size;
+  const backing = frame.backing;
+  const view = backing === undefined ? undefined : cache.viewOf(backing);
+  // The read buffer's offset in `backing`: where the DataView finds `buf[0]`.
+  const base = frame.backingOffset - at;
+  const bodyStart = at + HEADER_BYTES;
+  let head = view === undefined ? cache.heads.prefix(buf, bodyStart, end) : cache.heads.prefixIn(view, base + bodyStart, end - bodyStart);
+  if (head === undefined) head = readHead(buf, bodyStart, end, scan, cache);
+  scan.reset(buf, bodyStart + head.length, end);
   const count = head.argsCount;
   frame.method = head.method;
-  frame.argsStart = scan.pos;
+  frame.argsStart = scan.pos - at;
   frame.argsCount = count;
   for (let i = 0; i < count; i++) scan.skip();
   frame.service = head.path;
   frame.version = head.version;
   if (scan.atEnd()) return;
   const start = scan.pos;
-  frame.attachmentsStart = start;
+  frame.attachmentsStart = start - at;
   // Arguments with class definitions could change what the same attachment bytes mean: not cached then.
   const cacheable = !scan.hasClassDefs();
-  const att = (cacheable ? cache.attachments.prefix(bytes, start, end) : undefined) ?? readAttachments(bytes, scan, cacheable ? cache : undefined);
+  let att: AttachmentsMeta | undefined;
+  if (cacheable) att = view === undefined ? cache.attachments.prefix(buf, start, end) : cache.attachments.prefixIn(view, base + start, end - start);
+  att ??= readAttachments(buf, scan, cacheable ? cache : undefined);
   frame.headers = att.headers;
   if (frame.service === '') frame.service = att.path;
   if (frame.version === '') frame.version = att.version;
@@ -67,8 +87,8 @@ export function readRequestBody(frame: DubboFrame, scan: HessianScanner, cache: 
   frame.requestTimeoutMs = att.timeoutMs;
 }
 
-function readHead(bytes: Buffer, scan: HessianScanner, cache: DubboMetaCache): RequestHead {
-  scan.reset(bytes, HEADER_BYTES, bytes.length);
+function readHead(buf: Buffer, start: number, end: number, scan: HessianScanner, cache: DubboMetaCache): RequestHead {
+  scan.reset(buf, start, end);
   scan.skip(); // dubbo protocol version
   const path = scan.readString();
   const version = scan.readString();
@@ -76,7 +96,7 @@ function readHead(bytes: Buffer, scan: HessianScanner, cache: DubboMetaCache): R
   // dubbox (and dubbo2.js with isSupportedDubbox) writes an int before the descriptor.
   if (scan.isIntStart(scan.peek())) scan.readInt();
   const argsCount = countParameterTypes(scan.readString());
-  return cache.heads.set(bytes, HEADER_BYTES, scan.pos, { path, version, method, argsCount, length: scan.pos - HEADER_BYTES });
+  return cache.heads.set(buf, start, scan.pos, { path, version, method, argsCount, length: scan.pos - start });
 }
 
 /** Reads the attachments map at the scanner's position and the routing fields taken from it. */
