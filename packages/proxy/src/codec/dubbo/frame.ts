@@ -6,34 +6,20 @@ const NO_HEADERS: ReadonlyMap<string, string> = new Map();
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 /**
- * Where a Dubbo frame lies: in the read buffer it arrived in (`chunk` at `at`, `size` bytes). The proxy forwards a
- * frame by that range (`backing` at `backingOffset`), so `bytes`, a Buffer view of it, is only made when something
- * asks for it: making a view costs more than the rest of a response's decoding.
+ * Both frame classes keep where the frame lies: in the read buffer it arrived in (`chunk` at `at`, `size` bytes). The
+ * proxy forwards a frame by that range (`backing` at `backingOffset`), so `bytes`, a Buffer view of it, is only made
+ * when something asks for it: making a view costs more than the rest of a response's decoding. (No shared base
+ * class: V8 constructs derived classes through a slower generic stub.)
  */
-abstract class DubboFrameBytes {
-  private view: Buffer | undefined = undefined;
-
-  constructor(
-    /** The buffer the frame was decoded from; it holds the frame at `at`. */
-    readonly chunk: Buffer,
-    readonly at: number,
-    readonly size: number,
-    /** `chunk.buffer` (see RpcFrame.backing); set from the start so the field keeps one representation. */
-    readonly backing: ArrayBufferLike | undefined,
-    /** `chunk.byteOffset + at`. */
-    readonly backingOffset: number,
-  ) {}
-
-  get bytes(): Buffer {
-    return (this.view ??= this.chunk.subarray(this.at, this.at + this.size));
-  }
+function viewOf(chunk: Buffer, at: number, size: number): Buffer {
+  return chunk.subarray(at, at + size);
 }
 
 /**
  * One Dubbo request (or request event). The decoder fills the fields once; offsets point into `bytes` so the
  * arguments can be decoded later (`args()`) and the attachments re-encoded on rewrite.
  */
-export class DubboFrame extends DubboFrameBytes implements RpcFrame {
+export class DubboFrame implements RpcFrame {
   kind: 'request' | 'response' = 'request';
   oneway = false;
   heartbeat = false;
@@ -56,6 +42,22 @@ export class DubboFrame extends DubboFrameBytes implements RpcFrame {
   argsCount = 0;
   attachmentsStart = -1;
   private decodedArgs: readonly unknown[] | undefined = undefined;
+  private view: Buffer | undefined = undefined;
+
+  constructor(
+    /** The buffer the frame was decoded from; it holds the frame at `at`. */
+    readonly chunk: Buffer,
+    readonly at: number,
+    readonly size: number,
+    /** `chunk.buffer` (see RpcFrame.backing); set from the start so the field keeps one representation. */
+    readonly backing: ArrayBufferLike | undefined,
+    /** `chunk.byteOffset + at`. */
+    readonly backingOffset: number,
+  ) {}
+
+  get bytes(): Buffer {
+    return (this.view ??= viewOf(this.chunk, this.at, this.size));
+  }
 
   args(): readonly unknown[] {
     if (this.decodedArgs !== undefined) return this.decodedArgs;
@@ -81,7 +83,7 @@ export class DubboFrame extends DubboFrameBytes implements RpcFrame {
  * A Dubbo response (or response event): only what the proxy reads from a response, so the object a response costs
  * is half a request's. The request-only members are constants on the prototype.
  */
-export class DubboResponseFrame extends DubboFrameBytes implements RpcFrame {
+export class DubboResponseFrame implements RpcFrame {
   heartbeat = false;
   /** Any event frame (a heartbeat answer). */
   event = false;
@@ -92,6 +94,22 @@ export class DubboResponseFrame extends DubboFrameBytes implements RpcFrame {
   statusCode = 0;
   /** The body response type of an OK response (RESPONSE_TYPE), -1 when absent or unreadable. */
   responseType = -1;
+  private view: Buffer | undefined = undefined;
+
+  constructor(
+    /** The buffer the frame was decoded from; it holds the frame at `at`. */
+    readonly chunk: Buffer,
+    readonly at: number,
+    readonly size: number,
+    /** `chunk.buffer` (see RpcFrame.backing); set from the start so the field keeps one representation. */
+    readonly backing: ArrayBufferLike | undefined,
+    /** `chunk.byteOffset + at`. */
+    readonly backingOffset: number,
+  ) {}
+
+  get bytes(): Buffer {
+    return (this.view ??= viewOf(this.chunk, this.at, this.size));
+  }
 
   get kind(): 'response' {
     return 'response';

@@ -33,16 +33,16 @@ const NULL_ATTACHMENTS: AttachmentsMeta = { headers: new Map(), path: '', versio
 export class DubboMetaCache {
   readonly heads = new BytesCache<RequestHead>();
   readonly attachments = new BytesCache<AttachmentsMeta>();
-  private viewBuffer: ArrayBufferLike | undefined = undefined;
-  private view: DataView | undefined = undefined;
+  private wordsBuffer: ArrayBufferLike | undefined = undefined;
+  private words: Int32Array | undefined = undefined;
 
-  /** A DataView over a frame's whole ArrayBuffer: made once per read buffer, shared by that read's frames. */
-  viewOf(backing: ArrayBufferLike): DataView {
-    if (backing !== this.viewBuffer || this.view === undefined) {
-      this.view = new DataView(backing);
-      this.viewBuffer = backing;
+  /** A frame's whole ArrayBuffer as 32-bit words: made once per read buffer, shared by that read's frames. */
+  wordsOf(backing: ArrayBufferLike): Int32Array {
+    if (backing !== this.wordsBuffer || this.words === undefined) {
+      this.words = new Int32Array(backing, 0, backing.byteLength >> 2);
+      this.wordsBuffer = backing;
     }
-    return this.view;
+    return this.words;
   }
 }
 
@@ -57,11 +57,11 @@ export function readRequestBody(frame: DubboFrame, scan: HessianScanner, cache: 
   const at = frame.at;
   const end = at + frame.size;
   const backing = frame.backing;
-  const view = backing === undefined ? undefined : cache.viewOf(backing);
-  // The read buffer's offset in `backing`: where the DataView finds `buf[0]`.
+  const words = backing === undefined ? undefined : cache.wordsOf(backing);
+  // The read buffer's offset in `backing`: where the word view finds `buf[0]`.
   const base = frame.backingOffset - at;
   const bodyStart = at + HEADER_BYTES;
-  let head = view === undefined ? cache.heads.prefix(buf, bodyStart, end) : cache.heads.prefixIn(view, base + bodyStart, end - bodyStart);
+  let head = words === undefined ? cache.heads.prefix(buf, bodyStart, end) : cache.heads.prefixIn(buf, bodyStart, end - bodyStart, words, base + bodyStart);
   if (head === undefined) head = readHead(buf, bodyStart, end, scan, cache);
   scan.reset(buf, bodyStart + head.length, end);
   const count = head.argsCount;
@@ -77,7 +77,7 @@ export function readRequestBody(frame: DubboFrame, scan: HessianScanner, cache: 
   // Arguments with class definitions could change what the same attachment bytes mean: not cached then.
   const cacheable = !scan.hasClassDefs();
   let att: AttachmentsMeta | undefined;
-  if (cacheable) att = view === undefined ? cache.attachments.prefix(buf, start, end) : cache.attachments.prefixIn(view, base + start, end - start);
+  if (cacheable) att = words === undefined ? cache.attachments.prefix(buf, start, end) : cache.attachments.prefixIn(buf, start, end - start, words, base + start);
   att ??= readAttachments(buf, scan, cacheable ? cache : undefined);
   frame.headers = att.headers;
   if (frame.service === '') frame.service = att.path;
