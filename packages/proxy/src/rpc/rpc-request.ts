@@ -169,7 +169,8 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
   private forward(): void {
     const { ds, frame, info } = this;
     const route = this.route as RpcRoute;
-    const choice = route.pickCluster(randomUint32());
+    // A random draw only when there is a weighted choice to make.
+    const choice = route.clusters.length === 1 ? (route.clusters[0] as RpcClusterChoice) : route.pickCluster(randomUint32());
     this.choice = choice;
     info.upstreamCluster = choice.name;
     const cluster = ds.config.ctx.clusterManager.get(choice.name);

@@ -21,6 +21,12 @@ export function readRequestId(buf: Buffer, at = 0): number {
 
 /** Writes the request id of the frame that starts at `at` in `buf`. */
 export function writeRequestId(buf: Buffer, id: number, at = 0): void {
+  // Ids below 2^32 (every id the proxy assigns, most clients' ids): the high word is zero.
+  if (id >>> 0 === id) {
+    putU32(buf, at + OFFSET_ID, 0);
+    putU32(buf, at + OFFSET_ID + 4, id);
+    return;
+  }
   if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`dubbo: request id ${id} is not a safe non-negative integer`);
   putU32(buf, at + OFFSET_ID, Math.floor(id / 0x1_0000_0000));
   putU32(buf, at + OFFSET_ID + 4, id >>> 0);
