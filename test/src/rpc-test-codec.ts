@@ -97,6 +97,10 @@ export class TestFrame implements RpcFrame {
     this.headers = new Map(Object.entries(body.headers ?? {}));
   }
 
+  get size(): number {
+    return this.bytes.length;
+  }
+
   args(): readonly unknown[] {
     const a = this.body.args;
     if (a === undefined) return [];

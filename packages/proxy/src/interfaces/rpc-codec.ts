@@ -44,6 +44,8 @@ export interface RpcFrame {
   /** The sender's request id (Bolt 32-bit, Dubbo 64-bit kept as a bigint-safe number below 2^53, Thrift seqid). */
   readonly requestId: number;
   readonly bytes: Buffer;
+  /** `bytes.length`, known without making `bytes` (codecs may make that view on first use). */
+  readonly size: number;
 
   // Requests (empty strings when the protocol or the frame does not carry them).
   /** Interface / service name (Bolt `service` header without version, Dubbo path, Thrift multiplexed service). */
@@ -78,6 +80,8 @@ export interface RpcFrame {
    * merge adjacent frames without a per-frame `.buffer` lookup, which V8 does not inline.
    */
   readonly backing?: ArrayBufferLike | undefined;
+  /** With `backing`: the frame's first byte in it (`bytes.byteOffset`, which V8 does not inline either). */
+  readonly backingOffset?: number | undefined;
 }
 
 /** Changes the proxy makes to a request before sending it upstream. */
@@ -107,6 +111,13 @@ export interface RpcConnectionCodec {
    * response is forwarded once, so the codec may patch `frame.bytes` in place and return them.
    */
   rewriteResponse(frame: RpcFrame, requestId: number): Buffer;
+  /**
+   * Optional fast paths: rewrites the frame where it lies (its `backing` at `backingOffset`, `size` bytes) and returns
+   * true, so the proxy forwards that range without a Buffer view of it; false when the rewrite needs new bytes (the
+   * proxy then calls rewriteRequest / rewriteResponse).
+   */
+  rewriteRequestInPlace?(frame: RpcFrame, rewrite: RpcRewrite): boolean;
+  rewriteResponseInPlace?(frame: RpcFrame, requestId: number): boolean;
   /** The protocol's error response to `request` for a local failure; undefined for oneway requests. */
   encodeLocalReply(request: RpcFrame, status: RpcLocalStatus, message: string): Buffer | undefined;
   /** The answer to a downstream heartbeat. */

@@ -7,7 +7,7 @@ import type { TlsConnectionInfo } from './transport-socket.js';
  */
 export class StreamInfo {
   /** Wall-clock start, ms since epoch. */
-  startTimeMs = Date.now();
+  startTimeMs: number;
   /** Monotonic start, ms (performance.now()). */
   startMonotonicMs = 0;
   /** Monotonic times relative to start, ms; -1 when not reached. */
@@ -59,6 +59,11 @@ export class StreamInfo {
   requestHeaders: HeaderMap | undefined;
   responseHeaders: HeaderMap | undefined;
   responseTrailers: HeaderMap | undefined;
+
+  /** `startTimeMs`: now unless given (a caller holding a cached clock saves a clock read per stream). */
+  constructor(startTimeMs: number = Date.now()) {
+    this.startTimeMs = startTimeMs;
+  }
 
   setResponseFlag(flag: number): void {
     this.responseFlags |= flag;

@@ -31,21 +31,25 @@ export class WriteBatch implements Deferred {
    * buffers more than its high-water mark (its 'drain' event follows), like socket.write.
    */
   write(bytes: Buffer, backing?: ArrayBufferLike): boolean {
-    const len = bytes.length;
-    if (len === 0) return !this.socket.writableNeedDrain;
-    const offset = bytes.byteOffset;
+    if (bytes.length === 0) return !this.socket.writableNeedDrain;
+    return this.writeRange(backing ?? bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+
+  /** write() for `length` bytes at `offset` in `ab`, without a Buffer of them (same rules). */
+  writeRange(ab: ArrayBufferLike, offset: number, length: number): boolean {
+    if (length === 0) return !this.socket.writableNeedDrain;
     if (this.ab === undefined) {
       deferToScopeEnd(this);
       this.full = this.socket.writableNeedDrain;
-    } else if (offset === this.to && (backing ?? bytes.buffer) === this.ab) {
-      this.to += len;
-      this.pending += len;
+    } else if (offset === this.to && ab === this.ab) {
+      this.to += length;
+      this.pending += length;
       return !this.full;
     } else this.parts.push(Buffer.from(this.ab, this.from, this.to - this.from));
-    this.ab = backing ?? bytes.buffer;
+    this.ab = ab;
     this.from = offset;
-    this.to = offset + len;
-    this.pending += len;
+    this.to = offset + length;
+    this.pending += length;
     return !this.full;
   }
 

@@ -138,26 +138,55 @@ export interface RpcProxySettings {
 }
 
 export function makeRpcProxyConfig(s: RpcProxySettings, ctx: FactoryContext): RpcProxyConfig {
-  const stats = createRpcProxyStats(ctx.stats.scope(s.statScope));
-  const provider = s.routeProvider;
-  return {
-    statPrefix: s.statPrefix,
-    codecs: s.codecs,
-    // A listener with `rds` warms until its table arrives; a removed resource leaves the last table in place.
-    get routes(): readonly RpcRoute[] {
-      return provider ? (provider.table?.routes ?? NO_ROUTES) : s.routes;
-    },
-    get colouring(): RpcColouring | undefined {
-      return provider?.table?.colouring ?? s.colouring;
-    },
-    maxFrameBytes: s.maxFrameBytes,
-    idleTimeoutMs: s.idleTimeoutMs,
-    accessLoggers: s.accessLoggers,
-    upstreamConnectionsPerHost: s.upstreamConnectionsPerHost,
-    upstreamHeartbeatMs: s.upstreamHeartbeatMs,
-    stats,
-    mux: { connectionsPerHost: s.upstreamConnectionsPerHost, heartbeatMs: s.upstreamHeartbeatMs, maxFrameBytes: s.maxFrameBytes },
-    onUpstreamHeartbeat: (timedOut) => (timedOut ? stats.upstreamHeartbeatTimeout : stats.upstreamHeartbeat).inc(),
-    ctx,
-  };
+  return new RpcProxyConfigImpl(s, ctx);
+}
+
+/**
+ * A class, not an object literal: a literal with accessors (routes, colouring) gets a map V8 does not specialise
+ * for, so every field read from it on the data path was a generic IC call.
+ */
+class RpcProxyConfigImpl implements RpcProxyConfig {
+  readonly statPrefix: string;
+  readonly codecs: readonly RpcCodec[];
+  readonly maxFrameBytes: number;
+  readonly idleTimeoutMs: number;
+  readonly accessLoggers: readonly AccessLogger[];
+  readonly upstreamConnectionsPerHost: number;
+  readonly upstreamHeartbeatMs: number;
+  readonly stats: RpcProxyStats;
+  readonly mux: MuxOptions;
+  readonly onUpstreamHeartbeat: (timedOut: boolean) => void;
+  private readonly provider: TypedRouteProvider<RpcRouteTable> | undefined;
+  private readonly staticRoutes: readonly RpcRoute[];
+  private readonly staticColouring: RpcColouring | undefined;
+
+  constructor(
+    s: RpcProxySettings,
+    readonly ctx: FactoryContext,
+  ) {
+    const stats = createRpcProxyStats(ctx.stats.scope(s.statScope));
+    this.statPrefix = s.statPrefix;
+    this.codecs = s.codecs;
+    this.maxFrameBytes = s.maxFrameBytes;
+    this.idleTimeoutMs = s.idleTimeoutMs;
+    this.accessLoggers = s.accessLoggers;
+    this.upstreamConnectionsPerHost = s.upstreamConnectionsPerHost;
+    this.upstreamHeartbeatMs = s.upstreamHeartbeatMs;
+    this.stats = stats;
+    this.mux = { connectionsPerHost: s.upstreamConnectionsPerHost, heartbeatMs: s.upstreamHeartbeatMs, maxFrameBytes: s.maxFrameBytes };
+    this.onUpstreamHeartbeat = (timedOut) => (timedOut ? stats.upstreamHeartbeatTimeout : stats.upstreamHeartbeat).inc();
+    this.provider = s.routeProvider;
+    this.staticRoutes = s.routes;
+    this.staticColouring = s.colouring;
+  }
+
+  // A listener with `rds` warms until its table arrives; a removed resource leaves the last table in place.
+  get routes(): readonly RpcRoute[] {
+    const p = this.provider;
+    return p === undefined ? this.staticRoutes : (p.table?.routes ?? NO_ROUTES);
+  }
+
+  get colouring(): RpcColouring | undefined {
+    return this.provider?.table?.colouring ?? this.staticColouring;
+  }
 }

@@ -4,7 +4,7 @@ import { ResponseFlag } from '../interfaces/response-flags.js';
 import { StreamInfo } from '../interfaces/stream-info.js';
 import type { AccessLogContext } from '../observability/access-log/access-log-factory.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
-import { monotonicNow } from '../server/io-scope.js';
+import { monotonicNow, wallClockNow } from '../server/io-scope.js';
 import type { Cluster } from '../upstream/cluster.js';
 import { OutlierResult, type Host } from '../upstream/host.js';
 import { randomUint32 } from '../upstream/load-balancers/base.js';
@@ -26,6 +26,8 @@ export interface RpcDownstream {
   readonly connInfo: StreamInfo;
   /** `backing`: `bytes.buffer` when known (see RpcFrame.backing). */
   write(bytes: Buffer, backing?: ArrayBufferLike): void;
+  /** write() for a frame forwarded where it lies (see RpcConnectionCodec.rewriteResponseInPlace). */
+  writeRange(ab: ArrayBufferLike, offset: number, length: number): void;
   requestDone(req: RpcActiveRequest): void;
   /** The upstream socket's buffer is full: stop reading downstream until it drains. */
   blockOn(conn: RpcMuxConnection): void;
@@ -43,7 +45,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
 
   muxConn: RpcMuxConnection | undefined = undefined;
   upstreamId = 0;
-  readonly info = new StreamInfo();
+  readonly info = new StreamInfo(wallClockNow());
   readonly setHeaders: ReadonlyMap<string, string> | undefined = undefined;
   /** Access log `%REQ(:method)%` and `%REQ(:path)%`: the RPC method and service. */
   readonly method: string;
@@ -85,20 +87,22 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     stats.request.inc();
     if (frame.oneway) stats.requestOneway.inc();
     stats.requestActive.inc();
-    const ci = ds.connInfo;
     info.startMonotonicMs = monotonicNow();
     info.protocol = ds.codecDef.name;
-    info.connectionId = ci.connectionId;
-    info.downstreamRemoteAddress = ci.downstreamRemoteAddress;
-    info.downstreamRemotePort = ci.downstreamRemotePort;
-    info.downstreamLocalAddress = ci.downstreamLocalAddress;
-    info.downstreamLocalPort = ci.downstreamLocalPort;
-    info.downstreamLocalAddressRestored = ci.downstreamLocalAddressRestored;
-    info.downstreamDirectRemoteAddress = ci.downstreamDirectRemoteAddress;
-    info.downstreamTls = ci.downstreamTls;
-    // Only access logs read it (a number-to-string per request otherwise).
-    if (ds.config.accessLoggers.length !== 0) info.requestId = String(frame.requestId);
-    info.bytesReceived = frame.bytes.length;
+    // Only access logs read the connection's fields and the id (a number-to-string) from a request's info.
+    if (ds.config.accessLoggers.length !== 0) {
+      const ci = ds.connInfo;
+      info.connectionId = ci.connectionId;
+      info.downstreamRemoteAddress = ci.downstreamRemoteAddress;
+      info.downstreamRemotePort = ci.downstreamRemotePort;
+      info.downstreamLocalAddress = ci.downstreamLocalAddress;
+      info.downstreamLocalPort = ci.downstreamLocalPort;
+      info.downstreamLocalAddressRestored = ci.downstreamLocalAddressRestored;
+      info.downstreamDirectRemoteAddress = ci.downstreamDirectRemoteAddress;
+      info.downstreamTls = ci.downstreamTls;
+      info.requestId = String(frame.requestId);
+    }
+    info.bytesReceived = frame.size;
 
     if (frame.badRequest !== undefined) {
       this.localReply('bad_request', frame.badRequest);
@@ -165,7 +169,8 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
   private forward(): void {
     const { ds, frame, info } = this;
     const route = this.route as RpcRoute;
-    const choice = route.pickCluster(randomUint32());
+    // A random draw only when there is a weighted choice to make.
+    const choice = route.clusters.length === 1 ? (route.clusters[0] as RpcClusterChoice) : route.pickCluster(randomUint32());
     this.choice = choice;
     info.upstreamCluster = choice.name;
     const cluster = ds.config.ctx.clusterManager.get(choice.name);
@@ -193,7 +198,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     const { ds, info } = this;
     const cluster = this.cluster as Cluster;
     const colouring = ds.config.colouring;
-    const host = (this.choice as RpcClusterChoice).hosts.choose(cluster, colouring, colouring === undefined ? undefined : this.frame.headers.get(colouring.header), this.info);
+    const host = (this.choice as RpcClusterChoice).hosts.choose(cluster, colouring, colouring === undefined ? undefined : this.frame.headers.get(colouring.header), ds.connInfo);
     if (host === undefined) {
       this.endRetry();
       info.setResponseFlag(ResponseFlag.NoHealthyUpstream);
@@ -243,8 +248,14 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
       if (ok) cluster.stats.upstream_rq_retry_success.inc();
     }
     this.endRetry();
-    const out = this.ds.codec.rewriteResponse(f, this.frame.requestId);
-    this.ds.write(out, out === f.bytes ? f.backing : undefined);
+    const ds = this.ds;
+    const codec = ds.codec;
+    if (codec.rewriteResponseInPlace !== undefined && codec.rewriteResponseInPlace(f, this.frame.requestId)) {
+      ds.writeRange(f.backing as ArrayBufferLike, f.backingOffset as number, f.size);
+    } else {
+      const out = codec.rewriteResponse(f, this.frame.requestId);
+      ds.write(out, out === f.bytes ? f.backing : undefined);
+    }
     const stats = this.ds.config.stats;
     stats.response.inc();
     if (ok) {
@@ -254,7 +265,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
       stats.responseError.inc();
       this.methodStats?.responseError.inc();
     }
-    this.info.bytesSent = out.length;
+    this.info.bytesSent = f.size;
     this.info.responseCode = RESPONSE_CODES[f.status];
     this.info.responseCodeDetails = ok ? 'via_upstream' : `upstream_${f.status}`;
     this.complete();

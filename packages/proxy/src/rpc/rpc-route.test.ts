@@ -12,6 +12,7 @@ function frame(f: Partial<RpcFrame> & { argv?: unknown[] | 'bad' }): RpcFrame {
     heartbeat: false,
     requestId: 1,
     bytes: Buffer.alloc(0),
+    size: 0,
     service: f.service ?? 'svc',
     method: f.method ?? 'm',
     version: f.version ?? '',

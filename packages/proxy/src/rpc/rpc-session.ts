@@ -152,12 +152,18 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
   }
 
   write(bytes: Buffer, backing?: ArrayBufferLike): void {
+    this.writeRange(backing ?? bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+
+  writeRange(ab: ArrayBufferLike, offset: number, length: number): void {
     if (this.closed) return;
-    const s = this.conn.socket;
-    this.conn.info.bytesSent += bytes.length;
-    this.out.write(bytes, backing);
-    // The client is not reading its responses: stop taking requests until it catches up.
-    if (s.writableLength > this.conn.bufferLimitBytes) this.pause();
+    const conn = this.conn;
+    conn.info.bytesSent += length;
+    const first = this.out.pendingBytes === 0;
+    this.out.writeRange(ab, offset, length);
+    // The client is not reading its responses: stop taking requests until it catches up. The socket's buffer only
+    // grows when the batch is flushed at the end of the scope, so the scope's first write is the one to check.
+    if (first && conn.socket.writableLength > conn.bufferLimitBytes) this.pause();
   }
 
   requestDone(req: RpcActiveRequest): void {

@@ -93,11 +93,17 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     rewrite.requestId = id;
     rewrite.setHeaders = req.setHeaders;
     rewrite.inPlace = req.sendsOnce;
-    const bytes = this.codec.rewriteRequest(req.frame, rewrite);
-    if (!req.frame.oneway) this.inflight.add(req);
-    this.heartbeatList?.schedule(this);
     const f = req.frame;
-    const ok = this.out.write(bytes, bytes === f.bytes ? f.backing : undefined);
+    const codec = this.codec;
+    let ok: boolean;
+    if (codec.rewriteRequestInPlace !== undefined && codec.rewriteRequestInPlace(f, rewrite)) {
+      ok = this.out.writeRange(f.backing as ArrayBufferLike, f.backingOffset as number, f.size);
+    } else {
+      const bytes = codec.rewriteRequest(f, rewrite);
+      ok = this.out.write(bytes, bytes === f.bytes ? f.backing : undefined);
+    }
+    if (!f.oneway) this.inflight.add(req);
+    this.heartbeatList?.schedule(this);
     req.onUpstreamSent(this);
     return ok;
   }
@@ -365,6 +371,8 @@ const muxPools = new WeakMap<ConnectionPool, Map<string, RpcMuxPool>>();
  * heartbeat interval, frame limit) apply to the pool.
  */
 export function muxPoolFor(cluster: Cluster, pool: ConnectionPool, codec: RpcCodec, opts: MuxOptions, onHeartbeat: (timedOut: boolean) => void): RpcMuxPool {
+  // Consecutive requests mostly go to the same pool: checked before the two map lookups.
+  if (pool === lastPool && codec === lastCodec) return lastMux as RpcMuxPool;
   let byCodec = muxPools.get(pool);
   if (byCodec === undefined) {
     byCodec = new Map();
@@ -375,5 +383,12 @@ export function muxPoolFor(cluster: Cluster, pool: ConnectionPool, codec: RpcCod
     mp = new RpcMuxPool(cluster, pool, codec, opts, onHeartbeat);
     byCodec.set(codec.name, mp);
   }
+  lastPool = pool;
+  lastCodec = codec;
+  lastMux = mp;
   return mp;
 }
+
+let lastPool: ConnectionPool | undefined;
+let lastCodec: RpcCodec | undefined;
+let lastMux: RpcMuxPool | undefined;

@@ -13,13 +13,18 @@ export interface Deferred {
 }
 
 let cached = 0;
+/** The scope's wall clock, read on first use (0: not read yet in this scope). */
+let cachedWall = 0;
 let depth = 0;
 const deferred: Deferred[] = [];
 let tickScheduled = false;
 
 /** Opens a scope (nestable) and returns the current time, ms (performance.now() scale). */
 export function enterIoScope(): number {
-  if (depth++ === 0) cached = performance.now();
+  if (depth++ === 0) {
+    cached = performance.now();
+    cachedWall = 0;
+  }
   return cached;
 }
 
@@ -40,6 +45,13 @@ export function exitIoScope(): void {
 /** The monotonic time in ms: the scope's entry time inside a scope, a fresh read outside. */
 export function monotonicNow(): number {
   return depth === 0 ? performance.now() : cached;
+}
+
+/** Wall-clock ms since the epoch (Date.now()): read once per scope, like monotonicNow(); a fresh read outside. */
+export function wallClockNow(): number {
+  if (depth === 0) return Date.now();
+  if (cachedWall === 0) cachedWall = Date.now();
+  return cachedWall;
 }
 
 /** Runs `d.runDeferred()` once the current scope ends (in a nextTick outside any scope). */

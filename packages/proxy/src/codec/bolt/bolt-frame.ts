@@ -151,6 +151,10 @@ export class BoltFrame implements RpcFrame {
     return this.meta.application;
   }
 
+  get size(): number {
+    return this.bytes.length;
+  }
+
   args(): readonly unknown[] {
     if (this.argsV) return this.argsV;
     if (this.kind !== 'request' || this.heartbeat || this.goAway) return (this.argsV = NO_ARGS);

@@ -27,4 +27,27 @@ describe('BytesCache', () => {
     assert.equal(c.exact(b, 0, 2), 1);
     assert.equal(c.exact(b, 4, 6), 3);
   });
+
+  it('prefixIn compares a word at a time at any alignment, a difference in any byte missing', () => {
+    const key = Buffer.from('0123456789abcd'); // 14 bytes
+    for (let shift = 0; shift < 4; shift++) {
+      const c = new BytesCache<string>(4);
+      c.set(key, 0, key.length, 'k');
+      const ab = new ArrayBuffer(64);
+      const words = new Int32Array(ab, 0, 16);
+      const wire = Buffer.from(ab, 4, 40); // a Buffer that does not start at the ArrayBuffer's start
+      const start = 3 + shift;
+      key.copy(wire, start);
+      const abs = 4 + start;
+      assert.equal(c.prefixIn(wire, start, 20, words, abs), 'k', `shift ${shift}`);
+      assert.equal(c.prefixIn(wire, start, 14, words, abs), 'k');
+      assert.equal(c.prefixIn(wire, start, 13, words, abs), undefined, 'fewer bytes there than the key');
+      for (let i = 0; i < key.length; i++) {
+        wire[start + i] = (wire[start + i] as number) ^ 0x20;
+        assert.equal(c.prefixIn(wire, start, 20, words, abs), undefined, `shift ${shift}: byte ${i} differs`);
+        wire[start + i] = (wire[start + i] as number) ^ 0x20;
+      }
+      assert.equal(c.prefixIn(wire, start + 1, 19, words, abs + 1), undefined);
+    }
+  });
 });

@@ -4,7 +4,7 @@ import { RpcProtocolError, type RpcFrame } from '../../interfaces/rpc-codec.js';
 import * as captured from './captured-frames.js';
 import { hessianEncoder } from './hessian.js';
 import { hessianString } from './hessian-write.js';
-import { dubboCodec, type DubboFrame } from './index.js';
+import { dubboCodec, type DubboFrame, type DubboResponseFrame } from './index.js';
 
 const MAX = 256 * 1024;
 
@@ -145,6 +145,26 @@ describe('dubbo codec: rewrites', () => {
     assert.equal(respWire.toString('hex'), 'dabb02140000000000000005000000029101');
   });
 
+  it('rewrites frames where they lie in the read buffer (in-place fast paths), and declines what needs new bytes', () => {
+    const c = dubboCodec.createConnectionCodec({ maxFrameBytes: MAX });
+    const respHex = 'dabb02140000000000000063000000029101';
+    const wire = Buffer.concat([captured.DUBBO2JS_SAY_HELLO, Buffer.from(respHex, 'hex')]);
+    const [req, resp] = decodeAll(wire);
+    assert.equal(req!.size, captured.DUBBO2JS_SAY_HELLO.length);
+    assert.equal(req!.backingOffset, wire.byteOffset);
+    assert.equal(resp!.backingOffset, wire.byteOffset + captured.DUBBO2JS_SAY_HELLO.length);
+    assert.equal(c.rewriteRequestInPlace!(req!, { requestId: 9 }), false, 'not when the frame may be sent again');
+    assert.equal(c.rewriteRequestInPlace!(req!, { requestId: 9, inPlace: true, setHeaders: new Map([['colour', 'blue']]) }), false);
+    assert.equal(wire.readBigUInt64BE(4), 1n, 'declined rewrites leave the bytes alone');
+    assert.equal(c.rewriteRequestInPlace!(req!, { requestId: 9, inPlace: true }), true);
+    assert.equal(wire.readBigUInt64BE(4), 9n);
+    assert.equal(c.rewriteResponseInPlace!(resp!, 2 ** 40 + 5), true);
+    const at = captured.DUBBO2JS_SAY_HELLO.length;
+    assert.equal(wire.readBigUInt64BE(at + 4), 2n ** 40n + 5n);
+    assert.equal(wire.subarray(at).toString('hex'), 'dabb02140000010000000005000000029101');
+    assert.equal(resp!.bytes.readBigUInt64BE(4), 2n ** 40n + 5n, 'a view made later sees the patched id');
+  });
+
   it('reads repeated calls from its caches, and a call to another method afresh', () => {
     const c = dubboCodec.createConnectionCodec({ maxFrameBytes: MAX });
     const out: RpcFrame[] = [];
@@ -183,12 +203,12 @@ describe('dubbo codec: rewrites', () => {
 
 describe('dubbo codec: responses, heartbeats, events', () => {
   const codec = dubboCodec.createConnectionCodec({ maxFrameBytes: MAX });
-  const response = (status: number, body: string): DubboFrame => {
+  const response = (status: number, body: string): DubboResponseFrame => {
     const b = Buffer.from(body, 'hex');
     const head = Buffer.from('dabb0200000000000000002a00000000', 'hex');
     head[3] = status;
     head.writeUInt32BE(b.length, 12);
-    return decodeAll(Buffer.concat([head, b]))[0]!;
+    return decodeAll(Buffer.concat([head, b]))[0] as unknown as DubboResponseFrame;
   };
 
   it('maps every response status byte and the OK body response types', () => {

@@ -12,7 +12,7 @@ import {
   SERIALIZATION_MASK,
   STATUS,
 } from './constants.js';
-import { DubboFrame } from './frame.js';
+import { DubboFrame, DubboResponseFrame } from './frame.js';
 import { frameLength, readRequestId, responseStatus } from './header.js';
 import { HessianScanner } from './hessian-scan.js';
 import { DubboMetaCache, readEventData, readRequestBody } from './request-body.js';
@@ -51,11 +51,12 @@ export class DubboFrameReader {
     let offset = 0;
     const len = buf.length;
     const backing = buf.buffer;
+    const base = buf.byteOffset;
     while (len - offset >= HEADER_BYTES) {
       const total = frameLength(buf, offset, this.maxFrameBytes);
       if (len - offset < total) break;
-      // A view, not a copy: read buffers are never reused, and frames that spanned reads were joined into their own.
-      out.push(this.frame(buf.subarray(offset, offset + total), backing));
+      // In place, not a copy: read buffers are never reused, and frames that spanned reads were joined into their own.
+      out.push(this.frame(buf, offset, total, backing, base));
       offset += total;
     }
     if (offset < len) {
@@ -90,19 +91,19 @@ export class DubboFrameReader {
     return frameLength(head, 0, this.maxFrameBytes);
   }
 
-  private frame(bytes: Buffer, backing: ArrayBufferLike): DubboFrame {
-    const frame = new DubboFrame(bytes, backing);
-    const flags = bytes[OFFSET_FLAGS] as number;
-    frame.requestId = readRequestId(bytes);
+  private frame(buf: Buffer, at: number, size: number, backing: ArrayBufferLike, base: number): RpcFrame {
+    const flags = buf[at + OFFSET_FLAGS] as number;
+    const requestId = readRequestId(buf, at);
+    if ((flags & FLAG_REQUEST) === 0) return this.response(new DubboResponseFrame(buf, at, size, backing, base + at), flags, requestId);
+    const frame = new DubboFrame(buf, at, size, backing, base + at);
+    frame.requestId = requestId;
     frame.serialization = flags & SERIALIZATION_MASK;
     frame.event = (flags & FLAG_EVENT) !== 0;
-    if ((flags & FLAG_REQUEST) !== 0) this.request(frame, flags);
-    else this.response(frame);
+    this.request(frame, flags);
     return frame;
   }
 
   private request(frame: DubboFrame, flags: number): void {
-    frame.kind = 'request';
     frame.oneway = (flags & FLAG_TWO_WAY) === 0;
     if (frame.event) {
       let data: ReturnType<typeof readEventData> = 'other';
@@ -128,23 +129,34 @@ export class DubboFrameReader {
     }
   }
 
-  private response(frame: DubboFrame): void {
-    frame.kind = 'response';
-    const code = frame.bytes[OFFSET_STATUS] as number;
+  private response(frame: DubboResponseFrame, flags: number, requestId: number): DubboResponseFrame {
+    frame.requestId = requestId;
+    frame.serialization = flags & SERIALIZATION_MASK;
+    const buf = frame.chunk;
+    const at = frame.at;
+    const code = buf[at + OFFSET_STATUS] as number;
     frame.statusCode = code;
     frame.status = responseStatus(code);
-    if (frame.event) {
+    if ((flags & FLAG_EVENT) !== 0) {
+      frame.event = true;
       frame.heartbeat = true;
-      return;
+      return frame;
     }
-    if (code !== STATUS.OK || frame.serialization !== HESSIAN2 || frame.bytes.length === HEADER_BYTES) return;
+    if (code !== STATUS.OK || frame.serialization !== HESSIAN2 || frame.size === HEADER_BYTES) return frame;
+    // The response type is a one-byte int (0x90 + type) in every body Dubbo writes: no scanner for it.
+    const first = buf[at + HEADER_BYTES] as number;
+    if (first >= 0x90 && first <= 0x95) {
+      frame.responseType = first - 0x90;
+      return frame;
+    }
     const scan = this.scan;
-    scan.reset(frame.bytes, HEADER_BYTES, frame.bytes.length);
+    scan.reset(buf, at + HEADER_BYTES, at + frame.size);
     try {
       frame.responseType = scan.readInt();
     } catch {
       frame.responseType = -1;
     }
     if (frame.responseType < 0 || frame.responseType > 5) frame.status = 'unknown';
+    return frame;
   }
 }

@@ -13,16 +13,23 @@ export function frameLength(buf: Buffer, offset: number, maxFrameBytes: number):
 }
 
 /** The 64-bit request id; ids at or above 2^53 cannot be carried as numbers and are a protocol error. */
-export function readRequestId(buf: Buffer): number {
-  const high = u32(buf, OFFSET_ID);
+export function readRequestId(buf: Buffer, at = 0): number {
+  const high = u32(buf, at + OFFSET_ID);
   if (high > MAX_SAFE_ID_HIGH) throw new RpcProtocolError('dubbo: request id at or above 2^53 is not supported');
-  return high * 0x1_0000_0000 + u32(buf, OFFSET_ID + 4);
+  return high * 0x1_0000_0000 + u32(buf, at + OFFSET_ID + 4);
 }
 
-export function writeRequestId(buf: Buffer, id: number): void {
+/** Writes the request id of the frame that starts at `at` in `buf`. */
+export function writeRequestId(buf: Buffer, id: number, at = 0): void {
+  // Ids below 2^32 (every id the proxy assigns, most clients' ids): the high word is zero.
+  if (id >>> 0 === id) {
+    putU32(buf, at + OFFSET_ID, 0);
+    putU32(buf, at + OFFSET_ID + 4, id);
+    return;
+  }
   if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`dubbo: request id ${id} is not a safe non-negative integer`);
-  putU32(buf, OFFSET_ID, Math.floor(id / 0x1_0000_0000));
-  putU32(buf, OFFSET_ID + 4, id >>> 0);
+  putU32(buf, at + OFFSET_ID, Math.floor(id / 0x1_0000_0000));
+  putU32(buf, at + OFFSET_ID + 4, id >>> 0);
 }
 
 /** Writes a 16-byte header at the start of `buf`. */

@@ -25,7 +25,8 @@ export class HessianScanner {
     this.buf = buf;
     this.pos = start;
     this.end = end;
-    this.classFields.length = 0;
+    // The length setter is a runtime call even on an empty array: skipped in the usual case.
+    if (this.classFields.length !== 0) this.classFields.length = 0;
   }
 
   /** Whether the body so far defined classes (later bytes may then depend on them). */
@@ -141,9 +142,9 @@ export class HessianScanner {
   private skipValue(depth: number): void {
     if (depth > MAX_DEPTH) throw new RpcProtocolError('dubbo: hessian value nested too deeply');
     const code = this.byte();
-    if (code <= 0x1f) return void this.utf8Span(code);
+    if (code <= 0x1f) return this.skipUtf8(code);
     if (code <= 0x2f) return this.advance(code - 0x20);
-    if (code <= 0x33) return void this.utf8Span(((code - 0x30) << 8) | this.byte());
+    if (code <= 0x33) return this.skipUtf8(((code - 0x30) << 8) | this.byte());
     if (code <= 0x37) return this.advance(((code - 0x34) << 8) | this.byte());
     if (code <= 0x3f) return this.advance(2);
     if (code >= 0x80) return this.skipNumber(code);
@@ -189,7 +190,7 @@ export class HessianScanner {
         if (!this.isStringStart(this.peek())) throw unexpected('string chunk', this.peek());
         return this.skipValue(depth + 1);
       case 0x53:
-        return void this.utf8Span(this.uint16());
+        return this.skipUtf8(this.uint16());
       case 0x55:
         this.skipType();
         return this.skipUntilEnd(depth);
@@ -258,6 +259,17 @@ export class HessianScanner {
   private uint16(): number {
     this.advance(2);
     return this.buf.readUInt16BE(this.pos - 2);
+  }
+
+  /** utf8Span() when only the end matters: the ASCII run first, one byte per char, without classifying it. */
+  private skipUtf8(chars: number): void {
+    const buf = this.buf;
+    let p = this.pos;
+    const stop = Math.min(p + chars, this.end);
+    while (p < stop && (buf[p] as number) < 0x80) p++;
+    const left = chars - (p - this.pos);
+    this.pos = p;
+    if (left !== 0) this.utf8Span(left);
   }
 
   /** Moves past `chars` UTF-16 units of UTF-8 (4-byte sequences are surrogate pairs: two units). */

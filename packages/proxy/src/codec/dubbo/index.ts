@@ -2,9 +2,11 @@ import type { CodecMatch, RpcCodec, RpcCodecOptions, RpcConnectionCodec, RpcFram
 import { MAGIC_HIGH, MAGIC_LOW } from './constants.js';
 import { encodeGoAway, encodeHeartbeat, encodeHeartbeatReply, encodeLocalReply, patchRequestId, rewriteRequest } from './encoder.js';
 import { DubboFrameReader } from './frame-reader.js';
+import { DubboFrame, DubboResponseFrame } from './frame.js';
+import { writeRequestId } from './header.js';
 import { HessianScanner } from './hessian-scan.js';
 
-export { DubboFrame } from './frame.js';
+export { DubboFrame, DubboResponseFrame } from './frame.js';
 export { LOCAL_REPLY_STATUS } from './encoder.js';
 export { STATUS as DUBBO_STATUS, RESPONSE_TYPE as DUBBO_RESPONSE_TYPE } from './constants.js';
 
@@ -27,6 +29,19 @@ class DubboConnectionCodec implements RpcConnectionCodec {
 
   rewriteResponse(frame: RpcFrame, requestId: number): Buffer {
     return patchRequestId(frame.bytes, requestId);
+  }
+
+  rewriteRequestInPlace(frame: RpcFrame, rewrite: RpcRewrite): boolean {
+    const set = rewrite.setHeaders;
+    if (rewrite.inPlace !== true || (set !== undefined && set.size !== 0) || !(frame instanceof DubboFrame) || frame.backing === undefined) return false;
+    writeRequestId(frame.chunk, rewrite.requestId, frame.at);
+    return true;
+  }
+
+  rewriteResponseInPlace(frame: RpcFrame, requestId: number): boolean {
+    if (!(frame instanceof DubboResponseFrame) || frame.backing === undefined) return false;
+    writeRequestId(frame.chunk, requestId, frame.at);
+    return true;
   }
 
   encodeLocalReply(request: RpcFrame, status: RpcLocalStatus, message: string): Buffer | undefined {

@@ -33,6 +33,17 @@ const NULL_ATTACHMENTS: AttachmentsMeta = { headers: new Map(), path: '', versio
 export class DubboMetaCache {
   readonly heads = new BytesCache<RequestHead>();
   readonly attachments = new BytesCache<AttachmentsMeta>();
+  private wordsBuffer: ArrayBufferLike | undefined = undefined;
+  private words: Int32Array | undefined = undefined;
+
+  /** A frame's whole ArrayBuffer as 32-bit words: made once per read buffer, shared by that read's frames. */
+  wordsOf(backing: ArrayBufferLike): Int32Array {
+    if (backing !== this.wordsBuffer || this.words === undefined) {
+      this.words = new Int32Array(backing, 0, backing.byteLength >> 2);
+      this.wordsBuffer = backing;
+    }
+    return this.words;
+  }
 }
 
 /**
@@ -41,24 +52,33 @@ export class DubboMetaCache {
  * decoded. Throws RpcProtocolError when the body does not follow that shape.
  */
 export function readRequestBody(frame: DubboFrame, scan: HessianScanner, cache: DubboMetaCache): void {
-  const bytes = frame.bytes;
-  const end = bytes.length;
-  let head = cache.heads.prefix(bytes, HEADER_BYTES, end);
-  if (head === undefined) head = readHead(bytes, scan, cache);
-  scan.reset(bytes, HEADER_BYTES + head.length, end);
+  // Offsets here are into the read buffer the frame lies in (`at` is the frame's start); the frame keeps its own.
+  const buf = frame.chunk;
+  const at = frame.at;
+  const end = at + frame.size;
+  const backing = frame.backing;
+  const words = backing === undefined ? undefined : cache.wordsOf(backing);
+  // The read buffer's offset in `backing`: where the word view finds `buf[0]`.
+  const base = frame.backingOffset - at;
+  const bodyStart = at + HEADER_BYTES;
+  let head = words === undefined ? cache.heads.prefix(buf, bodyStart, end) : cache.heads.prefixIn(buf, bodyStart, end - bodyStart, words, base + bodyStart);
+  if (head === undefined) head = readHead(buf, bodyStart, end, scan, cache);
+  scan.reset(buf, bodyStart + head.length, end);
   const count = head.argsCount;
   frame.method = head.method;
-  frame.argsStart = scan.pos;
+  frame.argsStart = scan.pos - at;
   frame.argsCount = count;
   for (let i = 0; i < count; i++) scan.skip();
   frame.service = head.path;
   frame.version = head.version;
   if (scan.atEnd()) return;
   const start = scan.pos;
-  frame.attachmentsStart = start;
+  frame.attachmentsStart = start - at;
   // Arguments with class definitions could change what the same attachment bytes mean: not cached then.
   const cacheable = !scan.hasClassDefs();
-  const att = (cacheable ? cache.attachments.prefix(bytes, start, end) : undefined) ?? readAttachments(bytes, scan, cacheable ? cache : undefined);
+  let att: AttachmentsMeta | undefined;
+  if (cacheable) att = words === undefined ? cache.attachments.prefix(buf, start, end) : cache.attachments.prefixIn(buf, start, end - start, words, base + start);
+  att ??= readAttachments(buf, scan, cacheable ? cache : undefined);
   frame.headers = att.headers;
   if (frame.service === '') frame.service = att.path;
   if (frame.version === '') frame.version = att.version;
@@ -67,8 +87,8 @@ export function readRequestBody(frame: DubboFrame, scan: HessianScanner, cache: 
   frame.requestTimeoutMs = att.timeoutMs;
 }
 
-function readHead(bytes: Buffer, scan: HessianScanner, cache: DubboMetaCache): RequestHead {
-  scan.reset(bytes, HEADER_BYTES, bytes.length);
+function readHead(buf: Buffer, start: number, end: number, scan: HessianScanner, cache: DubboMetaCache): RequestHead {
+  scan.reset(buf, start, end);
   scan.skip(); // dubbo protocol version
   const path = scan.readString();
   const version = scan.readString();
@@ -76,7 +96,7 @@ function readHead(bytes: Buffer, scan: HessianScanner, cache: DubboMetaCache): R
   // dubbox (and dubbo2.js with isSupportedDubbox) writes an int before the descriptor.
   if (scan.isIntStart(scan.peek())) scan.readInt();
   const argsCount = countParameterTypes(scan.readString());
-  return cache.heads.set(bytes, HEADER_BYTES, scan.pos, { path, version, method, argsCount, length: scan.pos - HEADER_BYTES });
+  return cache.heads.set(buf, start, scan.pos, { path, version, method, argsCount, length: scan.pos - start });
 }
 
 /** Reads the attachments map at the scanner's position and the routing fields taken from it. */

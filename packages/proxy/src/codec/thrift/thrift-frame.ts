@@ -53,6 +53,10 @@ export class ThriftFrame implements RpcFrame {
   }
 
   /** The body struct's field values ordered by field id; nested structs likewise, maps as objects. */
+  get size(): number {
+    return this.bytes.length;
+  }
+
   args(): readonly unknown[] {
     if (this.cachedArgs !== undefined) return this.cachedArgs;
     const r = newReader(this.protocol, this.bytes.length);
