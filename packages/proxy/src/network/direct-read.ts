@@ -2,6 +2,20 @@ import type net from 'node:net';
 import { kReadBytesOrError, streamBaseState, tcpHandleOf, type StreamHandle } from './stream-binding.js';
 
 let readBuffer: Buffer | undefined;
+/**
+ * Views of the shared buffer's first n bytes, to copy a read out with one set(): making one per read (subarray) reads
+ * .buffer and .byteOffset, which V8 does not optimise. A small direct-mapped cache: reads repeat their sizes.
+ */
+const views: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(256).fill(undefined);
+
+function sharedView(n: number): Uint8Array {
+  const slot = n & 255;
+  const v = views[slot];
+  if (v !== undefined && v.length === n) return v;
+  const shared = sharedReadBuffer();
+  return (views[slot] = new Uint8Array(shared.buffer, shared.byteOffset, n));
+}
+
 /** Loaded once: Buffer's own properties are slow to look up on every read. */
 const allocUnsafe = Buffer.allocUnsafe;
 
@@ -33,7 +47,7 @@ export function readDirect(socket: net.Socket, onBytes: (chunk: Buffer) => void,
     const n = streamBaseState[kReadBytesOrError] as number;
     if (n > 0) {
       const chunk = allocUnsafe(n);
-      chunk.set(n === shared.length ? shared : shared.subarray(0, n));
+      chunk.set(n === shared.length ? shared : sharedView(n));
       onBytes(chunk);
       return undefined;
     }
