@@ -239,7 +239,7 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
     );
   });
 
-  test('malformed frames get a GOAWAY with an error code (nghttp2), only that connection is affected', async () => {
+  test('malformed frames get a GOAWAY with their error code and that connection closes; the others are unaffected', async () => {
     await withProxy(async (proxy) => {
       const port = proxy.port('http');
       // A SETTINGS frame whose length is not a multiple of 6 (FRAME_SIZE_ERROR) then junk.
@@ -252,9 +252,11 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
       const ok = await h2request(s, { ':path': '/after', ':authority': 'x' });
       await closeSession(s);
       assert.equal(ok.status, 200);
-      // nghttp2 stops reading after its GOAWAY and node reports nothing: the idle timeout closes such connections.
+      // As Envoy: the proxy closes a connection after the GOAWAY of a protocol error (no idle timeout needed).
       await eventually(async () => (await adminStat(proxy.adminPort, 'http.ingress.downstream_cx_active')) === 0, 'every connection to close');
-      assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_cx_idle_timeout'), 2);
+      assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_cx_protocol_error'), 2);
+      assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_cx_destroy_local'), 2);
+      assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_cx_idle_timeout'), 0);
     }, { hcmExtra: 'common_http_protocol_options: { idle_timeout: 0.3s }' });
   });
 

@@ -23,6 +23,11 @@ export class HpackEncoder {
   /** Size updates owed at the start of the next block (§4.2): the smallest since the last block, then the final. */
   private minPending = -1;
   private pending = -1;
+  /**
+   * For a block sent later than others encoded after it (trailers waiting behind flow control): no dynamic table
+   * reference or insertion, so the decoder's table state cannot depend on the order blocks go out.
+   */
+  stateless = false;
 
   constructor() {
     this.table.onEvict = (seq, name, value) => {
@@ -43,7 +48,7 @@ export class HpackEncoder {
 
   /** Call once before the fields of each block. */
   beginBlock(out: WriteBuffer): void {
-    if (this.pending < 0) return;
+    if (this.pending < 0 || this.stateless) return;
     if (this.minPending < this.pending) writeInt(out, this.minPending, 5, 0x20);
     writeInt(out, this.pending, 5, 0x20);
     this.pending = this.minPending = -1;
@@ -56,6 +61,13 @@ export class HpackEncoder {
       return;
     }
     const table = this.table;
+    if (this.stateless) {
+      const nameIndex = STATIC_NAME_INDEX.get(name) ?? 0;
+      writeInt(out, nameIndex, 4, neverIndex || sensitive(name, value) ? 0x10 : 0);
+      if (nameIndex === 0) writeString(out, name);
+      writeString(out, value);
+      return;
+    }
     const key = `${name}\0${value}`;
     const seq = this.fields.get(key);
     if (seq !== undefined) {

@@ -130,9 +130,14 @@ export class Http2Session<U> {
     return s;
   }
 
-  /** Starts a header block: encode its fields with `hpackOut.encode(headerBlock(), ...)`, then `sendHeaders`. */
-  headerBlock(): WriteBuffer {
-    this.hpackOut.beginBlock(this.block);
+  /**
+   * Starts a header block for stream `s`: encode its fields with `hpackOut.encode(headerBlock(s), ...)`, then
+   * `sendHeaders(s)`. A block that must wait behind the stream's blocked data is encoded without the dynamic table.
+   */
+  headerBlock(s: H2Stream<U>): WriteBuffer {
+    const enc = this.hpackOut;
+    enc.stateless = s.pendingBytes > 0 || (s.pending !== undefined && s.pendingEnd);
+    enc.beginBlock(this.block);
     return this.block;
   }
 

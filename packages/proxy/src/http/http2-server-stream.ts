@@ -11,9 +11,9 @@ const EMPTY = Buffer.alloc(0);
 const STATUS_TEXT: string[] = [];
 
 /** What a stream needs from its connection. */
-export interface H2ServerStreamOwner {
-  readonly session: Http2Session<H2ServerStream>;
-  onStreamTimeout(s: H2ServerStream): void;
+export interface Http2ServerStreamOwner {
+  readonly session: Http2Session<Http2ServerStream>;
+  onStreamTimeout(s: Http2ServerStream): void;
   onLocalReset(): void;
 }
 
@@ -21,7 +21,7 @@ export interface H2ServerStreamOwner {
  * The response side of one downstream HTTP/2 stream on Weft's own codec (a ResponseEncoder over an H2Stream), and
  * the stream's idle-timeout node.
  */
-export class H2ServerStream implements ResponseEncoder, DeadlineNode {
+export class Http2ServerStream implements ResponseEncoder, DeadlineNode {
   deadlinePrev: DeadlineNode | null = null;
   deadlineNext: DeadlineNode | null = null;
   deadlineAt = 0;
@@ -36,8 +36,8 @@ export class H2ServerStream implements ResponseEncoder, DeadlineNode {
   private headersSent = false;
 
   constructor(
-    readonly h2: H2Stream<H2ServerStream>,
-    private readonly owner: H2ServerStreamOwner,
+    readonly h2: H2Stream<Http2ServerStream>,
+    private readonly owner: Http2ServerStreamOwner,
   ) {}
 
   get requestEnded(): boolean {
@@ -47,7 +47,7 @@ export class H2ServerStream implements ResponseEncoder, DeadlineNode {
   encode100Continue(): void {
     if (this.h2.closed || this.headersSent) return;
     const session = this.owner.session;
-    session.hpackOut.encode(session.headerBlock(), ':status', '100');
+    session.hpackOut.encode(session.headerBlock(this.h2), ':status', '100');
     session.sendHeaders(this.h2, false);
   }
 
@@ -63,7 +63,7 @@ export class H2ServerStream implements ResponseEncoder, DeadlineNode {
     // 204/205/304 have no body; nothing may follow.
     if (status === 204 || status === 205 || status === 304) endStream = true;
     const session = this.owner.session;
-    const w = session.headerBlock();
+    const w = session.headerBlock(this.h2);
     session.hpackOut.encode(w, ':status', (STATUS_TEXT[status] ??= String(status)));
     encodeHeaderMap(session.hpackOut, w, headers);
     session.sendHeaders(h2, endStream);
@@ -88,7 +88,7 @@ export class H2ServerStream implements ResponseEncoder, DeadlineNode {
     if (trailers.size === 0 || !sendableHeaderMap(trailers)) {
       session.sendData(h2, EMPTY, true);
     } else {
-      encodeHeaderMap(session.hpackOut, session.headerBlock(), trailers);
+      encodeHeaderMap(session.hpackOut, session.headerBlock(this.h2), trailers);
       session.sendHeaders(h2, true);
     }
     this.endResponse();
