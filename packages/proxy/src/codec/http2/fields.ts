@@ -100,8 +100,11 @@ export function sendableHeaderMap(headers: HeaderMap): boolean {
   return true;
 }
 
-/** HPACK-encodes a sendable HeaderMap's regular fields (names lower-cased; pseudo and connection-specific dropped). */
-export function encodeHeaderMap(enc: HpackEncoder, w: WriteBuffer, headers: HeaderMap): void {
+/**
+ * HPACK-encodes a sendable HeaderMap's regular fields (names lower-cased; pseudo and connection-specific dropped;
+ * `host` too when `skipHost`: a request carries it as :authority).
+ */
+export function encodeHeaderMap(enc: HpackEncoder, w: WriteBuffer, headers: HeaderMap, skipHost = false): void {
   const names = headers.names;
   const values = headers.values;
   for (let i = 0; i < names.length; i++) {
@@ -109,7 +112,7 @@ export function encodeHeaderMap(enc: HpackEncoder, w: WriteBuffer, headers: Head
     const value = values[i] as string;
     if (name.charCodeAt(0) === 58) continue;
     if (!validName(name, 0)) name = name.toLowerCase();
-    if (connectionSpecific(name, value)) continue;
+    if (connectionSpecific(name, value) || (skipHost && name === 'host')) continue;
     enc.encode(w, name, value);
   }
 }

@@ -191,6 +191,11 @@ export class Http2Session<U> {
     this.closeStream(s, CLOSE_LOCAL_RESET, code);
   }
 
+  /** Closes a stream the peer will never answer (above a GOAWAY's last stream id) as refused, sending nothing. */
+  refuseStream(s: H2Stream<U>): void {
+    this.closeStream(s, CLOSE_REMOTE_RESET, F.REFUSED_STREAM);
+  }
+
   /** Stop/resume returning receive window for this stream (the peer stalls once it is used up). */
   setReadDisabled(s: H2Stream<U>, disabled: boolean): void {
     if (s.readDisabled === disabled) return;
@@ -228,6 +233,8 @@ export class Http2Session<U> {
     if (this.closed) return;
     this.flush();
     this.socket.destroySoon();
+    // A peer that does not read would keep the socket (and its queued bytes) forever.
+    if (!this.socket.destroyed) setTimeout(destroySocket, 1000, this.socket).unref();
     this.onSocketClose();
   }
 
@@ -648,6 +655,10 @@ export class Http2Session<U> {
 function flushTick<U>(s: Http2Session<U>): void {
   if (s.closed) return;
   s.flush();
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
 }
 
 function noop(): void {}
