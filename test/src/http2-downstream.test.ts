@@ -445,6 +445,8 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
         [...base, ['connection', 'keep-alive']],
         [[':method', 'GET'], ['x-a', '1'], [':scheme', 'http'], [':path', '/'], [':authority', 'x']],
         [...base, [':status', '200']],
+        [...base, ['content-length', '5']], // END_STREAM: a promised body that never comes
+        [...base, ['content-length', '0'], ['content-length', '1']],
         base,
       ]);
       assert.deepEqual([...seen.entries()].sort((a, b) => a[0] - b[0]), [
@@ -453,10 +455,28 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
         [5, 'rst 1'],
         [7, 'rst 1'],
         [9, 'rst 1'],
-        [11, 'headers'],
+        [11, 'rst 1'],
+        [13, 'rst 1'],
+        [15, 'headers'],
       ]);
-      assert.equal(await adminStat(proxy.adminPort, 'http2.rx_messaging_error'), 5);
+      assert.equal(await adminStat(proxy.adminPort, 'http2.rx_messaging_error'), 7);
       assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_rq_total'), 1);
+    });
+  });
+
+  test('a body longer than its content-length is reset with PROTOCOL_ERROR and never reaches the HTTP/1 upstream whole', async () => {
+    await withProxy(async (proxy, up) => {
+      const s = h2connect(proxy.port('http'));
+      const req = s.request({ ':method': 'POST', ':path': '/cl', ':authority': 'x', 'content-length': '3' });
+      req.on('error', () => {});
+      req.end('hello, this is more than three bytes');
+      const rst = await new Promise<number | undefined>((resolve) => req.on('close', () => resolve(req.rstCode)));
+      assert.equal(rst, 1);
+      const ok = await h2request(s, { ':path': '/after', ':authority': 'x' });
+      assert.equal(ok.status, 200);
+      await closeSession(s);
+      assert.equal(up.requests.some((r) => r.url === '/cl' && r.body.length > 3), false);
+      assert.equal(up.requests.filter((r) => r.url !== '/cl' && r.url !== '/after').length, 0);
     });
   });
 

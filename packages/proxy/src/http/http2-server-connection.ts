@@ -116,11 +116,15 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
       s.stream.decodeTrailers(decodeRawHeaders(fields));
       return;
     }
-    if (!validRequestFields(fields)) {
+    const length = validRequestFields(fields) ? contentLength(fields) : -2;
+    // Malformed (RFC 9113 §8.1.1, §8.3): a content-length the body must match is also what keeps an HTTP/1 upstream
+    // from reading the rest of a lying body as another request.
+    if (length === -2 || (endStream && length > 0)) {
       this.codecStats.rxMessagingError.inc();
       this.session.resetStream(h2, PROTOCOL_ERROR);
       return;
     }
+    h2.expectedLength = length;
     this.newStream(h2, fields, endStream);
   }
 
@@ -345,6 +349,20 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     this.cfg.stats.cxIdleTimeout.inc();
     this.close('idle timeout');
   }
+}
+
+/** The request's content-length: -1 when absent, -2 when invalid or repeated with different values. */
+function contentLength(fields: readonly string[]): number {
+  let n = -1;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] !== 'content-length') continue;
+    const v = fields[i + 1] as string;
+    if (!/^[0-9]{1,15}$/.test(v)) return -2;
+    const m = Number(v);
+    if (n >= 0 && m !== n) return -2;
+    n = m;
+  }
+  return n;
 }
 
 function requestTimeout(conn: Http2ServerConnection, enc: Http2ServerStream): void {

@@ -554,6 +554,9 @@ export class Http2Session<U> {
       this.handler.onHeadersTooLarge(s);
       return;
     }
+    if (endStream && s.headersReceived && s.expectedLength >= 0 && s.receivedLength !== s.expectedLength) {
+      return this.streamError(id, F.PROTOCOL_ERROR); // trailers ending a body shorter than its content-length
+    }
     s.headersReceived = true;
     if (endStream) s.remoteEnded = true;
     this.handler.onHeaders(s, fields, endStream);
