@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import { request, startProxyFromYaml, startUpstream, type TestProxy, type TestUpstream, type UpstreamHandler } from '@weft/testing';
+import * as F from '@weft/proxy/codec/http2/frames';
+import { HpackEncoder } from '@weft/proxy/codec/http2/hpack-encoder';
+import { WriteBuffer } from '@weft/proxy/codec/http2/write-buffer';
 import { closeSession, goawayCodeFor, h2connect, h2request } from './h2-client.js';
 import { sleep } from './raw-conn.js';
 import { adminStat } from './stats.js';
@@ -27,6 +30,43 @@ async function withProxy(
     await proxy.close();
     await up.close();
   }
+}
+
+/** Sends `requests` (field lists) as HEADERS on streams 1, 3, ... of a raw h2c connection; resolves per stream `rst <code>` or `headers` (answered), once each stream got one. */
+async function rawStreams(port: number, requests: Array<Array<[string, string]>>): Promise<Map<number, string>> {
+  const sock = net.connect(port, '127.0.0.1');
+  sock.on('error', () => {});
+  const w = new WriteBuffer();
+  w.bytes(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'));
+  F.writeSettings(w, []);
+  const enc = new HpackEncoder();
+  requests.forEach((fields, i) => {
+    const block = new WriteBuffer();
+    for (const [n, v] of fields) enc.encode(block, n, v);
+    F.writeHeaderBlock(w, 1 + 2 * i, block.take() as Buffer, 16384, true);
+  });
+  sock.write(w.take() as Buffer);
+  const seen = new Map<number, string>();
+  let buf = Buffer.alloc(0);
+  await new Promise<void>((resolve) => {
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      let off = 0;
+      for (; off + 9 <= buf.length; ) {
+        const len = buf.readUIntBE(off, 3);
+        if (off + 9 + len > buf.length) break;
+        const type = buf[off + 3];
+        const id = buf.readUInt32BE(off + 5) & 0x7fffffff;
+        if (type === F.RST_STREAM && !seen.has(id)) seen.set(id, `rst ${buf.readUInt32BE(off + 9)}`);
+        if (type === F.HEADERS && !seen.has(id)) seen.set(id, `headers`);
+        off += 9 + len;
+      }
+      buf = buf.subarray(off);
+      if (seen.size === requests.length) resolve();
+    });
+  });
+  sock.destroy();
+  return seen;
 }
 
 async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 2000): Promise<void> {
@@ -239,7 +279,7 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
     );
   });
 
-  test('malformed frames get a GOAWAY with an error code (nghttp2), only that connection is affected', async () => {
+  test('malformed frames get a GOAWAY with their error code and that connection closes; the others are unaffected', async () => {
     await withProxy(async (proxy) => {
       const port = proxy.port('http');
       // A SETTINGS frame whose length is not a multiple of 6 (FRAME_SIZE_ERROR) then junk.
@@ -252,9 +292,11 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
       const ok = await h2request(s, { ':path': '/after', ':authority': 'x' });
       await closeSession(s);
       assert.equal(ok.status, 200);
-      // nghttp2 stops reading after its GOAWAY and node reports nothing: the idle timeout closes such connections.
+      // As Envoy: the proxy closes a connection after the GOAWAY of a protocol error (no idle timeout needed).
       await eventually(async () => (await adminStat(proxy.adminPort, 'http.ingress.downstream_cx_active')) === 0, 'every connection to close');
-      assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_cx_idle_timeout'), 2);
+      assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_cx_protocol_error'), 2);
+      assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_cx_destroy_local'), 2);
+      assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_cx_idle_timeout'), 0);
     }, { hcmExtra: 'common_http_protocol_options: { idle_timeout: 0.3s }' });
   });
 
@@ -391,6 +433,65 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
         await closeSession(s);
       },
       { routes: '- match: { prefix: "/x" }\n  route: { cluster: backend }' },
+    );
+  });
+
+  test('malformed requests are reset with PROTOCOL_ERROR (http2.rx_messaging_error), a valid one on the same connection is served', async () => {
+    await withProxy(async (proxy) => {
+      const base: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'x']];
+      const seen = await rawStreams(proxy.port('http'), [
+        [...base, ['X-Upper', '1']],
+        [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x']],
+        [...base, ['connection', 'keep-alive']],
+        [[':method', 'GET'], ['x-a', '1'], [':scheme', 'http'], [':path', '/'], [':authority', 'x']],
+        [...base, [':status', '200']],
+        [...base, ['content-length', '5']], // END_STREAM: a promised body that never comes
+        [...base, ['content-length', '0'], ['content-length', '1']],
+        base,
+      ]);
+      assert.deepEqual([...seen.entries()].sort((a, b) => a[0] - b[0]), [
+        [1, 'rst 1'],
+        [3, 'rst 1'],
+        [5, 'rst 1'],
+        [7, 'rst 1'],
+        [9, 'rst 1'],
+        [11, 'rst 1'],
+        [13, 'rst 1'],
+        [15, 'headers'],
+      ]);
+      assert.equal(await adminStat(proxy.adminPort, 'http2.rx_messaging_error'), 7);
+      assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_rq_total'), 1);
+    });
+  });
+
+  test('a body longer than its content-length is reset with PROTOCOL_ERROR and never reaches the HTTP/1 upstream whole', async () => {
+    await withProxy(async (proxy, up) => {
+      const s = h2connect(proxy.port('http'));
+      const req = s.request({ ':method': 'POST', ':path': '/cl', ':authority': 'x', 'content-length': '3' });
+      req.on('error', () => {});
+      req.end('hello, this is more than three bytes');
+      const rst = await new Promise<number | undefined>((resolve) => req.on('close', () => resolve(req.rstCode)));
+      assert.equal(rst, 1);
+      const ok = await h2request(s, { ':path': '/after', ':authority': 'x' });
+      assert.equal(ok.status, 200);
+      await closeSession(s);
+      assert.equal(up.requests.some((r) => r.url === '/cl' && r.body.length > 3), false);
+      assert.equal(up.requests.filter((r) => r.url !== '/cl' && r.url !== '/after').length, 0);
+    });
+  });
+
+  test('streams beyond max_concurrent_streams are refused (REFUSED_STREAM), the others are served', async () => {
+    await withProxy(
+      async (proxy) => {
+        const base: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'http'], [':path', '/slow'], [':authority', 'x']];
+        const seen = await rawStreams(proxy.port('http'), [base, base, base]);
+        assert.deepEqual([...seen.entries()].sort((a, b) => a[0] - b[0]), [
+          [1, 'headers'],
+          [3, 'headers'],
+          [5, 'rst 7'],
+        ]);
+      },
+      { hcmExtra: 'http2_protocol_options: { max_concurrent_streams: 2 }', handler: (_req, res) => setTimeout(() => res.end('ok'), 100) },
     );
   });
 

@@ -1,8 +1,9 @@
-import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
-import { http2, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } from '../server/lazy-builtins.js';
-import { Duplex } from 'node:stream';
-import { decodeRequestHeaders } from '../codec/http2/headers.js';
-import { localSettings } from '../codec/http2/options.js';
+import { decodeRawHeaders, decodeRequestHeaders } from '../codec/http2/headers.js';
+import { validRequestFields } from '../codec/http2/fields.js';
+import { INTERNAL_ERROR, NO_ERROR, PROTOCOL_ERROR } from '../codec/http2/frames.js';
+import type { H2Stream } from '../codec/http2/h2-stream.js';
+import { streamWindow } from '../codec/http2/options.js';
+import { CLOSE_CONNECTION, CLOSE_DONE, CLOSE_REMOTE_RESET, Http2Session, type Http2SessionHandler } from '../codec/http2/session.js';
 import { http2CodecStats, type Http2CodecStats } from '../codec/http2/stats.js';
 import { HeaderMap } from '../interfaces/header-map.js';
 import type { DownstreamConnection, Drainable } from '../interfaces/network-filter.js';
@@ -11,29 +12,30 @@ import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import { enterIoScope, exitIoScope, monotonicNow } from '../server/io-scope.js';
 import { ActiveStream } from './active-stream.js';
 import type { HcmConfig } from './hcm-config.js';
-import { Http2StreamEncoder, type Http2StreamOwner } from './http2-stream-encoder.js';
+import { Http2ServerStream, type Http2ServerStreamOwner } from './http2-server-stream.js';
 
-/** Pseudo-headers node counts against maxHeaderListPairs on top of the regular ones. */
+/** Pseudo-headers counted against the header count limit on top of the regular ones. */
 const PSEUDO_HEADERS = 5;
 /** 2^31-1: a GOAWAY naming it announces a drain without refusing any stream yet. */
 const MAX_STREAM_ID = 0x7fffffff;
+const DRAIN_PING = Buffer.from('weftdrn\0', 'latin1');
 
 /**
- * The downstream side of an HTTP/2 connection: a node:http2 server session (nghttp2) over the socket we accepted.
- * Each stream becomes an ActiveStream with its own Http2StreamEncoder. Owns the connection's idle/duration timers,
- * max_requests_per_connection and drain (GOAWAY) behaviour.
+ * The downstream side of an HTTP/2 connection on Weft's own codec (Http2Session). Each stream becomes an
+ * ActiveStream with an Http2ServerStream as its ResponseEncoder. Owns the connection's idle/duration timers,
+ * max_requests_per_connection and drain (two-step GOAWAY) behaviour.
  */
-export class Http2ServerConnection implements Drainable, DeadlineNode, Http2StreamOwner {
+export class Http2ServerConnection implements Drainable, DeadlineNode, Http2ServerStreamOwner, Http2SessionHandler<Http2ServerStream> {
   deadlinePrev: DeadlineNode | null = null;
   deadlineNext: DeadlineNode | null = null;
   deadlineAt = 0;
   deadlineList: DeadlineList | null = null;
-
-  private session!: ServerHttp2Session;
+  readonly session: Http2Session<Http2ServerStream>;
   private readonly codecStats: Http2CodecStats;
-  private readonly active = new Set<Http2StreamEncoder>();
   private requests = 0;
   private draining = false;
+  /** The final GOAWAY went out: close once the last stream ends. */
+  private goawayFinal = false;
   private closed = false;
   private localClose = false;
   private readonly idleList: DeadlineList | undefined;
@@ -51,10 +53,26 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     if (cfg.idleTimeoutMs > 0) this.idleList = deadlines.list(cfg.idleTimeoutMs);
     if (cfg.streamIdleTimeoutMs > 0) this.streamIdleList = deadlines.list(cfg.streamIdleTimeoutMs);
     this.codecStats = http2CodecStats(cfg.ctx.stats);
+    const h2 = cfg.http2;
+    this.session = new Http2Session<Http2ServerStream>(
+      conn.socket,
+      true,
+      {
+        headerTableSize: h2.hpackTableSize,
+        maxConcurrentStreams: h2.maxConcurrentStreams,
+        initialWindowSize: streamWindow(h2, conn.bufferLimitBytes),
+        maxHeaderListSize: cfg.maxRequestHeadersBytes,
+        maxHeaderFields: cfg.maxHeadersCount + PSEUDO_HEADERS,
+        enableConnectProtocol: h2.allowConnect,
+        connectionWindow: h2.initialConnectionWindowSize,
+        writeHighWatermark: conn.bufferLimitBytes,
+      },
+      this,
+    );
   }
 
   /**
-   * Starts the session; `initial` are bytes already read from the socket (the sniffed preface), pushed back;
+   * Starts the session; `initial` are bytes already read from the socket (the sniffed preface);
    * `counted`: the connection was already counted in downstream_cx_total/active (by the sniffing HTTP/1 side).
    */
   start(initial?: Buffer, counted = false): void {
@@ -71,27 +89,6 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
       stats.cxSslActive.inc();
     }
     conn.setDrainable(this);
-    const socket = conn.socket;
-    if (initial && initial.length > 0) socket.unshift(initial);
-    const h2 = cfg.http2;
-    // A standalone TLSSocket's handle cannot be consumed by nghttp2 (Node 20: the session never sees a byte):
-    // over TLS the session reads through a JS duplex instead.
-    const transport = conn.tls !== undefined ? Duplex.from({ readable: socket, writable: socket }) : socket;
-    const session = http2().performServerHandshake(transport, {
-      settings: { ...localSettings(h2, true, conn.bufferLimitBytes), maxHeaderListSize: cfg.maxRequestHeadersBytes },
-      maxHeaderListPairs: cfg.maxHeadersCount + PSEUDO_HEADERS,
-      // Bounded by flow control and our watermarks; node's default (10 MB) would refuse streams under load.
-      maxSessionMemory: 64,
-    });
-    this.session = session;
-    session.on('stream', (s: ServerHttp2Stream, _h: unknown, flags: number, raw: string[]) => this.onStream(s, flags, raw));
-    session.on('error', () => this.onSessionError());
-    session.on('close', () => this.onSessionClose());
-    if (h2.initialConnectionWindowSize > 65535) {
-      session.once('localSettings', () => {
-        if (!session.destroyed) session.setLocalWindowSize(h2.initialConnectionWindowSize);
-      });
-    }
     this.idleList?.schedule(this);
     if (cfg.maxConnectionDurationMs > 0) {
       this.durationTimer = setTimeout(() => {
@@ -100,32 +97,53 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
       }, cfg.maxConnectionDurationMs);
       this.durationTimer.unref();
     }
-  }
-
-  // ---- streams ----
-
-  private onStream(h2s: ServerHttp2Stream, flags: number, raw: string[]): void {
+    conn.socket.resume();
     enterIoScope();
     try {
-      this.newStream(h2s, flags, raw);
+      this.session.start(initial);
     } finally {
       exitIoScope();
     }
   }
 
-  private newStream(h2s: ServerHttp2Stream, flags: number, raw: string[]): void {
+  // ---- session events ----
+
+  onHeaders(h2: H2Stream<Http2ServerStream>, fields: string[], endStream: boolean): void {
+    const s = h2.user;
+    if (s !== undefined) {
+      // Trailers (the session has checked they end the stream).
+      this.codecStats.trailers.inc();
+      s.stream.decodeTrailers(decodeRawHeaders(fields));
+      return;
+    }
+    const length = validRequestFields(fields) ? contentLength(fields) : -2;
+    // Malformed (RFC 9113 §8.1.1, §8.3): a content-length the body must match is also what keeps an HTTP/1 upstream
+    // from reading the rest of a lying body as another request.
+    if (length === -2 || (endStream && length > 0)) {
+      this.codecStats.rxMessagingError.inc();
+      this.session.resetStream(h2, PROTOCOL_ERROR);
+      return;
+    }
+    h2.expectedLength = length;
+    this.newStream(h2, fields, endStream);
+  }
+
+  onHeadersTooLarge(h2: H2Stream<Http2ServerStream>): void {
+    this.codecStats.headerOverflow.inc();
+    this.session.resetStream(h2, INTERNAL_ERROR);
+  }
+
+  private newStream(h2: H2Stream<Http2ServerStream>, fields: string[], endStream: boolean): void {
     const { cfg, conn } = this;
     this.requests++;
     this.idleList?.cancel(this);
-    const enc = new Http2StreamEncoder(h2s, this);
+    const enc = new Http2ServerStream(h2, this);
+    h2.user = enc;
     const headers = new HeaderMap();
     const stream = new ActiveStream(cfg, enc, conn.id, conn.meta.sourceIp, conn.info, headers, 'HTTP/2');
     enc.stream = stream;
-    this.active.add(enc);
     this.codecStats.streamsActive.inc();
-    decodeRequestHeaders(raw, stream, headers);
-    const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
-    enc.requestEnded = endStream;
+    decodeRequestHeaders(fields, stream, headers);
     if (cfg.maxRequestsPerConnection > 0 && this.requests >= cfg.maxRequestsPerConnection && !this.draining) {
       cfg.stats.cxMaxRequestsReached.inc();
       this.startDrain();
@@ -157,69 +175,67 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     this.applyRouteIdleTimeout(enc);
   }
 
-  /** A route's `idle_timeout` replaces the connection manager's stream idle timeout (0 disables it). */
-  private applyRouteIdleTimeout(enc: Http2StreamEncoder): void {
-    const action = enc.stream.route?.action;
-    if (enc.stream.destroyed || action?.kind !== 'route' || action.idleTimeoutMs === undefined) return;
-    enc.idleList?.cancel(enc);
-    enc.idleList = action.idleTimeoutMs > 0 ? this.cfg.ctx.deadlines.list(action.idleTimeoutMs) : undefined;
-    enc.idleList?.schedule(enc);
+  onData(h2: H2Stream<Http2ServerStream>, data: Buffer, endStream: boolean): void {
+    const enc = h2.user;
+    if (enc === undefined) return;
+    if (enc.idleList) enc.idleList.schedule(enc);
+    if (data.length > 0) enc.stream.decodeData(data, endStream);
+    else enc.stream.endRequest();
   }
 
-  onStreamTimeout(enc: Http2StreamEncoder): void {
-    this.cfg.stats.rqIdleTimeout.inc();
-    this.timeoutStream(enc, 'stream_idle_timeout', ResponseFlag.StreamIdleTimeout);
+  onStreamWritable(h2: H2Stream<Http2ServerStream>): void {
+    h2.user?.stream.onDownstreamDrain();
   }
 
-  timeoutRequest(enc: Http2StreamEncoder): void {
-    enc.requestTimer = undefined;
-    if (enc.stream.requestComplete || enc.stream.destroyed) return;
-    this.cfg.stats.rqTimeout.inc();
-    this.timeoutStream(enc, 'request_overall_timeout', 0);
-  }
-
-  private timeoutStream(enc: Http2StreamEncoder, details: string, flag: number): void {
-    const stream = enc.stream;
-    if (stream.destroyed) return;
-    if (stream.responseStarted) {
-      stream.info.setResponseFlag(flag);
-      stream.resetStream(details);
+  onStreamClose(h2: H2Stream<Http2ServerStream>, reason: number): void {
+    const enc = h2.user;
+    if (enc === undefined) {
+      this.afterStreamClosed();
       return;
     }
-    stream.sendLocalReply(stream.requestComplete ? 504 : 408, details === 'stream_idle_timeout' ? 'stream timeout' : 'request timeout', { details, flags: flag });
-  }
-
-  onRequestTrailers(): void {
-    this.codecStats.trailers.inc();
-  }
-
-  onLocalReset(): void {
-    this.codecStats.txReset.inc();
-  }
-
-  onStreamClosed(enc: Http2StreamEncoder): void {
-    if (!this.active.delete(enc)) return;
     this.codecStats.streamsActive.dec();
     enc.deadlineList?.cancel(enc);
     if (enc.requestTimer) clearTimeout(enc.requestTimer);
     const stream = enc.stream;
-    if (!stream.destroyed) {
+    // CLOSE_DONE happens inside the call that ends the response: the ActiveStream completes right after.
+    if (!stream.destroyed && reason !== CLOSE_DONE) {
       // Closed before our response ended: the client reset the stream, or the connection went away.
-      if (!enc.localReset && !this.closed && !this.session.destroyed) this.codecStats.rxReset.inc();
-      else if (this.closed || this.session.destroyed) this.cfg.stats.cxDestroyActiveRq.inc();
+      if (reason === CLOSE_REMOTE_RESET) this.codecStats.rxReset.inc();
+      else if (reason === CLOSE_CONNECTION) this.cfg.stats.cxDestroyActiveRq.inc();
       stream.onDownstreamReset();
     }
-    if (this.active.size === 0 && !this.closed && !this.draining) this.idleList?.schedule(this);
+    this.afterStreamClosed();
   }
 
-  // ---- session events ----
+  private afterStreamClosed(): void {
+    if (this.closed || this.session.activeStreams > 0) return;
+    if (this.goawayFinal) {
+      this.session.destroy();
+      return;
+    }
+    if (!this.draining) this.idleList?.schedule(this);
+  }
 
-  private onSessionError(): void {
-    // nghttp2 protocol errors (bad frames, flow-control violations...) end the session; node destroys it.
+  onGoaway(): void {
+    // The client is going away: no stream above its last id is coming; close once ours are done.
+    if (this.session.activeStreams === 0) this.session.destroy();
+  }
+
+  onPingAck(): void {
+    if (this.draining && !this.goawayFinal) this.finishDrain();
+  }
+
+  onRemoteSettings(): void {}
+
+  onConnectionError(): void {
+    // Protocol errors (bad frames, flow-control violations...) end the connection with a GOAWAY.
     this.cfg.stats.cxProtocolError.inc();
+    this.codecStats.goawaySent.inc();
+    this.localClose = true;
+    this.cfg.stats.cxDestroyLocal.inc();
   }
 
-  private onSessionClose(): void {
+  onClose(): void {
     if (this.closed) return;
     this.closed = true;
     const stats = this.cfg.stats;
@@ -233,8 +249,45 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     this.deadlineList?.cancel(this);
     if (this.durationTimer) clearTimeout(this.durationTimer);
     if (this.drainTimer) clearTimeout(this.drainTimer);
-    for (const enc of [...this.active]) this.onStreamClosed(enc);
     if (!this.conn.socket.destroyed) this.conn.socket.destroy();
+  }
+
+  // ---- streams ----
+
+  /** A route's `idle_timeout` replaces the connection manager's stream idle timeout (0 disables it). */
+  private applyRouteIdleTimeout(enc: Http2ServerStream): void {
+    const action = enc.stream.route?.action;
+    if (enc.stream.destroyed || action?.kind !== 'route' || action.idleTimeoutMs === undefined) return;
+    enc.idleList?.cancel(enc);
+    enc.idleList = action.idleTimeoutMs > 0 ? this.cfg.ctx.deadlines.list(action.idleTimeoutMs) : undefined;
+    enc.idleList?.schedule(enc);
+  }
+
+  onStreamTimeout(enc: Http2ServerStream): void {
+    this.cfg.stats.rqIdleTimeout.inc();
+    this.timeoutStream(enc, 'stream_idle_timeout', ResponseFlag.StreamIdleTimeout);
+  }
+
+  timeoutRequest(enc: Http2ServerStream): void {
+    enc.requestTimer = undefined;
+    if (enc.stream.requestComplete || enc.stream.destroyed) return;
+    this.cfg.stats.rqTimeout.inc();
+    this.timeoutStream(enc, 'request_overall_timeout', 0);
+  }
+
+  private timeoutStream(enc: Http2ServerStream, details: string, flag: number): void {
+    const stream = enc.stream;
+    if (stream.destroyed) return;
+    if (stream.responseStarted) {
+      stream.info.setResponseFlag(flag);
+      stream.resetStream(details);
+      return;
+    }
+    stream.sendLocalReply(stream.requestComplete ? 504 : 408, details === 'stream_idle_timeout' ? 'stream timeout' : 'request timeout', { details, flags: flag });
+  }
+
+  onLocalReset(): void {
+    this.codecStats.txReset.inc();
   }
 
   private flushBytes(): void {
@@ -256,8 +309,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
    * Graceful, in two steps as Envoy does (RFC 9113 §6.8): a GOAWAY with the largest stream id tells the client to
    * open no new streams; after the HCM's `drain_timeout` (or sooner, once a PING sent with it is acked: a round trip
    * proves the client saw it) the final GOAWAY names the last stream we took, so a request the client sent meanwhile
-   * is served rather than refused. Streams in flight finish, then the connection closes. (A client may never ack:
-   * Node's closes an idle session at the first GOAWAY; then the timeout does the job.)
+   * is served rather than refused. Streams in flight finish, then the connection closes.
    */
   startDrain(): void {
     if (this.draining || this.closed) return;
@@ -266,37 +318,57 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Stre
     this.cfg.stats.cxDrainClose.inc();
     this.codecStats.goawaySent.inc();
     this.deadlineList?.cancel(this);
-    const session = this.session;
-    session.goaway(NGHTTP2_NO_ERROR, MAX_STREAM_ID);
-    if (!session.ping(this.finishDrain)) return this.finishDrain();
-    this.drainTimer = setTimeout(this.finishDrain, this.cfg.drainTimeoutMs);
+    this.session.goaway(MAX_STREAM_ID, NO_ERROR);
+    this.session.ping(DRAIN_PING);
+    this.drainTimer = setTimeout(finishDrain, this.cfg.drainTimeoutMs, this);
     this.drainTimer.unref();
   }
 
-  /** The final GOAWAY (Node sends it with the last stream id it processed); the session closes when streams end. */
-  private readonly finishDrain = (): void => {
+  /** The final GOAWAY with the last stream id we took; the connection closes when its streams end. */
+  finishDrain(): void {
     if (this.drainTimer) clearTimeout(this.drainTimer);
-    if (!this.session.destroyed && !this.session.closed) this.session.close();
-  };
+    if (this.goawayFinal || this.closed) return;
+    this.goawayFinal = true;
+    this.session.goaway(this.session.lastPeerStreamId, NO_ERROR);
+    if (this.session.activeStreams === 0) this.session.destroy();
+  }
 
-  /** Now: GOAWAY, then destroy the session and socket (streams in flight are reset). */
+  /** Now: GOAWAY, then close the socket (streams in flight are reset). */
   close(reason: string): void {
     if (this.closed) return;
     this.conn.info.connectionTerminationDetails ||= reason;
     if (!this.draining) this.codecStats.goawaySent.inc();
     this.localClose = true;
     this.cfg.stats.cxDestroyLocal.inc();
-    this.session.destroy(undefined, NGHTTP2_NO_ERROR);
+    this.session.terminate(NO_ERROR);
   }
 
   /** Connection idle timeout (no stream for `idle_timeout`). */
   onDeadline(): void {
-    if (this.active.size > 0 || this.closed) return;
+    if (this.session.activeStreams > 0 || this.closed) return;
     this.cfg.stats.cxIdleTimeout.inc();
     this.close('idle timeout');
   }
 }
 
-function requestTimeout(conn: Http2ServerConnection, enc: Http2StreamEncoder): void {
+/** The request's content-length: -1 when absent, -2 when invalid or repeated with different values. */
+function contentLength(fields: readonly string[]): number {
+  let n = -1;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] !== 'content-length') continue;
+    const v = fields[i + 1] as string;
+    if (!/^[0-9]{1,15}$/.test(v)) return -2;
+    const m = Number(v);
+    if (n >= 0 && m !== n) return -2;
+    n = m;
+  }
+  return n;
+}
+
+function requestTimeout(conn: Http2ServerConnection, enc: Http2ServerStream): void {
   conn.timeoutRequest(enc);
+}
+
+function finishDrain(conn: Http2ServerConnection): void {
+  conn.finishDrain();
 }

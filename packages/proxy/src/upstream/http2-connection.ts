@@ -1,7 +1,7 @@
-import type { ClientHttp2Session } from 'node:http2';
-import { http2 } from '../server/lazy-builtins.js';
 import type { Socket } from 'node:net';
-import { localSettings, type Http2Options } from '../codec/http2/options.js';
+import type { H2Stream } from '../codec/http2/h2-stream.js';
+import { streamWindow, type Http2Options } from '../codec/http2/options.js';
+import { CLOSE_CONNECTION, Http2Session, type Http2SessionHandler } from '../codec/http2/session.js';
 import { formatAddress } from '../network/address.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import type { Host } from './host.js';
@@ -15,6 +15,10 @@ export const READY = 1;
 export const DRAINING = 2;
 export const CLOSED = 3;
 
+/** Envoy's default max_response_headers_kb (60 KiB) and a generous field count. */
+const MAX_RESPONSE_HEADERS_BYTES = 60 * 1024;
+const MAX_RESPONSE_FIELDS = 200;
+
 /** What a connection reports to its pool. */
 export interface Http2ConnectionOwner {
   onConnected(c: Http2Connection): void;
@@ -27,15 +31,14 @@ export interface Http2ConnectionOwner {
   onStreamReset(local: boolean): void;
 }
 
-/** One upstream HTTP/2 session (node:http2 client over our socket) and the streams it carries. */
-export class Http2Connection implements Http2StreamHost, DeadlineNode {
+/** One upstream HTTP/2 connection (Weft's own codec, client role) over our socket, and the streams it carries. */
+export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2SessionHandler<Http2UpstreamStream> {
   deadlinePrev: DeadlineNode | null = null;
   deadlineNext: DeadlineNode | null = null;
   deadlineAt = 0;
   deadlineList: DeadlineList | null = null;
-
   state = CONNECTING;
-  readonly session: ClientHttp2Session;
+  readonly session: Http2Session<Http2UpstreamStream>;
   readonly socket: Socket;
   readonly streams = new Set<Http2UpstreamStream>();
   /** Streams ever opened (max_requests_per_connection). */
@@ -48,10 +51,12 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode {
   private closingLocally = false;
   /** Streams in flight when the connection started to go away (for upstream_cx_destroy_*_with_active_rq). */
   activeAtClose = 0;
+  /** Streams still open when the socket closed under them. */
+  private lost = 0;
 
   constructor(
     private readonly owner: Http2ConnectionOwner,
-    host: Host,
+    _host: Host,
     socket: Socket,
     private readonly options: Http2Options,
     connectTimeoutMs: number,
@@ -61,21 +66,24 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode {
     this.createdAt = now;
     this.socket = socket;
     this.maxStreams = options.maxConcurrentStreams;
-    const session = http2().connect(`http://${formatAddress(host.address, host.port)}`, {
-      createConnection: () => socket,
-      settings: localSettings(options, false, bufferLimitBytes),
-      maxSessionMemory: 64,
-    });
-    this.session = session;
-    session.on('remoteSettings', (s) => this.onRemoteSettings(s.maxConcurrentStreams));
-    session.on('goaway', () => this.onGoaway());
-    session.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    session.on('close', () => this.onClose());
+    this.session = new Http2Session<Http2UpstreamStream>(
+      socket,
+      false,
+      {
+        headerTableSize: options.hpackTableSize,
+        maxConcurrentStreams: options.maxConcurrentStreams,
+        initialWindowSize: streamWindow(options, bufferLimitBytes),
+        maxHeaderListSize: MAX_RESPONSE_HEADERS_BYTES,
+        maxHeaderFields: MAX_RESPONSE_FIELDS,
+        enableConnectProtocol: false,
+        connectionWindow: options.initialConnectionWindowSize,
+        writeHighWatermark: bufferLimitBytes,
+      },
+      this,
+    );
     socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    socket.on('close', () => {
-      if (!this.closingLocally) this.activeAtClose = Math.max(this.activeAtClose, this.streams.size);
-    });
     this.connectTimer = setTimeout(() => this.onConnectTimeout(), connectTimeoutMs);
+    this.session.start();
   }
 
   get localAddress(): string {
@@ -111,8 +119,8 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode {
     this.closingLocally = true;
     this.activeAtClose = this.streams.size;
     clearTimeout(this.connectTimer);
-    this.session.destroy();
-    this.socket.destroy();
+    // The GOAWAY goes out before the close: a peer then knows no stream is coming (node:http2 servers wait for it).
+    this.session.terminate(0);
   }
 
   onDeadline(): void {
@@ -122,7 +130,7 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode {
   // ---- Http2StreamHost ----
 
   onStreamDone(stream: Http2UpstreamStream): void {
-    if (!this.streams.delete(stream)) return;
+    if (!this.streams.delete(stream) || this.session.closed) return;
     if (this.state === DRAINING && this.streams.size === 0) {
       this.destroy();
       return;
@@ -140,35 +148,64 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode {
 
   // ---- session events ----
 
-  private onRemoteSettings(peerMax: number | undefined): void {
+  onHeaders(h2: H2Stream<Http2UpstreamStream>, fields: string[], endStream: boolean): void {
+    h2.user?.headers(fields, endStream);
+  }
+
+  onHeadersTooLarge(h2: H2Stream<Http2UpstreamStream>): void {
+    h2.user?.headersTooLarge();
+  }
+
+  onData(h2: H2Stream<Http2UpstreamStream>, data: Buffer, endStream: boolean): void {
+    h2.user?.data(data, endStream);
+  }
+
+  onStreamClose(h2: H2Stream<Http2UpstreamStream>, reason: number, code: number): void {
+    if (reason === CLOSE_CONNECTION && h2.user !== undefined && this.streams.has(h2.user)) this.lost++;
+    h2.user?.closed(reason, code);
+  }
+
+  onStreamWritable(h2: H2Stream<Http2UpstreamStream>): void {
+    h2.user?.writable();
+  }
+
+  onPingAck(): void {}
+
+  onRemoteSettings(first: boolean): void {
+    const peerMax = this.session.peerMaxStreams;
     const configured = this.options.maxConcurrentStreams;
-    this.maxStreams = peerMax !== undefined && peerMax < configured ? peerMax : configured;
-    if (this.state !== CONNECTING) {
-      this.owner.onStreamFreed(this);
+    this.maxStreams = peerMax < configured ? peerMax : configured;
+    if (!first || this.state !== CONNECTING) {
+      if (this.state === READY) this.owner.onStreamFreed(this);
       return;
     }
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     this.state = READY;
-    if (this.options.initialConnectionWindowSize > 65535) this.session.setLocalWindowSize(this.options.initialConnectionWindowSize);
     this.owner.onConnected(this);
   }
 
-  private onGoaway(): void {
-    // Node closes the session itself (NO_ERROR: after the streams below last-stream-id; else at once), and nghttp2
-    // closes streams above last-stream-id with REFUSED_STREAM.
-    if (this.state === CLOSED || this.state === DRAINING) return;
+  onGoaway(lastStreamId: number, code: number): void {
+    // Streams above the last id will never be answered: refused, the router may retry them elsewhere.
+    for (const s of [...this.session.streams.values()]) if (s.id > lastStreamId) this.session.refuseStream(s);
+    if (this.state === CLOSED) return;
+    if (code !== 0) {
+      this.destroy();
+      return;
+    }
+    if (this.state === DRAINING) return;
     const wasConnecting = this.state === CONNECTING;
     this.state = DRAINING;
     if (!wasConnecting) this.owner.onGoaway(this);
+    if (this.streams.size === 0) this.destroy();
+  }
+
+  onConnectionError(): void {
+    if (this.state !== CONNECTING) this.owner.onProtocolError(this);
   }
 
   private onError(err: NodeJS.ErrnoException): void {
-    if (this.state === CONNECTING) {
-      this.fail(connectFailureReason(err), false);
-      return;
-    }
-    if (err.code === 'ERR_HTTP2_ERROR' || err.code === 'ERR_HTTP2_SESSION_ERROR') this.owner.onProtocolError(this);
+    if (this.state === CONNECTING) this.fail(connectFailureReason(err), false);
   }
 
   private onConnectTimeout(): void {
@@ -185,13 +222,13 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode {
     this.socket.destroy();
   }
 
-  private onClose(): void {
+  onClose(): void {
     if (this.state === CONNECTING) {
       this.fail('remote connection failure', false);
       return;
     }
     if (this.state === CLOSED) return;
-    if (!this.closingLocally) this.activeAtClose = Math.max(this.activeAtClose, this.streams.size);
+    if (!this.closingLocally) this.activeAtClose = Math.max(this.activeAtClose, this.streams.size + this.lost);
     this.state = CLOSED;
     clearTimeout(this.connectTimer);
     this.deadlineList?.cancel(this);

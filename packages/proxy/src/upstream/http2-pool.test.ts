@@ -65,6 +65,8 @@ class Recorder implements UpstreamStreamCallbacks, UpstreamStreamReadyHandler {
 
 const servers: Http2Server[] = [];
 const pools: Http2Pool[] = [];
+/** Upstream-side sockets: a node:http2 server that stopped reading (blocked writing) never sees our FIN. */
+const upstreamSockets: Socket[] = [];
 
 interface H2Upstream {
   port: number;
@@ -76,7 +78,10 @@ interface H2Upstream {
 async function h2server(onStream: (s: ServerHttp2Stream, h: http2.IncomingHttpHeaders) => void, settings: http2.Settings = {}): Promise<H2Upstream> {
   const server = http2.createServer({ settings });
   const up: H2Upstream = { port: 0, sockets: [], sessions: [], streams: [] };
-  server.on('connection', (sock: Socket) => up.sockets.push(sock));
+  server.on('connection', (sock: Socket) => {
+    up.sockets.push(sock);
+    upstreamSockets.push(sock);
+  });
   server.on('session', (s) => {
     up.sessions.push(s);
     s.on('error', () => {});
@@ -143,6 +148,7 @@ afterEach(() => {
   for (const p of pools.splice(0)) p.close();
 });
 after(async () => {
+  for (const sock of upstreamSockets) sock.destroy();
   for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
 });
 

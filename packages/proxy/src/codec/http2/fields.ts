@@ -1,0 +1,118 @@
+import type { HeaderMap } from '../../interfaces/header-map.js';
+import type { HpackEncoder } from './hpack-encoder.js';
+import type { WriteBuffer } from './write-buffer.js';
+
+/** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2). */
+function connectionSpecific(name: string, value: string): boolean {
+  switch (name) {
+    case 'connection':
+    case 'keep-alive':
+    case 'proxy-connection':
+    case 'transfer-encoding':
+    case 'upgrade':
+    case 'http2-settings':
+      return true;
+    case 'te':
+      return value.trim().toLowerCase() !== 'trailers';
+    default:
+      return false;
+  }
+}
+
+/** tchar (RFC 9110 §5.6.2) without upper-case letters: what an HTTP/2 field name may hold (§8.2.1). */
+const NAME_CHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") NAME_CHAR[c.charCodeAt(0)] = 1;
+
+function validName(name: string, from: number): boolean {
+  if (name.length <= from) return false;
+  for (let i = from; i < name.length; i++) if (NAME_CHAR[name.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/** Values may not hold NUL, CR or LF (§8.2.1). */
+function sendableValue(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0 || c === 10 || c === 13) return false;
+  }
+  return true;
+}
+
+/** Received values must also not start or end with whitespace (§8.2.1). */
+function validValue(v: string): boolean {
+  if (!sendableValue(v)) return false;
+  const n = v.length;
+  if (n === 0) return true;
+  const a = v.charCodeAt(0);
+  const z = v.charCodeAt(n - 1);
+  return a !== 32 && a !== 9 && z !== 32 && z !== 9;
+}
+
+/**
+ * Whether a request header list is well-formed (RFC 9113 §8.3.1): lower-case valid names, pseudo-headers first,
+ * known and not repeated, :method present, :scheme and non-empty :path unless CONNECT (extended CONNECT needs them),
+ * no connection-specific fields. A malformed request is a stream error (PROTOCOL_ERROR).
+ */
+export function validRequestFields(fields: readonly string[]): boolean {
+  let seen = 0;
+  let regular = false;
+  let method = '';
+  let pathEmpty = false;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i] as string;
+    const value = fields[i + 1] as string;
+    if (!validValue(value)) return false;
+    if (name.charCodeAt(0) === 58) {
+      if (regular) return false;
+      let bit: number;
+      if (name === ':method') {
+        bit = 1;
+        method = value;
+      } else if (name === ':scheme') bit = 2;
+      else if (name === ':path') {
+        bit = 4;
+        pathEmpty = value === '';
+      } else if (name === ':authority') bit = 8;
+      else if (name === ':protocol') bit = 16;
+      else return false;
+      if (seen & bit) return false;
+      seen |= bit;
+      continue;
+    }
+    regular = true;
+    if (!validName(name, 0) || connectionSpecific(name, value)) return false;
+  }
+  if ((seen & 1) === 0) return false;
+  if (method === 'CONNECT' && (seen & 16) === 0) return (seen & 6) === 0 && (seen & 8) !== 0;
+  if ((seen & 16) !== 0 && method !== 'CONNECT') return false;
+  return (seen & 6) === 6 && !pathEmpty;
+}
+
+/** Whether every field of a HeaderMap can be sent in HTTP/2 (checked before encoding: HPACK state must not move). */
+export function sendableHeaderMap(headers: HeaderMap): boolean {
+  const names = headers.names;
+  const values = headers.values;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    if (name.charCodeAt(0) === 58) continue;
+    if ((!validName(name, 0) && !validName(name.toLowerCase(), 0)) || !sendableValue(values[i] as string)) return false;
+  }
+  return true;
+}
+
+/**
+ * HPACK-encodes a sendable HeaderMap's regular fields (names lower-cased; pseudo and connection-specific dropped;
+ * `host` too when `skipHost`: a request carries it as :authority).
+ */
+export function encodeHeaderMap(enc: HpackEncoder, w: WriteBuffer, headers: HeaderMap, skipHost = false): void {
+  const names = headers.names;
+  const values = headers.values;
+  for (let i = 0; i < names.length; i++) {
+    let name = names[i] as string;
+    const value = values[i] as string;
+    if (name.charCodeAt(0) === 58) continue;
+    if (!validName(name, 0)) name = name.toLowerCase();
+    if (connectionSpecific(name, value) || (skipHost && name === 'host')) continue;
+    enc.encode(w, name, value);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * HPACK Huffman coding (RFC 7541 §5.2, Appendix B). The code is canonical, so the table is stored as code lengths
+ * per symbol (0..255, 256 = EOS) and the codes are derived from them. Decoding walks a 4-bit state machine built
+ * from the code tree once at load.
+ */
+const LENGTHS = [
+  13, 23, 28, 28, 28, 28, 28, 28, 28, 24, 30, 28, 28, 30, 28, 28, 28, 28, 28, 28, 28, 28, 30, 28, 28, 28, 28, 28, 28, 28, 28, 28,
+  6, 10, 10, 12, 13, 6, 8, 11, 10, 10, 8, 11, 8, 6, 6, 6, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 7, 8, 15, 6, 12, 10,
+  13, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 8, 13, 19, 13, 14, 6,
+  15, 5, 6, 5, 6, 5, 6, 6, 6, 5, 7, 7, 6, 6, 6, 5, 6, 7, 6, 5, 5, 6, 7, 7, 7, 7, 7, 15, 11, 14, 13, 28,
+  20, 22, 20, 20, 22, 22, 22, 23, 22, 23, 23, 23, 23, 23, 24, 23, 24, 24, 22, 23, 24, 23, 23, 23, 23, 21, 22, 23, 22, 23, 23, 24,
+  22, 21, 20, 22, 22, 23, 23, 21, 23, 22, 22, 24, 21, 22, 23, 23, 21, 21, 22, 21, 23, 22, 23, 23, 20, 22, 22, 22, 23, 22, 22, 23,
+  26, 26, 20, 19, 22, 23, 22, 25, 26, 26, 26, 27, 27, 26, 24, 25, 19, 21, 26, 27, 27, 26, 27, 24, 21, 21, 26, 26, 28, 27, 27, 27,
+  20, 24, 20, 21, 22, 21, 21, 23, 22, 22, 25, 25, 24, 24, 26, 23, 26, 27, 26, 26, 27, 27, 27, 27, 27, 28, 27, 27, 27, 27, 27, 26,
+  30,
+];
+
+const EOS = 256;
+/** Code of each symbol, right-aligned. */
+export const HUFFMAN_CODES = new Uint32Array(257);
+export const HUFFMAN_LENGTHS = Uint8Array.from(LENGTHS);
+
+/** Decoder states: internal tree nodes; per (state, nibble): next state, emitted symbol + 1 (0 = none), failure. */
+const NEXT = new Uint16Array(256 * 16);
+const EMIT = new Uint16Array(256 * 16);
+const FAIL = new Uint8Array(256 * 16);
+/** A state is a valid end when it lies on the all-ones path from the root within 7 bits (padding, §5.2). */
+const ACCEPT = new Uint8Array(256);
+
+function build(): void {
+  const order = [...LENGTHS.keys()].sort((a, b) => (LENGTHS[a] as number) - (LENGTHS[b] as number) || a - b);
+  let code = 0;
+  let prev = LENGTHS[order[0] as number] as number;
+  for (const sym of order) {
+    const len = LENGTHS[sym] as number;
+    code = code * 2 ** (len - prev);
+    prev = len;
+    HUFFMAN_CODES[sym] = code;
+    code++;
+  }
+  // Tree: child[node * 2 + bit] >= 0 is an internal node, < 0 is leaf -(sym + 1).
+  const child = new Int32Array(256 * 2).fill(0);
+  let nodes = 1;
+  for (let sym = 0; sym <= EOS; sym++) {
+    const len = LENGTHS[sym] as number;
+    const c = HUFFMAN_CODES[sym] as number;
+    let node = 0;
+    for (let i = len - 1; i >= 0; i--) {
+      const bit = Math.floor(c / 2 ** i) & 1;
+      const slot = node * 2 + bit;
+      if (i === 0) child[slot] = -(sym + 1);
+      else {
+        if (child[slot] === 0) child[slot] = nodes++;
+        node = child[slot] as number;
+      }
+    }
+  }
+  for (let s = 0, depth = 0; depth < 8; depth++) {
+    ACCEPT[s] = 1;
+    const next = child[s * 2 + 1] as number;
+    if (next <= 0) break;
+    s = next;
+  }
+  for (let state = 0; state < nodes; state++) {
+    for (let nib = 0; nib < 16; nib++) {
+      let node = state;
+      let emit = 0;
+      let fail = 0;
+      for (let b = 3; b >= 0; b--) {
+        const next = child[node * 2 + ((nib >> b) & 1)] as number;
+        if (next < 0) {
+          const sym = -next - 1;
+          if (sym === EOS) fail = 1;
+          emit = sym + 1;
+          node = 0;
+        } else node = next;
+      }
+      const i = state * 16 + nib;
+      NEXT[i] = node;
+      EMIT[i] = emit;
+      FAIL[i] = fail;
+    }
+  }
+}
+build();
+
+/** Huffman-decodes `src[start, end)` as latin1; undefined on an invalid code, EOS or bad padding (COMPRESSION_ERROR). */
+export function huffmanDecode(src: Buffer, start: number, end: number): string | undefined {
+  let state = 0;
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const byte = src[i] as number;
+    let k = state * 16 + (byte >> 4);
+    if (FAIL[k] === 1) return undefined;
+    let e = EMIT[k] as number;
+    if (e !== 0) out += String.fromCharCode(e - 1);
+    state = NEXT[k] as number;
+    k = state * 16 + (byte & 15);
+    if (FAIL[k] === 1) return undefined;
+    e = EMIT[k] as number;
+    if (e !== 0) out += String.fromCharCode(e - 1);
+    state = NEXT[k] as number;
+  }
+  return ACCEPT[state] === 1 ? out : undefined;
+}
+
+/** Bytes the Huffman coding of latin1 string `s` takes. */
+export function huffmanLength(s: string): number {
+  let bits = 0;
+  for (let i = 0; i < s.length; i++) bits += HUFFMAN_LENGTHS[s.charCodeAt(i) & 0xff] as number;
+  return (bits + 7) >> 3;
+}
+
+/** Writes the Huffman coding of latin1 string `s` at `pos`; returns the position after it. */
+export function huffmanEncode(s: string, out: Buffer, pos: number): number {
+  let acc = 0;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const sym = s.charCodeAt(i) & 0xff;
+    const code = HUFFMAN_CODES[sym] as number;
+    let len = HUFFMAN_LENGTHS[sym] as number;
+    while (len > 0) {
+      const take = len > 24 ? 24 : len;
+      len -= take;
+      acc = (acc << take) | ((code >>> len) & ((1 << take) - 1));
+      n += take;
+      while (n >= 8) {
+        n -= 8;
+        out[pos++] = (acc >>> n) & 0xff;
+      }
+      acc &= (1 << n) - 1;
+    }
+  }
+  if (n > 0) out[pos++] = ((acc << (8 - n)) | ((1 << (8 - n)) - 1)) & 0xff;
+  return pos;
+}

@@ -1,0 +1,352 @@
+import type { Socket } from 'node:net';
+import { enterIoScope, exitIoScope } from '../../server/io-scope.js';
+import * as F from './frames.js';
+import { H2Stream } from './h2-stream.js';
+import { HpackDecoder } from './hpack-decoder.js';
+import { HpackEncoder } from './hpack-encoder.js';
+import { H2_PREFACE } from './select.js';
+import { CLOSE_CONNECTION, CLOSE_DONE, CLOSE_LOCAL_RESET, CLOSE_REMOTE_RESET, type Http2SessionHandler, type Http2SessionSettings } from './session-types.js';
+import { WriteBuffer } from './write-buffer.js';
+
+export const PREFACE_LEN = H2_PREFACE.length;
+
+/**
+ * An HTTP/2 connection over a socket (RFC 9113), for either role: frame parsing, HPACK, SETTINGS/PING/GOAWAY,
+ * flow control both ways and stream states. Every frame produced while handling one read (or one tick) goes out in
+ * a single socket write. The role-specific layer (server or client connection) drives it through `handler`.
+ */
+export abstract class Http2SessionCore<U> {
+  readonly streams = new Map<number, H2Stream<U>>();
+  readonly hpackOut = new HpackEncoder();
+  protected readonly hpackIn: HpackDecoder;
+  protected readonly out = new WriteBuffer();
+  protected readonly block = new WriteBuffer();
+  protected rest: Buffer | undefined;
+  protected prefaceLeft: number;
+  protected settingsSeen = false;
+  /** Continuation state: the stream whose header block is incomplete (0 = none). */
+  protected contId = 0;
+  protected contFlags = 0;
+  protected contParts: Buffer[] = [];
+  protected contSize = 0;
+  /** Peer settings. */
+  peerMaxStreams = 0x7fffffff;
+  protected peerInitialWindow = F.DEFAULT_WINDOW;
+  protected peerMaxFrame = F.DEFAULT_MAX_FRAME_SIZE;
+  protected sendWindow = F.DEFAULT_WINDOW;
+  protected recvWindow = F.DEFAULT_WINDOW;
+  protected connUnacked = 0;
+  protected readonly blocked = new Set<H2Stream<U>>();
+  /** Highest stream id the peer opened; our next stream id (client). */
+  lastPeerStreamId = 0;
+  protected nextStreamId: number;
+  /** GOAWAY sent: streams above it are ignored. */
+  goawaySentId = -1;
+  goawayReceived = false;
+  protected flushScheduled = false;
+  protected readPaused = false;
+  closed = false;
+  protected readonly fields: string[] = [];
+
+  constructor(
+    readonly socket: Socket,
+    readonly server: boolean,
+    protected readonly settings: Http2SessionSettings,
+    protected readonly handler: Http2SessionHandler<U>,
+  ) {
+    this.hpackIn = new HpackDecoder(settings.headerTableSize);
+    this.prefaceLeft = server ? PREFACE_LEN : 0;
+    this.nextStreamId = server ? 2 : 1;
+    socket.on('data', this.onSocketData);
+    socket.on('drain', this.onSocketDrain);
+    socket.on('close', this.onSocketClose);
+    socket.on('error', noop);
+  }
+
+  /** Sends the preface (client) and our SETTINGS; `initial`: bytes already read from the socket. */
+  start(initial?: Buffer): void {
+    const s = this.settings;
+    if (!this.server) this.out.bytes(H2_PREFACE);
+    const pairs = [F.SETTINGS_HEADER_TABLE_SIZE, s.headerTableSize, F.SETTINGS_ENABLE_PUSH, 0, F.SETTINGS_MAX_CONCURRENT_STREAMS, s.maxConcurrentStreams, F.SETTINGS_INITIAL_WINDOW_SIZE, s.initialWindowSize, F.SETTINGS_MAX_HEADER_LIST_SIZE, s.maxHeaderListSize];
+    if (s.enableConnectProtocol) pairs.push(F.SETTINGS_ENABLE_CONNECT_PROTOCOL, 1);
+    F.writeSettings(this.out, pairs);
+    if (s.connectionWindow > F.DEFAULT_WINDOW) {
+      F.writeWindowUpdate(this.out, 0, s.connectionWindow - F.DEFAULT_WINDOW);
+      this.recvWindow = s.connectionWindow;
+    }
+    if (initial !== undefined && initial.length > 0) this.onSocketData(initial);
+    else this.flush();
+  }
+
+  get activeStreams(): number {
+    return this.streams.size;
+  }
+
+  // ---- sending ----
+
+  /** A new local stream (client); null when the peer's stream limit or a GOAWAY forbids it. */
+  openStream(): H2Stream<U> | null {
+    if (this.closed || this.goawayReceived || this.nextStreamId > 0x7fffffff) return null;
+    const s = new H2Stream<U>(this.nextStreamId, this.peerInitialWindow, this.settings.initialWindowSize);
+    this.nextStreamId += 2;
+    this.streams.set(s.id, s);
+    return s;
+  }
+
+  /**
+   * Starts a header block for stream `s`: encode its fields with `hpackOut.encode(headerBlock(s), ...)`, then
+   * `sendHeaders(s)`. A block that must wait behind the stream's blocked data is encoded without the dynamic table.
+   */
+  headerBlock(s: H2Stream<U>): WriteBuffer {
+    const enc = this.hpackOut;
+    enc.stateless = s.pendingBytes > 0 || (s.pending !== undefined && s.pendingEnd);
+    enc.beginBlock(this.block);
+    return this.block;
+  }
+
+  /** Drops a header block that will not be sent (only before any field was encoded into it). */
+  discardHeaderBlock(): void {
+    this.block.take();
+  }
+
+  sendHeaders(s: H2Stream<U>, endStream: boolean): void {
+    const block = this.block.take() as Buffer;
+    if (s.closed || s.localEnded) return;
+    if (s.pendingBytes > 0 || (s.pending !== undefined && s.pendingEnd)) {
+      // Trailers wait behind data blocked by flow control.
+      s.pendingTrailers = block;
+      s.pendingEnd = true;
+      return;
+    }
+    F.writeHeaderBlock(this.out, s.id, block, this.peerMaxFrame, endStream);
+    if (endStream) this.endLocal(s);
+    this.scheduleFlush();
+  }
+
+  /** Returns false when the data is queued behind flow control or the socket is backed up. */
+  sendData(s: H2Stream<U>, data: Buffer, endStream: boolean): boolean {
+    if (s.closed || s.localEnded || s.pendingEnd) return true;
+    if (s.pendingBytes > 0) {
+      (s.pending ??= []).push(data);
+      s.pendingBytes += data.length;
+      s.pendingEnd = endStream;
+    } else {
+      const sent = this.writeData(s, data, 0, endStream);
+      if (sent < data.length || (data.length === 0 && endStream && !s.localEnded)) {
+        (s.pending ??= []).push(sent === 0 ? data : data.subarray(sent));
+        s.pendingBytes += data.length - sent;
+        s.pendingEnd = endStream;
+        this.blocked.add(s);
+      }
+    }
+    this.scheduleFlush();
+    if (s.pendingBytes > 0 || this.readPaused) {
+      s.wantsWritable = true;
+      return false;
+    }
+    return true;
+  }
+
+  resetStream(s: H2Stream<U>, code: number): void {
+    if (s.closed) return;
+    F.writeRstStream(this.out, s.id, code);
+    this.scheduleFlush();
+    this.closeStream(s, CLOSE_LOCAL_RESET, code);
+  }
+
+  /** Closes a stream the peer will never answer (above a GOAWAY's last stream id) as refused, sending nothing. */
+  refuseStream(s: H2Stream<U>): void {
+    this.closeStream(s, CLOSE_REMOTE_RESET, F.REFUSED_STREAM);
+  }
+
+  /** Stop/resume returning receive window for this stream (the peer stalls once it is used up). */
+  setReadDisabled(s: H2Stream<U>, disabled: boolean): void {
+    if (s.readDisabled === disabled) return;
+    s.readDisabled = disabled;
+    if (disabled || s.held === 0) return;
+    s.unacked += s.held;
+    s.held = 0;
+    this.returnStreamCredit(s);
+    this.scheduleFlush();
+  }
+
+  goaway(lastStreamId: number, code: number): void {
+    if (this.closed) return;
+    this.goawaySentId = lastStreamId;
+    F.writeGoaway(this.out, lastStreamId, code);
+    this.scheduleFlush();
+  }
+
+  ping(payload: Buffer): void {
+    if (this.closed) return;
+    F.writePing(this.out, false, payload, 0);
+    this.scheduleFlush();
+  }
+
+  /** GOAWAY(code) naming the last stream we took, then close once written. */
+  terminate(code: number): void {
+    if (this.closed) return;
+    F.writeGoaway(this.out, this.lastPeerStreamId, code);
+    this.flush();
+    this.destroy();
+  }
+
+  /** Closes the socket after what is queued; every open stream is closed (CLOSE_CONNECTION). */
+  destroy(): void {
+    if (this.closed) return;
+    this.flush();
+    this.socket.destroySoon();
+    // A peer that does not read would keep the socket (and its queued bytes) forever.
+    if (!this.socket.destroyed) setTimeout(destroySocket, 1000, this.socket).unref();
+    this.onSocketClose();
+  }
+
+  protected writeData(s: H2Stream<U>, data: Buffer, from: number, endStream: boolean): number {
+    const len = data.length;
+    const w = this.out;
+    while (from < len) {
+      const n = Math.min(len - from, this.peerMaxFrame, s.sendWindow, this.sendWindow);
+      if (n <= 0) return from;
+      s.sendWindow -= n;
+      this.sendWindow -= n;
+      F.writeData(w, s.id, data, from, from + n, endStream && from + n === len);
+      from += n;
+    }
+    if (endStream) {
+      if (len === 0) F.writeData(w, s.id, data, 0, 0, true);
+      this.endLocal(s);
+    }
+    return from;
+  }
+
+  /** Sends what flow control now allows of a blocked stream's pending data (and trailers). */
+  protected resumeStream(s: H2Stream<U>): void {
+    const pending = s.pending;
+    while (pending !== undefined && pending.length > 0) {
+      const data = pending[0] as Buffer;
+      const last = pending.length === 1;
+      const sent = this.writeData(s, data, 0, last && s.pendingEnd && s.pendingTrailers === undefined);
+      s.pendingBytes -= sent;
+      if (sent < data.length || (data.length === 0 && last && s.pendingEnd && !s.localEnded && s.pendingTrailers === undefined)) {
+        if (sent > 0) pending[0] = data.subarray(sent);
+        return;
+      }
+      pending.shift();
+    }
+    this.blocked.delete(s);
+    const trailers = s.pendingTrailers;
+    if (trailers !== undefined && !s.localEnded) {
+      s.pendingTrailers = undefined;
+      F.writeHeaderBlock(this.out, s.id, trailers, this.peerMaxFrame, true);
+      this.endLocal(s);
+    }
+    if (s.wantsWritable && !this.readPaused && !s.closed) {
+      s.wantsWritable = false;
+      this.handler.onStreamWritable(s);
+    }
+  }
+
+  protected endLocal(s: H2Stream<U>): void {
+    s.localEnded = true;
+    if (s.remoteEnded) this.closeStream(s, CLOSE_DONE, 0);
+    else if (s.rstWhenDone) this.finishStream(s);
+  }
+
+  /** Our side is done and the peer's is not needed: RST_STREAM(NO_ERROR), closed as a normal end (§8.1). */
+  finishStream(s: H2Stream<U>): void {
+    if (s.closed) return;
+    F.writeRstStream(this.out, s.id, F.NO_ERROR);
+    this.scheduleFlush();
+    this.closeStream(s, CLOSE_DONE, 0);
+  }
+
+  protected closeStream(s: H2Stream<U>, reason: number, code: number): void {
+    if (s.closed) return;
+    s.closed = true;
+    this.streams.delete(s.id);
+    this.blocked.delete(s);
+    s.pending = undefined;
+    this.handler.onStreamClose(s, reason, code);
+  }
+
+  protected scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    process.nextTick(flushTick, this as Http2SessionCore<unknown>);
+  }
+
+  /** Writes everything queued in one socket write. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.connUnacked > 0 && this.connUnacked >= this.settings.connectionWindow >> 1) {
+      F.writeWindowUpdate(this.out, 0, this.connUnacked);
+      this.recvWindow += this.connUnacked;
+      this.connUnacked = 0;
+    }
+    const chunk = this.out.take();
+    if (chunk === null || this.socket.destroyed) return;
+    const socket = this.socket;
+    let ok: boolean;
+    if (Array.isArray(chunk)) {
+      socket.cork();
+      for (const c of chunk) socket.write(c);
+      ok = !socket.writableNeedDrain;
+      socket.uncork();
+    } else ok = socket.write(chunk);
+    if (!ok && socket.writableLength > this.settings.writeHighWatermark && !this.readPaused) {
+      this.readPaused = true;
+      socket.pause();
+    }
+  }
+
+  protected readonly onSocketDrain = (): void => {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    if (!this.closed) this.socket.resume();
+    for (const s of this.streams.values()) {
+      if (s.wantsWritable && s.pendingBytes === 0) {
+        s.wantsWritable = false;
+        this.handler.onStreamWritable(s);
+      }
+    }
+  };
+
+  protected readonly onSocketClose = (): void => {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [...this.streams.values()]) this.closeStream(s, CLOSE_CONNECTION, 0);
+    this.handler.onClose();
+  };
+
+  protected readonly onSocketData = (chunk: Buffer): void => {
+    if (this.closed) return;
+    enterIoScope();
+    try {
+      this.read(chunk);
+    } finally {
+      exitIoScope();
+    }
+    if (!this.closed) this.flush();
+  };
+
+  protected returnStreamCredit(s: H2Stream<U>): void {
+    if (s.remoteEnded || s.unacked < this.settings.initialWindowSize >> 1) return;
+    F.writeWindowUpdate(this.out, s.id, s.unacked);
+    s.recvWindow += s.unacked;
+    s.unacked = 0;
+  }
+
+  /** Parses and handles the frames in `chunk` (the receiving side, in Http2Session). */
+  protected abstract read(chunk: Buffer): void;
+}
+
+function flushTick(s: Http2SessionCore<unknown>): void {
+  if (s.closed) return;
+  s.flush();
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
+}
+
+function noop(): void {}
