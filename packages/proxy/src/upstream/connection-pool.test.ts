@@ -391,6 +391,21 @@ describe('ConnectionPool with userReads', () => {
     assert.deepEqual(got, []);
   });
 
+  it('drops an idle connection the upstream closes (EOF seen through the direct read path)', async () => {
+    const srv = await listen();
+    const { pool, stat } = makePool(mkHost('127.0.0.1', { port: srv.port }), { userReads: true });
+    const c = await acquire(pool);
+    await srv.accepted(1);
+    pool.release(c, true);
+    const parked = pool.idleCount;
+    assert.equal(parked, 1);
+    srv.sockets[0]?.end();
+    for (let i = 0; i < 100 && pool.idleCount !== 0; i++) await tick(10);
+    assert.equal(pool.idleCount, 0);
+    assert.equal(stat('upstream_cx_destroy_remote'), 1);
+    assert.ok(c.socket.destroyed);
+  });
+
   it('reports the formatted local address', async () => {
     const srv = await listen();
     const { pool } = makePool(mkHost('127.0.0.1', { port: srv.port }), { userReads: true });
