@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HeaderMap } from '../../interfaces/header-map.js';
-import { decodeRawHeaders, decodeRequestHeaders, toNodeHeaders, type H2RequestLine } from './headers.js';
+import { encodeHeaderMap } from './fields.js';
+import { decodeRawHeaders, decodeRequestHeaders, type H2RequestLine } from './headers.js';
+import { HPACK_OK, HpackDecoder } from './hpack-decoder.js';
+import { HpackEncoder } from './hpack-encoder.js';
+import { WriteBuffer } from './write-buffer.js';
 import { compileHttp2Options, DEFAULT_HTTP2_OPTIONS, streamWindow } from './options.js';
 
 const line = (): H2RequestLine => ({ method: '', path: '', authority: '', scheme: 'http' });
@@ -28,8 +32,9 @@ test('decodeRequestHeaders: without :authority the host header is the authority;
   assert.deepEqual(h.names, ['host']);
 });
 
-test('toNodeHeaders: duplicates as arrays, connection-specific fields and pseudo-headers dropped, te: trailers kept', () => {
+test('encodeHeaderMap: duplicates kept, connection-specific fields and pseudo-headers dropped, te: trailers kept, host dropped on request', () => {
   const h = HeaderMap.from([
+    [':status', '200'],
     ['set-cookie', 'a'],
     ['set-cookie', 'b'],
     ['connection', 'close'],
@@ -37,10 +42,22 @@ test('toNodeHeaders: duplicates as arrays, connection-specific fields and pseudo
     ['keep-alive', 'x'],
     ['upgrade', 'h2c'],
     ['te', 'trailers'],
-    ['x', '1'],
+    ['host', 'h.example'],
+    ['X-Upper', '1'],
   ]);
-  assert.deepEqual(toNodeHeaders(h, { ':status': 200 }), { ':status': 200, 'set-cookie': ['a', 'b'], te: 'trailers', x: '1' });
-  assert.deepEqual(toNodeHeaders(HeaderMap.from([['te', 'gzip']]), {}), {});
+  const encoded = (map: HeaderMap, skipHost: boolean): string[] => {
+    const w = new WriteBuffer();
+    const e = new HpackEncoder();
+    e.beginBlock(w);
+    encodeHeaderMap(e, w, map, skipHost);
+    const b = (w.take() as Buffer | null) ?? Buffer.alloc(0);
+    const out: string[] = [];
+    assert.equal(new HpackDecoder(4096).decode(b, 0, b.length, out, 1 << 20, 100), HPACK_OK);
+    return out;
+  };
+  assert.deepEqual(encoded(h, false), ['set-cookie', 'a', 'set-cookie', 'b', 'te', 'trailers', 'host', 'h.example', 'x-upper', '1']);
+  assert.deepEqual(encoded(h, true), ['set-cookie', 'a', 'set-cookie', 'b', 'te', 'trailers', 'x-upper', '1']);
+  assert.deepEqual(encoded(HeaderMap.from([['te', 'gzip']]), false), []);
   assert.deepEqual(decodeRawHeaders([':status', '200', 'a', '1', 'a', '2']).values, ['1', '2']);
 });
 

@@ -1,4 +1,3 @@
-import type { OutgoingHttpHeaders } from 'node:http2';
 import { HeaderMap } from '../../interfaces/header-map.js';
 
 /** Where the request pseudo-headers go (the HCM's ActiveStream). */
@@ -7,23 +6,6 @@ export interface H2RequestLine {
   path: string;
   authority: string;
   scheme: 'http' | 'https';
-}
-
-/** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2); node:http2 throws on them. */
-function isConnectionSpecific(name: string, value: string): boolean {
-  switch (name) {
-    case 'connection':
-    case 'keep-alive':
-    case 'proxy-connection':
-    case 'transfer-encoding':
-    case 'upgrade':
-    case 'http2-settings':
-      return true;
-    case 'te':
-      return value.trim().toLowerCase() !== 'trailers';
-    default:
-      return false;
-  }
 }
 
 /**
@@ -75,22 +57,6 @@ export function decodeRequestHeaders(raw: readonly string[], line: H2RequestLine
     line.authority = host;
   }
   return protocol;
-}
-
-/** A HeaderMap as node:http2 headers (duplicates as arrays), without connection-specific fields or pseudo-headers. */
-export function toNodeHeaders(headers: HeaderMap, out: OutgoingHttpHeaders): OutgoingHttpHeaders {
-  const names = headers.names;
-  const values = headers.values;
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
-    const value = values[i] as string;
-    if (name.charCodeAt(0) === 58 || isConnectionSpecific(name, value)) continue;
-    const prev = out[name];
-    if (prev === undefined) out[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else out[name] = [String(prev), value];
-  }
-  return out;
 }
 
 /** A response/trailer block (node's raw pairs) into a HeaderMap; pseudo-headers are skipped. */
