@@ -87,19 +87,8 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     const info = this.info;
     info.startMonotonicMs = monotonicNow();
     info.protocol = protocol;
-    info.connectionId = connectionId;
-    info.downstreamRemoteAddress = connectionInfo.downstreamRemoteAddress;
-    info.downstreamRemotePort = connectionInfo.downstreamRemotePort;
-    info.downstreamDirectRemoteAddress = connectionInfo.downstreamDirectRemoteAddress;
-    info.downstreamLocalAddress = connectionInfo.downstreamLocalAddress;
-    info.downstreamLocalPort = connectionInfo.downstreamLocalPort;
-    info.downstreamLocalAddressRestored = connectionInfo.downstreamLocalAddressRestored;
-    info.requestedServerName = connectionInfo.requestedServerName;
-    const tls = connectionInfo.downstreamTls;
-    if (tls !== undefined) {
-      info.downstreamTls = tls;
-      this.scheme = 'https';
-    }
+    info.copyDownstream(connectionInfo, connectionId);
+    if (connectionInfo.downstreamTls !== undefined) this.scheme = 'https';
     info.requestHeaders = headers;
     cfg.stats.rqTotal.inc();
     if (protocol === 'HTTP/2') cfg.stats.rqHttp2Total.inc();

@@ -65,6 +65,19 @@ export class StreamInfo {
     this.startTimeMs = startTimeMs;
   }
 
+  /** A request's copy of its downstream connection's fields (addresses, TLS, SNI), from the connection's info. */
+  copyDownstream(conn: StreamInfo, connectionId: number): void {
+    this.connectionId = connectionId;
+    this.downstreamRemoteAddress = conn.downstreamRemoteAddress;
+    this.downstreamRemotePort = conn.downstreamRemotePort;
+    this.downstreamDirectRemoteAddress = conn.downstreamDirectRemoteAddress;
+    this.downstreamLocalAddress = conn.downstreamLocalAddress;
+    this.downstreamLocalPort = conn.downstreamLocalPort;
+    this.downstreamLocalAddressRestored = conn.downstreamLocalAddressRestored;
+    this.requestedServerName = conn.requestedServerName;
+    this.downstreamTls = conn.downstreamTls;
+  }
+
   setResponseFlag(flag: number): void {
     this.responseFlags |= flag;
   }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import type net from 'node:net';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { pauseReads, readDirect, resumeReads } from './direct-read.js';
 import { socketByteCounts, writeBytes, writeLatin1 } from './fast-write.js';
+import { socketPair, type SocketPair } from './test-socket-pair.js';
 
 function bytesDispatched(socket: net.Socket): number {
   const counts = { read: 0, written: 0 };
@@ -11,22 +12,15 @@ function bytesDispatched(socket: net.Socket): number {
   return counts.written;
 }
 
-const servers: net.Server[] = [];
+const pairs: SocketPair[] = [];
 after(() => {
-  for (const s of servers) s.close();
+  for (const p of pairs) p.close();
 });
 
-/** A connected loopback pair: `client` (net.connect) and `peer` (accepted). */
-async function pair(): Promise<{ client: net.Socket; peer: net.Socket }> {
-  const server = net.createServer();
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection');
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  await once(client, 'connect');
-  const [peer] = (await accepted) as [net.Socket];
-  return { client, peer };
+async function pair(): Promise<SocketPair> {
+  const p = await socketPair();
+  pairs.push(p);
+  return p;
 }
 
 async function readAll(socket: net.Socket, bytes: number, into: Buffer[]): Promise<string> {

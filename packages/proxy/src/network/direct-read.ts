@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import { receivedEof, startReading } from './socket-handoff.js';
 import { kReadBytesOrError, streamBaseState, tcpHandleOf, type StreamHandle } from './stream-binding.js';
 
 let readBuffer: Buffer | undefined;
@@ -69,10 +70,6 @@ export function pauseReads(socket: net.Socket): void {
 /** Reads again after pauseReads. */
 export function resumeReads(socket: net.Socket): void {
   socket.resume();
-  const handle = tcpHandleOf(socket);
-  const ended = (socket as unknown as { _readableState: { ended: boolean } })._readableState.ended;
-  if (handle !== undefined && !handle.reading && !socket.destroyed && !ended) {
-    handle.reading = true;
-    handle.readStart();
-  }
+  // A direct socket's Readable does not restart the handle; after EOF there is nothing left to read.
+  if (tcpHandleOf(socket) !== undefined && !receivedEof(socket)) startReading(socket);
 }

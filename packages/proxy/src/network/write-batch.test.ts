@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { enterIoScope, exitIoScope } from '../server/io-scope.js';
+import { socketPair } from './test-socket-pair.js';
 import { WriteBatch } from './write-batch.js';
 
 describe('WriteBatch', () => {
   it('holds the writes of one I/O scope and sends them together when the scope ends', async () => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const accepted = once(server, 'connection');
-    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    await once(client, 'connect');
-    const [peer] = (await accepted) as [net.Socket];
+    const pair = await socketPair();
+    const { client, peer } = pair;
     const received: Buffer[] = [];
     peer.on('data', (d: Buffer) => received.push(d));
 
@@ -38,19 +33,12 @@ describe('WriteBatch', () => {
     await new Promise((r) => process.nextTick(r));
     assert.equal(client.bytesWritten, 14);
 
-    client.destroy();
-    peer.destroy();
-    server.close();
+    pair.close();
   });
 
   it('sends views that continue each other in memory as one write, and other pieces in order', async () => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const accepted = once(server, 'connection');
-    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    await once(client, 'connect');
-    const [peer] = (await accepted) as [net.Socket];
+    const pair = await socketPair();
+    const { client, peer } = pair;
     const received: Buffer[] = [];
     peer.on('data', (d: Buffer) => received.push(d));
     const writes: Buffer[] = [];
@@ -75,8 +63,6 @@ describe('WriteBatch', () => {
     assert.equal(writes[0]?.buffer, read.buffer, 'the read buffer itself, not a copy');
     while (Buffer.concat(received).length < 19) await once(peer, 'data');
     assert.equal(Buffer.concat(received).toString(), 'aaaabbbb-local-cccc');
-    client.destroy();
-    peer.destroy();
-    server.close();
+    pair.close();
   });
 });

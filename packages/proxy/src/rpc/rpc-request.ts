@@ -91,15 +91,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     info.protocol = ds.codecDef.name;
     // Only access logs read the connection's fields and the id (a number-to-string) from a request's info.
     if (ds.config.accessLoggers.length !== 0) {
-      const ci = ds.connInfo;
-      info.connectionId = ci.connectionId;
-      info.downstreamRemoteAddress = ci.downstreamRemoteAddress;
-      info.downstreamRemotePort = ci.downstreamRemotePort;
-      info.downstreamLocalAddress = ci.downstreamLocalAddress;
-      info.downstreamLocalPort = ci.downstreamLocalPort;
-      info.downstreamLocalAddressRestored = ci.downstreamLocalAddressRestored;
-      info.downstreamDirectRemoteAddress = ci.downstreamDirectRemoteAddress;
-      info.downstreamTls = ci.downstreamTls;
+      info.copyDownstream(ds.connInfo, ds.connInfo.connectionId);
       info.requestId = String(frame.requestId);
     }
     info.bytesReceived = frame.size;
