@@ -2,14 +2,16 @@
 // the proxy's own CPU cost on a shared, noisy machine (wall-clock throughput is not). Not a replacement for
 // `npm run bench`: instructions are not time (kernel work, cache misses and IPC are left out).
 //
-//   node bench/instructions.js [--requests 10000] [--warmup 30000] [--top 30] [--weft-bin <path>]
+//   node bench/instructions.js [--requests 10000] [--warmup 30000] [--top 30] [--weft-bin <path>] [--keep <dir>]
+//
+// --keep copies the main thread's callgrind dump and V8's perf map to <dir> (for callgrind_annotate --tree=caller).
 //
 // Starts nginx (the bench upstream) and `weft proxy` under callgrind with instrumentation off, opens 50 keep-alive
 // connections, warms the JIT up with --warmup requests, then counts --requests requests on the same connections (no
 // connection set-up inside the window) on the main thread only (the JIT compiler and GC helper threads are left out).
 // Prints instructions per request and the top functions by self cost, JIT code named from V8's perf map.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -145,6 +147,12 @@ async function main() {
     const main = readdirSync(dir).find((f) => f.startsWith('callgrind.out.') && f.endsWith('-01'));
     if (main === undefined) throw new Error('callgrind wrote no dump for the main thread');
     report(path.join(dir, main), proc.pid, requests, top);
+    const keep = option('keep', undefined);
+    if (keep !== undefined) {
+      mkdirSync(keep, { recursive: true });
+      copyFileSync(path.join(dir, main), path.join(keep, 'callgrind.out'));
+      copyFileSync(`/tmp/perf-${proc.pid}.map`, path.join(keep, 'perf.map'));
+    }
   } finally {
     for (const s of sockets) s.destroy();
     proc.kill('SIGKILL');

@@ -207,7 +207,7 @@ function toolsFor(opts) {
     nginx: uses('http1') || uses('h2') ? toolVersion('nginx', ['-v']) : null,
     wrk: uses('http1') ? toolVersion('wrk', ['-v']) : null,
     haproxy: opts.modes.includes('haproxy') ? toolVersion('haproxy', ['-v']) : null,
-    h2load: uses('h2') ? toolVersion('h2load', ['--version']) : null,
+    h2load: uses('h2') || (uses('grpc') && opts.grpcLoad === 'h2load') ? toolVersion('h2load', ['--version']) : null,
     grpcJs: uses('grpc') ? grpcVersion() : null,
     rpcPeers: uses('rpc') ? rpcPeerVersions() : null,
   };
@@ -220,7 +220,7 @@ async function main() {
   const needed = [{ cmd: 'taskset', pkg: 'util-linux' }];
   if (uses('http1') || uses('h2')) needed.push({ cmd: 'nginx', pkg: 'nginx-light' });
   if (uses('http1')) needed.push({ cmd: 'wrk', pkg: 'wrk' });
-  if (uses('h2')) needed.push({ cmd: 'h2load', pkg: 'nghttp2-client' });
+  if (uses('h2') || (uses('grpc') && opts.grpcLoad === 'h2load')) needed.push({ cmd: 'h2load', pkg: 'nghttp2-client' });
   if (opts.modes.includes('haproxy')) needed.push({ cmd: 'haproxy', pkg: 'haproxy' });
   try {
     ensureCommands(needed, log);
@@ -272,7 +272,7 @@ async function main() {
   }
   if (uses('grpc') && !isStopping()) {
     out.grpc = await runOptionalSuite('grpc', [
-      `gRPC unary — open loop at ${opts.grpcRate} calls/s for ${opts.durationSec}s (after a discarded ${opts.warmupSec}s warm-up), 16-byte echo, one channel, @grpc/grpc-js both ends`,
+      `gRPC unary — open loop at ${opts.grpcRate} calls/s for ${opts.durationSec}s (after a discarded ${opts.warmupSec}s warm-up), 16-byte echo, one connection, @grpc/grpc-js server, ${opts.grpcLoad === 'h2load' ? 'h2load --rps client (C)' : '@grpc/grpc-js client (bench/grpc-load.js)'}`,
       `pinning: proxy (Weft --concurrency 1 / HAProxy nbthread 1, h2c both sides) on core ${proxyCpu}; echo server and load generator on core ${loadCpu}.`,
     ], async () => {
       // Loaded on demand: it needs @grpc/grpc-js from the workspace, which the other suites do not.

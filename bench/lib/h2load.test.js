@@ -91,6 +91,14 @@ test('reads per-request durations and statuses from the log file, counting malfo
   assert.deepEqual([...r.latenciesMs], [0.527, 1.576, 0.09, 4]);
   assert.deepEqual(r.statuses, { 200: 2, 503: 1, '-1': 1 });
   assert.equal(r.malformed, 1);
+  assert.equal(r.unrecorded, 0);
+});
+
+test('leaves status-0 lines (requests carried over from the warm-up) out of the latencies', () => {
+  const r = parseH2loadLog('1795550355960934\t0\t18009\n1795550355960999\t200\t700\n');
+  assert.deepEqual([...r.latenciesMs], [0.7]);
+  assert.deepEqual(r.statuses, { 200: 1 });
+  assert.equal(r.unrecorded, 1);
 });
 
 test('takes p50 and p99 from the log, not from the report', () => {

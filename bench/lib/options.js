@@ -18,6 +18,7 @@ const USAGE = `usage: node bench/run.js [--suite=http1|h2|grpc|rpc|all] [--durat
   --h2-clients   h2: h2load clients, one connection each (default 10)
   --h2-streams   h2: h2load max concurrent streams per client (default 10)
   --grpc-rate    grpc: unary calls per second, open loop (default 1000)
+  --grpc-load    grpc: the load generator, h2load (default; C, one connection) or grpc-js (bench/grpc-load.js)
   --rpc-connections  rpc: load generator connections (default 4)
   --rpc-depth    rpc: requests in flight per connection (default 64)
   --rpc-protocols  rpc: comma-separated subset of ${PROTOCOLS.join(', ')} (default both)
@@ -35,6 +36,11 @@ function parseSeconds(text, what) {
   if (!m || Number(m[1]) <= 0) usageError(`${what} must be a positive number of seconds, got "${text}"`);
   // wrk takes whole seconds
   return Math.max(1, Math.round(Number(m[1])));
+}
+
+function oneOf(value, allowed, flag) {
+  if (!allowed.includes(value)) usageError(`${flag} must be one of ${allowed.join(', ')}`);
+  return value;
 }
 
 function positiveInt(text, flag) {
@@ -70,6 +76,7 @@ export function parseOptions(repoRoot) {
         'h2-clients': { type: 'string' },
         'h2-streams': { type: 'string' },
         'grpc-rate': { type: 'string' },
+        'grpc-load': { type: 'string' },
         'rpc-connections': { type: 'string' },
         'rpc-depth': { type: 'string' },
         'rpc-protocols': { type: 'string' },
@@ -99,6 +106,7 @@ export function parseOptions(repoRoot) {
     h2Clients: positiveInt(values['h2-clients'] ?? 10, '--h2-clients'),
     h2Streams: positiveInt(values['h2-streams'] ?? 10, '--h2-streams'),
     grpcRate: positiveInt(values['grpc-rate'] ?? 1000, '--grpc-rate'),
+    grpcLoad: oneOf(values['grpc-load'] ?? 'h2load', ['h2load', 'grpc-js'], '--grpc-load'),
     rpcConnections: positiveInt(values['rpc-connections'] ?? 4, '--rpc-connections'),
     rpcDepth: positiveInt(values['rpc-depth'] ?? 64, '--rpc-depth'),
     rpcProtocols: parseProtocols(values['rpc-protocols'] ?? PROTOCOLS.join(',')),

@@ -1,10 +1,11 @@
-// gRPC unary suite: an open-loop load at a fixed rate (bench/grpc-load.js) against a @grpc/grpc-js echo server
+// gRPC unary suite: an open-loop load at a fixed rate (h2load --rps, or bench/grpc-load.js) against a @grpc/grpc-js echo server
 // (bench/grpc-echo-server.js), both on the load core; direct, through Weft (h2c both sides) and, as a reference,
 // through HAProxy (`proto h2` both sides), the proxy alone on the other core. See bench/README.md.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isStopping } from './cleanup.js';
 import { waitForEcho } from './grpc-echo.js';
+import { runGrpcH2load } from './grpc-h2load.js';
 import { startHaproxy } from './haproxy.js';
 import { fmtMs } from './report.js';
 import { allowedCpus, startProcess } from './procs.js';
@@ -45,8 +46,16 @@ async function startEchoServerProcess(cpu) {
   throw new Error(`gRPC echo server did not start: ${proc.running ? 'no "listening" line within 10 s' : proc.describeExit()} ${proc.tail(400)}`);
 }
 
-/** Runs bench/grpc-load.js pinned to `cpu`; resolves its JSON report (rejects if it failed or printed none). */
+/** Runs the chosen generator (opts.grpcLoad) pinned to `cpu`; resolves its report (rejects if it failed). */
 async function runLoad({ port, opts, cpu }) {
+  if (opts.grpcLoad === 'h2load') {
+    return runGrpcH2load({ port, rate: opts.grpcRate, durationSec: opts.durationSec, warmupSec: opts.warmupSec, cpu });
+  }
+  return runGrpcJsLoad({ port, opts, cpu });
+}
+
+/** Runs bench/grpc-load.js pinned to `cpu`; resolves its JSON report (rejects if it failed or printed none). */
+async function runGrpcJsLoad({ port, opts, cpu }) {
   const args = [path.join(BENCH_DIR, 'grpc-load.js'), '--port', String(port), '--rate', String(opts.grpcRate),
     '--duration', String(opts.durationSec), '--warmup', String(opts.warmupSec)];
   const proc = startProcess('grpc-load', process.execPath, args, { cpu });

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { kLastWriteWasAsync, streamBaseState, tcpHandleOf, WriteWrap, type StreamHandle, type WriteReq } from './stream-binding.js';
+import { handleOf, kLastWriteWasAsync, streamBaseState, tcpHandleOf, WriteWrap, type StreamHandle, type WriteReq } from './stream-binding.js';
 
 /**
  * Writes straight into a plain TCP socket's libuv handle, skipping Node's Writable machinery (write → _write →
@@ -108,7 +108,7 @@ export function writeBytes(socket: net.Socket, data: Uint8Array): boolean {
  * straight from the handle while it is open. socket.bytesWritten also walks the Writable's buffer.
  */
 export function socketByteCounts(socket: net.Socket, out: { read: number; written: number }): void {
-  const handle = (socket as unknown as { _handle: { bytesRead: number; bytesWritten: number } | null })._handle;
+  const handle = handleOf<{ bytesRead: number; bytesWritten: number }>(socket);
   if (handle !== null) {
     out.read = handle.bytesRead;
     out.written = handle.bytesWritten;

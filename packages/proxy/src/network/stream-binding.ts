@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import { Socket } from 'node:net';
 
 /**
  * Node 20's stream_wrap and tcp_wrap bindings, the ones net.Socket itself is built on. The hot HTTP/1 path talks to
@@ -54,8 +55,31 @@ const streamWrap = loaded?.streamWrap ?? ({ WriteWrap: Object, streamBaseState: 
 
 export const { WriteWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset, kLastWriteWasAsync } = streamWrap;
 
+/**
+ * The private symbol net.Socket keeps its handle under. `socket._handle` is a getter around it shared by every kind
+ * of socket in the process, so V8 compiles its lookup as a generic (megamorphic) one; reading the symbol from our
+ * call sites, which only see a few socket shapes, is a plain field load. Checked through the getter/setter pair;
+ * undefined (use `_handle`) if this Node keeps the handle some other way.
+ */
+const kHandle = ((): symbol | undefined => {
+  const probe = new Socket() as unknown as Record<symbol, unknown> & { _handle: unknown };
+  const sym = Object.getOwnPropertySymbols(probe).find((s) => s.description === 'kHandle');
+  if (sym === undefined) return undefined;
+  const marker = {};
+  probe._handle = marker;
+  const ok = probe[sym] === marker;
+  probe._handle = null;
+  return ok ? sym : undefined;
+})();
+
+/** `socket._handle` (whatever its kind; null once closed), read through the symbol when possible. */
+export function handleOf<H extends object>(socket: net.Socket): H | null {
+  if (kHandle === undefined) return (socket as unknown as { _handle: H | null })._handle;
+  return (socket as unknown as Record<symbol, H | null | undefined>)[kHandle] ?? null;
+}
+
 /** The socket's libuv TCP handle, or undefined for TLS, pipes, closed sockets (and when the bindings are missing). */
 export function tcpHandleOf(socket: net.Socket): StreamHandle | undefined {
-  const handle = (socket as unknown as { _handle: StreamHandle | null })._handle;
+  const handle = handleOf<StreamHandle>(socket);
   return handle !== null && TcpHandle !== undefined && handle.constructor === TcpHandle ? handle : undefined;
 }

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { UpstreamTransport } from '../interfaces/transport-socket.js';
 import { formatAddress } from '../network/address.js';
 import { readDirect, sharedReadBuffer } from '../network/direct-read.js';
+import { handleOf } from '../network/stream-binding.js';
 import { socketByteCounts } from '../network/fast-write.js';
 import { deadlines as processDeadlines, type DeadlineList, type DeadlineNode, type DeadlineQueues } from '../server/deadline-queue.js';
 import type { ClusterStats } from './cluster-stats.js';
@@ -130,6 +131,8 @@ class Conn implements PooledConnection, DeadlineNode {
   deadlineList: DeadlineList | null = null;
   rxFlushed = 0;
   txFlushed = 0;
+  /** The peer's FIN was read ('end'): the connection cannot carry another request. */
+  ended = false;
   private localText: string | undefined;
   /** Connections older than a `drain()` are closed instead of reused. */
   readonly generation: number;
@@ -160,6 +163,7 @@ class Conn implements PooledConnection, DeadlineNode {
       if (this.state === IDLE) pool.handleIdleActivity(this);
     };
     this.onEnd = () => {
+      this.ended = true;
       if (this.state === IDLE) pool.handleIdleEof(this);
     };
     this.onConnectTimeout = () => pool.handleConnectTimeout(this);
@@ -304,7 +308,10 @@ export class ConnectionPool {
       this.destroy(c, false);
       return;
     }
-    if (c.socket.destroyed || !c.socket.writable || c.socket.readableEnded) {
+    // Our own flags rather than socket.destroyed / writable / readableEnded, Node getters that each walk stream
+    // state through generic lookups: the handle is dropped synchronously on destroy, 'end' marks the peer's FIN, and
+    // only half-open (tcp_proxy) connections are ever ended by us while still open.
+    if (c.ended || handleOf(c.socket) === null || (this.opts.halfOpen === true && !c.socket.writable)) {
       this.destroy(c, false);
       return;
     }
@@ -512,7 +519,9 @@ export class ConnectionPool {
   private park(c: Conn): void {
     c.state = IDLE;
     this.idle.push(c);
-    c.socket.resume(); // see EOF or stray bytes while idle
+    // See EOF or stray bytes while idle. A user-read socket is never left paused here (its stream resumes it on
+    // release), and resume() is not free: it walks the Readable's state through generic lookups.
+    if (!this.userReads) c.socket.resume();
     this.idleList?.schedule(c);
   }
 
