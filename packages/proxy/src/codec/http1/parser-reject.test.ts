@@ -136,3 +136,56 @@ describe('Http1Parser (requests): rejected input', () => {
     assert.equal(parseRequest(over).error?.status, 431);
   });
 });
+
+describe('Http1Parser: field value bytes at every position of the four-byte scan', () => {
+  const value = (bytes: number[]): Buffer => Buffer.concat([Buffer.from('GET / HTTP/1.1\r\nHost: a\r\nX-V: ', 'latin1'), Buffer.from(bytes), Buffer.from('\r\n\r\n', 'latin1')]);
+  const plain = (n: number): number[] => Array.from({ length: n }, (_, i) => 0x61 + (i % 26));
+
+  it('rejects a CTL (other than HTAB) or DEL wherever it sits, whole and split', () => {
+    const bad: Array<[number, string]> = [
+      [0x00, 'WEFT_ERR_HTTP1_INVALID_HEADER_VALUE'],
+      [0x01, 'WEFT_ERR_HTTP1_INVALID_HEADER_VALUE'],
+      [0x0b, 'WEFT_ERR_HTTP1_INVALID_HEADER_VALUE'],
+      [0x1f, 'WEFT_ERR_HTTP1_INVALID_HEADER_VALUE'],
+      [0x7f, 'WEFT_ERR_HTTP1_INVALID_HEADER_VALUE'],
+      [0x0a, 'WEFT_ERR_HTTP1_BARE_LF'],
+    ];
+    for (const [byte, code] of bad) {
+      for (let at = 0; at < 9; at++) {
+        const bytes = plain(9);
+        bytes[at] = byte;
+        for (const split of ['whole', 'bytes'] as const) {
+          const rec = parseRequest(value(bytes), { split });
+          assert.equal(rec.error?.code, code, `byte 0x${byte.toString(16)} at ${at} (${split}): ${rec.log.join(' | ')}`);
+        }
+      }
+    }
+  });
+
+  it('rejects a bare CR inside a value wherever it sits', () => {
+    for (let at = 0; at < 8; at++) {
+      const bytes = plain(9);
+      bytes[at] = 0x0d;
+      const rec = parseRequest(value(bytes));
+      assert.equal(rec.error?.code, 'WEFT_ERR_HTTP1_BARE_CR', `CR at ${at}`);
+    }
+  });
+
+  it('keeps HTAB, SP and obs-text inside a value and trims OWS at its end, at every length and position', () => {
+    for (const inner of [0x09, 0x20, 0x80, 0xff]) {
+      for (let len = 1; len <= 9; len++) {
+        for (let at = 0; at < len; at++) {
+          const bytes = plain(len);
+          // A value starts with a non-OWS byte (leading OWS is not part of it).
+          if (at > 0 || (inner !== 0x09 && inner !== 0x20)) bytes[at] = inner;
+          const withOws = [...bytes, 0x20, 0x09, 0x20];
+          const rec = parseRequest(value(withOws));
+          assert.equal(rec.error, undefined, `0x${inner.toString(16)} at ${at} of ${len}`);
+          let end = bytes.length;
+          while (end > 0 && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)) end--;
+          assert.equal(rec.requests[0]?.headers.get('x-v'), Buffer.from(bytes.slice(0, end)).toString('latin1'), `0x${inner.toString(16)} at ${at} of ${len}`);
+        }
+      }
+    }
+  });
+});
