@@ -114,8 +114,12 @@ ${toA}`,
 
   test('the bucket refills after fill_interval', async () => {
     const port = proxy.port('refill');
-    assert.equal((await request(port, '/r')).status, 200);
-    assert.equal((await request(port, '/r')).status, 429);
+    // One token per 200 ms tick: on a loaded machine a tick can fall between two requests, so empty the bucket
+    // until it refuses (a few tries at most) rather than expecting the refusal on the second request exactly.
+    const statuses: number[] = [];
+    while (statuses.length < 5 && statuses.at(-1) !== 429) statuses.push((await request(port, '/r')).status);
+    assert.equal(statuses.at(-1), 429, `never limited: ${statuses.join(',')}`);
+    assert.ok(statuses.every((s) => s === 200 || s === 429), statuses.join(','));
     await new Promise((r) => setTimeout(r, 220));
     assert.equal((await request(port, '/r')).status, 200);
   });
