@@ -46,6 +46,11 @@ async function rawStreams(port: number, requests: Array<Array<[string, string]>>
     F.writeHeaderBlock(w, 1 + 2 * i, block.take() as Buffer, 16384, true);
   });
   sock.write(w.take() as Buffer);
+  return streamOutcomes(sock, requests.length);
+}
+
+/** Reads frames until `count` streams each got their first answer: `rst <code>` or `headers`; closes the socket. */
+async function streamOutcomes(sock: net.Socket, count: number): Promise<Map<number, string>> {
   const seen = new Map<number, string>();
   let buf = Buffer.alloc(0);
   await new Promise<void>((resolve) => {
@@ -62,7 +67,7 @@ async function rawStreams(port: number, requests: Array<Array<[string, string]>>
         off += 9 + len;
       }
       buf = buf.subarray(off);
-      if (seen.size === requests.length) resolve();
+      if (seen.size === count) resolve();
     });
   });
   sock.destroy();
@@ -461,6 +466,38 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
       ]);
       assert.equal(await adminStat(proxy.adminPort, 'http2.rx_messaging_error'), 7);
       assert.equal(await adminStat(proxy.adminPort, 'http.ingress.downstream_rq_total'), 1);
+    });
+  });
+
+  test('request trailers with a pseudo-header or an invalid field are reset with PROTOCOL_ERROR; valid ones are forwarded', async () => {
+    await withProxy(async (proxy) => {
+      const sock = net.connect(proxy.port('http'), '127.0.0.1');
+      sock.on('error', () => {});
+      const w = new WriteBuffer();
+      w.bytes(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'));
+      F.writeSettings(w, []);
+      const enc = new HpackEncoder();
+      const block = (fields: Array<[string, string]>): Buffer => {
+        const b = new WriteBuffer();
+        for (const [n, v] of fields) enc.encode(b, n, v);
+        return b.take() as Buffer;
+      };
+      const trailers: Array<Array<[string, string]>> = [[[':path', '/x']], [['X-Upper', '1']], [['connection', 'close']], [['x-ok', '1']]];
+      trailers.forEach((t, i) => {
+        const id = 1 + 2 * i;
+        F.writeHeaderBlock(w, id, block([[':method', 'POST'], [':scheme', 'http'], [':path', '/'], [':authority', 'x']]), 16384, false);
+        F.writeHeaderBlock(w, id, block(t), 16384, true);
+      });
+      sock.write(w.take() as Buffer);
+      const seen = await streamOutcomes(sock, trailers.length);
+      assert.deepEqual([...seen.entries()].sort((a, b) => a[0] - b[0]), [
+        [1, 'rst 1'],
+        [3, 'rst 1'],
+        [5, 'rst 1'],
+        [7, 'headers'],
+      ]);
+      assert.equal(await adminStat(proxy.adminPort, 'http2.rx_messaging_error'), 3);
+      assert.equal(await adminStat(proxy.adminPort, 'http2.trailers'), 1);
     });
   });
 

@@ -1,5 +1,5 @@
 import { decodeRawHeaders, decodeRequestHeaders } from '../codec/http2/headers.js';
-import { validRequestFields } from '../codec/http2/fields.js';
+import { contentLengthOf, validRequestFields, validTrailerFields } from '../codec/http2/fields.js';
 import { INTERNAL_ERROR, NO_ERROR, PROTOCOL_ERROR } from '../codec/http2/frames.js';
 import type { H2Stream } from '../codec/http2/h2-stream.js';
 import { streamWindow } from '../codec/http2/options.js';
@@ -111,12 +111,17 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
   onHeaders(h2: H2Stream<Http2ServerStream>, fields: string[], endStream: boolean): void {
     const s = h2.user;
     if (s !== undefined) {
-      // Trailers (the session has checked they end the stream).
+      // Trailers (the session has checked they end the stream): no pseudo-headers, valid fields (RFC 9113 §8.1).
+      if (!validTrailerFields(fields)) {
+        this.codecStats.rxMessagingError.inc();
+        this.session.resetStream(h2, PROTOCOL_ERROR);
+        return;
+      }
       this.codecStats.trailers.inc();
       s.stream.decodeTrailers(decodeRawHeaders(fields));
       return;
     }
-    const length = validRequestFields(fields) ? contentLength(fields) : -2;
+    const length = validRequestFields(fields) ? contentLengthOf(fields) : -2;
     // Malformed (RFC 9113 §8.1.1, §8.3): a content-length the body must match is also what keeps an HTTP/1 upstream
     // from reading the rest of a lying body as another request.
     if (length === -2 || (endStream && length > 0)) {
@@ -349,20 +354,6 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     this.cfg.stats.cxIdleTimeout.inc();
     this.close('idle timeout');
   }
-}
-
-/** The request's content-length: -1 when absent, -2 when invalid or repeated with different values. */
-function contentLength(fields: readonly string[]): number {
-  let n = -1;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] !== 'content-length') continue;
-    const v = fields[i + 1] as string;
-    if (!/^[0-9]{1,15}$/.test(v)) return -2;
-    const m = Number(v);
-    if (n >= 0 && m !== n) return -2;
-    n = m;
-  }
-  return n;
 }
 
 function requestTimeout(conn: Http2ServerConnection, enc: Http2ServerStream): void {

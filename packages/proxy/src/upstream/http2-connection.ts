@@ -29,6 +29,7 @@ export interface Http2ConnectionOwner {
   onClosed(c: Http2Connection, local: boolean): void;
   onProtocolError(c: Http2Connection): void;
   onStreamReset(local: boolean): void;
+  onMalformedResponse(): void;
 }
 
 /** One upstream HTTP/2 connection (Weft's own codec, client role) over our socket, and the streams it carries. */
@@ -140,6 +141,10 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
 
   onStreamReset(local: boolean): void {
     this.owner.onStreamReset(local);
+  }
+
+  onMalformedResponse(): void {
+    this.owner.onMalformedResponse();
   }
 
   onStreamOpenFailed(stream: Http2UpstreamStream): void {

@@ -187,6 +187,10 @@ export class Http2Pool implements HttpStreamPool, Http2ConnectionOwner {
     if (cs !== undefined) (local ? cs.txReset : cs.rxReset).inc();
   }
 
+  onMalformedResponse(): void {
+    this.opts.codecStats?.rxMessagingError.inc();
+  }
+
   onProtocolError(_c: Http2Connection): void {
     this.opts.stats.upstream_cx_protocol_error.inc();
   }

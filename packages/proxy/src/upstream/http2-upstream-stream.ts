@@ -1,7 +1,7 @@
-import { encodeHeaderMap, sendableHeaderMap } from '../codec/http2/fields.js';
+import { encodeHeaderMap, contentLengthOf, sendableHeaderMap, validResponseFields, validTrailerFields } from '../codec/http2/fields.js';
 import { NO_ERROR, PROTOCOL_ERROR, REFUSED_STREAM } from '../codec/http2/frames.js';
 import type { H2Stream } from '../codec/http2/h2-stream.js';
-import { CLOSE_CONNECTION, CLOSE_DONE, type Http2Session } from '../codec/http2/session.js';
+import { CLOSE_CONNECTION, CLOSE_DONE, CLOSE_LOCAL_RESET, type Http2Session } from '../codec/http2/session.js';
 import { decodeRawHeaders } from '../codec/http2/headers.js';
 import type { HeaderMap } from '../interfaces/header-map.js';
 import type { UpstreamRequestLine, UpstreamResetReason, UpstreamStream, UpstreamStreamCallbacks } from '../interfaces/upstream-stream.js';
@@ -16,6 +16,8 @@ export interface Http2StreamHost {
   onStreamDone(stream: Http2UpstreamStream): void;
   /** A reset we sent (`local`) or received, for the `http2.tx_reset` / `http2.rx_reset` codec stats. */
   onStreamReset(local: boolean): void;
+  /** A malformed response (or one the session reset for breaking the protocol): `http2.rx_messaging_error`. */
+  onMalformedResponse(): void;
   /** The stream could not be opened (stream limit, GOAWAY, or headers HTTP/2 cannot carry). */
   onStreamOpenFailed(stream: Http2UpstreamStream): void;
 }
@@ -31,6 +33,8 @@ export class Http2UpstreamStream implements UpstreamStream {
   private responseEnded = false;
   private done = false;
   private localReset = false;
+  /** A HEAD response has no body, whatever its content-length says. */
+  private headRequest = false;
 
   constructor(
     private readonly conn: Http2StreamHost,
@@ -53,6 +57,7 @@ export class Http2UpstreamStream implements UpstreamStream {
     }
     this.h2 = h2;
     h2.user = this;
+    this.headRequest = line.method === 'HEAD';
     const enc = session.hpackOut;
     const w = session.headerBlock(h2);
     enc.encode(w, ':method', line.method);
@@ -103,18 +108,28 @@ export class Http2UpstreamStream implements UpstreamStream {
   headers(fields: string[], endStream: boolean): void {
     if (this.done) return;
     if (this.responseStarted) {
-      if (!endStream) return this.protocolError(); // trailers end the stream
+      // Trailers end the stream and carry no pseudo-headers (RFC 9113 §8.1).
+      if (!endStream || !validTrailerFields(fields)) return this.malformed();
       this.responseEnded = true;
       this.callbacks.onUpstreamTrailers(decodeRawHeaders(fields));
       this.finish();
       return;
     }
-    const status = fields[0] === ':status' ? Number(fields[1]) : NaN;
-    if (!(status >= 100 && status <= 999)) {
-      this.protocolError();
+    if (!validResponseFields(fields)) return this.malformed();
+    const status = Number(fields[1]);
+    if (status < 200) {
+      // Interim 1xx: absorbed; one that ends the stream is malformed (§8.1).
+      if (endStream) this.malformed();
       return;
     }
-    if (status < 200 && status !== 101 && !endStream) return; // interim 1xx: absorbed
+    const length = contentLengthOf(fields);
+    if (length === -2) return this.malformed();
+    // A body must match its content-length (§8.1.1), except where the response has no body whatever it says.
+    const h2 = this.h2;
+    if (h2 !== undefined && length >= 0 && !this.headRequest && status !== 204 && status !== 304) {
+      if (endStream && length > 0) return this.malformed();
+      h2.expectedLength = length;
+    }
     this.responseStarted = true;
     if (endStream) this.responseEnded = true;
     this.callbacks.onUpstreamHeaders(status, decodeRawHeaders(fields), endStream);
@@ -141,11 +156,22 @@ export class Http2UpstreamStream implements UpstreamStream {
     if (this.done || reason === CLOSE_DONE) return;
     let why: UpstreamResetReason;
     if (reason === CLOSE_CONNECTION) why = 'connection_termination';
-    else if (code === REFUSED_STREAM) why = 'remote_refused_stream';
+    // The session reset the stream itself: the peer broke the protocol on it (a body longer than its
+    // content-length, flow control, ...), which Envoy reports as a protocol error (UPE), not as a remote reset.
+    else if (reason === CLOSE_LOCAL_RESET) {
+      this.conn.onMalformedResponse();
+      why = 'protocol_error';
+    } else if (code === REFUSED_STREAM) why = 'remote_refused_stream';
     else why = 'remote_reset';
     if (why !== 'connection_termination') this.conn.onStreamReset(false);
     this.finish();
     if (!this.localReset && !this.responseEnded) this.callbacks.onUpstreamReset(why, '');
+  }
+
+  /** A response the peer got wrong: counted (`http2.rx_messaging_error`), reset, reported as a protocol error. */
+  private malformed(): void {
+    this.conn.onMalformedResponse();
+    this.protocolError();
   }
 
   private protocolError(): void {

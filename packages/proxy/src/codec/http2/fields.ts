@@ -116,3 +116,42 @@ export function encodeHeaderMap(enc: HpackEncoder, w: WriteBuffer, headers: Head
     enc.encode(w, name, value);
   }
 }
+
+/**
+ * Whether a response header list is well-formed (RFC 9113 §8.3.2, §8.2): :status first, once, the only
+ * pseudo-header, three digits and not 101 (HTTP/2 has no protocol switch, §8.6); lower-case valid names and valid
+ * values; no connection-specific fields. A malformed response is a stream error (PROTOCOL_ERROR).
+ */
+export function validResponseFields(fields: readonly string[]): boolean {
+  if (fields[0] !== ':status' || !/^[1-9][0-9]{2}$/.test(fields[1] ?? '') || fields[1] === '101') return false;
+  if (!validValue(fields[1] as string)) return false;
+  return validRegularFields(fields, 2);
+}
+
+/** Whether a trailer section is well-formed: no pseudo-headers (§8.1), valid names and values, no connection fields. */
+export function validTrailerFields(fields: readonly string[]): boolean {
+  return validRegularFields(fields, 0);
+}
+
+function validRegularFields(fields: readonly string[], from: number): boolean {
+  for (let i = from; i + 1 < fields.length; i += 2) {
+    const name = fields[i] as string;
+    const value = fields[i + 1] as string;
+    if (!validName(name, 0) || !validValue(value) || connectionSpecific(name, value)) return false;
+  }
+  return true;
+}
+
+/** The content-length of a header list: -1 when absent, -2 when invalid or repeated with different values. */
+export function contentLengthOf(fields: readonly string[]): number {
+  let n = -1;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] !== 'content-length') continue;
+    const v = fields[i + 1] as string;
+    if (!/^[0-9]{1,15}$/.test(v)) return -2;
+    const m = Number(v);
+    if (n >= 0 && m !== n) return -2;
+    n = m;
+  }
+  return n;
+}
