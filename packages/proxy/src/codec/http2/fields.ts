@@ -123,14 +123,22 @@ export function encodeHeaderMap(enc: HpackEncoder, w: WriteBuffer, headers: Head
  * values; no connection-specific fields. A malformed response is a stream error (PROTOCOL_ERROR).
  */
 export function validResponseFields(fields: readonly string[]): boolean {
-  if (fields[0] !== ':status' || !/^[1-9][0-9]{2}$/.test(fields[1] ?? '') || fields[1] === '101') return false;
-  if (!validValue(fields[1] as string)) return false;
+  if (fields[0] !== ':status' || !validStatus(fields[1] ?? '')) return false;
   return validRegularFields(fields, 2);
 }
 
 /** Whether a trailer section is well-formed: no pseudo-headers (§8.1), valid names and values, no connection fields. */
 export function validTrailerFields(fields: readonly string[]): boolean {
   return validRegularFields(fields, 0);
+}
+
+/** Three digits, the first 1-9, and not 101. */
+function validStatus(v: string): boolean {
+  if (v.length !== 3 || v === '101') return false;
+  const a = v.charCodeAt(0);
+  const b = v.charCodeAt(1);
+  const c = v.charCodeAt(2);
+  return a >= 49 && a <= 57 && b >= 48 && b <= 57 && c >= 48 && c <= 57;
 }
 
 function validRegularFields(fields: readonly string[], from: number): boolean {
