@@ -59,8 +59,9 @@ export class UpstreamRequest implements UpstreamStreamCallbacks, UpstreamStreamR
     resources.requests.inc();
   }
 
-  start(pool: HttpStreamPool): void {
-    this.pending = pool.newStream(this, this);
+  /** `fresh`: on a newly opened connection (a re-send after the keep-alive race). */
+  start(pool: HttpStreamPool, fresh: boolean): void {
+    this.pending = pool.newStream(this, this, fresh);
   }
 
   onStreamReady(stream: UpstreamStream): void {
