@@ -259,7 +259,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     if (this.attempts > 1 && vh.includeIsTimeoutRetryHeader) req.headers.set('x-envoy-is-timeout-retry', this.retryingAfterTimeout ? 'true' : 'false');
     const endStream = this.body.headOnly;
     stream.encodeHeaders(req, req.headers, endStream);
-    a.headersSent = true;
+    this.requestStarted = true;
     if (info.firstUpstreamTxByteMs < 0) info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
     if (endStream) this.requestSentOn(a);
     else this.flushRequest(a);
@@ -381,7 +381,6 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     // Connect failures are reported by the pool; overflow is our own circuit breaker, not the host's fault.
     if (reason !== 'overflow' && reason !== 'connection_failure') a.host.outlier.putResult(OutlierResult.LOCAL_ORIGIN_CONNECT_FAILED);
     a.finish(true);
-    this.requestStarted ||= a.headersSent;
     if (!this.responseStarted && this.maybeRetryReset(reason, this.requestStarted, false)) return;
     this.failRequest(reason, detail);
   }

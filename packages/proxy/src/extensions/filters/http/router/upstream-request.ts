@@ -37,7 +37,6 @@ export class UpstreamRequest implements UpstreamStreamCallbacks, UpstreamStreamR
   stream: UpstreamStream | undefined;
   /** Request body chunks (index into the router's list) already written on this attempt. */
   sentChunks = 0;
-  headersSent = false;
   requestSent = false;
   readonly startMs: number;
   private pending: PendingStream | null = null;
