@@ -99,6 +99,10 @@ describe('retries, per-try timeouts and circuit breakers (router)', () => {
   route: { cluster: tight, retry_policy: { retry_on: 5xx, num_retries: 3, retry_back_off: { base_interval: 0.001s } } }
 - match: { prefix: "/budget" }
   route: { cluster: budget, retry_policy: { retry_on: 5xx, num_retries: 3, retry_back_off: { base_interval: 0.001s } } }
+- match: { prefix: "/rbr-probe" }
+  route: { cluster: rbr }
+- match: { prefix: "/rbr" }
+  route: { cluster: rbr, retry_policy: { retry_on: "reset-before-request,retriable-status-codes", retriable_status_codes: [418], num_retries: 2, retry_back_off: { base_interval: 0.001s } } }
 - match: { prefix: "/plain" }
   route: { cluster: a }
 - match: { prefix: "/limited" }
@@ -106,6 +110,7 @@ describe('retries, per-try timeouts and circuit breakers (router)', () => {
         }),
         staticCluster('a', [upA.port]) +
           staticCluster('half', [closed, upB.port]) +
+          staticCluster('rbr', [upA.port, closed]) +
           staticCluster('budget', [upB.port], '    circuit_breakers: { thresholds: [{ retry_budget: { budget_percent: { value: 0 }, min_retry_concurrency: 0 } }] }') +
           staticCluster(
             'tight',
@@ -239,6 +244,25 @@ describe('retries, per-try timeouts and circuit breakers (router)', () => {
       assert.equal(res.status, 200, `request ${i}`);
       assert.equal(res.headers['x-upstream'], 'b');
     }
+  });
+
+  test('reset-before-request: once an attempt sent bytes, a later attempt failing before sending is not retried (sticky, as Envoy)', async () => {
+    // Round robin over [a, closed port] from a random start: probe (no retry policy) until the closed port was
+    // picked, so the request's first attempt goes to `a` and its second to the closed port.
+    let probe = await request(port, '/rbr-probe');
+    if (probe.status === 200) probe = await request(port, '/rbr-probe');
+    assert.equal(probe.status, 503);
+    a.steps.push(418);
+    const retries = await stat('cluster.rbr.upstream_rq_retry');
+    const total = await stat('cluster.rbr.upstream_rq_total');
+    const res = await request(port, '/rbr/sticky');
+    // Attempt 1: 418 from `a`, retried (retriable-status-codes). Attempt 2: connect failure — no byte of it was sent,
+    // but attempt 1 sent the request, so reset-before-request does not apply any more.
+    assert.equal(res.status, 503);
+    assert.match(res.body, /^upstream connect error or disconnect\/reset before headers\. reset reason: connection failure/);
+    assert.equal((await stat('cluster.rbr.upstream_rq_retry')) - retries, 1);
+    assert.equal((await stat('cluster.rbr.upstream_rq_total')) - total, 2);
+    assert.equal(lastLog(), '/rbr/sticky 503 UF');
   });
 
   test('max_retries 0: a retriable failure overflows the retry breaker (UO)', async () => {

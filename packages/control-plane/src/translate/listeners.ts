@@ -1,4 +1,4 @@
-import { adsConfig, ANY, inboundClusterName } from './names.js';
+import { adsConfig, ANY, inboundClusterName, isHttpProtocol } from './names.js';
 
 type Json = Record<string, unknown>;
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -44,17 +44,28 @@ export function outboundTcpListener(bind: string, port: number, target: string |
   return listener(`${bind}_${port}`, bind, port, 'OUTBOUND', [tcpProxyFilter(typeof target === 'string' ? target : `outbound_${bind}_${port}`, target)]);
 }
 
+/**
+ * Istio's default inbound route retry (since 1.24, istio/istio#52055): a request reset before any byte of it went to
+ * the application is retried up to twice. Not for gRPC ports (Istio leaves those without a policy).
+ */
+export function inboundRetryPolicy(protocol: string): Json | undefined {
+  return protocol === 'GRPC' || protocol === 'GRPC-WEB' ? undefined : { retry_on: 'reset-before-request', num_retries: 2 };
+}
+
 /** A Sidecar ingress listener (captureMode NONE): `bind:port` forwarding to the local app's `inbound|port||` cluster. */
-export function inboundListener(bind: string, port: number, http: boolean): Json {
+export function inboundListener(bind: string, port: number, protocol: string): Json {
   const cluster = inboundClusterName(port);
-  if (!http) return listener(`${bind}_${port}`, bind, port, 'INBOUND', [tcpProxyFilter(cluster, cluster)]);
+  if (!isHttpProtocol(protocol)) return listener(`${bind}_${port}`, bind, port, 'INBOUND', [tcpProxyFilter(cluster, cluster)]);
+  const retry = inboundRetryPolicy(protocol);
+  const route: Json = { cluster, timeout: '0s' };
+  if (retry !== undefined) route.retry_policy = retry;
   return listener(`${bind}_${port}`, bind, port, 'INBOUND', [
     hcm({
       stat_prefix: `inbound_${bind}_${port}`,
       route_config: {
         name: cluster,
         validate_clusters: false,
-        virtual_hosts: [{ name: `inbound|http|${port}`, domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: '0s' } }] }],
+        virtual_hosts: [{ name: `inbound|http|${port}`, domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route }] }],
       },
       http_filters: sidecarHttpFilters(),
       use_remote_address: false,

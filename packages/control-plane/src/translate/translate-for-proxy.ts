@@ -96,8 +96,7 @@ export function translateForProxy(model: MeshModel, proxy: ProxyIdentity): Proxy
   // Inbound: Sidecar ingress listeners to the application's defaultEndpoint.
   const inbound: Array<{ port: number; listener: Json }> = [];
   for (const i of scope.ingress) {
-    const http = isHttpProtocol(i.port.protocol);
-    const l = isRpcProtocol(i.port.protocol) ? inboundRpcListener(i.bind, i.port.number, i.port.protocol) : inboundListener(i.bind, i.port.number, http);
+    const l = isRpcProtocol(i.port.protocol) ? inboundRpcListener(i.bind, i.port.number, i.port.protocol) : inboundListener(i.bind, i.port.number, i.port.protocol);
     if (intercepted) inbound.push({ port: i.port.number, listener: l });
     else putListener(`${i.bind}_${i.port.number}`, l, 'in');
     const name = inboundClusterName(i.port.number);

@@ -78,6 +78,8 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   private tunnel: ActiveStream | undefined;
   /** The parser is between a request head and that request's end (a local reply may finish the stream before). */
   private inMessage = false;
+  /** Closed while idle: our FIN is out, whatever the peer still sends is read and dropped until it closes too. */
+  private lingering = false;
 
   constructor(
     private readonly cfg: HcmConfig,
@@ -164,6 +166,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   // ---- socket events ----
 
   private onSocketData(chunk: Buffer): void {
+    if (this.lingering) return;
     if (this.sniff !== undefined) {
       const bytes = this.sniffed(chunk);
       if (bytes === undefined) return;
@@ -193,6 +196,10 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   }
 
   private onSocketEnd(): void {
+    if (this.lingering) {
+      this.conn.socket.destroy();
+      return;
+    }
     const tunnel = this.tunnel;
     if (tunnel !== undefined && !tunnel.requestComplete) {
       // Half-close of the tunnel: relayed upstream; the response direction goes on until the upstream ends it.
@@ -201,7 +208,8 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     }
     // Envoy does not support half-closed HTTP/1 downstream connections: the peer's FIN ends the connection.
     this.cfg.stats.cxDestroyRemote.inc();
-    this.close('downstream remote close');
+    this.conn.info.connectionTerminationDetails ||= 'downstream remote close';
+    this.destroy();
   }
 
   private onSocketClose(): void {
@@ -576,8 +584,36 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   }
 
   close(reason: string): void {
-    if (this.closed) return;
+    if (this.closed || this.lingering) return;
     this.conn.info.connectionTerminationDetails ||= reason;
+    const socket = this.conn.socket;
+    if (this.stream === undefined && this.isHttp1 && this.tunnel === undefined && !this.parser.upgraded && !socket.writableEnded && !socket.destroyed) {
+      this.linger();
+      return;
+    }
+    this.destroy();
+  }
+
+  /**
+   * Closing an idle keep-alive connection races with the client's next request. Destroying the socket would answer
+   * a request already on its way (or unread in the kernel) with a RST, which can also discard the previous response
+   * still unread at the client. A FIN first, reading and dropping until the peer closes (or delayed_close_timeout),
+   * makes the client see a clean EOF before any response byte: the case a client may retry (RFC 9112 §9.3.1).
+   */
+  private linger(): void {
+    this.lingering = true;
+    this.deadlineList?.cancel(this);
+    if (this.headersTimer) {
+      clearTimeout(this.headersTimer);
+      this.headersTimer = undefined;
+    }
+    const socket = this.conn.socket;
+    if (socket.isPaused()) resumeReads(socket);
+    socket.end();
+    this.armDelayedClose();
+  }
+
+  private destroy(): void {
     const stream = this.stream;
     this.stream = undefined;
     this.tunnel = undefined;

@@ -42,6 +42,12 @@ export interface UpstreamStream {
   readonly protocol: string;
   /** `ip:port` of the local end of the connection. */
   readonly localAddress: string;
+  /**
+   * Set when the exchange ended because the peer closed a reused (keep-alive) connection before sending any
+   * response byte: the keep-alive race. The request may be re-sent on a fresh connection if it is idempotent and
+   * replayable (RFC 9112 §9.3.1). Always false for a connection's first request and for multiplexed protocols.
+   */
+  readonly staleConnection: boolean;
   encodeHeaders(line: UpstreamRequestLine, headers: HeaderMap, endStream: boolean): void;
   /** Returns false when the upstream is above its high watermark (stop reading the downstream body). */
   encodeData(data: Buffer, endStream: boolean): boolean;
@@ -69,7 +75,8 @@ export interface HttpStreamPool {
   readonly protocol: string;
   /**
    * Returns null when the stream was handed out synchronously (ready.onStreamReady already called) or failed
-   * synchronously; otherwise a handle to cancel the wait.
+   * synchronously; otherwise a handle to cancel the wait. `fresh`: on a newly opened connection, never an idle one
+   * (HTTP/1; multiplexed pools ignore it).
    */
-  newStream(callbacks: UpstreamStreamCallbacks, ready: UpstreamStreamReadyHandler): PendingStream | null;
+  newStream(callbacks: UpstreamStreamCallbacks, ready: UpstreamStreamReadyHandler, fresh?: boolean): PendingStream | null;
 }

@@ -50,6 +50,9 @@ const COUNTERS = [
   'upstream_rq_retry',
   'upstream_rq_retry_limit_exceeded',
   'upstream_rq_retry_overflow',
+  // Weft's own (Envoy has no such re-send): a request re-sent on a fresh connection after the reused keep-alive
+  // connection it went out on closed before any response byte. Not a retry-policy retry.
+  'upstream_rq_retry_reused_connection',
   'upstream_rq_retry_success',
   'upstream_rq_rx_reset',
   'upstream_rq_timeout',

@@ -199,6 +199,8 @@ class Pending implements PendingHandle {
   constructor(
     private readonly pool: ConnectionPool,
     readonly cb: AcquireCallback | PoolReadyHandler,
+    /** Wants a newly opened connection, never an idle one (see acquire). */
+    readonly fresh: boolean,
   ) {}
   cancel(): void {
     if (!this.done) this.pool.cancelPending(this);
@@ -260,14 +262,15 @@ export class ConnectionPool {
 
   /**
    * Calls `cb` synchronously with an idle connection (returns undefined), or queues the request and connects
-   * (returns a handle to cancel it).
+   * (returns a handle to cancel it). `fresh`: skip idle connections and wait for a newly opened one (a request
+   * re-sent after a reused connection closed under it must not meet another stale one).
    */
-  acquire(cb: AcquireCallback | PoolReadyHandler): PendingHandle | undefined {
+  acquire(cb: AcquireCallback | PoolReadyHandler, fresh = false): PendingHandle | undefined {
     if (this.closed) {
       deliver(cb, new PoolError('connect_failure', 'connection pool closed'), undefined);
       return undefined;
     }
-    const c = this.popIdle();
+    const c = fresh ? undefined : this.popIdle();
     if (c !== undefined) {
       this.attach(c);
       deliver(cb, undefined, c);
@@ -279,7 +282,9 @@ export class ConnectionPool {
       deliver(cb, new PoolError('overflow', 'pending requests overflow'), undefined);
       return undefined;
     }
-    const p = new Pending(this, cb);
+    // At the connection limit, an idle connection (the least recently used) makes room for the fresh one.
+    if (fresh && res !== undefined && !res.connections.canCreate() && this.idle.length > 0) this.destroy(this.idle[0] as Conn, false);
+    const p = new Pending(this, cb, fresh);
     this.pending.push(p);
     res?.pendingRequests.inc();
     this.opts.stats.upstream_rq_pending_total.inc();
@@ -288,11 +293,19 @@ export class ConnectionPool {
     return p;
   }
 
-  /** Gives a connection back: `reusable` = the protocol exchange ended cleanly and the connection may be reused. */
-  release(conn: PooledConnection, reusable: boolean): void {
+  /**
+   * Gives a connection back: `reusable` = the protocol exchange ended cleanly and the connection may be reused.
+   * `remoteClosed`: the caller saw the peer close it mid-exchange (a remote destroy with an active request).
+   */
+  release(conn: PooledConnection, reusable: boolean, remoteClosed = false): void {
     const c = conn as Conn;
     if (c.pool !== this) throw new Error('connection released to a pool that does not own it');
     if (c.state !== BUSY) return; // already closed by the peer
+    if (remoteClosed) {
+      this.finish(c, false, true);
+      c.socket.destroy();
+      return;
+    }
     this.flushBytes(c);
     const max = this.opts.maxRequestsPerConnection;
     if (!reusable || this.closed || c.generation !== this.generation) {
@@ -532,13 +545,18 @@ export class ConnectionPool {
     process.nextTick(servePending, this);
   }
 
-  /** Hands idle connections to waiting requests. */
+  /** Hands idle connections to waiting requests (not to those waiting for a fresh connection). */
   servePending(): void {
     this.serveScheduled = false;
-    while (this.pending.length > 0) {
+    const pending = this.pending;
+    for (let i = 0; i < pending.length; ) {
+      if ((pending[i] as Pending).fresh) {
+        i++;
+        continue;
+      }
       const c = this.popIdle();
       if (c === undefined) break;
-      const p = this.pending.shift() as Pending;
+      const p = (i === 0 ? pending.shift() : pending.splice(i, 1)[0]) as Pending;
       p.done = true;
       this.pendingDone();
       this.attach(c);

@@ -28,9 +28,9 @@ export class Http1StreamPool implements HttpStreamPool {
     private readonly stats: ClusterStats,
   ) {}
 
-  newStream(callbacks: UpstreamStreamCallbacks, ready: UpstreamStreamReadyHandler): PendingStream | null {
+  newStream(callbacks: UpstreamStreamCallbacks, ready: UpstreamStreamReadyHandler, fresh = false): PendingStream | null {
     const stream = new Http1UpstreamStream(this.pool, this.stats, callbacks, ready);
-    return this.pool.acquire(stream) ?? null;
+    return this.pool.acquire(stream, fresh) ?? null;
   }
 }
 
@@ -41,6 +41,7 @@ export class Http1StreamPool implements HttpStreamPool {
 class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, PoolReadyHandler {
   readonly protocol = 'HTTP/1.1';
   localAddress = '';
+  staleConnection = false;
   private conn: PooledConnection | undefined;
   private codec: UpstreamHttp1Codec | undefined;
   private chunked = false;
@@ -209,8 +210,11 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
   }
 
   onUpstreamClose(): void {
-    if (this.conn === undefined) return;
-    this.release(false);
+    const conn = this.conn;
+    if (conn === undefined) return;
+    // Attached before any close (encodeHeaders), so `received` is this request's.
+    this.staleConnection = conn.requests > 1 && !this.tunnel && this.codec?.received === false;
+    this.release(false, true);
     this.cb.onUpstreamReset('connection_termination', '');
   }
 
@@ -218,7 +222,7 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
     if (this.conn !== undefined) this.cb.onUpstreamWritable();
   }
 
-  private release(reusable: boolean): void {
+  private release(reusable: boolean, remoteClosed = false): void {
     const conn = this.conn;
     if (conn === undefined) return;
     this.conn = undefined;
@@ -229,7 +233,7 @@ class Http1UpstreamStream implements UpstreamStream, UpstreamResponseHandler, Po
       conn.socket.uncork();
     }
     if (this.paused) conn.socket.resume();
-    this.pool.release(conn, reusable);
+    this.pool.release(conn, reusable, remoteClosed);
   }
 }
 

@@ -28,6 +28,8 @@ export class UpstreamHttp1Codec implements Http1ParserHandler, ConnectionReader 
   private handler: UpstreamResponseHandler | undefined;
   /** After a 101 / CONNECT 2xx head: bytes are tunnel payload, not parsed. */
   private raw = false;
+  /** Whether any byte arrived since the current request attached (a close before that is the keep-alive race). */
+  received = false;
 
   private constructor(readonly socket: net.Socket) {
     // A pool reading for us (userReads) calls onConnectionData and emits no 'data' events; otherwise 'data' it is.
@@ -38,6 +40,7 @@ export class UpstreamHttp1Codec implements Http1ParserHandler, ConnectionReader 
   }
 
   onConnectionData(chunk: Buffer): void {
+    this.received = true;
     enterIoScope();
     try {
       if (this.raw) {
@@ -79,6 +82,7 @@ export class UpstreamHttp1Codec implements Http1ParserHandler, ConnectionReader 
 
   attach(handler: UpstreamResponseHandler, headRequest: boolean): void {
     this.handler = handler;
+    this.received = false;
     if (headRequest) this.parser.expectNoBody();
   }
 

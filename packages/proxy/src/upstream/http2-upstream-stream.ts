@@ -28,6 +28,8 @@ export interface Http2StreamHost {
  */
 export class Http2UpstreamStream implements UpstreamStream {
   readonly protocol = 'HTTP/2';
+  /** GOAWAY tells which streams were never processed: no keep-alive race here. */
+  readonly staleConnection = false;
   h2: H2Stream<Http2UpstreamStream> | undefined;
   private responseStarted = false;
   private responseEnded = false;

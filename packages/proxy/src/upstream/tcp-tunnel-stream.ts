@@ -29,6 +29,7 @@ export class TcpTunnelPool implements HttpStreamPool {
 
 class TcpTunnelStream implements UpstreamStream, PoolReadyHandler {
   readonly protocol = 'TCP';
+  readonly staleConnection = false;
   localAddress = '';
   private conn: PooledConnection | undefined;
   private paused = false;

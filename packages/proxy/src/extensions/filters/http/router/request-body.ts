@@ -18,6 +18,8 @@ export class RequestBody {
   bytes = 0;
   trailers: HeaderMap | undefined;
   ended = false;
+  /** Some body bytes went upstream and were not kept: the request can no longer be replayed. */
+  released = false;
 
   get isEmpty(): boolean {
     return this.chunks.length === 0;
@@ -48,6 +50,7 @@ export class RequestBody {
       endSent = last;
     }
     if (!keep && chunks.length !== 0) {
+      this.released = true;
       this.clear();
       cursor.sentChunks = 0;
     }

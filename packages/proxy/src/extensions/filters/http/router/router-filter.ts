@@ -29,6 +29,7 @@ import { startShadows, type ShadowRequest } from './shadow-request.js';
 import { RequestBody } from './request-body.js';
 import { directReplyHeaders, headerFormatContext } from './format-context.js';
 import { resetDetails, resetFlag, resetReplyBody } from './reset-reasons.js';
+import { isIdempotentMethod } from './resend.js';
 
 /**
  * The terminal HTTP filter: resolves the route's action (cluster, redirect, direct response), picks a host and
@@ -51,6 +52,10 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   private weightedCluster: WeightedClusterEntry | undefined;
   private attempt: UpstreamRequest | undefined;
   private attempts = 0;
+  /** Re-sent once already after the keep-alive race (see mayResend). */
+  private resent = false;
+  /** Some attempt sent bytes upstream (Envoy's upstream_request_started_, sticky across attempts). */
+  private requestStarted = false;
   /** Set while a retry may still happen; every body chunk is held (replayable) exactly as long as this is. */
   private retry: RetryState | undefined;
   private triedHosts: Host[] | undefined;
@@ -168,7 +173,8 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     const a = this.attempt;
     if (data.length > 0) {
       if (a !== undefined && a.stream !== undefined && this.retry === undefined && this.body.isEmpty && !a.isFinished) {
-        // Streaming without retries: straight through.
+        // Streaming without retries: straight through (and no longer replayable).
+        this.body.released = true;
         if (endStream) this.onRequestEnd();
         if (!a.stream.encodeData(data, endStream)) this.blockDownstream();
         if (endStream) this.requestSentOn(a);
@@ -213,7 +219,8 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
 
   // ---- attempts ----
 
-  private startAttempt(host: Host): void {
+  /** `resend`: the same attempt again on a fresh connection after the keep-alive race (not a retry). */
+  private startAttempt(host: Host, resend = false): void {
     const cluster = this.cluster as Cluster;
     const resources = this.resources as ClusterResources;
     this.cb.info.upstreamHost = host.key;
@@ -222,13 +229,15 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
       this.failRequest('overflow', '');
       return;
     }
-    this.attempts++;
     const a = new UpstreamRequest(this, cluster, host, resources);
     this.attempt = a;
-    if (this.retry?.avoidPreviousHosts) (this.triedHosts ??= []).push(host);
-    const every = this.retry?.previousPrioritiesFrequency ?? 0;
-    if (every > 0) (this.triedPriorities ??= new PreviousPriorities(every)).onHostAttempted(host);
-    a.start(this.streamPool(cluster, host));
+    if (!resend) {
+      this.attempts++;
+      if (this.retry?.avoidPreviousHosts) (this.triedHosts ??= []).push(host);
+      const every = this.retry?.previousPrioritiesFrequency ?? 0;
+      if (every > 0) (this.triedPriorities ??= new PreviousPriorities(every)).onHostAttempted(host);
+    }
+    a.start(this.streamPool(cluster, host), resend);
   }
 
   /** Terminated CONNECT: raw TCP; other tunnels: HTTP/1.1 (no extended CONNECT upstream); else the cluster's protocol. */
@@ -250,7 +259,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     if (this.attempts > 1 && vh.includeIsTimeoutRetryHeader) req.headers.set('x-envoy-is-timeout-retry', this.retryingAfterTimeout ? 'true' : 'false');
     const endStream = this.body.headOnly;
     stream.encodeHeaders(req, req.headers, endStream);
-    a.headersSent = true;
+    this.requestStarted = true;
     if (info.firstUpstreamTxByteMs < 0) info.firstUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
     if (endStream) this.requestSentOn(a);
     else this.flushRequest(a);
@@ -359,11 +368,30 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
 
   onAttemptReset(a: UpstreamRequest, reason: UpstreamResetReason, detail: string): void {
     if (a !== this.attempt || this.done) return;
+    if (this.mayResend(a)) {
+      // The keep-alive race, not a host failure: no outlier result, no retry consumed.
+      a.finish(true);
+      this.resent = true;
+      (this.cluster as Cluster).stats.upstream_rq_retry_reused_connection.inc();
+      this.attempt = undefined;
+      this.responsePaused = false;
+      this.startAttempt(a.host, true);
+      return;
+    }
     // Connect failures are reported by the pool; overflow is our own circuit breaker, not the host's fault.
     if (reason !== 'overflow' && reason !== 'connection_failure') a.host.outlier.putResult(OutlierResult.LOCAL_ORIGIN_CONNECT_FAILED);
     a.finish(true);
-    if (!this.responseStarted && this.maybeRetryReset(reason, a.headersSent, false)) return;
+    if (!this.responseStarted && this.maybeRetryReset(reason, this.requestStarted, false)) return;
     this.failRequest(reason, detail);
+  }
+
+  /**
+   * RFC 9112 §9.3.1: a request that went out on a reused connection the peer closed before any response byte may
+   * be re-sent once, on a fresh connection, if its method is idempotent and the whole request can be replayed
+   * (no body, or every body chunk still held).
+   */
+  private mayResend(a: UpstreamRequest): boolean {
+    return a.stream?.staleConnection === true && !this.resent && !this.responseStarted && !this.body.released && isIdempotentMethod(this.req.method);
   }
 
   onPerTryTimeout(a: UpstreamRequest): void {

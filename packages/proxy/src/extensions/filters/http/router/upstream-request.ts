@@ -37,7 +37,6 @@ export class UpstreamRequest implements UpstreamStreamCallbacks, UpstreamStreamR
   stream: UpstreamStream | undefined;
   /** Request body chunks (index into the router's list) already written on this attempt. */
   sentChunks = 0;
-  headersSent = false;
   requestSent = false;
   readonly startMs: number;
   private pending: PendingStream | null = null;
@@ -59,8 +58,9 @@ export class UpstreamRequest implements UpstreamStreamCallbacks, UpstreamStreamR
     resources.requests.inc();
   }
 
-  start(pool: HttpStreamPool): void {
-    this.pending = pool.newStream(this, this);
+  /** `fresh`: on a newly opened connection (a re-send after the keep-alive race). */
+  start(pool: HttpStreamPool, fresh: boolean): void {
+    this.pending = pool.newStream(this, this, fresh);
   }
 
   onStreamReady(stream: UpstreamStream): void {
