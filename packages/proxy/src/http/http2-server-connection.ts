@@ -1,8 +1,9 @@
 import { decodeRawHeaders, decodeRequestHeaders } from '../codec/http2/headers.js';
-import { validRequestFields } from '../codec/http2/fields.js';
+import { contentLength, validRequestFields } from '../codec/http2/fields.js';
 import { INTERNAL_ERROR, NO_ERROR, PROTOCOL_ERROR } from '../codec/http2/frames.js';
 import type { H2Stream } from '../codec/http2/h2-stream.js';
 import { streamWindow } from '../codec/http2/options.js';
+import { FLOOD_DETAILS } from '../codec/http2/protocol-constraints.js';
 import { CLOSE_CONNECTION, CLOSE_DONE, CLOSE_REMOTE_RESET, Http2Session, type Http2SessionHandler } from '../codec/http2/session.js';
 import { http2CodecStats, type Http2CodecStats } from '../codec/http2/stats.js';
 import { HeaderMap } from '../interfaces/header-map.js';
@@ -13,6 +14,7 @@ import { enterIoScope, exitIoScope, monotonicNow } from '../server/io-scope.js';
 import { ActiveStream } from './active-stream.js';
 import type { HcmConfig } from './hcm-config.js';
 import { Http2ServerStream, type Http2ServerStreamOwner } from './http2-server-stream.js';
+import { PrematureResets } from './premature-resets.js';
 
 /** Pseudo-headers counted against the header count limit on top of the regular ones. */
 const PSEUDO_HEADERS = 5;
@@ -44,6 +46,9 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
   private drainTimer: NodeJS.Timeout | undefined;
   private rxFlushed = 0;
   private txFlushed = 0;
+  /** A flood closed the connection: streams in flight carry DPE. */
+  private flooded = false;
+  private readonly premature: PrematureResets;
 
   constructor(
     private readonly cfg: HcmConfig,
@@ -53,6 +58,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     if (cfg.idleTimeoutMs > 0) this.idleList = deadlines.list(cfg.idleTimeoutMs);
     if (cfg.streamIdleTimeoutMs > 0) this.streamIdleList = deadlines.list(cfg.streamIdleTimeoutMs);
     this.codecStats = http2CodecStats(cfg.ctx.stats);
+    this.premature = new PrematureResets(cfg.ctx.runtime);
     const h2 = cfg.http2;
     this.session = new Http2Session<Http2ServerStream>(
       conn.socket,
@@ -66,6 +72,8 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
         enableConnectProtocol: h2.allowConnect,
         connectionWindow: h2.initialConnectionWindowSize,
         writeHighWatermark: conn.bufferLimitBytes,
+        floodLimits: h2.flood,
+        codecStats: this.codecStats,
       },
       this,
     );
@@ -201,10 +209,25 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     if (!stream.destroyed && reason !== CLOSE_DONE) {
       // Closed before our response ended: the client reset the stream, or the connection went away.
       if (reason === CLOSE_REMOTE_RESET) this.codecStats.rxReset.inc();
-      else if (reason === CLOSE_CONNECTION) this.cfg.stats.cxDestroyActiveRq.inc();
+      else if (reason === CLOSE_CONNECTION) {
+        this.cfg.stats.cxDestroyActiveRq.inc();
+        if (this.flooded) stream.info.setResponseFlag(ResponseFlag.DownstreamProtocolError);
+      }
       stream.onDownstreamReset();
     }
+    if (this.countClosedStream(stream.info.responseCode, stream.info.startMonotonicMs)) return;
     this.afterStreamClosed();
+  }
+
+  /** Rapid reset: too many streams closed early without a response abort the connection (Envoy: Abort, no GOAWAY). */
+  private countClosedStream(responseCode: number, startMs: number): boolean {
+    if (this.session.closed || !this.premature.onStreamClosed(responseCode, startMs)) return false;
+    this.cfg.stats.rqTooManyPrematureResets.inc();
+    this.conn.info.connectionTerminationDetails ||= 'too_many_premature_resets';
+    this.localClose = true;
+    this.cfg.stats.cxDestroyLocal.inc();
+    this.session.abort(true);
+    return true;
   }
 
   private afterStreamClosed(): void {
@@ -233,6 +256,14 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     this.codecStats.goawaySent.inc();
     this.localClose = true;
     this.cfg.stats.cxDestroyLocal.inc();
+  }
+
+  /** As Envoy's HCM on a codec flood error: closed without GOAWAY (not a downstream_cx_protocol_error). */
+  onFlood(kind: number): void {
+    this.flooded = true;
+    this.localClose = true;
+    this.cfg.stats.cxDestroyLocal.inc();
+    this.conn.info.connectionTerminationDetails ||= `codec_error:${(FLOOD_DETAILS[kind] ?? '').replaceAll(' ', '_')}`;
   }
 
   onClose(): void {
@@ -349,20 +380,6 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     this.cfg.stats.cxIdleTimeout.inc();
     this.close('idle timeout');
   }
-}
-
-/** The request's content-length: -1 when absent, -2 when invalid or repeated with different values. */
-function contentLength(fields: readonly string[]): number {
-  let n = -1;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] !== 'content-length') continue;
-    const v = fields[i + 1] as string;
-    if (!/^[0-9]{1,15}$/.test(v)) return -2;
-    const m = Number(v);
-    if (n >= 0 && m !== n) return -2;
-    n = m;
-  }
-  return n;
 }
 
 function requestTimeout(conn: Http2ServerConnection, enc: Http2ServerStream): void {

@@ -12,6 +12,8 @@ const EMPTY = Buffer.alloc(0);
 export interface Http2StreamHost {
   readonly session: Http2Session<Http2UpstreamStream>;
   readonly localAddress: string;
+  /** The connection is closing on a protocol error (or flood): its streams reset as protocol_error, as Envoy's codec client. */
+  readonly protocolError: boolean;
   /** The stream is over (response complete, reset or connection lost). */
   onStreamDone(stream: Http2UpstreamStream): void;
   /** A reset we sent (`local`) or received, for the `http2.tx_reset` / `http2.rx_reset` codec stats. */
@@ -140,10 +142,10 @@ export class Http2UpstreamStream implements UpstreamStream {
     this.conn.onStreamDone(this);
     if (this.done || reason === CLOSE_DONE) return;
     let why: UpstreamResetReason;
-    if (reason === CLOSE_CONNECTION) why = 'connection_termination';
+    if (reason === CLOSE_CONNECTION) why = this.conn.protocolError ? 'protocol_error' : 'connection_termination';
     else if (code === REFUSED_STREAM) why = 'remote_refused_stream';
     else why = 'remote_reset';
-    if (why !== 'connection_termination') this.conn.onStreamReset(false);
+    if (reason !== CLOSE_CONNECTION) this.conn.onStreamReset(false);
     this.finish();
     if (!this.localReset && !this.responseEnded) this.callbacks.onUpstreamReset(why, '');
   }

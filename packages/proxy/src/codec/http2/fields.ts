@@ -116,3 +116,17 @@ export function encodeHeaderMap(enc: HpackEncoder, w: WriteBuffer, headers: Head
     enc.encode(w, name, value);
   }
 }
+
+/** The request's content-length: -1 when absent, -2 when invalid or repeated with different values. */
+export function contentLength(fields: readonly string[]): number {
+  let n = -1;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] !== 'content-length') continue;
+    const v = fields[i + 1] as string;
+    if (!/^[0-9]{1,15}$/.test(v)) return -2;
+    const m = Number(v);
+    if (n >= 0 && m !== n) return -2;
+    n = m;
+  }
+  return n;
+}
