@@ -121,7 +121,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     if (s !== undefined) {
       // Trailers (the session has checked they end the stream).
       this.codecStats.trailers.inc();
-      s.stream.decodeTrailers(decodeRawHeaders(fields));
+      s.stream.decodeTrailers(decodeRawHeaders(fields, this.session.neverIndexed));
       return;
     }
     const length = validRequestFields(fields) ? contentLength(fields) : -2;
@@ -151,7 +151,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     const stream = new ActiveStream(cfg, enc, conn.id, conn.meta.sourceIp, conn.info, headers, 'HTTP/2');
     enc.stream = stream;
     this.codecStats.streamsActive.inc();
-    decodeRequestHeaders(fields, stream, headers);
+    decodeRequestHeaders(fields, stream, headers, this.session.neverIndexed);
     if (cfg.maxRequestsPerConnection > 0 && this.requests >= cfg.maxRequestsPerConnection && !this.draining) {
       cfg.stats.cxMaxRequestsReached.inc();
       this.startDrain();

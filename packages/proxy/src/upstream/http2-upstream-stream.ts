@@ -107,7 +107,7 @@ export class Http2UpstreamStream implements UpstreamStream {
     if (this.responseStarted) {
       if (!endStream) return this.protocolError(); // trailers end the stream
       this.responseEnded = true;
-      this.callbacks.onUpstreamTrailers(decodeRawHeaders(fields));
+      this.callbacks.onUpstreamTrailers(decodeRawHeaders(fields, this.conn.session.neverIndexed));
       this.finish();
       return;
     }
@@ -119,7 +119,7 @@ export class Http2UpstreamStream implements UpstreamStream {
     if (status < 200 && status !== 101 && !endStream) return; // interim 1xx: absorbed
     this.responseStarted = true;
     if (endStream) this.responseEnded = true;
-    this.callbacks.onUpstreamHeaders(status, decodeRawHeaders(fields), endStream);
+    this.callbacks.onUpstreamHeaders(status, decodeRawHeaders(fields, this.conn.session.neverIndexed), endStream);
     if (endStream) this.finish();
   }
 

@@ -13,6 +13,11 @@ export * from './session-types.js';
  * decoding, SETTINGS/PING/GOAWAY/WINDOW_UPDATE handling, stream states) over Http2SessionCore's sending side.
  */
 export class Http2Session<U> extends Http2SessionCore<U> {
+  /** Names of the fields of the header block being delivered (onHeaders) that were sent never-indexed. */
+  get neverIndexed(): readonly string[] {
+    return this.hpackIn.neverIndexed;
+  }
+
   protected read(chunk: Buffer): void {
     let buf = chunk;
     if (this.rest !== undefined) {
