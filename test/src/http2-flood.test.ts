@@ -61,21 +61,20 @@ async function served(c: RawH2, id: number): Promise<void> {
 
 /**
  * A client that asked for a big response and does not read: once the kernel buffers are full, what the proxy writes
- * stays queued. Then PINGs in batches of `batch` (each read by the proxy on its own) until the proxy closes the
- * connection; returns how many were sent.
+ * stays queued. Then 1000 PINGs in batches of 100 (the proxy reads each on its own): their acks may all wait
+ * (max_outbound_control_frames). Returns once they were sent and the proxy had time to read them.
  */
-async function stalledThenPings(c: RawH2, batch: number): Promise<number> {
+async function stalledThen1000Pings(c: RawH2, stat: (name: string) => Promise<number>): Promise<void> {
   c.send((w) => c.headers(w, 1, '/big', true));
-  await sleep(300);
-  let sent = 0;
-  while (!c.closed && sent < 100_000) {
+  // Once the proxy has read the whole body from the upstream, what the kernel did not take waits in its queue.
+  for (let i = 0; i < 500 && (await stat('cluster.backend.upstream_cx_rx_bytes_total')) < BIG.length; i++) await sleep(10);
+  for (let sent = 0; sent < 1000; sent += 100) {
     c.send((w) => {
-      for (let i = 0; i < batch; i++) F.writePing(w, false, PING, 0);
+      for (let i = 0; i < 100; i++) F.writePing(w, false, PING, 0);
     });
-    sent += batch;
     await sleep(5);
   }
-  return sent;
+  await sleep(100);
 }
 
 describe('HTTP/2 flood protection (Envoy http2_protocol_options limits) on the downstream codec', () => {
@@ -83,9 +82,14 @@ describe('HTTP/2 flood protection (Envoy http2_protocol_options limits) on the d
     await withProxy(async (proxy, stat) => {
       const port = proxy.port('http');
       const c = await RawH2.connect(port, { read: false, bigWindows: true });
-      const sent = await stalledThenPings(c, 100);
-      // 1000 acks may wait for the socket (max_outbound_control_frames); the 1001st closes the connection.
-      assert.ok(sent > 1000 && sent <= 1500, `closed after ${sent} PINGs`);
+      await stalledThen1000Pings(c, stat);
+      assert.equal(await stat('http2.outbound_control_flood'), 0, '1000 acks waiting are within the limit');
+      // The 1001st closes the connection (the client sees it on a later write: it does not read).
+      for (let i = 0; i < 200 && !c.closed; i++) {
+        c.send((w) => F.writePing(w, false, PING, 0));
+        await sleep(5);
+      }
+      assert.ok(c.closed);
       assert.equal(await stat('http2.outbound_control_flood'), 1);
       assert.equal(await stat('http2.outbound_flood'), 0);
       assert.equal(await stat('http.ingress.downstream_cx_protocol_error'), 0);
@@ -256,6 +260,28 @@ describe('HTTP/2 flood protection (Envoy http2_protocol_options limits) on the d
       assert.equal(await stat('http2.inbound_window_update_frames_flood'), 1);
       await otherConnectionServed(port);
     });
+  });
+
+  test('a configured max_inbound_window_update_frames_per_data_frame_sent is honoured (DATA frames sent raise the allowance)', async () => {
+    await withProxy(
+      async (proxy, stat) => {
+        const c = await RawH2.connect(proxy.port('http'));
+        await served(c, 1);
+        await served(c, 3);
+        // 2 streams opened, as many DATA frames sent as we received: 5 + 2 x (2 + 1 x DATA) allowed.
+        const allowed = 5 + 2 * (2 + c.count(F.DATA));
+        c.send((w) => {
+          for (let i = 0; i < allowed; i++) F.writeWindowUpdate(w, 0, 1);
+          F.writePing(w, false, PING, 0);
+        });
+        await c.waitFor(() => c.count(F.PING) === 1 || c.closed, 'the PING ack');
+        assert.equal(c.closed, false, 'at the limit the connection stays');
+        c.send((w) => F.writeWindowUpdate(w, 0, 1));
+        await c.waitClosed();
+        assert.equal(await stat('http2.inbound_window_update_frames_flood'), 1);
+      },
+      'max_inbound_window_update_frames_per_data_frame_sent: 1',
+    );
   });
 });
 
