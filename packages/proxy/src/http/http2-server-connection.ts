@@ -226,7 +226,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     this.conn.info.connectionTerminationDetails ||= 'too_many_premature_resets';
     this.localClose = true;
     this.cfg.stats.cxDestroyLocal.inc();
-    this.session.abort(true);
+    this.session.abort();
     return true;
   }
 

@@ -326,15 +326,14 @@ export abstract class Http2SessionCore<U> {
       this.destroy();
       return;
     }
-    this.abort(false);
+    this.abort();
   }
 
-  /** Closes now, dropping what is queued (Envoy's NoFlush; `reset`: Abort, a TCP RST). Open streams are closed. */
-  abort(reset: boolean): void {
+  /** Closes now, dropping what is queued (Envoy's NoFlush / Abort: no GOAWAY, no RST). Open streams are closed. */
+  abort(): void {
     if (this.closed) return;
     this.out.take();
-    if (reset) this.socket.resetAndDestroy();
-    else this.socket.destroy();
+    this.socket.destroy();
     this.onSocketClose();
   }
 
