@@ -44,6 +44,10 @@ describe('invalid configuration is refused with the field path', () => {
       /http2_protocol_options\.initial_stream_window_size: (value )?must be/,
     );
     assert.match(configError(hcm({ routes: r, hcmExtra: 'codec_type: HTTP3' })), /codec_type: HTTP3 is not supported/);
+    // Flood limits: Envoy's validation (gte 1) with the field path.
+    for (const field of ['max_outbound_frames', 'max_outbound_control_frames', 'max_inbound_window_update_frames_per_data_frame_sent']) {
+      assert.match(configError(hcm({ routes: r, hcmExtra: `http2_protocol_options: { ${field}: 0 }` })), new RegExp(`http2_protocol_options\\.${field}: (value )?must be`));
+    }
   });
 
   test('upgrade configs: custom upgrade filter chains and CONNECT allow_post', () => {

@@ -65,6 +65,7 @@ class CarelessUpstream implements Http2SessionHandler<string> {
   onPingAck(): void {}
   onRemoteSettings(): void {}
   onConnectionError(): void {}
+  onFlood(): void {}
   onClose(): void {}
   private answer(s: H2Stream<string>): void {
     const a = ANSWERS[s.user ?? ''] ?? { headers: [[':status', '404']], endOnHeaders: true };
@@ -141,11 +142,11 @@ describe('HTTP/2 upstream responses are validated (RFC 9113 §8.1, §8.2, §8.3.
     '/bad-content-length',
   ];
   for (const path of beforeHeaders) {
-    test(`malformed response ${path}: 503 UPE, the stream reset, counted, the connection kept`, async () => {
+    test(`malformed response ${path}: 502 UPE, the stream reset, counted, the connection kept`, async () => {
       const errors = await adminStat(proxy.adminPort, 'cluster.h2.http2.rx_messaging_error');
       const cx = await adminStat(proxy.adminPort, 'cluster.h2.upstream_cx_total');
       const res = await request(port, path);
-      assert.equal(res.status, 503, res.body);
+      assert.equal(res.status, 502, res.body);
       assert.match(res.body, /reset reason: protocol error/);
       assert.equal(await adminStat(proxy.adminPort, 'cluster.h2.http2.rx_messaging_error'), errors + 1);
       assert.equal(await adminStat(proxy.adminPort, 'cluster.h2.http2.tx_reset') > 0, true);

@@ -29,6 +29,7 @@ export interface HcmStats {
   readonly rqByClass: readonly Counter[];
   readonly rqCompleted: Counter;
   readonly rqRxReset: Counter;
+  readonly rqTooManyPrematureResets: Counter;
   readonly rqTxReset: Counter;
   readonly rqTimeout: Counter;
   readonly rqMaxDurationReached: Counter;
@@ -81,6 +82,7 @@ export function createHcmStats(root: Scope, statPrefix: string): HcmStats {
     rqByClass: [1, 2, 3, 4, 5].map((c) => s.counter(`downstream_rq_${c}xx`)),
     rqCompleted: s.counter('downstream_rq_completed'),
     rqRxReset: s.counter('downstream_rq_rx_reset'),
+    rqTooManyPrematureResets: s.counter('downstream_rq_too_many_premature_resets'),
     rqTxReset: s.counter('downstream_rq_tx_reset'),
     rqTimeout: s.counter('downstream_rq_timeout'),
     rqIdleTimeout: s.counter('downstream_rq_idle_timeout'),

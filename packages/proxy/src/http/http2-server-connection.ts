@@ -3,6 +3,7 @@ import { contentLengthOf, validRequestFields, validTrailerFields } from '../code
 import { INTERNAL_ERROR, NO_ERROR, PROTOCOL_ERROR } from '../codec/http2/frames.js';
 import type { H2Stream } from '../codec/http2/h2-stream.js';
 import { streamWindow } from '../codec/http2/options.js';
+import { FLOOD_DETAILS } from '../codec/http2/protocol-constraints.js';
 import { CLOSE_CONNECTION, CLOSE_DONE, CLOSE_REMOTE_RESET, Http2Session, type Http2SessionHandler } from '../codec/http2/session.js';
 import { http2CodecStats, type Http2CodecStats } from '../codec/http2/stats.js';
 import { HeaderMap } from '../interfaces/header-map.js';
@@ -13,6 +14,7 @@ import { enterIoScope, exitIoScope, monotonicNow } from '../server/io-scope.js';
 import { ActiveStream } from './active-stream.js';
 import type { HcmConfig } from './hcm-config.js';
 import { Http2ServerStream, type Http2ServerStreamOwner } from './http2-server-stream.js';
+import { PrematureResets } from './premature-resets.js';
 
 /** Pseudo-headers counted against the header count limit on top of the regular ones. */
 const PSEUDO_HEADERS = 5;
@@ -44,6 +46,9 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
   private drainTimer: NodeJS.Timeout | undefined;
   private rxFlushed = 0;
   private txFlushed = 0;
+  /** A flood closed the connection: streams in flight carry DPE. */
+  private flooded = false;
+  private readonly premature: PrematureResets;
 
   constructor(
     private readonly cfg: HcmConfig,
@@ -53,6 +58,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     if (cfg.idleTimeoutMs > 0) this.idleList = deadlines.list(cfg.idleTimeoutMs);
     if (cfg.streamIdleTimeoutMs > 0) this.streamIdleList = deadlines.list(cfg.streamIdleTimeoutMs);
     this.codecStats = http2CodecStats(cfg.ctx.stats);
+    this.premature = new PrematureResets(cfg.ctx.runtime);
     const h2 = cfg.http2;
     this.session = new Http2Session<Http2ServerStream>(
       conn.socket,
@@ -66,6 +72,8 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
         enableConnectProtocol: h2.allowConnect,
         connectionWindow: h2.initialConnectionWindowSize,
         writeHighWatermark: conn.bufferLimitBytes,
+        floodLimits: h2.flood,
+        codecStats: this.codecStats,
       },
       this,
     );
@@ -118,7 +126,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
         return;
       }
       this.codecStats.trailers.inc();
-      s.stream.decodeTrailers(decodeRawHeaders(fields));
+      s.stream.decodeTrailers(decodeRawHeaders(fields, this.session.neverIndexed));
       return;
     }
     const length = validRequestFields(fields) ? contentLengthOf(fields) : -2;
@@ -148,7 +156,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     const stream = new ActiveStream(cfg, enc, conn.id, conn.meta.sourceIp, conn.info, headers, 'HTTP/2');
     enc.stream = stream;
     this.codecStats.streamsActive.inc();
-    decodeRequestHeaders(fields, stream, headers);
+    decodeRequestHeaders(fields, stream, headers, this.session.neverIndexed);
     if (cfg.maxRequestsPerConnection > 0 && this.requests >= cfg.maxRequestsPerConnection && !this.draining) {
       cfg.stats.cxMaxRequestsReached.inc();
       this.startDrain();
@@ -206,10 +214,25 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     if (!stream.destroyed && reason !== CLOSE_DONE) {
       // Closed before our response ended: the client reset the stream, or the connection went away.
       if (reason === CLOSE_REMOTE_RESET) this.codecStats.rxReset.inc();
-      else if (reason === CLOSE_CONNECTION) this.cfg.stats.cxDestroyActiveRq.inc();
+      else if (reason === CLOSE_CONNECTION) {
+        this.cfg.stats.cxDestroyActiveRq.inc();
+        if (this.flooded) stream.info.setResponseFlag(ResponseFlag.DownstreamProtocolError);
+      }
       stream.onDownstreamReset();
     }
+    if (this.countClosedStream(stream.info.responseCode, stream.info.startMonotonicMs)) return;
     this.afterStreamClosed();
+  }
+
+  /** Rapid reset: too many streams closed early without a response abort the connection (Envoy: Abort, no GOAWAY). */
+  private countClosedStream(responseCode: number, startMs: number): boolean {
+    if (this.session.closed || !this.premature.onStreamClosed(responseCode, startMs)) return false;
+    this.cfg.stats.rqTooManyPrematureResets.inc();
+    this.conn.info.connectionTerminationDetails ||= 'too_many_premature_resets';
+    this.localClose = true;
+    this.cfg.stats.cxDestroyLocal.inc();
+    this.session.abort();
+    return true;
   }
 
   private afterStreamClosed(): void {
@@ -238,6 +261,14 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     this.codecStats.goawaySent.inc();
     this.localClose = true;
     this.cfg.stats.cxDestroyLocal.inc();
+  }
+
+  /** As Envoy's HCM on a codec flood error: closed without GOAWAY (not a downstream_cx_protocol_error). */
+  onFlood(kind: number): void {
+    this.flooded = true;
+    this.localClose = true;
+    this.cfg.stats.cxDestroyLocal.inc();
+    this.conn.info.connectionTerminationDetails ||= `codec_error:${(FLOOD_DETAILS[kind] ?? '').replaceAll(' ', '_')}`;
   }
 
   onClose(): void {

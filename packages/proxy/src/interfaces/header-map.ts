@@ -5,6 +5,8 @@
 export class HeaderMap {
   readonly names: string[] = [];
   readonly values: string[] = [];
+  /** Names an HTTP/2 peer sent never-indexed (RFC 7541 §7.1.3): re-encoded never-indexed on the next HTTP/2 hop. */
+  neverIndexed: readonly string[] | undefined = undefined;
 
   get size(): number {
     return this.names.length;
@@ -91,6 +93,7 @@ export class HeaderMap {
     const copy = new HeaderMap();
     copy.names.push(...this.names);
     copy.values.push(...this.values);
+    copy.neverIndexed = this.neverIndexed;
     return copy;
   }
 

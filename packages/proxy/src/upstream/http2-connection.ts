@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { H2Stream } from '../codec/http2/h2-stream.js';
 import { streamWindow, type Http2Options } from '../codec/http2/options.js';
 import { CLOSE_CONNECTION, Http2Session, type Http2SessionHandler } from '../codec/http2/session.js';
+import type { Http2CodecStats } from '../codec/http2/stats.js';
 import { formatAddress } from '../network/address.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import type { Host } from './host.js';
@@ -50,6 +51,7 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
   private connectTimer: NodeJS.Timeout | undefined;
   private localText: string | undefined;
   private closingLocally = false;
+  protocolError = false;
   /** Streams in flight when the connection started to go away (for upstream_cx_destroy_*_with_active_rq). */
   activeAtClose = 0;
   /** Streams still open when the socket closed under them. */
@@ -63,6 +65,7 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
     connectTimeoutMs: number,
     now: number,
     bufferLimitBytes: number,
+    codecStats?: Http2CodecStats,
   ) {
     this.createdAt = now;
     this.socket = socket;
@@ -79,6 +82,8 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
         enableConnectProtocol: false,
         connectionWindow: options.initialConnectionWindowSize,
         writeHighWatermark: bufferLimitBytes,
+        floodLimits: options.flood,
+        ...(codecStats !== undefined ? { codecStats } : {}),
       },
       this,
     );
@@ -206,7 +211,16 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
   }
 
   onConnectionError(): void {
+    this.protocolError = true;
     if (this.state !== CONNECTING) this.owner.onProtocolError(this);
+  }
+
+  /** As Envoy's codec client: a flood is a protocol error (upstream_cx_protocol_error), the connection closes. */
+  onFlood(): void {
+    this.onConnectionError();
+    if (this.state === CLOSED || this.closingLocally) return;
+    this.closingLocally = true;
+    this.activeAtClose = this.streams.size;
   }
 
   private onError(err: NodeJS.ErrnoException): void {

@@ -239,7 +239,7 @@ export class Http2Pool implements HttpStreamPool, Http2ConnectionOwner {
     const host = this.host;
     const socket = this.connectFn(host);
     socket.setNoDelay(true);
-    const c = new Http2Connection(this, host, socket, this.http2, this.opts.connectTimeoutMs, this.now(), this.opts.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT);
+    const c = new Http2Connection(this, host, socket, this.http2, this.opts.connectTimeoutMs, this.now(), this.opts.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT, this.opts.codecStats);
     this.conns.add(c);
     const stats = this.opts.stats;
     stats.upstream_cx_total.inc();

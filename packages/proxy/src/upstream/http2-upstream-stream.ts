@@ -12,6 +12,8 @@ const EMPTY = Buffer.alloc(0);
 export interface Http2StreamHost {
   readonly session: Http2Session<Http2UpstreamStream>;
   readonly localAddress: string;
+  /** The connection is closing on a protocol error (or flood): its streams reset as protocol_error, as Envoy's codec client. */
+  readonly protocolError: boolean;
   /** The stream is over (response complete, reset or connection lost). */
   onStreamDone(stream: Http2UpstreamStream): void;
   /** A reset we sent (`local`) or received, for the `http2.tx_reset` / `http2.rx_reset` codec stats. */
@@ -113,7 +115,7 @@ export class Http2UpstreamStream implements UpstreamStream {
       // Trailers end the stream and carry no pseudo-headers (RFC 9113 §8.1).
       if (!endStream || !validTrailerFields(fields)) return this.malformed();
       this.responseEnded = true;
-      this.callbacks.onUpstreamTrailers(decodeRawHeaders(fields));
+      this.callbacks.onUpstreamTrailers(decodeRawHeaders(fields, this.conn.session.neverIndexed));
       this.finish();
       return;
     }
@@ -134,7 +136,7 @@ export class Http2UpstreamStream implements UpstreamStream {
     }
     this.responseStarted = true;
     if (endStream) this.responseEnded = true;
-    this.callbacks.onUpstreamHeaders(status, decodeRawHeaders(fields), endStream);
+    this.callbacks.onUpstreamHeaders(status, decodeRawHeaders(fields, this.conn.session.neverIndexed), endStream);
     if (endStream) this.finish();
   }
 
@@ -157,7 +159,7 @@ export class Http2UpstreamStream implements UpstreamStream {
     this.conn.onStreamDone(this);
     if (this.done || reason === CLOSE_DONE) return;
     let why: UpstreamResetReason;
-    if (reason === CLOSE_CONNECTION) why = 'connection_termination';
+    if (reason === CLOSE_CONNECTION) why = this.conn.protocolError ? 'protocol_error' : 'connection_termination';
     // The session reset the stream itself: the peer broke the protocol on it (a body longer than its
     // content-length, flow control, ...), which Envoy reports as a protocol error (UPE), not as a remote reset.
     else if (reason === CLOSE_LOCAL_RESET) {
@@ -165,7 +167,7 @@ export class Http2UpstreamStream implements UpstreamStream {
       why = 'protocol_error';
     } else if (code === REFUSED_STREAM) why = 'remote_refused_stream';
     else why = 'remote_reset';
-    if (why !== 'connection_termination') this.conn.onStreamReset(false);
+    if (reason !== CLOSE_CONNECTION) this.conn.onStreamReset(reason === CLOSE_LOCAL_RESET);
     this.finish();
     if (!this.localReset && !this.responseEnded) this.callbacks.onUpstreamReset(why, '');
   }

@@ -102,18 +102,19 @@ export function sendableHeaderMap(headers: HeaderMap): boolean {
 
 /**
  * HPACK-encodes a sendable HeaderMap's regular fields (names lower-cased; pseudo and connection-specific dropped;
- * `host` too when `skipHost`: a request carries it as :authority).
+ * `host` too when `skipHost`: a request carries it as :authority). Fields received never-indexed stay so.
  */
 export function encodeHeaderMap(enc: HpackEncoder, w: WriteBuffer, headers: HeaderMap, skipHost = false): void {
   const names = headers.names;
   const values = headers.values;
+  const never = headers.neverIndexed;
   for (let i = 0; i < names.length; i++) {
     let name = names[i] as string;
     const value = values[i] as string;
     if (name.charCodeAt(0) === 58) continue;
     if (!validName(name, 0)) name = name.toLowerCase();
     if (connectionSpecific(name, value) || (skipHost && name === 'host')) continue;
-    enc.encode(w, name, value);
+    enc.encode(w, name, value, never !== undefined && never.includes(name));
   }
 }
 

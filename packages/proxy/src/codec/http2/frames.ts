@@ -49,6 +49,10 @@ export const MAX_WINDOW = 2147483647;
 const COPY_LIMIT = 4096;
 
 export function writeFrameHeader(w: WriteBuffer, length: number, type: number, flags: number, streamId: number): void {
+  w.frames++;
+  // Envoy's flood-monitored control frames: PING and SETTINGS acks, RST_STREAM (not GOAWAY).
+  if (type === RST_STREAM || ((type === PING || type === SETTINGS) && (flags & FLAG_ACK) !== 0)) w.controlFrames++;
+  else if (type === DATA) w.dataFrames++;
   w.ensure(FRAME_HEADER_SIZE);
   w.u24(length);
   w.u8(type);

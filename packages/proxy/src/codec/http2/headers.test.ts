@@ -67,3 +67,40 @@ test('streamWindow: the configured window, else the connection buffer limit (bou
   const set = compileHttp2Options({ initial_stream_window_size: { value: 268435456 }, custom_settings_parameters: [] } as never, 'x');
   assert.equal(streamWindow(set, 1024 * 1024), 268435456);
 });
+
+test('never-indexed fields are re-encoded never-indexed (RFC 7541 §7.1.3), even when the encoder had indexed them before', () => {
+  // What a client sent: x-secret never-indexed, x-plain indexed.
+  const client = new HpackEncoder();
+  const w = new WriteBuffer();
+  client.encode(w, 'x-secret', 'token-1', true);
+  client.encode(w, 'x-plain', 'p');
+  const dec = new HpackDecoder();
+  const fields: string[] = [];
+  const block = w.take() as Buffer;
+  assert.equal(dec.decode(block, 0, block.length, fields, 65536, 100), HPACK_OK);
+  assert.deepEqual(dec.neverIndexed, ['x-secret']);
+  const h = decodeRawHeaders(fields, dec.neverIndexed);
+  assert.deepEqual(h.neverIndexed, ['x-secret']);
+  assert.deepEqual(h.clone().neverIndexed, ['x-secret']);
+
+  // The next hop's encoder already holds x-secret: token-1 in its dynamic table (from an unmarked message).
+  const hop = new HpackEncoder();
+  const hopDec = new HpackDecoder();
+  const first = new WriteBuffer();
+  hop.encode(first, 'x-secret', 'token-1');
+  const b1 = first.take() as Buffer;
+  assert.equal(hopDec.decode(b1, 0, b1.length, [], 65536, 100), HPACK_OK);
+  const out = new WriteBuffer();
+  encodeHeaderMap(hop, out, h);
+  const b2 = out.take() as Buffer;
+  assert.equal((b2[0] as number) & 0xf0, 0x10, 'a never-indexed literal, not an index into the table');
+  const forwarded: string[] = [];
+  assert.equal(hopDec.decode(b2, 0, b2.length, forwarded, 65536, 100), HPACK_OK);
+  assert.deepEqual(forwarded, ['x-secret', 'token-1', 'x-plain', 'p']);
+  assert.deepEqual(hopDec.neverIndexed, ['x-secret']);
+
+  const l = line();
+  const req = new HeaderMap();
+  decodeRequestHeaders([':method', 'GET', ':authority', 'a.example', 'x-secret', 's'], l, req, [':authority', 'x-secret']);
+  assert.deepEqual(req.neverIndexed, ['host', 'x-secret']);
+});

@@ -13,7 +13,7 @@ export interface H2RequestLine {
  * HeaderMap. `:authority` becomes `host` (first), as Envoy keeps it; cookie crumbs are joined with "; "
  * (RFC 9113 §8.2.3). Returns the `:protocol` pseudo-header (extended CONNECT) or ''.
  */
-export function decodeRequestHeaders(raw: readonly string[], line: H2RequestLine, headers: HeaderMap): string {
+export function decodeRequestHeaders(raw: readonly string[], line: H2RequestLine, headers: HeaderMap, neverIndexed?: readonly string[]): string {
   let authority: string | undefined;
   let protocol = '';
   let cookie: string | undefined;
@@ -56,16 +56,23 @@ export function decodeRequestHeaders(raw: readonly string[], line: H2RequestLine
   } else if (host !== undefined) {
     line.authority = host;
   }
+  if (neverIndexed !== undefined && neverIndexed.length > 0) headers.neverIndexed = neverIndexedNames(neverIndexed);
   return protocol;
 }
 
 /** A response/trailer block (node's raw pairs) into a HeaderMap; pseudo-headers are skipped. */
-export function decodeRawHeaders(raw: readonly string[]): HeaderMap {
+export function decodeRawHeaders(raw: readonly string[], neverIndexed?: readonly string[]): HeaderMap {
   const headers = new HeaderMap();
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.charCodeAt(0) === 58) continue;
     headers.add(name, raw[i + 1] as string);
   }
+  if (neverIndexed !== undefined && neverIndexed.length > 0) headers.neverIndexed = neverIndexedNames(neverIndexed);
   return headers;
+}
+
+/** The decoder's never-indexed names as the HeaderMap keeps them (`:authority` travels as `host`). */
+function neverIndexedNames(names: readonly string[]): string[] {
+  return names.map((n) => (n === ':authority' ? 'host' : n));
 }

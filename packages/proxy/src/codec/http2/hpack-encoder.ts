@@ -69,7 +69,8 @@ export class HpackEncoder {
       return;
     }
     const key = `${name}\0${value}`;
-    const seq = this.fields.get(key);
+    // A never-indexed field is written as a literal each time, even if an earlier copy of it was indexed.
+    const seq = neverIndex ? undefined : this.fields.get(key);
     if (seq !== undefined) {
       const i = table.indexOfSeq(seq);
       if (i >= 0) {

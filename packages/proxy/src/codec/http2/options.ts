@@ -18,7 +18,27 @@ export interface Http2Options {
   readonly initialConnectionWindowSize: number;
   readonly hpackTableSize: number;
   readonly allowConnect: boolean;
+  /** Flood limits (Envoy's ProtocolConstraints), both roles. */
+  readonly flood: Http2FloodLimits;
 }
+
+/** `max_outbound_frames` ... `max_inbound_window_update_frames_per_data_frame_sent`, compiled. */
+export interface Http2FloodLimits {
+  readonly maxOutboundFrames: number;
+  readonly maxOutboundControlFrames: number;
+  readonly maxConsecutiveEmptyFrames: number;
+  readonly maxPriorityFramesPerStream: number;
+  readonly maxWindowUpdatesPerDataFrame: number;
+}
+
+/** Envoy's defaults (Http2::Utility::OptionsLimits). */
+export const DEFAULT_FLOOD_LIMITS: Http2FloodLimits = {
+  maxOutboundFrames: 10000,
+  maxOutboundControlFrames: 1000,
+  maxConsecutiveEmptyFrames: 1,
+  maxPriorityFramesPerStream: 100,
+  maxWindowUpdatesPerDataFrame: 10,
+};
 
 export const DEFAULT_HTTP2_OPTIONS: Http2Options = {
   maxConcurrentStreams: DEFAULT_MAX_CONCURRENT_STREAMS,
@@ -27,6 +47,7 @@ export const DEFAULT_HTTP2_OPTIONS: Http2Options = {
   initialConnectionWindowSize: DEFAULT_INITIAL_WINDOW_SIZE,
   hpackTableSize: DEFAULT_HPACK_TABLE_SIZE,
   allowConnect: false,
+  flood: DEFAULT_FLOOD_LIMITS,
 };
 
 function ranged(v: { value: number } | null, path: string, field: string, min: number, max: number, def: number): number {
@@ -35,20 +56,29 @@ function ranged(v: { value: number } | null, path: string, field: string, min: n
   return v.value;
 }
 
+const MAX_UINT32 = 4294967295;
+
+/** The flood limits with the proto's validation ranges (gte 1 where the proto says so; uint32 otherwise). */
+function compileFloodLimits(o: Http2ProtocolOptions__Output, path: string): Http2FloodLimits {
+  const d = DEFAULT_FLOOD_LIMITS;
+  if (!o.max_outbound_frames && !o.max_outbound_control_frames && !o.max_consecutive_inbound_frames_with_empty_payload && !o.max_inbound_priority_frames_per_stream && !o.max_inbound_window_update_frames_per_data_frame_sent) return d;
+  return {
+    maxOutboundFrames: ranged(o.max_outbound_frames, path, 'max_outbound_frames', 1, MAX_UINT32, d.maxOutboundFrames),
+    maxOutboundControlFrames: ranged(o.max_outbound_control_frames, path, 'max_outbound_control_frames', 1, MAX_UINT32, d.maxOutboundControlFrames),
+    maxConsecutiveEmptyFrames: ranged(o.max_consecutive_inbound_frames_with_empty_payload, path, 'max_consecutive_inbound_frames_with_empty_payload', 0, MAX_UINT32, d.maxConsecutiveEmptyFrames),
+    maxPriorityFramesPerStream: ranged(o.max_inbound_priority_frames_per_stream, path, 'max_inbound_priority_frames_per_stream', 0, MAX_UINT32, d.maxPriorityFramesPerStream),
+    maxWindowUpdatesPerDataFrame: ranged(o.max_inbound_window_update_frames_per_data_frame_sent, path, 'max_inbound_window_update_frames_per_data_frame_sent', 1, MAX_UINT32, d.maxWindowUpdatesPerDataFrame),
+  };
+}
+
 /**
- * Accepts the options nghttp2 (through node:http2) can honour; anything that would change behaviour we cannot
- * reproduce is refused with its path. Flood limits (max_outbound_frames, ...) are accepted only at their defaults:
- * nghttp2 has its own flood protection and Node exposes no per-frame-type counters.
+ * Accepts the options Weft's codec honours; anything that would change behaviour we cannot reproduce is refused
+ * with its path.
  */
 export function compileHttp2Options(o: Http2ProtocolOptions__Output | null | undefined, path: string): Http2Options {
   if (!o) return DEFAULT_HTTP2_OPTIONS;
   const refuse: Array<[string, boolean]> = [
     ['allow_metadata', o.allow_metadata],
-    ['max_outbound_frames', !!o.max_outbound_frames && o.max_outbound_frames.value !== 10000],
-    ['max_outbound_control_frames', !!o.max_outbound_control_frames && o.max_outbound_control_frames.value !== 1000],
-    ['max_consecutive_inbound_frames_with_empty_payload', !!o.max_consecutive_inbound_frames_with_empty_payload && o.max_consecutive_inbound_frames_with_empty_payload.value !== 1],
-    ['max_inbound_priority_frames_per_stream', !!o.max_inbound_priority_frames_per_stream && o.max_inbound_priority_frames_per_stream.value !== 100],
-    ['max_inbound_window_update_frames_per_data_frame_sent', !!o.max_inbound_window_update_frames_per_data_frame_sent && o.max_inbound_window_update_frames_per_data_frame_sent.value !== 10],
     ['stream_error_on_invalid_http_messaging', o.stream_error_on_invalid_http_messaging],
     ['override_stream_error_on_invalid_http_message', !!o.override_stream_error_on_invalid_http_message?.value],
     ['custom_settings_parameters', o.custom_settings_parameters.length > 0],
@@ -63,6 +93,7 @@ export function compileHttp2Options(o: Http2ProtocolOptions__Output | null | und
     initialConnectionWindowSize: ranged(o.initial_connection_window_size, path, 'initial_connection_window_size', MIN_WINDOW, MAX_WINDOW, DEFAULT_INITIAL_WINDOW_SIZE),
     hpackTableSize: o.hpack_table_size ? o.hpack_table_size.value : DEFAULT_HPACK_TABLE_SIZE,
     allowConnect: o.allow_connect,
+    flood: compileFloodLimits(o, path),
   };
 }
 

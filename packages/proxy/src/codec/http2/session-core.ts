@@ -4,6 +4,7 @@ import * as F from './frames.js';
 import { H2Stream } from './h2-stream.js';
 import { HpackDecoder } from './hpack-decoder.js';
 import { HpackEncoder } from './hpack-encoder.js';
+import { FLOOD_NONE, ProtocolConstraints } from './protocol-constraints.js';
 import { H2_PREFACE } from './select.js';
 import { CLOSE_CONNECTION, CLOSE_DONE, CLOSE_LOCAL_RESET, CLOSE_REMOTE_RESET, type Http2SessionHandler, type Http2SessionSettings } from './session-types.js';
 import { WriteBuffer } from './write-buffer.js';
@@ -47,6 +48,7 @@ export abstract class Http2SessionCore<U> {
   protected readPaused = false;
   closed = false;
   protected readonly fields: string[] = [];
+  readonly constraints: ProtocolConstraints;
 
   constructor(
     readonly socket: Socket,
@@ -55,6 +57,7 @@ export abstract class Http2SessionCore<U> {
     protected readonly handler: Http2SessionHandler<U>,
   ) {
     this.hpackIn = new HpackDecoder(settings.headerTableSize);
+    this.constraints = new ProtocolConstraints(settings.floodLimits, settings.codecStats);
     this.prefaceLeft = server ? PREFACE_LEN : 0;
     this.nextStreamId = server ? 2 : 1;
     socket.on('data', this.onSocketData);
@@ -90,6 +93,7 @@ export abstract class Http2SessionCore<U> {
     const s = new H2Stream<U>(this.nextStreamId, this.peerInitialWindow, this.settings.initialWindowSize);
     this.nextStreamId += 2;
     this.streams.set(s.id, s);
+    this.constraints.openedStreams++;
     return s;
   }
 
@@ -283,20 +287,54 @@ export abstract class Http2SessionCore<U> {
       this.recvWindow += this.connUnacked;
       this.connUnacked = 0;
     }
-    const chunk = this.out.take();
+    const out = this.out;
+    const chunk = out.take();
     if (chunk === null || this.socket.destroyed) return;
+    // Frames stay counted until their write completes: a peer that does not read trips the outbound limits.
+    const flood = this.constraints.queue(out.frames, out.controlFrames);
+    out.frames = out.controlFrames = 0;
+    if (flood !== FLOOD_NONE && !this.closed) return this.flood(flood, true);
     const socket = this.socket;
     let ok: boolean;
     if (Array.isArray(chunk)) {
       socket.cork();
-      for (const c of chunk) socket.write(c);
+      const last = chunk.length - 1;
+      for (let i = 0; i < last; i++) socket.write(chunk[i] as Buffer);
+      socket.write(chunk[last] as Buffer, this.onWritten);
       ok = !socket.writableNeedDrain;
       socket.uncork();
-    } else ok = socket.write(chunk);
+    } else ok = socket.write(chunk, this.onWritten);
     if (!ok && socket.writableLength > this.settings.writeHighWatermark && !this.readPaused) {
       this.readPaused = true;
       socket.pause();
     }
+  }
+
+  private readonly onWritten = (): void => {
+    this.constraints.written();
+  };
+
+  /**
+   * A flood limit broken (counted once by `constraints`): as Envoy, no GOAWAY. What we sent towards a peer that
+   * does not read is dropped (outbound, and every upstream flood: the client codec closes without flushing); an
+   * inbound flood on a server flushes what is queued first.
+   */
+  protected flood(kind: number, outbound: boolean): void {
+    if (this.closed) return;
+    this.handler.onFlood(kind);
+    if (!outbound && this.server) {
+      this.destroy();
+      return;
+    }
+    this.abort();
+  }
+
+  /** Closes now, dropping what is queued (Envoy's NoFlush / Abort: no GOAWAY, no RST). Open streams are closed. */
+  abort(): void {
+    if (this.closed) return;
+    this.out.take();
+    this.socket.destroy();
+    this.onSocketClose();
   }
 
   protected readonly onSocketDrain = (): void => {

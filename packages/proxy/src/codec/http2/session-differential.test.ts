@@ -40,6 +40,7 @@ class Answering implements Http2SessionHandler<true> {
   onPingAck(): void {}
   onRemoteSettings(): void {}
   onConnectionError(): void {}
+  onFlood(): void {}
   onClose(): void {}
   private answer(s: H2Stream<true>): void {
     this.session.hpackOut.encode(this.session.headerBlock(s), ':status', '200');

@@ -1,4 +1,6 @@
 import type { H2Stream } from './h2-stream.js';
+import type { Http2FloodLimits } from './options.js';
+import type { Http2CodecStats } from './stats.js';
 
 /** Why a stream closed. */
 export const CLOSE_DONE = 0;
@@ -21,6 +23,8 @@ export interface Http2SessionHandler<U> {
   onRemoteSettings(first: boolean): void;
   /** We detected a connection error and sent GOAWAY(code); the connection is closing. */
   onConnectionError(code: number): void;
+  /** A flood limit was broken (FLOOD_* from protocol-constraints.ts, its stat counted): the connection is closing. */
+  onFlood(kind: number): void;
   /** The socket is gone; every stream has been closed. */
   onClose(): void;
 }
@@ -36,4 +40,7 @@ export interface Http2SessionSettings {
   readonly connectionWindow: number;
   /** Socket write buffer above which we stop reading (a peer that does not read makes us stop too). */
   readonly writeHighWatermark: number;
+  /** Flood limits (Envoy's defaults when absent) and where their stats go. */
+  readonly floodLimits?: Http2FloodLimits;
+  readonly codecStats?: Http2CodecStats;
 }

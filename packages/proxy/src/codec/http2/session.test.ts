@@ -30,6 +30,7 @@ class EchoHandler implements Http2SessionHandler<Req> {
   session!: Http2Session<Req>;
   closes: number[] = [];
   errors: number[] = [];
+  floods: number[] = [];
   onHeaders(s: H2Stream<Req>, fields: string[], endStream: boolean): void {
     if (s.user === undefined) s.user = { fields: [...fields], body: [], trailers: undefined };
     else s.user.trailers = [...fields];
@@ -65,6 +66,9 @@ class EchoHandler implements Http2SessionHandler<Req> {
   onRemoteSettings(): void {}
   onConnectionError(code: number): void {
     this.errors.push(code);
+  }
+  onFlood(kind: number): void {
+    this.floods.push(kind);
   }
   onClose(): void {}
 }
@@ -230,6 +234,7 @@ test('Http2Session (client) against a node:http2 server: requests, bodies, trail
     onPingAck: () => {},
     onRemoteSettings: () => {},
     onConnectionError: () => {},
+    onFlood: () => {},
     onClose: () => {},
   };
   const session = new Http2Session<number>(socket, false, SETTINGS, handler);

@@ -2,6 +2,7 @@ import * as F from './frames.js';
 import { H2Stream } from './h2-stream.js';
 import { HPACK_COMPRESSION_ERROR, HPACK_TOO_LARGE } from './hpack-decoder.js';
 import { H2_PREFACE } from './select.js';
+import { FLOOD_NONE } from './protocol-constraints.js';
 import { Http2SessionCore, PREFACE_LEN } from './session-core.js';
 import { CLOSE_DONE, CLOSE_REMOTE_RESET } from './session-types.js';
 
@@ -12,6 +13,11 @@ export * from './session-types.js';
  * decoding, SETTINGS/PING/GOAWAY/WINDOW_UPDATE handling, stream states) over Http2SessionCore's sending side.
  */
 export class Http2Session<U> extends Http2SessionCore<U> {
+  /** Names of the fields of the header block being delivered (onHeaders) that were sent never-indexed. */
+  get neverIndexed(): readonly string[] {
+    return this.hpackIn.neverIndexed;
+  }
+
   protected read(chunk: Buffer): void {
     let buf = chunk;
     if (this.rest !== undefined) {
@@ -36,6 +42,10 @@ export class Http2Session<U> extends Http2SessionCore<U> {
       const id = buf.readUInt32BE(p + 5) & 0x7fffffff;
       const start = p + F.FRAME_HEADER_SIZE;
       p = start + len;
+      // Flood limits see every frame header first (Envoy tracks frames before handling them).
+      const padded = (flags & F.FLAG_PADDED) !== 0 && type <= F.HEADERS && len > 0 ? (buf[start] as number) + 1 : 0;
+      const flood = this.constraints.inbound(type, flags, len, padded, this.out.dataFrames);
+      if (flood !== FLOOD_NONE) return this.flood(flood, false);
       this.onFrame(type, flags, id, buf, start, p);
       if (this.closed) return;
     }
@@ -184,6 +194,7 @@ export class Http2Session<U> extends Http2SessionCore<U> {
       }
       s = new H2Stream<U>(id, this.peerInitialWindow, this.settings.initialWindowSize);
       this.streams.set(id, s);
+      this.constraints.openedStreams++;
     } else if (s.remoteEnded) {
       return this.streamError(id, F.STREAM_CLOSED);
     } else if (s.headersReceived && !endStream && this.server) {

@@ -4,6 +4,11 @@ import type { Counter, Gauge, Scope } from '../../interfaces/stats.js';
 export interface Http2CodecStats {
   readonly goawaySent: Counter;
   readonly headerOverflow: Counter;
+  readonly inboundEmptyFramesFlood: Counter;
+  readonly inboundPriorityFramesFlood: Counter;
+  readonly inboundWindowUpdateFramesFlood: Counter;
+  readonly outboundControlFlood: Counter;
+  readonly outboundFlood: Counter;
   readonly rxMessagingError: Counter;
   readonly rxReset: Counter;
   readonly streamRefusedErrors: Counter;
@@ -22,6 +27,11 @@ export function http2CodecStats(parent: Scope): Http2CodecStats {
   stats = {
     goawaySent: s.counter('goaway_sent'),
     headerOverflow: s.counter('header_overflow'),
+    inboundEmptyFramesFlood: s.counter('inbound_empty_frames_flood'),
+    inboundPriorityFramesFlood: s.counter('inbound_priority_frames_flood'),
+    inboundWindowUpdateFramesFlood: s.counter('inbound_window_update_frames_flood'),
+    outboundControlFlood: s.counter('outbound_control_flood'),
+    outboundFlood: s.counter('outbound_flood'),
     rxMessagingError: s.counter('rx_messaging_error'),
     rxReset: s.counter('rx_reset'),
     streamRefusedErrors: s.counter('stream_refused_errors'),

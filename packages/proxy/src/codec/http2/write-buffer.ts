@@ -10,6 +10,11 @@ export class WriteBuffer {
   private start = 0;
   private chunks: Buffer[] = [];
   private queued = 0;
+  /** Frames written since the session last collected them (flood accounting), and of those PING/SETTINGS acks + RST_STREAM. */
+  frames = 0;
+  controlFrames = 0;
+  /** DATA frames ever written (never reset). */
+  dataFrames = 0;
 
   /** Makes room for `n` more bytes at `pos`. */
   ensure(n: number): void {

@@ -493,7 +493,8 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
       this.cb.resetStream(details);
       return;
     }
-    this.cb.sendLocalReply(503, resetReplyBody(reason, detail), { details: resetDetails(reason, false), flags: flag });
+    // Envoy: an upstream protocol error is a 502 (UPE), every other reset a 503.
+    this.cb.sendLocalReply(reason === 'protocol_error' ? 502 : 503, resetReplyBody(reason, detail), { details: resetDetails(reason, false), flags: flag });
   }
 
   private retryBufferLimit(): number {
