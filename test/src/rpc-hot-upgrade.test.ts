@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { peerDecode, peerRequest } from '@weft/proxy/codec/bolt/test-peer';
-import type { ActiveConnection } from '@weft/proxy/network/active-connection';
 import type { DetachedConnection } from '@weft/proxy/network/detached-connection';
 import {
   createSofaConsumer, createThriftClient, dubboClient, dubboRequestFrame, java, startDubboProvider, startProxyFromYaml, startSofaServer,
   startThriftServer, type DubboProvider, type SofaServer, type TestProxy, type TestThriftServer,
 } from '@weft/testing';
+import { bytesRead } from './connection-bytes.js';
 import { rpcCluster, rpcListener } from './rpc-yaml.js';
 import { adminStat } from './stats.js';
 import { bootstrap, httpListener, staticCluster } from './yaml.js';
@@ -21,18 +21,6 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms = 3000): Promi
     if (Date.now() > deadline) throw new Error('condition not reached');
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-/**
- * Bytes OLD's connections on `listener` have read. The split tests need OLD to hold the first part of a frame when it
- * lets go, and a fixed sleep is not enough on a loaded machine (loopback delivery can lag by more than 30 ms); no stat
- * counts an RPC connection's bytes, so this looks into the listener (white box).
- */
-function bytesRead(proxy: TestProxy, listener: string): number {
-  const l = proxy.server.listeners.get(listener) as unknown as { connections: Set<ActiveConnection> };
-  let n = 0;
-  for (const c of l.connections) n += c.info.bytesReceived;
-  return n;
 }
 
 const BOLT_SERVICE = 'com.example.EchoService';
