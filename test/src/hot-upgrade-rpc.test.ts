@@ -99,6 +99,10 @@ describe('hot upgrade of a weft proxy serving RPC clients (real processes)', () 
           await sleep(UPSTREAM_MS);
           return `echo ${String(s)}`;
         },
+        slow: async (ms: unknown) => {
+          await sleep(Number(ms));
+          return `slow ${String(ms)}`;
+        },
       },
     });
     provider = await startDubboProvider({ services: { [DUBBO_SERVICE]: { sayHello: (args) => `hello ${String(args[0])}` } } });
@@ -171,6 +175,37 @@ describe('hot upgrade of a weft proxy serving RPC clients (real processes)', () 
   test('dubbo2.js, 8 calls in flight: one upgrade, no failed call, NEW serves the same connection', () => dubboRun(1));
 
   test('dubbo2.js, 8 calls in flight: three upgrades in a row, no failed call', () => dubboRun(3));
+
+  test('NEW upgraded again while OLD still finishes a call on the connection it moves: the connection moves twice', async () => {
+    const proxy = await WeftProcess.start({ upstreamPort: 0, drainTimeS: DRAIN_TIME_S, bootstrap: rpcBootstrap('bolt', sofa.port) });
+    const consumer = await createSofaConsumer(proxy.port, { interfaceName: SOFA_SERVICE });
+    try {
+      assert.equal(await consumer.invoke('echo', ['first'], { responseTimeout: CALL_TIMEOUT_MS }), 'echo first');
+      const slow = consumer.invoke('slow', [1500], { responseTimeout: CALL_TIMEOUT_MS });
+      const deadline = Date.now() + 3000;
+      while ((await proxy.stat('rpc.r.request_active')) !== 1 && Date.now() < deadline) await sleep(10);
+      const first = await proxy.upgrade();
+      assert.equal(first.status, 200, JSON.stringify(first.report));
+      // NEW holds this one until OLD sent the connection (after the slow call), so it is not sent to a process
+      // that already handed over and exited.
+      const second = await proxy.upgrade();
+      assert.equal(second.status, 200, JSON.stringify(second.report));
+      assert.equal(second.report.old_pid, first.report.new_pid);
+      assert.equal(await slow, 'slow 1500');
+      for (const pid of [first.report.old_pid, second.report.old_pid]) assert.equal(await waitForExit(pid, DRAIN_TIME_S * 1000 + 2000), true, `${pid} exited`);
+      assert.equal(await consumer.invoke('echo', ['last'], { responseTimeout: CALL_TIMEOUT_MS }), 'echo last');
+      const listener = `listener.127.0.0.1_${proxy.port}`;
+      assert.equal(await proxy.stat(`${listener}.downstream_cx_adopted`), 2);
+      // Never reconnected: one accept, two adoptions.
+      assert.equal(await proxy.stat(`${listener}.downstream_cx_total`), 3);
+      assert.equal(await proxy.stat(`${listener}.downstream_cx_active`), 1);
+    } catch (err) {
+      throw withState(err, proxy, undefined);
+    } finally {
+      await consumer.close();
+      await proxy.close();
+    }
+  });
 
   test('a raw Bolt request split across a real upgrade is answered by NEW with its request id', async () => {
     const proxy = await WeftProcess.start({ upstreamPort: 0, drainTimeS: 1, bootstrap: rpcBootstrap('bolt', sofa.port) });
