@@ -90,6 +90,9 @@ export interface UpgradeReport {
   readonly aborted_after_ms?: number;
 }
 
+/** How long an admin request may take before the harness gives up on it (a hang becomes an error naming it). */
+const ADMIN_TIMEOUT_MS = 5000;
+
 /**
  * A real `weft proxy` process (and, after upgrades, its successors: they share its stdio and admin port). `close()`
  * stops whichever processes are still alive.
@@ -102,6 +105,7 @@ export class WeftProcess {
     readonly port: number,
     readonly adminPort: number,
     private readonly dir: string,
+    private readonly upgradeTimeoutMs: number,
   ) {
     if (child.pid !== undefined) this.pids.add(child.pid);
     child.stdout?.on('data', (c: Buffer) => (this.output += c.toString()));
@@ -131,7 +135,7 @@ export class WeftProcess {
       ...(o.ipc ? { serialization: 'advanced' as const } : {}),
       env: { ...process.env, ...o.env },
     });
-    const proc = new WeftProcess(child, port, adminPort, dir);
+    const proc = new WeftProcess(child, port, adminPort, dir, (o.upgradeTimeoutS ?? 20) * 1000);
     if (!o.env?.['WEFT_HOT_UPGRADE']) await proc.waitReady();
     return proc;
   }
@@ -163,16 +167,16 @@ export class WeftProcess {
     throw new Error(`weft did not become ready:\n${this.output}`);
   }
 
-  /** POST /hot_upgrade; records the new pid for cleanup. */
+  /** POST /hot_upgrade; records the new pid for cleanup. Rejects if no answer comes within the upgrade timeout. */
   async upgrade(query = ''): Promise<{ status: number; report: UpgradeReport }> {
-    const res = await request(this.adminPort, `/hot_upgrade${query}`, { method: 'POST' });
+    const res = await request(this.adminPort, `/hot_upgrade${query}`, { method: 'POST', timeoutMs: this.upgradeTimeoutMs + ADMIN_TIMEOUT_MS });
     const report = JSON.parse(res.body) as UpgradeReport;
     if (report.new_pid !== undefined) this.pids.add(report.new_pid);
     return { status: res.status, report };
   }
 
   async stat(name: string): Promise<number> {
-    const res = await request(this.adminPort, `/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`);
+    const res = await request(this.adminPort, `/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`, { timeoutMs: ADMIN_TIMEOUT_MS });
     const m = new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(res.body);
     return m ? Number(m[1]) : 0;
   }

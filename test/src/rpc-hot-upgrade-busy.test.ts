@@ -89,10 +89,10 @@ describe('busy RPC connections detached when idle and handed to a child process'
     return { busyAtCall, moved };
   }
 
-  async function waitOk(l: { ok: () => number }, atLeast: number): Promise<void> {
+  async function waitOk(l: CallLoops, atLeast: number): Promise<void> {
     const deadline = Date.now() + 5000;
     while (l.ok() < atLeast) {
-      if (Date.now() > deadline) throw new Error(`only ${l.ok()} calls succeeded`);
+      if (Date.now() > deadline) throw new Error(`only ${l.ok()} calls succeeded: ${l.describe()}`);
       await sleep(5);
     }
   }
@@ -100,25 +100,30 @@ describe('busy RPC connections detached when idle and handed to a child process'
   test('sofa-rpc-node with 8 calls in flight: no call fails, and calls go on on the same connection in the child', async () => {
     const consumer = await createSofaConsumer(old.port('bolt'), { interfaceName: SOFA_SERVICE });
     const l = load(async (n) => (await consumer.invoke('echo', [n], { responseTimeout: 3000 })) === `echo ${n}`);
-    await waitOk(l, 3 * IN_FLIGHT);
-    const { busyAtCall, moved } = await moveToChild();
-    assert.equal(busyAtCall, true);
-    assert.equal(moved, 1);
-    const afterMove = l.ok();
-    await waitOk(l, afterMove + 3 * IN_FLIGHT);
-    const { ok, failed } = await l.stop();
-    assert.equal(failed, 0);
-    const oldCalls = await adminStat(old.adminPort, 'rpc.b.request');
-    const childCalls = await adminStat(childAdmin, 'rpc.b.request');
-    assert.ok(childCalls >= 3 * IN_FLIGHT, `child served ${childCalls}`);
-    assert.equal(oldCalls + childCalls, ok);
-    // One connection all along: accepted by OLD, adopted by the child, never reopened.
-    assert.equal(await adminStat(old.adminPort, 'rpc.b.downstream_cx_total'), 1);
-    assert.equal(await adminStat(old.adminPort, `listener.127.0.0.1_${old.port('bolt')}.downstream_cx_detached`), 1);
-    assert.equal(await adminStat(old.adminPort, 'rpc.b.downstream_cx_active'), 0);
-    assert.equal(await adminStat(childAdmin, 'rpc.b.downstream_cx_total'), 1);
-    assert.equal(await adminStat(childAdmin, 'rpc.b.downstream_cx_active'), 1);
-    await consumer.close();
+    try {
+      await waitOk(l, 3 * IN_FLIGHT);
+      const { busyAtCall, moved } = await moveToChild();
+      assert.equal(busyAtCall, true);
+      assert.equal(moved, 1);
+      const afterMove = l.ok();
+      await waitOk(l, afterMove + 3 * IN_FLIGHT);
+      const { ok, failed } = await l.stop();
+      assert.equal(failed, 0, l.describe());
+      const oldCalls = await adminStat(old.adminPort, 'rpc.b.request');
+      const childCalls = await adminStat(childAdmin, 'rpc.b.request');
+      assert.ok(childCalls >= 3 * IN_FLIGHT, `child served ${childCalls}`);
+      assert.equal(oldCalls + childCalls, ok);
+      // One connection all along: accepted by OLD, adopted by the child, never reopened.
+      assert.equal(await adminStat(old.adminPort, 'rpc.b.downstream_cx_total'), 1);
+      assert.equal(await adminStat(old.adminPort, `listener.127.0.0.1_${old.port('bolt')}.downstream_cx_detached`), 1);
+      assert.equal(await adminStat(old.adminPort, 'rpc.b.downstream_cx_active'), 0);
+      assert.equal(await adminStat(childAdmin, 'rpc.b.downstream_cx_total'), 1);
+      assert.equal(await adminStat(childAdmin, 'rpc.b.downstream_cx_active'), 1);
+    } finally {
+      // The loops end before their client closes: on a closed client every call fails at once.
+      await l.stop();
+      await consumer.close();
+    }
   });
 
   test('dubbo2.js with 8 calls in flight: no call fails, and calls go on on the same connection in the child', async () => {
@@ -129,21 +134,25 @@ describe('busy RPC connections detached when idle and handed to a child process'
       const r = await sayHello(String(n));
       return r.err === null && r.res === `hello ${n}`;
     });
-    await waitOk(l, 3 * IN_FLIGHT);
-    const { busyAtCall, moved } = await moveToChild();
-    assert.equal(busyAtCall, true);
-    assert.equal(moved, 1);
-    const afterMove = l.ok();
-    await waitOk(l, afterMove + 3 * IN_FLIGHT);
-    const { ok, failed } = await l.stop();
-    assert.equal(failed, 0);
-    const oldCalls = await adminStat(old.adminPort, 'rpc.d.request');
-    const childCalls = await adminStat(childAdmin, 'rpc.d.request');
-    assert.ok(childCalls >= 3 * IN_FLIGHT, `child served ${childCalls}`);
-    assert.equal(oldCalls + childCalls, ok);
-    assert.equal(await adminStat(old.adminPort, 'rpc.d.downstream_cx_total'), 1);
-    assert.equal(await adminStat(old.adminPort, `listener.127.0.0.1_${old.port('dubbo')}.downstream_cx_detached`), 1);
-    assert.equal(await adminStat(childAdmin, 'rpc.d.downstream_cx_total'), 1);
-    client.close();
+    try {
+      await waitOk(l, 3 * IN_FLIGHT);
+      const { busyAtCall, moved } = await moveToChild();
+      assert.equal(busyAtCall, true);
+      assert.equal(moved, 1);
+      const afterMove = l.ok();
+      await waitOk(l, afterMove + 3 * IN_FLIGHT);
+      const { ok, failed } = await l.stop();
+      assert.equal(failed, 0, l.describe());
+      const oldCalls = await adminStat(old.adminPort, 'rpc.d.request');
+      const childCalls = await adminStat(childAdmin, 'rpc.d.request');
+      assert.ok(childCalls >= 3 * IN_FLIGHT, `child served ${childCalls}`);
+      assert.equal(oldCalls + childCalls, ok);
+      assert.equal(await adminStat(old.adminPort, 'rpc.d.downstream_cx_total'), 1);
+      assert.equal(await adminStat(old.adminPort, `listener.127.0.0.1_${old.port('dubbo')}.downstream_cx_detached`), 1);
+      assert.equal(await adminStat(childAdmin, 'rpc.d.downstream_cx_total'), 1);
+    } finally {
+      await l.stop();
+      client.close();
+    }
   });
 });

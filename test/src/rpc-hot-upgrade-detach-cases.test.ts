@@ -250,6 +250,36 @@ describe('busy RPC connections: detach when idle', () => {
     assert.equal(await oldStat('rpc.b.downstream_goaway_sent'), goaways + 1);
   });
 
+  test('past the deadline, reading paused for a slow reader that caught up meanwhile resumes: what waited is served', async (t) => {
+    const size = 12 * 1024 * 1024;
+    const c = await Client.open(oldProxy.port('bolt'));
+    try {
+      c.socket.pause();
+      c.call(81, 'big', [size]);
+      await waitFor(async () => (await oldStat('rpc.b.request_active')) === 0);
+      const paused = await oldStat('rpc.b.downstream_flow_control_paused_reading_total');
+      // One read: the slow call starts, then the heartbeat's ack finds the socket buffer over its limit: reading pauses.
+      c.socket.write(Buffer.concat([peerRequest(82, {}, { serverSignature: SIG, methodName: 'slow', args: [1000] }), peerHeartbeat(83)]));
+      await waitFor(async () => (await oldStat('rpc.b.downstream_flow_control_paused_reading_total')) === paused + 1);
+      const started = Date.now();
+      const { done, moved } = detach(600);
+      // The reader catches up ('drain' in OLD, while the detach is pending), then sends a call that waits in the kernel.
+      c.socket.resume();
+      await waitFor(() => c.bytes > size);
+      const caughtUpMs = Date.now() - started;
+      c.call(84, 'echo', ['waited']);
+      await done;
+      assert.equal(moved.length, 0, 'the slow call kept it in OLD past the deadline');
+      // Later (a very loaded machine) the pause was still real at the deadline: the outcome is the same, less tested.
+      if (caughtUpMs >= 600) t.diagnostic(`the reader caught up only after the deadline (${caughtUpMs} ms)`);
+      await waitFor(() => c.closed, 5000);
+      const got = c.all.slice(1).map((f) => (f === 'goaway' ? f : [f.packetId, f.packetType, f.data?.appResponse]));
+      assert.deepEqual(got, [[83, 'heartbeat_ack', undefined], [84, 'response', 'echo waited'], [82, 'response', 'slow 1000'], 'goaway']);
+    } finally {
+      c.socket.destroy();
+    }
+  });
+
   test('an idle connection is handed over synchronously and the promise resolves at once', async () => {
     const c = await Client.open(oldProxy.port('bolt'));
     c.call(61, 'echo', ['idle']);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { peerDecode, peerRequest } from '@weft/proxy/codec/bolt/test-peer';
 import type { DetachedConnection } from '@weft/proxy/network/detached-connection';
 import { createSofaConsumer, startProxyFromYaml, startSofaServer, type SofaServer, type TestProxy } from '@weft/testing';
+import { bytesRead } from './connection-bytes.js';
 import { rpcCluster, rpcListener } from './rpc-yaml.js';
 import { adminStat } from './stats.js';
 import { bootstrap } from './yaml.js';
@@ -77,19 +78,26 @@ describe('RPC connections handed to a child process over IPC', () => {
     await once(client, 'connect');
     const received: Buffer[] = [];
     client.on('data', (d: Buffer) => received.push(d));
-    client.write(frame.subarray(0, 3));
-    await new Promise((r) => setTimeout(r, 30));
-    const detached = old.server.detachIdleConnections();
-    assert.deepEqual(detached.map((d) => d.unread.length), [3]);
-    // These bytes stay in the kernel (OLD stopped reading) and reach the child after the 3 unread ones.
-    client.write(frame.subarray(3, 40));
-    await new Promise((r) => setTimeout(r, 20));
-    await handOver(detached);
-    client.write(frame.subarray(40));
-    await waitFor(() => received.length > 0);
-    const res = peerDecode(Buffer.concat(received));
-    assert.equal(res.packetId, 41);
-    assert.equal(res.data?.appResponse, 'echo ipc');
-    client.destroy();
+    const detached: DetachedConnection[] = [];
+    try {
+      const read = bytesRead(old, 'bolt');
+      client.write(frame.subarray(0, 3));
+      await waitFor(() => bytesRead(old, 'bolt') === read + 3);
+      detached.push(...old.server.detachIdleConnections());
+      assert.deepEqual(detached.map((d) => d.unread.length), [3]);
+      // These bytes stay in the kernel (OLD stopped reading) and reach the child after the 3 unread ones.
+      client.write(frame.subarray(3, 40));
+      await new Promise((r) => setTimeout(r, 20));
+      await handOver(detached.splice(0));
+      client.write(frame.subarray(40));
+      await waitFor(() => received.length > 0);
+      const res = peerDecode(Buffer.concat(received));
+      assert.equal(res.packetId, 41);
+      assert.equal(res.data?.appResponse, 'echo ipc');
+    } finally {
+      // A failure must not leave a socket nobody reads or closes: it would keep this file running until its timeout.
+      for (const d of detached) d.socket.destroy();
+      client.destroy();
+    }
   });
 });

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { peerDecode, peerRequest } from '@weft/proxy/codec/bolt/test-peer';
+import type { DetachedConnection } from '@weft/proxy/network/detached-connection';
 import {
   createSofaConsumer, createThriftClient, dubboClient, dubboRequestFrame, java, startDubboProvider, startProxyFromYaml, startSofaServer,
   startThriftServer, type DubboProvider, type SofaServer, type TestProxy, type TestThriftServer,
 } from '@weft/testing';
+import { bytesRead } from './connection-bytes.js';
 import { rpcCluster, rpcListener } from './rpc-yaml.js';
 import { adminStat } from './stats.js';
 import { bootstrap, httpListener, staticCluster } from './yaml.js';
@@ -116,38 +118,51 @@ describe('RPC connections move between proxies on hot upgrade', () => {
     const frame = peerRequest(7, {}, { serverSignature: `${BOLT_SERVICE}:1.0`, methodName: 'echo', args: ['split'] });
     const half = Math.floor(frame.length / 2);
     const c = await rawConnect(oldProxy.port('bolt'));
-    const before = await adminStat(newProxy.adminPort, 'rpc.b.request');
-    c.socket.write(frame.subarray(0, half));
-    await new Promise((r) => setTimeout(r, 30));
-    const moved = oldProxy.server.detachIdleConnections();
-    assert.equal(moved.length, 1);
-    assert.equal(moved[0]?.unread.length, half);
-    for (const m of moved) newProxy.server.adoptConnection(m);
-    c.socket.write(frame.subarray(half));
-    await waitFor(() => c.received.length > 0);
-    const res = peerDecode(Buffer.concat(c.received));
-    assert.equal(res.packetType, 'response');
-    assert.equal(res.packetId, 7);
-    assert.equal(res.data?.appResponse, 'echo split');
-    assert.equal(await adminStat(newProxy.adminPort, 'rpc.b.request'), before + 1);
-    c.socket.destroy();
+    const moved: DetachedConnection[] = [];
+    try {
+      const before = await adminStat(newProxy.adminPort, 'rpc.b.request');
+      const read = bytesRead(oldProxy, 'bolt');
+      c.socket.write(frame.subarray(0, half));
+      await waitFor(() => bytesRead(oldProxy, 'bolt') === read + half);
+      moved.push(...oldProxy.server.detachIdleConnections());
+      assert.equal(moved.length, 1);
+      assert.equal(moved[0]?.unread.length, half);
+      for (const m of moved.splice(0)) newProxy.server.adoptConnection(m);
+      c.socket.write(frame.subarray(half));
+      await waitFor(() => c.received.length > 0);
+      const res = peerDecode(Buffer.concat(c.received));
+      assert.equal(res.packetType, 'response');
+      assert.equal(res.packetId, 7);
+      assert.equal(res.data?.appResponse, 'echo split');
+      assert.equal(await adminStat(newProxy.adminPort, 'rpc.b.request'), before + 1);
+    } finally {
+      // A failure must not leave a socket nobody reads or closes: it would keep this file running until its timeout.
+      for (const m of moved) m.socket.destroy();
+      c.socket.destroy();
+    }
   });
 
   test('protocol detection starts over in NEW from bytes OLD had not told apart yet', async () => {
     const frame = peerRequest(9, {}, { serverSignature: `${BOLT_SERVICE}:1.0`, methodName: 'echo', args: ['detect'] });
     const c = await rawConnect(oldProxy.port('multi'));
-    c.socket.write(frame.subarray(0, 2));
-    await new Promise((r) => setTimeout(r, 30));
-    const moved = oldProxy.server.detachIdleConnections();
-    assert.deepEqual(moved.map((m) => [m.listenerName, m.unread.length]), [['multi', 2]]);
-    for (const m of moved) newProxy.server.adoptConnection(m);
-    c.socket.write(frame.subarray(2));
-    await waitFor(() => c.received.length > 0);
-    const res = peerDecode(Buffer.concat(c.received));
-    assert.equal(res.packetId, 9);
-    assert.equal(res.data?.appResponse, 'echo detect');
-    assert.equal(await adminStat(newProxy.adminPort, 'rpc.m.request'), 1);
-    c.socket.destroy();
+    const moved: DetachedConnection[] = [];
+    try {
+      const read = bytesRead(oldProxy, 'multi');
+      c.socket.write(frame.subarray(0, 2));
+      await waitFor(() => bytesRead(oldProxy, 'multi') === read + 2);
+      moved.push(...oldProxy.server.detachIdleConnections());
+      assert.deepEqual(moved.map((m) => [m.listenerName, m.unread.length]), [['multi', 2]]);
+      for (const m of moved.splice(0)) newProxy.server.adoptConnection(m);
+      c.socket.write(frame.subarray(2));
+      await waitFor(() => c.received.length > 0);
+      const res = peerDecode(Buffer.concat(c.received));
+      assert.equal(res.packetId, 9);
+      assert.equal(res.data?.appResponse, 'echo detect');
+      assert.equal(await adminStat(newProxy.adminPort, 'rpc.m.request'), 1);
+    } finally {
+      for (const m of moved) m.socket.destroy();
+      c.socket.destroy();
+    }
   });
 
   test('an idle dubbo2.js connection moves and its next call is answered through NEW', async () => {
@@ -164,18 +179,24 @@ describe('RPC connections move between proxies on hot upgrade', () => {
   test('a Dubbo request split across the move is answered with its request id', async () => {
     const frame = dubboRequestFrame({ id: 77, service: DUBBO_SERVICE, version: '1.0.0', method: 'sayHello', args: [['Ljava/lang/String;', 'x']] });
     const c = await rawConnect(oldProxy.port('dubbo'));
-    c.socket.write(frame.subarray(0, 20));
-    await new Promise((r) => setTimeout(r, 30));
-    const moved = oldProxy.server.detachIdleConnections();
-    assert.deepEqual(moved.map((m) => m.unread.length), [20]);
-    for (const m of moved) newProxy.server.adoptConnection(m);
-    c.socket.write(frame.subarray(20));
-    await waitFor(() => Buffer.concat(c.received).length >= 16);
-    const res = Buffer.concat(c.received);
-    assert.equal(res.readUInt16BE(0), 0xdabb);
-    assert.equal(res[3], 20); // OK
-    assert.equal(res.readBigUInt64BE(4), 77n);
-    c.socket.destroy();
+    const moved: DetachedConnection[] = [];
+    try {
+      const read = bytesRead(oldProxy, 'dubbo');
+      c.socket.write(frame.subarray(0, 20));
+      await waitFor(() => bytesRead(oldProxy, 'dubbo') === read + 20);
+      moved.push(...oldProxy.server.detachIdleConnections());
+      assert.deepEqual(moved.map((m) => m.unread.length), [20]);
+      for (const m of moved.splice(0)) newProxy.server.adoptConnection(m);
+      c.socket.write(frame.subarray(20));
+      await waitFor(() => Buffer.concat(c.received).length >= 16);
+      const res = Buffer.concat(c.received);
+      assert.equal(res.readUInt16BE(0), 0xdabb);
+      assert.equal(res[3], 20); // OK
+      assert.equal(res.readBigUInt64BE(4), 77n);
+    } finally {
+      for (const m of moved) m.socket.destroy();
+      c.socket.destroy();
+    }
   });
 
   test('an idle framed-binary thrift connection moves and keeps working', async () => {

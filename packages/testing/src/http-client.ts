@@ -6,13 +6,25 @@ export interface SimpleResponse {
   readonly body: string;
 }
 
-/** One HTTP/1.1 request with node:http (a real, well-behaved client). */
+/**
+ * One HTTP/1.1 request with node:http (a real, well-behaved client). With `timeoutMs`, a response not complete by
+ * then rejects (naming the path) instead of leaving the caller waiting.
+ */
 export function request(
   port: number,
   path: string,
-  opts: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer; agent?: http.Agent | false; host?: string } = {},
+  opts: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer; agent?: http.Agent | false; host?: string; timeoutMs?: number } = {},
 ): Promise<SimpleResponse> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolveRaw, rejectRaw) => {
+    let timer: NodeJS.Timeout | undefined;
+    const resolve = (r: SimpleResponse): void => {
+      clearTimeout(timer);
+      resolveRaw(r);
+    };
+    const reject = (err: Error): void => {
+      clearTimeout(timer);
+      rejectRaw(err);
+    };
     const req = http.request(
       { host: opts.host ?? '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: opts.agent ?? false },
       (res) => {
@@ -23,6 +35,13 @@ export function request(
       },
     );
     req.on('error', reject);
+    if (opts.timeoutMs !== undefined) {
+      const message = `${opts.method ?? 'GET'} ${path} on port ${port}: no complete response within ${opts.timeoutMs} ms`;
+      timer = setTimeout(() => {
+        reject(new Error(message));
+        req.destroy();
+      }, opts.timeoutMs);
+    }
     req.end(opts.body);
   });
 }

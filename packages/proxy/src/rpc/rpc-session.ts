@@ -295,7 +295,10 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
   private resumeReading(): void {
     const s = this.conn.socket;
     startReading(s);
-    if (!this.paused) s.resume();
+    // A backpressure pause may have ended while the detach was pending (maybeResume held it back then): check now,
+    // or the connection stays paused with nothing left to resume it.
+    if (this.paused) this.maybeResume();
+    else s.resume();
   }
 
   /** With a detach pending and no call left: once every response is flushed to the kernel, lets go. */

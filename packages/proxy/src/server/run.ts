@@ -68,6 +68,7 @@ export async function runProxy(opts: RunProxyOptions): Promise<RunningProxy> {
       drainTimeMs: opts.drainTimeMs,
       readyTimeoutMs: upgradeTimeoutMs,
       exit,
+      predecessorMoved: () => successor?.connectionsMoved ?? Promise.resolve(),
     });
     if (bootstrap.admin?.address) {
       const addr = parseSocketAddress(bootstrap.admin.address, 'admin.address');

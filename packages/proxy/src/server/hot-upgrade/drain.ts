@@ -26,10 +26,14 @@ export function drainAndExit(opts: DrainOptions): void {
   // Connections that can move (RPC) go before the drain starts: idle ones now, busy ones stop reading (new requests
   // wait in the kernel for NEW) and move once their calls are answered. They never get a graceful-close frame; the
   // drain leaves a pending move alone. Half the drain time is left for those that cannot move in time.
-  void server.detachConnectionsForUpgrade(
-    (conn) => channel.send(handoverMessage('connection', { listenerName: conn.listenerName, unread: conn.unread }), conn.socket),
-    { deadlineMs: opts.drainTimeMs / 2 },
-  );
+  // NEW holds its own upgrade until `connections-moved` (after every `connection`: the channel keeps the order), so
+  // no connection is sent to a process that already handed over, or exited.
+  void server
+    .detachConnectionsForUpgrade(
+      (conn) => channel.send(handoverMessage('connection', { listenerName: conn.listenerName, unread: conn.unread }), conn.socket),
+      { deadlineMs: opts.drainTimeMs / 2 },
+    )
+    .then(() => channel.send(handoverMessage('connections-moved', {})));
   server.drainForUpgrade();
   let finished = false;
   const finish = (timedOut: boolean): void => {

@@ -54,7 +54,8 @@ export interface HandedListener {
 /**
  * The handover itself (OLD <-> NEW; a broker forwards these untouched). Order: NEW `hello`; OLD `state`, one
  * `listener` per listening socket (raw handle attached), `sockets-done`; NEW `ready`; OLD `counters` (repeated while
- * it drains), `connection` per migrated idle connection (socket attached), a final `counters`, `exiting`.
+ * it drains), `connection` per migrated connection (socket attached), `connections-moved`, a final `counters`,
+ * `exiting`.
  */
 export type HandoverMessage =
   /** OLD -> NEW: the accepted xDS updates (NEW serves with them until its own stream is up) and OLD's counters. */
@@ -66,7 +67,9 @@ export type HandoverMessage =
   /** OLD -> NEW: OLD's counters and histograms (its own plus what it inherited); NEW reports them added to its own. */
   | { readonly weftUpgrade: 1; readonly type: 'counters'; readonly stats: StatsSnapshot }
   /** OLD -> NEW, with the connection's socket: an idle connection NEW serves from now on. */
-  | { readonly weftUpgrade: 1; readonly type: 'connection'; readonly listenerName: string; readonly unread: Uint8Array };
+  | { readonly weftUpgrade: 1; readonly type: 'connection'; readonly listenerName: string; readonly unread: Uint8Array }
+  /** OLD -> NEW: no more `connection` (every connection that could move did, or the move deadline passed). */
+  | { readonly weftUpgrade: 1; readonly type: 'connections-moved' };
 
 export type UpgradeMessage = UpgradeControlMessage | HandoverMessage;
 

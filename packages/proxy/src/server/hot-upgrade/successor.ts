@@ -58,6 +58,15 @@ export function receiveHandover(timeoutMs: number): Promise<Successor> {
 export class Successor {
   private readyAt = 0;
   private server: ProxyServer | undefined;
+  private onMoved: () => void = () => undefined;
+  /**
+   * Settles once OLD sent every connection it moves here (`connections-moved`), or is gone. Until then this process
+   * must not hand over in turn: a connection arriving after that would be served by a draining process, or be sent
+   * to one that exited.
+   */
+  readonly connectionsMoved = new Promise<void>((resolve) => {
+    this.onMoved = resolve;
+  });
 
   constructor(
     private readonly channel: UpgradeChannel,
@@ -75,7 +84,10 @@ export class Successor {
     setTimeout(() => {
       const closed = closeUnclaimedListeners();
       if (closed.length > 0) logger().info({ listeners: closed.map((l) => l.name || 'admin') }, 'hot upgrade: closed handed-over sockets no listener took');
+      this.onMoved(); // OLD has exited by now, whatever it said
     }, unclaimedAfterMs).unref();
+    // Standalone, OLD is the parent: its exit without `exiting` (a crash) ends the wait too.
+    process.once('disconnect', this.onMoved);
   }
 
   private readonly onMessage = (msg: unknown, handle: unknown): void => {
@@ -88,7 +100,12 @@ export class Successor {
       case 'connection':
         if (handle) this.adopt(m.listenerName, handle as Socket, m.unread);
         return;
+      case 'connections-moved':
+        this.onMoved();
+        return;
       case 'exiting':
+        this.onMoved();
+        process.off('disconnect', this.onMoved);
         this.channel.offMessage(this.onMessage);
         logger().info({ oldPid: this.state.oldPid, oldExitAfterReadyMs: Math.round(performance.now() - this.readyAt) }, 'hot upgrade: old proxy exited');
         return;

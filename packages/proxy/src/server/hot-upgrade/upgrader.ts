@@ -19,6 +19,11 @@ export interface UpgradeHost {
   readonly readyTimeoutMs: number;
   /** Stops the proxy and exits the process (OLD, drained). */
   exit(): void;
+  /**
+   * This process took over from another that may still be moving connections here: settles once it is done (see
+   * Successor.connectionsMoved). An upgrade asked for meanwhile starts then.
+   */
+  readonly predecessorMoved?: () => Promise<void>;
 }
 
 interface Attempt {
@@ -46,21 +51,25 @@ export class HotUpgrader {
   constructor(private readonly host: UpgradeHost) {}
 
   /** Standalone upgrade (SIGHUP, admin): spawn NEW ourselves and hand over to it. */
-  upgrade(req: HotUpgradeRequest = {}): Promise<UpgradeOutcome> {
-    const refused = this.refusal();
-    if (refused) return Promise.resolve(refused);
+  async upgrade(req: HotUpgradeRequest = {}): Promise<UpgradeOutcome> {
+    const early = this.refusal();
+    if (early) return early;
+    await this.predecessorMoved();
+    const refused = this.refusal(); // another request may have started one meanwhile
+    if (refused) return refused;
     let child: ChildProcess;
     try {
       child = spawnSuccessor(req.binary);
     } catch (err) {
-      return Promise.resolve(this.failed(performance.now(), `cannot start the new proxy: ${(err as Error).message}`, undefined));
+      return this.failed(performance.now(), `cannot start the new proxy: ${(err as Error).message}`, undefined);
     }
     return this.run(childChannel(child), req.timeoutMs ?? this.host.readyTimeoutMs, child);
   }
 
   /** Agent mode (`begin` from the parent): hand over to the process at the other end of the parent's relay. */
-  handOverToParent(readyTimeoutMs: number): Promise<UpgradeOutcome> {
+  async handOverToParent(readyTimeoutMs: number): Promise<UpgradeOutcome> {
     const channel = parentChannel();
+    await this.predecessorMoved();
     const refused = this.refusal();
     if (refused) {
       // The relay forwards this to NEW, which exits: the broker's upgrade settles now rather than at its deadline.
@@ -78,6 +87,10 @@ export class HotUpgrader {
     if (refused) return { status: 409, report: refused };
     const outcome = await this.upgrade(req);
     return { status: outcome.ok ? 200 : 503, report: outcome };
+  }
+
+  private predecessorMoved(): Promise<void> {
+    return this.host.predecessorMoved?.() ?? Promise.resolve();
   }
 
   private refusal(): UpgradeOutcome | undefined {
