@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import net, { type AddressInfo } from 'node:net';
+import type net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { request, startProxyFromYaml, type TestProxy } from '@weft/testing';
-import * as F from '@weft/proxy/codec/http2/frames';
 import type { H2Stream } from '@weft/proxy/codec/http2/h2-stream';
-import { Http2Session, type Http2SessionHandler } from '@weft/proxy/codec/http2/session';
+import type { Http2Session } from '@weft/proxy/codec/http2/session';
+import { startScriptedServer } from '@weft/proxy/codec/http2/test-server';
 import { adminStat } from './stats.js';
 import { bootstrap, httpListener, staticCluster } from './yaml.js';
 
@@ -46,40 +46,18 @@ const ANSWERS: Record<string, Answer> = {
   '/no-content-with-length': { headers: [[':status', '204'], ['content-length', '5']], endOnHeaders: true },
 };
 
-/** A deliberately careless HTTP/2 upstream on Weft's own session: it answers whatever ANSWERS says, unchecked. */
-class CarelessUpstream implements Http2SessionHandler<string> {
-  session!: Http2Session<string>;
-  onHeaders(s: H2Stream<string>, fields: string[], endStream: boolean): void {
-    for (let i = 0; i < fields.length; i += 2) if (fields[i] === ':path') s.user = fields[i + 1];
-    if (endStream) this.answer(s);
-  }
-  onHeadersTooLarge(s: H2Stream<string>): void {
-    this.session.resetStream(s, F.INTERNAL_ERROR);
-  }
-  onData(s: H2Stream<string>, _data: Buffer, endStream: boolean): void {
-    if (endStream) this.answer(s);
-  }
-  onStreamClose(): void {}
-  onStreamWritable(): void {}
-  onGoaway(): void {}
-  onPingAck(): void {}
-  onRemoteSettings(): void {}
-  onConnectionError(): void {}
-  onFlood(): void {}
-  onClose(): void {}
-  private answer(s: H2Stream<string>): void {
-    const a = ANSWERS[s.user ?? ''] ?? { headers: [[':status', '404']], endOnHeaders: true };
-    const session = this.session;
-    const w = session.headerBlock(s);
-    for (const [n, v] of a.headers) session.hpackOut.encode(w, n, v);
-    session.sendHeaders(s, a.endOnHeaders === true);
-    if (a.endOnHeaders === true) return;
-    session.sendData(s, Buffer.from(a.body ?? ''), a.trailers === undefined);
-    if (a.trailers !== undefined) {
-      const t = session.headerBlock(s);
-      for (const [n, v] of a.trailers) session.hpackOut.encode(t, n, v);
-      session.sendHeaders(s, true);
-    }
+/** A deliberately careless HTTP/2 upstream: it answers whatever ANSWERS says for the path, unchecked. */
+function answer(session: Http2Session<string>, s: H2Stream<string>): void {
+  const a = ANSWERS[s.user ?? ''] ?? { headers: [[':status', '404']], endOnHeaders: true };
+  const w = session.headerBlock(s);
+  for (const [n, v] of a.headers) session.hpackOut.encode(w, n, v);
+  session.sendHeaders(s, a.endOnHeaders === true);
+  if (a.endOnHeaders === true) return;
+  session.sendData(s, Buffer.from(a.body ?? ''), a.trailers === undefined);
+  if (a.trailers !== undefined) {
+    const t = session.headerBlock(s);
+    for (const [n, v] of a.trailers) session.hpackOut.encode(t, n, v);
+    session.sendHeaders(s, true);
   }
 }
 
@@ -89,23 +67,8 @@ describe('HTTP/2 upstream responses are validated (RFC 9113 §8.1, §8.2, §8.3.
   let port: number;
 
   before(async () => {
-    server = net.createServer((socket) => {
-      const h = new CarelessUpstream();
-      h.session = new Http2Session<string>(socket, true, {
-        headerTableSize: 4096,
-        maxConcurrentStreams: 100,
-        initialWindowSize: 65535,
-        maxHeaderListSize: 16384,
-        maxHeaderFields: 100,
-        enableConnectProtocol: false,
-        connectionWindow: 65535,
-        writeHighWatermark: 1 << 20,
-      }, h);
-      socket.on('error', () => undefined);
-      h.session.start();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const upPort = (server.address() as AddressInfo).port;
+    let upPort: number;
+    ({ server, port: upPort } = await startScriptedServer(answer));
     proxy = await startProxyFromYaml(bootstrap(httpListener({ routes: '- match: { prefix: "/" }\n  route: { cluster: h2 }' }), staticCluster('h2', [upPort], H2)));
     port = proxy.port('http');
   });

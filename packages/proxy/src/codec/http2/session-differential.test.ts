@@ -3,50 +3,12 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { test } from 'node:test';
 import * as F from './frames.js';
-import type { H2Stream } from './h2-stream.js';
 import { HpackEncoder } from './hpack-encoder.js';
-import { Http2Session, type Http2SessionHandler } from './session.js';
+import { startScriptedServer } from './test-server.js';
 import { WriteBuffer } from './write-buffer.js';
 
 // Header-block framing (CONTINUATION) and padding decided by our session and by nghttp2 (node:http2): the same
 // frames must get the same outcome from both: answered, the stream reset, or the connection closed with a code.
-
-const SETTINGS = {
-  headerTableSize: 4096,
-  maxConcurrentStreams: 100,
-  initialWindowSize: 65535,
-  maxHeaderListSize: 16384,
-  maxHeaderFields: 100,
-  enableConnectProtocol: false,
-  connectionWindow: 65535,
-  writeHighWatermark: 1 << 20,
-};
-
-/** Answers every complete request with 200 once its body has ended. */
-class Answering implements Http2SessionHandler<true> {
-  session!: Http2Session<true>;
-  onHeaders(s: H2Stream<true>, _fields: string[], endStream: boolean): void {
-    if (endStream) this.answer(s);
-  }
-  onHeadersTooLarge(s: H2Stream<true>): void {
-    this.session.resetStream(s, F.INTERNAL_ERROR);
-  }
-  onData(s: H2Stream<true>, _data: Buffer, endStream: boolean): void {
-    if (endStream) this.answer(s);
-  }
-  onStreamClose(): void {}
-  onStreamWritable(): void {}
-  onGoaway(): void {}
-  onPingAck(): void {}
-  onRemoteSettings(): void {}
-  onConnectionError(): void {}
-  onFlood(): void {}
-  onClose(): void {}
-  private answer(s: H2Stream<true>): void {
-    this.session.hpackOut.encode(this.session.headerBlock(s), ':status', '200');
-    this.session.sendHeaders(s, true);
-  }
-}
 
 async function listen(server: net.Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -154,11 +116,10 @@ test('CONTINUATION and padding: our session decides like nghttp2 (node:http2) on
     ['empty padded HEADERS payload (no pad length byte)', () => frame(H, EH | ES | PADDED, 1, Buffer.alloc(0))],
   ];
 
-  const ours = net.createServer((socket) => {
-    const h = new Answering();
-    h.session = new Http2Session<true>(socket, true, SETTINGS, h);
-    socket.on('error', () => {});
-    h.session.start();
+  // Answers every complete request with 200.
+  const { server: ours, port: ourPort } = await startScriptedServer((session, s) => {
+    session.hpackOut.encode(session.headerBlock(s), ':status', '200');
+    session.sendHeaders(s, true);
   });
   const theirs = http2.createServer();
   theirs.on('stream', (s) => {
@@ -171,7 +132,7 @@ test('CONTINUATION and padding: our session decides like nghttp2 (node:http2) on
   theirs.on('sessionError', () => {});
   const sessions: http2.ServerHttp2Session[] = [];
   theirs.on('session', (sess) => sessions.push(sess));
-  const [ourPort, theirPort] = [await listen(ours), await listen(theirs as unknown as net.Server)];
+  const theirPort = await listen(theirs as unknown as net.Server);
   try {
     const got: string[] = [];
     const want: string[] = [];

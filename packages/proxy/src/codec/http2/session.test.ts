@@ -6,18 +6,10 @@ import * as F from './frames.js';
 import type { H2Stream } from './h2-stream.js';
 import { HpackEncoder } from './hpack-encoder.js';
 import { Http2Session, type Http2SessionHandler, type Http2SessionSettings } from './session.js';
+import { TEST_SETTINGS } from './test-server.js';
 import { WriteBuffer } from './write-buffer.js';
 
-const SETTINGS: Http2SessionSettings = {
-  headerTableSize: 4096,
-  maxConcurrentStreams: 100,
-  initialWindowSize: 65535,
-  maxHeaderListSize: 16384,
-  maxHeaderFields: 100,
-  enableConnectProtocol: false,
-  connectionWindow: 65535,
-  writeHighWatermark: 1 << 20,
-};
+const SETTINGS: Http2SessionSettings = TEST_SETTINGS;
 
 interface Req {
   fields: string[];
