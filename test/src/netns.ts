@@ -82,7 +82,10 @@ export class NetnsPair {
       child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
       child.once('error', reject);
       child.once('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin?.end(input ?? '');
+      // A command that reads no input may exit before we close its stdin: EPIPE then means nothing.
+      child.stdin?.on('error', () => {});
+      if (input === undefined) child.stdin?.end();
+      else child.stdin?.end(input);
     });
   }
 
