@@ -272,7 +272,7 @@ async function main() {
   }
   if (uses('grpc') && !isStopping()) {
     out.grpc = await runOptionalSuite('grpc', [
-      `gRPC unary — open loop at ${opts.grpcRate} calls/s for ${opts.durationSec}s (after a discarded ${opts.warmupSec}s warm-up), 16-byte echo, one connection, @grpc/grpc-js server, ${opts.grpcLoad === 'h2load' ? 'h2load --rps client (C)' : '@grpc/grpc-js client (bench/grpc-load.js)'}`,
+      `gRPC unary — open loop at ${opts.grpcRate} calls/s for ${opts.durationSec}s (after a discarded ${opts.warmupSec}s warm-up), 16-byte echo, @grpc/grpc-js server, ${opts.grpcLoad === 'h2load' ? 'h2load --rps client (C; 10 threads, 10 connections)' : '@grpc/grpc-js client (bench/grpc-load.js, one channel)'}`,
       `pinning: proxy (Weft --concurrency 1 / HAProxy nbthread 1, h2c both sides) on core ${proxyCpu}; echo server and load generator on core ${loadCpu}.`,
     ], async () => {
       // Loaded on demand: it needs @grpc/grpc-js from the workspace, which the other suites do not.

@@ -94,13 +94,13 @@ export function h2loadReport(text, logText) {
 }
 
 /**
- * `taskset -c <cpu> h2load -c<clients> -m<streams> -D <duration> --warm-up-time <warmup> --log-file <file>
+ * `taskset -c <cpu> h2load -t<threads> -c<clients> -m<streams> -D <duration> --warm-up-time <warmup> --log-file <file>
  * http://127.0.0.1:<port><path>` (plain http:// = h2c with prior knowledge), optionally at a fixed `rps` per client
  * and POSTing `dataFile` with extra `headers`. Killed if it overruns the run by 15 s.
  * Resolves the parsed report plus `raw` and `args`; rejects if h2load could not run.
  */
-export async function runH2load({ port, durationSec, warmupSec, clients, streams, cpu, logFile, rps, dataFile, headers = [], path = '/' }) {
-  const args = ['-t1', `-c${clients}`, `-m${streams}`, '-D', String(durationSec)];
+export async function runH2load({ port, durationSec, warmupSec, clients, streams, cpu, logFile, rps, dataFile, headers = [], path = '/', threads = 1 }) {
+  const args = [`-t${threads}`, `-c${clients}`, `-m${streams}`, '-D', String(durationSec)];
   if (warmupSec > 0) args.push(`--warm-up-time=${warmupSec}`);
   // --rps: each client sends at this rate whatever the responses do (open loop while streams are free).
   if (rps !== undefined) args.push(`--rps=${rps}`);

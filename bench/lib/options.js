@@ -18,7 +18,7 @@ const USAGE = `usage: node bench/run.js [--suite=http1|h2|grpc|rpc|all] [--durat
   --h2-clients   h2: h2load clients, one connection each (default 10)
   --h2-streams   h2: h2load max concurrent streams per client (default 10)
   --grpc-rate    grpc: unary calls per second, open loop (default 1000)
-  --grpc-load    grpc: the load generator, h2load (default; C, one connection) or grpc-js (bench/grpc-load.js)
+  --grpc-load    grpc: the load generator, h2load (default; C, 10 connections) or grpc-js (bench/grpc-load.js)
   --rpc-connections  rpc: load generator connections (default 4)
   --rpc-depth    rpc: requests in flight per connection (default 64)
   --rpc-protocols  rpc: comma-separated subset of ${PROTOCOLS.join(', ')} (default both)
