@@ -13,7 +13,7 @@ import { makeTempDir } from './procs.js';
 /** Threads (and connections) the rate is split over; see the top of the file. */
 const SPREAD = 10;
 
-/** One gRPC length-prefixed message (RFC-less but fixed: flag 0 = uncompressed, 4-byte big-endian length). */
+/** One gRPC length-prefixed message: a compressed-flag byte (0), the 4-byte big-endian length, the message. */
 export function grpcFrame(payload) {
   const out = Buffer.alloc(5 + payload.length);
   out.writeUInt32BE(payload.length, 1);

@@ -67,9 +67,25 @@ export class RawH2 {
 
   /** A request's HEADERS on stream `id` (GET unless a method is given). */
   headers(w: WriteBuffer, id: number, path: string, endStream: boolean, method = 'GET'): void {
+    this.fields(w, id, [[':method', method], [':scheme', 'http'], [':authority', 'test'], [':path', path]], endStream);
+  }
+
+  /** A header block of exactly these fields (valid or not) on stream `id`: a request's HEADERS or trailers. */
+  fields(w: WriteBuffer, id: number, fields: ReadonlyArray<readonly [string, string]>, endStream: boolean): void {
     const block = new WriteBuffer();
-    for (const [n, v] of [[':method', method], [':scheme', 'http'], [':authority', 'test'], [':path', path]] as const) this.enc.encode(block, n, v);
+    for (const [n, v] of fields) this.enc.encode(block, n, v);
     F.writeHeaderBlock(w, id, block.take() as Buffer, 16384, endStream);
+  }
+
+  /** Per stream, its first answer once each of `ids` has one: `rst <code>` or `headers`. */
+  async firstAnswers(ids: readonly number[], timeoutMs = 3000): Promise<Map<number, string>> {
+    const answer = (id: number): string | undefined => {
+      const f = this.frames.find((x) => x.id === id && (x.type === F.RST_STREAM || x.type === F.HEADERS));
+      if (f === undefined) return undefined;
+      return f.type === F.RST_STREAM ? `rst ${f.payload.readUInt32BE(0)}` : 'headers';
+    };
+    await this.waitFor(() => ids.every((id) => answer(id) !== undefined), `answers on streams ${ids.join(',')}`, timeoutMs);
+    return new Map(ids.map((id) => [id, answer(id) as string]));
   }
 
   /** Frames of `type` received (on stream `id` if given). */

@@ -2,12 +2,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import { request, startProxyFromYaml, startUpstream, type TestProxy, type TestUpstream, type UpstreamHandler } from '@weft/testing';
-import * as F from '@weft/proxy/codec/http2/frames';
-import { HpackEncoder } from '@weft/proxy/codec/http2/hpack-encoder';
-import { WriteBuffer } from '@weft/proxy/codec/http2/write-buffer';
 import { closeSession, goawayCodeFor, h2connect, h2request } from './h2-client.js';
 import { sleep } from './raw-conn.js';
 import { adminStat } from './stats.js';
+import { RawH2 } from './h2-raw.js';
 import { bootstrap, httpListener, staticCluster } from './yaml.js';
 
 async function withProxy(
@@ -34,44 +32,13 @@ async function withProxy(
 
 /** Sends `requests` (field lists) as HEADERS on streams 1, 3, ... of a raw h2c connection; resolves per stream `rst <code>` or `headers` (answered), once each stream got one. */
 async function rawStreams(port: number, requests: Array<Array<[string, string]>>): Promise<Map<number, string>> {
-  const sock = net.connect(port, '127.0.0.1');
-  sock.on('error', () => {});
-  const w = new WriteBuffer();
-  w.bytes(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'));
-  F.writeSettings(w, []);
-  const enc = new HpackEncoder();
-  requests.forEach((fields, i) => {
-    const block = new WriteBuffer();
-    for (const [n, v] of fields) enc.encode(block, n, v);
-    F.writeHeaderBlock(w, 1 + 2 * i, block.take() as Buffer, 16384, true);
-  });
-  sock.write(w.take() as Buffer);
-  return streamOutcomes(sock, requests.length);
-}
-
-/** Reads frames until `count` streams each got their first answer: `rst <code>` or `headers`; closes the socket. */
-async function streamOutcomes(sock: net.Socket, count: number): Promise<Map<number, string>> {
-  const seen = new Map<number, string>();
-  let buf = Buffer.alloc(0);
-  await new Promise<void>((resolve) => {
-    sock.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      let off = 0;
-      for (; off + 9 <= buf.length; ) {
-        const len = buf.readUIntBE(off, 3);
-        if (off + 9 + len > buf.length) break;
-        const type = buf[off + 3];
-        const id = buf.readUInt32BE(off + 5) & 0x7fffffff;
-        if (type === F.RST_STREAM && !seen.has(id)) seen.set(id, `rst ${buf.readUInt32BE(off + 9)}`);
-        if (type === F.HEADERS && !seen.has(id)) seen.set(id, `headers`);
-        off += 9 + len;
-      }
-      buf = buf.subarray(off);
-      if (seen.size === count) resolve();
-    });
-  });
-  sock.destroy();
-  return seen;
+  const c = await RawH2.connect(port);
+  try {
+    c.send((w) => requests.forEach((fields, i) => c.fields(w, 1 + 2 * i, fields, true)));
+    return await c.firstAnswers(requests.map((_, i) => 1 + 2 * i));
+  } finally {
+    c.destroy();
+  }
 }
 
 async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 2000): Promise<void> {
@@ -471,25 +438,21 @@ describe('downstream HTTP/2 (h2c prior knowledge, codec_type AUTO)', () => {
 
   test('request trailers with a pseudo-header or an invalid field are reset with PROTOCOL_ERROR; valid ones are forwarded', async () => {
     await withProxy(async (proxy) => {
-      const sock = net.connect(proxy.port('http'), '127.0.0.1');
-      sock.on('error', () => {});
-      const w = new WriteBuffer();
-      w.bytes(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'));
-      F.writeSettings(w, []);
-      const enc = new HpackEncoder();
-      const block = (fields: Array<[string, string]>): Buffer => {
-        const b = new WriteBuffer();
-        for (const [n, v] of fields) enc.encode(b, n, v);
-        return b.take() as Buffer;
-      };
       const trailers: Array<Array<[string, string]>> = [[[':path', '/x']], [['X-Upper', '1']], [['connection', 'close']], [['x-ok', '1']]];
-      trailers.forEach((t, i) => {
-        const id = 1 + 2 * i;
-        F.writeHeaderBlock(w, id, block([[':method', 'POST'], [':scheme', 'http'], [':path', '/'], [':authority', 'x']]), 16384, false);
-        F.writeHeaderBlock(w, id, block(t), 16384, true);
-      });
-      sock.write(w.take() as Buffer);
-      const seen = await streamOutcomes(sock, trailers.length);
+      const c = await RawH2.connect(proxy.port('http'));
+      const ids = trailers.map((_, i) => 1 + 2 * i);
+      let seen: Map<number, string>;
+      try {
+        c.send((w) =>
+          trailers.forEach((t, i) => {
+            c.fields(w, 1 + 2 * i, [[':method', 'POST'], [':scheme', 'http'], [':path', '/'], [':authority', 'x']], false);
+            c.fields(w, 1 + 2 * i, t, true);
+          }),
+        );
+        seen = await c.firstAnswers(ids);
+      } finally {
+        c.destroy();
+      }
       assert.deepEqual([...seen.entries()].sort((a, b) => a[0] - b[0]), [
         [1, 'rst 1'],
         [3, 'rst 1'],
