@@ -120,11 +120,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     const s = h2.user;
     if (s !== undefined) {
       // Trailers (the session has checked they end the stream): no pseudo-headers, valid fields (RFC 9113 §8.1).
-      if (!validTrailerFields(fields)) {
-        this.codecStats.rxMessagingError.inc();
-        this.session.resetStream(h2, PROTOCOL_ERROR);
-        return;
-      }
+      if (!validTrailerFields(fields)) return this.malformed(h2);
       this.codecStats.trailers.inc();
       s.stream.decodeTrailers(decodeRawHeaders(fields, this.session.neverIndexed));
       return;
@@ -132,13 +128,15 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     const length = validRequestFields(fields) ? contentLengthOf(fields) : -2;
     // Malformed (RFC 9113 §8.1.1, §8.3): a content-length the body must match is also what keeps an HTTP/1 upstream
     // from reading the rest of a lying body as another request.
-    if (length === -2 || (endStream && length > 0)) {
-      this.codecStats.rxMessagingError.inc();
-      this.session.resetStream(h2, PROTOCOL_ERROR);
-      return;
-    }
+    if (length === -2 || (endStream && length > 0)) return this.malformed(h2);
     h2.expectedLength = length;
     this.newStream(h2, fields, endStream);
+  }
+
+  /** A malformed request or trailer section: a stream error (PROTOCOL_ERROR), counted as http2.rx_messaging_error. */
+  private malformed(h2: H2Stream<Http2ServerStream>): void {
+    this.codecStats.rxMessagingError.inc();
+    this.session.resetStream(h2, PROTOCOL_ERROR);
   }
 
   onHeadersTooLarge(h2: H2Stream<Http2ServerStream>): void {
