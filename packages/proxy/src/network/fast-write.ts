@@ -33,14 +33,17 @@ function directHandle(socket: FastSocket): StreamHandle | undefined {
 
 function onComplete(this: WriteReq, status: number): void {
   const socket = this.socket as FastSocket | null;
+  const done = this.done;
   this.buffer = null;
   this.socket = null;
+  this.done = null;
   if (socket === null || socket.destroyed) return;
   if (status < 0) {
     const code = getSystemErrorName(status);
     socket.destroy(Object.assign(new Error(`write ${code}`), { code, errno: status, syscall: 'write' }));
     return;
   }
+  if (done !== null) done();
   if (socket[FAST_NEED_DRAIN] === true && this.handle.writeQueueSize === 0) {
     socket[FAST_NEED_DRAIN] = false;
     socket.emit('drain');
@@ -48,7 +51,7 @@ function onComplete(this: WriteReq, status: number): void {
 }
 
 /** After a direct write: keep the request alive while libuv still holds it, report backpressure. */
-function dispatched(socket: FastSocket, handle: StreamHandle, req: WriteReq, err: number, data: Uint8Array | null): boolean {
+function dispatched(socket: FastSocket, handle: StreamHandle, req: WriteReq, err: number, data: Uint8Array | null, done: (() => void) | null = null): boolean {
   if (err !== 0) {
     const code = getSystemErrorName(err);
     socket.destroy(Object.assign(new Error(`write ${code}`), { code, errno: err, syscall: 'write' }));
@@ -56,11 +59,13 @@ function dispatched(socket: FastSocket, handle: StreamHandle, req: WriteReq, err
   }
   if (streamBaseState[kLastWriteWasAsync] === 0) {
     spareReq = req;
+    if (done !== null) done();
     return true;
   }
   // libuv holds the request until the write completes: it cannot be reused.
   req.buffer = data;
   req.socket = socket;
+  req.done = done;
   if (handle.writeQueueSize < socket.writableHighWaterMark) return true;
   socket[FAST_NEED_DRAIN] = true;
   return false;
@@ -78,6 +83,7 @@ function takeReq(handle: StreamHandle): WriteReq {
     req.async = false;
     req.socket = null;
     req.buffer = null;
+    req.done = null;
   } else spareReq = undefined;
   req.handle = handle;
   return req;
@@ -101,6 +107,25 @@ export function writeBytes(socket: net.Socket, data: Uint8Array): boolean {
   if (handle === undefined) return socket.write(data);
   const req = takeReq(handle);
   return dispatched(s, handle, req, handle.writeBuffer(req, data), data);
+}
+
+/**
+ * writeBytes, then `done()` once the bytes are in the kernel: at once when the write completes synchronously (unlike
+ * socket.write's callback, which always waits for a tick), else from libuv's completion. Not called on error.
+ */
+export function writeBytesThen(socket: net.Socket, data: Uint8Array, done: () => void): boolean {
+  const s = socket as FastSocket;
+  const handle = directHandle(s);
+  if (handle === undefined) return socket.write(data, done);
+  const req = takeReq(handle);
+  return dispatched(s, handle, req, handle.writeBuffer(req, data), data, done);
+}
+
+/** Bytes accepted for the socket but not yet in the kernel: the Writable's buffer plus libuv's queue of direct writes. */
+export function unsentBytes(socket: net.Socket): number {
+  const handle = tcpHandleOf(socket);
+  // A write still pending in libuv from the Writable is counted by both: over-counting only pauses a little earlier.
+  return handle === undefined ? socket.writableLength : socket.writableLength + handle.writeQueueSize;
 }
 
 /**

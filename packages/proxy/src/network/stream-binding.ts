@@ -13,6 +13,8 @@ export interface WriteReq {
   async: boolean;
   buffer: Uint8Array | null;
   socket: net.Socket | null;
+  /** Called once the bytes are handed to the kernel (set for writeBytesThen only). */
+  done: (() => void) | null;
 }
 
 export interface StreamHandle {

@@ -17,8 +17,11 @@ function sensitive(name: string, value: string): boolean {
  */
 export class HpackEncoder {
   readonly table = new DynamicTable(4096);
-  /** "name\0value" / name → sequence number of its newest dynamic entry. */
-  private readonly fields = new Map<string, number>();
+  /**
+   * Sequence number of the newest dynamic entry per name → value (fields) and per name (names). Nested rather than
+   * keyed by "name\0value": building that key cost a concatenation, a flattening and a hash per field.
+   */
+  private readonly fields = new Map<string, Map<string, number>>();
   private readonly names = new Map<string, number>();
   /** Size updates owed at the start of the next block (§4.2): the smallest since the last block, then the final. */
   private minPending = -1;
@@ -31,8 +34,11 @@ export class HpackEncoder {
 
   constructor() {
     this.table.onEvict = (seq, name, value) => {
-      const key = `${name}\0${value}`;
-      if (this.fields.get(key) === seq) this.fields.delete(key);
+      const values = this.fields.get(name);
+      if (values !== undefined && values.get(value) === seq) {
+        values.delete(value);
+        if (values.size === 0) this.fields.delete(name);
+      }
       if (this.names.get(name) === seq) this.names.delete(name);
     };
   }
@@ -55,7 +61,7 @@ export class HpackEncoder {
   }
 
   encode(out: WriteBuffer, name: string, value: string, neverIndex = false): void {
-    const staticFull = STATIC_FIELD_INDEX.get(`${name}\0${value}`);
+    const staticFull = STATIC_FIELD_INDEX.get(name)?.get(value);
     if (staticFull !== undefined) {
       writeInt(out, staticFull, 7, 0x80);
       return;
@@ -68,9 +74,8 @@ export class HpackEncoder {
       writeString(out, value);
       return;
     }
-    const key = `${name}\0${value}`;
     // A never-indexed field is written as a literal each time, even if an earlier copy of it was indexed.
-    const seq = neverIndex ? undefined : this.fields.get(key);
+    const seq = neverIndex ? undefined : this.fields.get(name)?.get(value);
     if (seq !== undefined) {
       const i = table.indexOfSeq(seq);
       if (i >= 0) {
@@ -94,7 +99,9 @@ export class HpackEncoder {
       table.add(name, value);
       const s = table.inserted - 1;
       if (table.indexOfSeq(s) >= 0) {
-        this.fields.set(key, s);
+        let values = this.fields.get(name);
+        if (values === undefined) this.fields.set(name, (values = new Map()));
+        values.set(value, s);
         this.names.set(name, s);
       }
     }

@@ -85,23 +85,30 @@ function build(): void {
 build();
 
 /** Huffman-decodes `src[start, end)` as latin1; undefined on an invalid code, EOS or bad padding (COMPRESSION_ERROR). */
+/** Decoded octets before they become one string (the shortest code is 5 bits: at most 8/5 octets per input octet). */
+let scratch = Buffer.allocUnsafeSlow(1024);
+
 export function huffmanDecode(src: Buffer, start: number, end: number): string | undefined {
+  const max = ((end - start) * 8) / 5 + 1;
+  if (max > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(max, scratch.length * 2));
+  const out = scratch;
+  let n = 0;
   let state = 0;
-  let out = '';
   for (let i = start; i < end; i++) {
     const byte = src[i] as number;
     let k = state * 16 + (byte >> 4);
     if (FAIL[k] === 1) return undefined;
     let e = EMIT[k] as number;
-    if (e !== 0) out += String.fromCharCode(e - 1);
+    if (e !== 0) out[n++] = e - 1;
     state = NEXT[k] as number;
     k = state * 16 + (byte & 15);
     if (FAIL[k] === 1) return undefined;
     e = EMIT[k] as number;
-    if (e !== 0) out += String.fromCharCode(e - 1);
+    if (e !== 0) out[n++] = e - 1;
     state = NEXT[k] as number;
   }
-  return ACCEPT[state] === 1 ? out : undefined;
+  // One string per field instead of one per decoded character.
+  return ACCEPT[state] === 1 ? out.toString('latin1', 0, n) : undefined;
 }
 
 /** Bytes the Huffman coding of latin1 string `s` takes. */

@@ -67,8 +67,12 @@ export const STATIC_COUNT = STATIC_TABLE.length;
 
 /** Name → lowest static index; "name\0value" → static index, for entries with a value. */
 export const STATIC_NAME_INDEX = new Map<string, number>();
-export const STATIC_FIELD_INDEX = new Map<string, number>();
+/** name → value → index: two lookups of strings the caller already has, no key built per field. */
+export const STATIC_FIELD_INDEX = new Map<string, Map<string, number>>();
 STATIC_TABLE.forEach(([name, value], i) => {
   if (!STATIC_NAME_INDEX.has(name)) STATIC_NAME_INDEX.set(name, i + 1);
-  if (value !== '') STATIC_FIELD_INDEX.set(`${name}\0${value}`, i + 1);
+  if (value === '') return;
+  let values = STATIC_FIELD_INDEX.get(name);
+  if (values === undefined) STATIC_FIELD_INDEX.set(name, (values = new Map()));
+  values.set(value, i + 1);
 });

@@ -127,4 +127,9 @@ test('Huffman: every octet round-trips; the RFC example string encodes to its ve
   assert.equal(huffmanDecode(buf, 0, end), all);
   const n = huffmanEncode('www.example.com', buf, 0);
   assert.equal(buf.subarray(0, n).toString('hex'), 'f1e3c2e5f23a6ba0ab90f4ff');
+  // Longer than the decoder's first scratch buffer, and a short one decoded after it.
+  const long = 'a0'.repeat(5000);
+  const big = Buffer.alloc(huffmanLength(long));
+  assert.equal(huffmanDecode(big, 0, huffmanEncode(long, big, 0)), long);
+  assert.equal(huffmanDecode(buf, 0, n), 'www.example.com');
 });

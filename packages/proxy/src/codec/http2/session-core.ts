@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
-import { enterIoScope, exitIoScope } from '../../server/io-scope.js';
+import { pauseReads, readDirect, resumeReads } from '../../network/direct-read.js';
+import { unsentBytes, writeBytesThen } from '../../network/fast-write.js';
+import { deferToScopeEnd, enterIoScope, exitIoScope, type Deferred } from '../../server/io-scope.js';
 import * as F from './frames.js';
 import { H2Stream } from './h2-stream.js';
 import { HpackDecoder } from './hpack-decoder.js';
@@ -15,8 +17,11 @@ export const PREFACE_LEN = H2_PREFACE.length;
  * An HTTP/2 connection over a socket (RFC 9113), for either role: frame parsing, HPACK, SETTINGS/PING/GOAWAY,
  * flow control both ways and stream states. Every frame produced while handling one read (or one tick) goes out in
  * a single socket write. The role-specific layer (server or client connection) drives it through `handler`.
+ * A plain TCP socket is read and written through its libuv handle (direct-read.ts, fast-write.ts), and frames queued
+ * while handling any read go out when that read's I/O scope ends: no Readable/Writable bookkeeping and no nextTick
+ * per exchange.
  */
-export abstract class Http2SessionCore<U> {
+export abstract class Http2SessionCore<U> implements Deferred {
   readonly streams = new Map<number, H2Stream<U>>();
   readonly hpackOut = new HpackEncoder();
   protected readonly hpackIn: HpackDecoder;
@@ -60,7 +65,9 @@ export abstract class Http2SessionCore<U> {
     this.constraints = new ProtocolConstraints(settings.floodLimits, settings.codecStats);
     this.prefaceLeft = server ? PREFACE_LEN : 0;
     this.nextStreamId = server ? 2 : 1;
+    // 'data' still delivers what the Readable buffered before (codec detection); later reads come direct.
     socket.on('data', this.onSocketData);
+    readDirect(socket, this.onSocketData);
     socket.on('drain', this.onSocketDrain);
     socket.on('close', this.onSocketClose);
     socket.on('error', noop);
@@ -276,7 +283,12 @@ export abstract class Http2SessionCore<U> {
   protected scheduleFlush(): void {
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
-    process.nextTick(flushTick, this as Http2SessionCore<unknown>);
+    deferToScopeEnd(this);
+  }
+
+  /** The scheduled flush, when the I/O scope that queued frames ends (or on the next tick outside any scope). */
+  runDeferred(): void {
+    if (this.flushScheduled && !this.closed) this.flush();
   }
 
   /** Writes everything queued in one socket write. */
@@ -303,14 +315,22 @@ export abstract class Http2SessionCore<U> {
       socket.write(chunk[last] as Buffer, this.onWritten);
       ok = !socket.writableNeedDrain;
       socket.uncork();
-    } else ok = socket.write(chunk, this.onWritten);
-    if (!ok && socket.writableLength > this.settings.writeHighWatermark && !this.readPaused) {
+    } else {
+      const before = this.writesCompleted;
+      ok = writeBytesThen(socket, chunk, this.onWritten);
+      if (this.writesCompleted !== before) out.reuse(chunk);
+    }
+    if (!ok && unsentBytes(socket) > this.settings.writeHighWatermark && !this.readPaused) {
       this.readPaused = true;
-      socket.pause();
+      pauseReads(socket);
     }
   }
 
+  /** Socket writes completed so far (a direct write that completes at once does so inside writeBytesThen). */
+  private writesCompleted = 0;
+
   private readonly onWritten = (): void => {
+    this.writesCompleted++;
     this.constraints.written();
   };
 
@@ -340,7 +360,7 @@ export abstract class Http2SessionCore<U> {
   protected readonly onSocketDrain = (): void => {
     if (!this.readPaused) return;
     this.readPaused = false;
-    if (!this.closed) this.socket.resume();
+    if (!this.closed) resumeReads(this.socket);
     for (const s of this.streams.values()) {
       if (s.wantsWritable && s.pendingBytes === 0) {
         s.wantsWritable = false;
@@ -376,11 +396,6 @@ export abstract class Http2SessionCore<U> {
 
   /** Parses and handles the frames in `chunk` (the receiving side, in Http2Session). */
   protected abstract read(chunk: Buffer): void;
-}
-
-function flushTick(s: Http2SessionCore<unknown>): void {
-  if (s.closed) return;
-  s.flush();
 }
 
 function destroySocket(socket: Socket): void {

@@ -81,6 +81,17 @@ export class WriteBuffer {
     return chunks;
   }
 
+  /**
+   * Hands back the slab space of `chunk`, the last buffer take() returned, once its bytes are in the kernel (a write
+   * that completed at once), so the next flush writes from the same memory instead of walking through the slab.
+   */
+  reuse(chunk: Buffer): void {
+    if (this.pos !== this.start || chunk.buffer !== this.buf.buffer) return;
+    if (chunk.byteOffset + chunk.length !== this.buf.byteOffset + this.start) return;
+    this.start -= chunk.length;
+    this.pos = this.start;
+  }
+
   private cut(): void {
     if (this.pos === this.start) return;
     const b = this.buf.subarray(this.start, this.pos);
