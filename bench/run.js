@@ -221,6 +221,7 @@ async function main() {
   if (uses('http1') || uses('h2')) needed.push({ cmd: 'nginx', pkg: 'nginx-light' });
   if (uses('http1')) needed.push({ cmd: 'wrk', pkg: 'wrk' });
   if (uses('h2') || (uses('grpc') && opts.grpcLoad === 'h2load')) needed.push({ cmd: 'h2load', pkg: 'nghttp2-client' });
+  if (uses('grpc') && opts.grpcUpstream === 'nghttpd') needed.push({ cmd: 'nghttpd', pkg: 'nghttp2-server' });
   if (opts.modes.includes('haproxy')) needed.push({ cmd: 'haproxy', pkg: 'haproxy' });
   try {
     ensureCommands(needed, log);
@@ -272,7 +273,7 @@ async function main() {
   }
   if (uses('grpc') && !isStopping()) {
     out.grpc = await runOptionalSuite('grpc', [
-      `gRPC unary — open loop at ${opts.grpcRate} calls/s for ${opts.durationSec}s (after a discarded ${opts.warmupSec}s warm-up), 16-byte echo, @grpc/grpc-js server, ${opts.grpcLoad === 'h2load' ? 'h2load --rps client (C; 10 threads, 10 connections)' : '@grpc/grpc-js client (bench/grpc-load.js, one channel)'}`,
+      `gRPC unary — open loop at ${opts.grpcRate} calls/s for ${opts.durationSec}s (after a discarded ${opts.warmupSec}s warm-up), 16-byte echo, ${opts.grpcUpstream === 'nghttpd' ? 'nghttpd upstream (fixed gRPC-framed reply, C)' : '@grpc/grpc-js server'}, ${opts.grpcLoad === 'h2load' ? 'h2load --rps client (C; 10 threads, 10 connections)' : '@grpc/grpc-js client (bench/grpc-load.js, one channel)'}`,
       `pinning: proxy (Weft --concurrency 1 / HAProxy nbthread 1, h2c both sides) on core ${proxyCpu}; echo server and load generator on core ${loadCpu}.`,
     ], async () => {
       // Loaded on demand: it needs @grpc/grpc-js from the workspace, which the other suites do not.

@@ -19,6 +19,9 @@ const USAGE = `usage: node bench/run.js [--suite=http1|h2|grpc|rpc|all] [--durat
   --h2-streams   h2: h2load max concurrent streams per client (default 10)
   --grpc-rate    grpc: unary calls per second, open loop (default 1000)
   --grpc-load    grpc: the load generator, h2load (default; C, 10 connections) or grpc-js (bench/grpc-load.js)
+  --grpc-upstream  grpc: the upstream, grpc-js (default; the @grpc/grpc-js echo server) or nghttpd (a fixed
+                 gRPC-framed reply from C, to see the latency the proxy adds without the Node server's own tail;
+                 h2load only)
   --rpc-connections  rpc: load generator connections (default 4)
   --rpc-depth    rpc: requests in flight per connection (default 64)
   --rpc-protocols  rpc: comma-separated subset of ${PROTOCOLS.join(', ')} (default both)
@@ -77,6 +80,7 @@ export function parseOptions(repoRoot) {
         'h2-streams': { type: 'string' },
         'grpc-rate': { type: 'string' },
         'grpc-load': { type: 'string' },
+        'grpc-upstream': { type: 'string' },
         'rpc-connections': { type: 'string' },
         'rpc-depth': { type: 'string' },
         'rpc-protocols': { type: 'string' },
@@ -98,6 +102,10 @@ export function parseOptions(repoRoot) {
   const modes = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : ALL_MODES;
   const unknown = modes.filter((m) => !ALL_MODES.includes(m) && !RPC_ONLY_MODES.includes(m));
   if (unknown.length || modes.length === 0) usageError(`--only: unknown mode(s) ${unknown.join(', ') || '(none given)'}`);
+  const grpcLoad = oneOf(values['grpc-load'] ?? 'h2load', ['h2load', 'grpc-js'], '--grpc-load');
+  const grpcUpstream = oneOf(values['grpc-upstream'] ?? 'grpc-js', ['grpc-js', 'nghttpd'], '--grpc-upstream');
+  // nghttpd sends no grpc-status: a gRPC client would count every call as failed.
+  if (grpcUpstream === 'nghttpd' && grpcLoad !== 'h2load') usageError('--grpc-upstream=nghttpd needs --grpc-load=h2load');
   return {
     suites: parseSuites(values.suite ?? 'http1'),
     durationSec: parseSeconds(values.duration ?? process.env.BENCH_DURATION ?? '10', '--duration'),
@@ -106,7 +114,8 @@ export function parseOptions(repoRoot) {
     h2Clients: positiveInt(values['h2-clients'] ?? 10, '--h2-clients'),
     h2Streams: positiveInt(values['h2-streams'] ?? 10, '--h2-streams'),
     grpcRate: positiveInt(values['grpc-rate'] ?? 1000, '--grpc-rate'),
-    grpcLoad: oneOf(values['grpc-load'] ?? 'h2load', ['h2load', 'grpc-js'], '--grpc-load'),
+    grpcLoad,
+    grpcUpstream,
     rpcConnections: positiveInt(values['rpc-connections'] ?? 4, '--rpc-connections'),
     rpcDepth: positiveInt(values['rpc-depth'] ?? 64, '--rpc-depth'),
     rpcProtocols: parseProtocols(values['rpc-protocols'] ?? PROTOCOLS.join(',')),

@@ -4,9 +4,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isStopping } from './cleanup.js';
-import { waitForEcho } from './grpc-echo.js';
+import { ECHO_PATH, waitForEcho } from './grpc-echo.js';
 import { runGrpcH2load } from './grpc-h2load.js';
 import { startHaproxy } from './haproxy.js';
+import { waitForH2_200 } from './h2-check.js';
+import { startNghttpdUpstream } from './nghttpd.js';
 import { fmtMs } from './report.js';
 import { allowedCpus, startProcess } from './procs.js';
 import { memoryReport, RssSampler, settledTreeMemory } from './rss.js';
@@ -119,9 +121,10 @@ async function runProxied(name, start, opts, cpus) {
  */
 export async function runGrpcSuite({ opts, cpus, repoRoot, log }) {
   const [proxyCpu, loadCpu] = cpus;
-  log(`grpc: starting the echo server on core ${loadCpu}`);
-  const server = await startEchoServerProcess(loadCpu);
-  const check = (port, proc) => waitForEcho(port, 10_000, proc);
+  const nghttpd = opts.grpcUpstream === 'nghttpd';
+  log(`grpc: starting the ${nghttpd ? 'nghttpd upstream' : 'echo server'} on core ${loadCpu}`);
+  const server = nghttpd ? await startNghttpdUpstream(loadCpu) : await startEchoServerProcess(loadCpu);
+  const check = nghttpd ? (port, proc) => waitForH2_200(port, ECHO_PATH, 10_000, proc) : (port, proc) => waitForEcho(port, 10_000, proc);
   const results = {};
   try {
     for (const mode of opts.modes) {
