@@ -6,6 +6,23 @@ import type { WriteBuffer } from './write-buffer.js';
 
 /** Values that differ on nearly every message: indexing them would only churn the table. */
 const NOT_INDEXED = new Set([':path', 'content-length', 'date', 'etag', 'last-modified', 'age', 'x-request-id', 'if-modified-since', 'if-none-match', 'location', 'set-cookie', 'grpc-timeout', 'x-envoy-expected-rq-timeout-ms', 'x-envoy-upstream-service-time']);
+/** What is known of a header name before any connection: its static-table index and full entries, whether to index it. */
+interface KnownName {
+  readonly index: number;
+  readonly values: Map<string, number> | undefined;
+  readonly volatile: boolean;
+}
+const KNOWN_NAMES = new Map<string, KnownName>();
+for (const name of new Set([...STATIC_NAME_INDEX.keys(), ...NOT_INDEXED])) {
+  KNOWN_NAMES.set(name, { index: STATIC_NAME_INDEX.get(name) ?? 0, values: STATIC_FIELD_INDEX.get(name), volatile: NOT_INDEXED.has(name) });
+}
+
+/** One name's newest entries in the dynamic table, as sequence numbers: per value, and for the name alone (-1: none). */
+class DynamicName {
+  readonly values = new Map<string, number>();
+  seq = -1;
+}
+
 /** Credentials never enter a table, ours or an intermediary's (RFC 7541 §7.1.3); short cookies are guessable. */
 function sensitive(name: string, value: string): boolean {
   return name === 'authorization' || name === 'proxy-authorization' || (name === 'cookie' && value.length < 20);
@@ -17,12 +34,8 @@ function sensitive(name: string, value: string): boolean {
  */
 export class HpackEncoder {
   readonly table = new DynamicTable(4096);
-  /**
-   * Sequence number of the newest dynamic entry per name → value (fields) and per name (names). Nested rather than
-   * keyed by "name\0value": building that key cost a concatenation, a flattening and a hash per field.
-   */
-  private readonly fields = new Map<string, Map<string, number>>();
-  private readonly names = new Map<string, number>();
+  /** Per name, one lookup for everything the dynamic table holds of it (nested: no "name\0value" key per field). */
+  private readonly dynamic = new Map<string, DynamicName>();
   /** Size updates owed at the start of the next block (§4.2): the smallest since the last block, then the final. */
   private minPending = -1;
   private pending = -1;
@@ -34,12 +47,11 @@ export class HpackEncoder {
 
   constructor() {
     this.table.onEvict = (seq, name, value) => {
-      const values = this.fields.get(name);
-      if (values !== undefined && values.get(value) === seq) {
-        values.delete(value);
-        if (values.size === 0) this.fields.delete(name);
-      }
-      if (this.names.get(name) === seq) this.names.delete(name);
+      const d = this.dynamic.get(name);
+      if (d === undefined) return;
+      if (d.values.get(value) === seq) d.values.delete(value);
+      if (d.seq === seq) d.seq = -1;
+      if (d.seq === -1 && d.values.size === 0) this.dynamic.delete(name);
     };
   }
 
@@ -61,21 +73,23 @@ export class HpackEncoder {
   }
 
   encode(out: WriteBuffer, name: string, value: string, neverIndex = false): void {
-    const staticFull = STATIC_FIELD_INDEX.get(name)?.get(value);
+    const known = KNOWN_NAMES.get(name);
+    const staticFull = known?.values?.get(value);
     if (staticFull !== undefined) {
       writeInt(out, staticFull, 7, 0x80);
       return;
     }
     const table = this.table;
     if (this.stateless) {
-      const nameIndex = STATIC_NAME_INDEX.get(name) ?? 0;
+      const nameIndex = known?.index ?? 0;
       writeInt(out, nameIndex, 4, neverIndex || sensitive(name, value) ? 0x10 : 0);
       if (nameIndex === 0) writeString(out, name);
       writeString(out, value);
       return;
     }
+    let dyn = this.dynamic.get(name);
     // A never-indexed field is written as a literal each time, even if an earlier copy of it was indexed.
-    const seq = neverIndex ? undefined : this.fields.get(name)?.get(value);
+    const seq = neverIndex || dyn === undefined ? undefined : dyn.values.get(value);
     if (seq !== undefined) {
       const i = table.indexOfSeq(seq);
       if (i >= 0) {
@@ -83,14 +97,13 @@ export class HpackEncoder {
         return;
       }
     }
-    let nameIndex = STATIC_NAME_INDEX.get(name) ?? 0;
-    if (nameIndex === 0) {
-      const nseq = this.names.get(name);
-      const i = nseq === undefined ? -1 : table.indexOfSeq(nseq);
+    let nameIndex = known?.index ?? 0;
+    if (nameIndex === 0 && dyn !== undefined && dyn.seq >= 0) {
+      const i = table.indexOfSeq(dyn.seq);
       if (i >= 0) nameIndex = STATIC_COUNT + 1 + i;
     }
     const never = neverIndex || sensitive(name, value);
-    const index = !never && !NOT_INDEXED.has(name) && name.length + value.length + ENTRY_OVERHEAD <= (table.maxSize * 3) >> 2;
+    const index = !never && known?.volatile !== true && name.length + value.length + ENTRY_OVERHEAD <= (table.maxSize * 3) >> 2;
     if (index) writeInt(out, nameIndex, 6, 0x40);
     else writeInt(out, nameIndex, 4, never ? 0x10 : 0);
     if (nameIndex === 0) writeString(out, name);
@@ -99,10 +112,11 @@ export class HpackEncoder {
       table.add(name, value);
       const s = table.inserted - 1;
       if (table.indexOfSeq(s) >= 0) {
-        let values = this.fields.get(name);
-        if (values === undefined) this.fields.set(name, (values = new Map()));
-        values.set(value, s);
-        this.names.set(name, s);
+        // add() may have evicted this name's last entry and dropped its record.
+        dyn = this.dynamic.get(name);
+        if (dyn === undefined) this.dynamic.set(name, (dyn = new DynamicName()));
+        dyn.values.set(value, s);
+        dyn.seq = s;
       }
     }
   }
