@@ -115,7 +115,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
     // Plain TCP: fresh reads skip the Readable ('data' stays for bytes listener filters put back). With AUTO, only
-    // once the first bytes ruled out HTTP/2, which needs the socket as a stream.
+    // once the first bytes ruled out HTTP/2: an HTTP/2 session installs its own direct reads when it takes over.
     if (http2 === undefined) readDirect(socket, this.onData);
     this.idleList?.schedule(this);
     if (cfg.maxConnectionDurationMs > 0) {
@@ -148,7 +148,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       readDirect(this.conn.socket, this.onData);
       return bytes;
     }
-    // HTTP/2 prior knowledge: node:http2 takes the socket over; this object is done (no stats, no cleanup).
+    // HTTP/2 prior knowledge: the HTTP/2 session takes the socket over; this object is done (no stats, no cleanup).
     const socket = this.conn.socket;
     socket.pause();
     socket.off('data', this.onData);
