@@ -3,7 +3,7 @@ import type net from 'node:net';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { pauseReads, readDirect, resumeReads } from './direct-read.js';
-import { socketByteCounts, writeBytes, writeLatin1 } from './fast-write.js';
+import { socketByteCounts, unsentBytes, writeBytes, writeBytesThen, writeLatin1 } from './fast-write.js';
 import { socketPair, type SocketPair } from './test-socket-pair.js';
 
 function bytesDispatched(socket: net.Socket): number {
@@ -71,6 +71,32 @@ describe('direct writes', () => {
     while (received < total) await once(peer, 'data');
     assert.equal(received, total);
     assert.equal(bytesDispatched(client), total);
+    client.destroy();
+    peer.destroy();
+  });
+
+  it('writeBytesThen: done at once when the kernel takes the bytes, else in order on completion; unsentBytes counts the queue', async () => {
+    const { client, peer } = await pair();
+    const done: number[] = [];
+    assert.equal(writeBytesThen(client, Buffer.from('small'), () => done.push(0)), true);
+    assert.deepEqual(done, [0], 'a write that completed synchronously reports at once');
+    assert.equal(unsentBytes(client), 0);
+    peer.pause();
+    const chunk = Buffer.alloc(1024 * 1024, 0x62);
+    let n = 1;
+    while (writeBytesThen(client, chunk, ((i: number) => () => done.push(i))(n))) {
+      n++;
+      assert.ok(n < 64, 'a paused peer must push back within 64 MiB');
+    }
+    assert.ok(unsentBytes(client) > 0, 'bytes held by libuv are counted');
+    const pending = done.length;
+    assert.ok(pending < n + 1, 'the write that pushed back has not completed');
+    const drained = once(client, 'drain');
+    peer.on('data', () => undefined);
+    peer.resume();
+    await drained;
+    assert.deepEqual(done, Array.from({ length: n + 1 }, (_, i) => i), 'every write reported once, in order');
+    assert.equal(unsentBytes(client), 0);
     client.destroy();
     peer.destroy();
   });
