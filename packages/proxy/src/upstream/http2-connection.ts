@@ -3,6 +3,7 @@ import type { H2Stream } from '../codec/http2/h2-stream.js';
 import { streamWindow, type Http2Options } from '../codec/http2/options.js';
 import { CLOSE_CONNECTION, Http2Session, type Http2SessionHandler } from '../codec/http2/session.js';
 import type { Http2CodecStats } from '../codec/http2/stats.js';
+import { StreamTable } from '../codec/http2/stream-table.js';
 import { formatAddress } from '../network/address.js';
 import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
 import type { Host } from './host.js';
@@ -42,7 +43,8 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
   state = CONNECTING;
   readonly session: Http2Session<Http2UpstreamStream>;
   readonly socket: Socket;
-  readonly streams = new Set<Http2UpstreamStream>();
+  /** Streams carried, by their key (not a Set: see codec/http2/stream-table.ts). */
+  readonly streams = new StreamTable<Http2UpstreamStream>();
   /** Streams ever opened (max_requests_per_connection). */
   opened = 0;
   /** min(peer SETTINGS_MAX_CONCURRENT_STREAMS, configured max_concurrent_streams). */
@@ -101,8 +103,9 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
   }
 
   newStream(callbacks: UpstreamStreamCallbacks): Http2UpstreamStream {
-    const s = new Http2UpstreamStream(this, callbacks);
-    this.streams.add(s);
+    // Odd keys, like stream ids, so that consecutive keys spread over the table.
+    const s = new Http2UpstreamStream(this, callbacks, this.opened * 2 + 1);
+    this.streams.set(s.tableKey, s);
     this.opened++;
     this.deadlineList?.cancel(this);
     return s;
@@ -136,7 +139,7 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
   // ---- Http2StreamHost ----
 
   onStreamDone(stream: Http2UpstreamStream): void {
-    if (!this.streams.delete(stream) || this.session.closed) return;
+    if (!this.streams.delete(stream.tableKey) || this.session.closed) return;
     if (this.state === DRAINING && this.streams.size === 0) {
       this.destroy();
       return;
@@ -171,7 +174,7 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
   }
 
   onStreamClose(h2: H2Stream<Http2UpstreamStream>, reason: number, code: number): void {
-    if (reason === CLOSE_CONNECTION && h2.user !== undefined && this.streams.has(h2.user)) this.lost++;
+    if (reason === CLOSE_CONNECTION && h2.user !== undefined && this.streams.get(h2.user.tableKey) === h2.user) this.lost++;
     h2.user?.closed(reason, code);
   }
 
@@ -197,7 +200,7 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
 
   onGoaway(lastStreamId: number, code: number): void {
     // Streams above the last id will never be answered: refused, the router may retry them elsewhere.
-    for (const s of [...this.session.streams.values()]) if (s.id > lastStreamId) this.session.refuseStream(s);
+    for (const s of this.session.streams.values()) if (s.id > lastStreamId) this.session.refuseStream(s);
     if (this.state === CLOSED) return;
     if (code !== 0) {
       this.destroy();

@@ -43,6 +43,8 @@ export class Http2UpstreamStream implements UpstreamStream {
   constructor(
     private readonly conn: Http2StreamHost,
     private readonly callbacks: UpstreamStreamCallbacks,
+    /** The connection's key for this stream in its table. */
+    readonly tableKey = 1,
   ) {}
 
   get localAddress(): string {

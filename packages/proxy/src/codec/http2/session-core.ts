@@ -9,6 +9,7 @@ import { HpackEncoder } from './hpack-encoder.js';
 import { FLOOD_NONE, ProtocolConstraints } from './protocol-constraints.js';
 import { H2_PREFACE } from './select.js';
 import { CLOSE_CONNECTION, CLOSE_DONE, CLOSE_LOCAL_RESET, CLOSE_REMOTE_RESET, type Http2SessionHandler, type Http2SessionSettings } from './session-types.js';
+import { StreamTable } from './stream-table.js';
 import { WriteBuffer } from './write-buffer.js';
 
 export const PREFACE_LEN = H2_PREFACE.length;
@@ -22,7 +23,8 @@ export const PREFACE_LEN = H2_PREFACE.length;
  * per exchange.
  */
 export abstract class Http2SessionCore<U> implements Deferred {
-  readonly streams = new Map<number, H2Stream<U>>();
+  /** Open streams by id (not a Map: see stream-table.ts). */
+  readonly streams = new StreamTable<H2Stream<U>>();
   readonly hpackOut = new HpackEncoder();
   protected readonly hpackIn: HpackDecoder;
   protected readonly out = new WriteBuffer();
@@ -361,8 +363,9 @@ export abstract class Http2SessionCore<U> implements Deferred {
     if (!this.readPaused) return;
     this.readPaused = false;
     if (!this.closed) resumeReads(this.socket);
+    // A copy: a callback may close streams later in it, hence the closed check.
     for (const s of this.streams.values()) {
-      if (s.wantsWritable && s.pendingBytes === 0) {
+      if (s.wantsWritable && s.pendingBytes === 0 && !s.closed) {
         s.wantsWritable = false;
         this.handler.onStreamWritable(s);
       }
@@ -372,7 +375,7 @@ export abstract class Http2SessionCore<U> implements Deferred {
   protected readonly onSocketClose = (): void => {
     if (this.closed) return;
     this.closed = true;
-    for (const s of [...this.streams.values()]) this.closeStream(s, CLOSE_CONNECTION, 0);
+    for (const s of this.streams.values()) this.closeStream(s, CLOSE_CONNECTION, 0);
     this.handler.onClose();
   };
 
