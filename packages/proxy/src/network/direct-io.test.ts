@@ -3,7 +3,7 @@ import type net from 'node:net';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { pauseReads, readDirect, resumeReads } from './direct-read.js';
-import { socketByteCounts, unsentBytes, writeBytes, writeBytesThen, writeLatin1 } from './fast-write.js';
+import { socketByteCounts, unsentBytes, writeBytes, writeLatin1 } from './fast-write.js';
 import { socketPair, type SocketPair } from './test-socket-pair.js';
 
 function bytesDispatched(socket: net.Socket): number {
@@ -75,16 +75,16 @@ describe('direct writes', () => {
     peer.destroy();
   });
 
-  it('writeBytesThen: done at once when the kernel takes the bytes, else in order on completion; unsentBytes counts the queue', async () => {
+  it('writeBytes: done at once when the kernel takes the bytes, else in order on completion; unsentBytes counts the queue', async () => {
     const { client, peer } = await pair();
     const done: number[] = [];
-    assert.equal(writeBytesThen(client, Buffer.from('small'), () => done.push(0)), true);
+    assert.equal(writeBytes(client, Buffer.from('small'), () => done.push(0)), true);
     assert.deepEqual(done, [0], 'a write that completed synchronously reports at once');
     assert.equal(unsentBytes(client), 0);
     peer.pause();
     const chunk = Buffer.alloc(1024 * 1024, 0x62);
     let n = 1;
-    while (writeBytesThen(client, chunk, ((i: number) => () => done.push(i))(n))) {
+    while (writeBytes(client, chunk, ((i: number) => () => done.push(i))(n))) {
       n++;
       assert.ok(n < 64, 'a paused peer must push back within 64 MiB');
     }

@@ -100,26 +100,19 @@ export function writeLatin1(socket: net.Socket, data: string): boolean {
   return dispatched(s, handle, req, handle.writeLatin1String(req, data), null);
 }
 
-/** socket.write(data), direct when possible: `data` must not change until written (it is not copied when queued). */
-export function writeBytes(socket: net.Socket, data: Uint8Array): boolean {
-  const s = socket as FastSocket;
-  const handle = directHandle(s);
-  if (handle === undefined) return socket.write(data);
-  const req = takeReq(handle);
-  return dispatched(s, handle, req, handle.writeBuffer(req, data), data);
-}
-
 /**
- * writeBytes, then `done()` once the bytes are in the kernel: at once when the write completes synchronously (unlike
+ * socket.write(data), direct when possible: `data` must not change until written (it is not copied when queued).
+ * `done()` follows once the bytes are in the kernel: at once when the write completes synchronously (unlike
  * socket.write's callback, which always waits for a tick), else from libuv's completion. Not called on error.
  */
-export function writeBytesThen(socket: net.Socket, data: Uint8Array, done: () => void): boolean {
+export function writeBytes(socket: net.Socket, data: Uint8Array, done?: () => void): boolean {
   const s = socket as FastSocket;
   const handle = directHandle(s);
   if (handle === undefined) return socket.write(data, done);
   const req = takeReq(handle);
-  return dispatched(s, handle, req, handle.writeBuffer(req, data), data, done);
+  return dispatched(s, handle, req, handle.writeBuffer(req, data), data, done ?? null);
 }
+
 
 /** Bytes accepted for the socket but not yet in the kernel: the Writable's buffer plus libuv's queue of direct writes. */
 export function unsentBytes(socket: net.Socket): number {

@@ -44,7 +44,7 @@ export class Http2UpstreamStream implements UpstreamStream {
     private readonly conn: Http2StreamHost,
     private readonly callbacks: UpstreamStreamCallbacks,
     /** The connection's key for this stream in its table. */
-    readonly tableKey = 1,
+    readonly tableKey: number,
   ) {}
 
   get localAddress(): string {

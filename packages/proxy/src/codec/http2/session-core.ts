@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { pauseReads, readDirect, resumeReads } from '../../network/direct-read.js';
-import { unsentBytes, writeBytesThen } from '../../network/fast-write.js';
+import { unsentBytes, writeBytes } from '../../network/fast-write.js';
 import { deferToScopeEnd, enterIoScope, exitIoScope, type Deferred } from '../../server/io-scope.js';
 import * as F from './frames.js';
 import { H2Stream } from './h2-stream.js';
@@ -319,7 +319,7 @@ export abstract class Http2SessionCore<U> implements Deferred {
       socket.uncork();
     } else {
       const before = this.writesCompleted;
-      ok = writeBytesThen(socket, chunk, this.onWritten);
+      ok = writeBytes(socket, chunk, this.onWritten);
       if (this.writesCompleted !== before) out.reuse(chunk);
     }
     if (!ok && unsentBytes(socket) > this.settings.writeHighWatermark && !this.readPaused) {
@@ -328,7 +328,7 @@ export abstract class Http2SessionCore<U> implements Deferred {
     }
   }
 
-  /** Socket writes completed so far (a direct write that completes at once does so inside writeBytesThen). */
+  /** Socket writes completed so far (a direct write that completes at once does so inside writeBytes). */
   private writesCompleted = 0;
 
   private readonly onWritten = (): void => {

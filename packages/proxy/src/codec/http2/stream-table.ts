@@ -34,10 +34,6 @@ export class StreamTable<V> {
     }
   }
 
-  has(id: number): boolean {
-    return this.get(id) !== undefined;
-  }
-
   /** `id` must be a positive stream id (0 marks an empty slot). */
   set(id: number, value: V): void {
     const ids = this.ids;
