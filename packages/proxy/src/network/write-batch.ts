@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { deferToScopeEnd, type Deferred } from '../server/io-scope.js';
+import { clearArray } from '../server/clear-array.js';
 
 /**
  * Gathers the writes that one read causes on a socket and sends them when the I/O scope ends, after every frame of
@@ -67,7 +68,7 @@ export class WriteBatch implements Deferred {
     this.pending = 0;
     const s = this.socket;
     if (s.destroyed) {
-      this.parts.length = 0;
+      clearArray(this.parts);
       return;
     }
     const parts = this.parts;
@@ -78,7 +79,7 @@ export class WriteBatch implements Deferred {
     s.cork();
     for (let i = 0; i < parts.length; i++) s.write(parts[i] as Buffer);
     s.write(last);
-    parts.length = 0;
+    clearArray(parts);
     s.uncork();
   }
 }

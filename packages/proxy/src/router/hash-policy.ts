@@ -4,6 +4,7 @@ import type { HeaderMap } from '../interfaces/header-map.js';
 import { firstHeaderValue, type RouteRequest } from './route-request.js';
 import { compileRegexRewrite, type RegexRewrite } from './safe-regex.js';
 import { xxh32String } from './xxhash32.js';
+import { clearArray } from '../server/clear-array.js';
 
 /**
  * Route hash policies (consistent-hash load balancing). Hashes are unsigned 32-bit numbers: our ring-hash and
@@ -89,7 +90,7 @@ function hashHeader(m: HashMethod, req: RouteRequest): number | undefined {
   }
   const names = req.headers.names;
   const values = req.headers.values;
-  valueScratch.length = 0;
+  clearArray(valueScratch);
   for (let i = 0; i < names.length; i++) {
     if (names[i] !== m.name) continue;
     const v = values[i] as string;

@@ -2,6 +2,7 @@ import { ConfigError, joinPath } from '@weft/api/lite';
 import type { HeaderValueOption__Output } from '@weft/api/envoy/envoy/config/core/v3/HeaderValueOption.js';
 import type { HeaderMap } from '../interfaces/header-map.js';
 import { compileHeaderFormat, type HeaderFormatContext, type HeaderFormatter } from './header-formatter.js';
+import { clearArray } from '../server/clear-array.js';
 
 export const APPEND_IF_EXISTS_OR_ADD = 0;
 export const ADD_IF_ABSENT = 1;
@@ -49,7 +50,10 @@ export class HeaderMutation {
     for (const name of this.toRemove) headers.remove(name);
     const adds = this.toAdd;
     if (adds.length === 0) return;
-    overwriteNames.length = overwriteValues.length = addNames.length = addValues.length = 0;
+    clearArray(overwriteNames);
+    clearArray(overwriteValues);
+    clearArray(addNames);
+    clearArray(addValues);
     for (let i = 0; i < adds.length; i++) {
       const h = adds[i] as HeaderToAdd;
       const value = h.formatter.format(ctx);

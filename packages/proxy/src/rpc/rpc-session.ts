@@ -9,6 +9,7 @@ import type { RpcProxyConfig } from './rpc-config.js';
 import { RpcActiveRequest, type RpcDownstream } from './rpc-request.js';
 import type { RpcMuxConnection } from './upstream-mux.js';
 import { receivedEof, startReading, stopReading } from '../network/socket-handoff.js';
+import { clearArray } from '../server/clear-array.js';
 
 /**
  * One downstream connection of the RPC proxy: detects the protocol (when several are configured), decodes frames,
@@ -109,7 +110,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
         return;
       }
       for (let i = 0; i < frames.length && !this.closed; i++) this.onFrame(frames[i] as RpcFrame);
-      frames.length = 0;
+      clearArray(frames);
     } finally {
       exitIoScope();
     }

@@ -7,6 +7,7 @@ import type { ConnectionPool, ConnectionReader, PooledConnection, PoolError, Poo
 import type { Cluster } from '../upstream/cluster.js';
 import { OutlierResult } from '../upstream/host.js';
 import { InflightTable } from './inflight-table.js';
+import { clearArray } from '../server/clear-array.js';
 
 /** Why an upstream exchange failed before its response. */
 export type MuxFailure = 'connect_failure' | 'reset' | 'overflow';
@@ -129,7 +130,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
         return;
       }
       for (let i = 0; i < frames.length; i++) this.onFrame(frames[i] as RpcFrame);
-      frames.length = 0;
+      clearArray(frames);
     } finally {
       exitIoScope();
     }

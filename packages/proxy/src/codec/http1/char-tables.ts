@@ -52,18 +52,6 @@ for (let c = 0x23; c <= 0x5b; c++) QDTEXT[c] = 1;
 for (let c = 0x5d; c <= 0x7e; c++) QDTEXT[c] = 1;
 for (let c = 0x80; c <= 0xff; c++) QDTEXT[c] = 1;
 
-interface Latin1Buffer {
-  latin1Slice(start: number, end: number): string;
-}
-
-/**
- * `buf.latin1Slice(s, e)`: Node's undocumented but stable fast path behind `toString('latin1', s, e)`, skipping the
- * encoding lookup and argument normalisation. Latin-1 maps bytes 1:1 to code units, so obs-text survives unchanged.
- */
-export function latin1(buf: Buffer, start: number, end: number): string {
-  return (buf as unknown as Latin1Buffer).latin1Slice(start, end);
-}
-
 /** Case-insensitive comparison of buf[s, e) with a lower-case ASCII literal given as bytes. */
 export function equalsLowerAscii(buf: Buffer, s: number, e: number, lit: Uint8Array): boolean {
   if (e - s !== lit.length) return false;

@@ -8,7 +8,8 @@
  */
 import { HeaderMap } from '../../interfaces/header-map.js';
 import { ChunkLineParser } from './chunk-line.js';
-import { COLON, CR, HTAB, LF, SP, TOKEN, latin1 } from './char-tables.js';
+import { latin1 } from '../common/latin1.js';
+import { COLON, CR, HTAB, LF, SP, TOKEN } from './char-tables.js';
 import { Http1ParseError, type Http1ErrorCode } from './errors.js';
 import {
   CL_CONFLICT,

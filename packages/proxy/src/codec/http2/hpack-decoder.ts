@@ -2,6 +2,7 @@ import { DynamicTable, ENTRY_OVERHEAD } from './hpack-dynamic-table.js';
 import { huffmanDecode } from './hpack-huffman.js';
 import { readInt, type Cursor } from './hpack-integer.js';
 import { STATIC_COUNT, STATIC_TABLE } from './hpack-static-table.js';
+import { clearArray } from '../../server/clear-array.js';
 
 export const HPACK_OK = 0;
 /** The block cannot be decoded: the connection's HPACK state is lost (COMPRESSION_ERROR, RFC 9113 §4.3). */
@@ -39,7 +40,7 @@ export class HpackDecoder {
     const c = this.c;
     const table = this.table;
     c.pos = start;
-    this.neverIndexed.length = 0;
+    clearArray(this.neverIndexed);
     let listSize = 0;
     let fields = 0;
     let tooLarge = false;

@@ -1,3 +1,4 @@
+import { latin1Write } from '../common/latin1.js';
 import { DynamicTable, ENTRY_OVERHEAD } from './hpack-dynamic-table.js';
 import { huffmanEncode, huffmanLength } from './hpack-huffman.js';
 import { writeInt } from './hpack-integer.js';
@@ -6,16 +7,33 @@ import type { WriteBuffer } from './write-buffer.js';
 
 /** Values that differ on nearly every message: indexing them would only churn the table. */
 const NOT_INDEXED = new Set([':path', 'content-length', 'date', 'etag', 'last-modified', 'age', 'x-request-id', 'if-modified-since', 'if-none-match', 'location', 'set-cookie', 'grpc-timeout', 'x-envoy-expected-rq-timeout-ms', 'x-envoy-upstream-service-time']);
+/** Of the volatile names, those whose values do repeat (a content-length, a date within its second, a gRPC path). */
+const UNIQUE_VALUES = new Set(['x-request-id']);
 /** What is known of a header name before any connection: its static-table index and full entries, whether to index it. */
 interface KnownName {
   readonly index: number;
   readonly values: Map<string, number> | undefined;
   readonly volatile: boolean;
+  /** For a volatile name whose values repeat: its slot in an encoder's cache of the last field written, else -1. */
+  readonly slot: number;
 }
 const KNOWN_NAMES = new Map<string, KnownName>();
+let slots = 0;
 for (const name of new Set([...STATIC_NAME_INDEX.keys(), ...NOT_INDEXED])) {
-  KNOWN_NAMES.set(name, { index: STATIC_NAME_INDEX.get(name) ?? 0, values: STATIC_FIELD_INDEX.get(name), volatile: NOT_INDEXED.has(name) });
+  const volatile = NOT_INDEXED.has(name);
+  const slot = volatile && !UNIQUE_VALUES.has(name) ? slots++ : -1;
+  KNOWN_NAMES.set(name, { index: STATIC_NAME_INDEX.get(name) ?? 0, values: STATIC_FIELD_INDEX.get(name), volatile, slot });
 }
+const SLOTS = slots;
+/** A cached field is copied from a fixed buffer per slot; longer fields are encoded each time. */
+const CACHED_FIELD_MAX = 64;
+
+/**
+ * String literals of names that have no static index, Huffman-coded once per process: they do not depend on any
+ * table. Bounded, as names come from traffic; past the bound a name is encoded each time.
+ */
+const NAME_LITERALS = new Map<string, Uint8Array>();
+const NAME_LITERALS_MAX = 256;
 
 /** One name's newest entries in the dynamic table, as sequence numbers: per value, and for the name alone (-1: none). */
 class DynamicName {
@@ -44,8 +62,13 @@ export class HpackEncoder {
    * reference or insertion, so the decoder's table state cannot depend on the order blocks go out.
    */
   stateless = false;
+  /** Per volatile slot: the value last written without indexing, and the field's bytes (valid while it matches). */
+  private readonly lastValue: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
+  private readonly lastField: Uint8Array[] = [];
+  private readonly lastLength: number[] = new Array<number>(SLOTS).fill(0);
 
   constructor() {
+    for (let i = 0; i < SLOTS; i++) this.lastField.push(new Uint8Array(CACHED_FIELD_MAX));
     this.table.onEvict = (seq, name, value) => {
       const d = this.dynamic.get(name);
       if (d === undefined) return;
@@ -74,16 +97,23 @@ export class HpackEncoder {
 
   encode(out: WriteBuffer, name: string, value: string, neverIndex = false): void {
     const known = KNOWN_NAMES.get(name);
-    const staticFull = known?.values?.get(value);
-    if (staticFull !== undefined) {
-      writeInt(out, staticFull, 7, 0x80);
-      return;
+    if (known !== undefined) {
+      const staticFull = known.values?.get(value);
+      if (staticFull !== undefined) {
+        writeInt(out, staticFull, 7, 0x80);
+        return;
+      }
+      // Volatile fields are literals without indexing, whatever the table holds: their bytes can be reused.
+      if (known.slot >= 0 && !neverIndex) {
+        this.volatileField(out, known, name, value);
+        return;
+      }
     }
     const table = this.table;
     if (this.stateless) {
       const nameIndex = known?.index ?? 0;
       writeInt(out, nameIndex, 4, neverIndex || sensitive(name, value) ? 0x10 : 0);
-      if (nameIndex === 0) writeString(out, name);
+      if (nameIndex === 0) writeName(out, name);
       writeString(out, value);
       return;
     }
@@ -106,7 +136,7 @@ export class HpackEncoder {
     const index = !never && known?.volatile !== true && name.length + value.length + ENTRY_OVERHEAD <= (table.maxSize * 3) >> 2;
     if (index) writeInt(out, nameIndex, 6, 0x40);
     else writeInt(out, nameIndex, 4, never ? 0x10 : 0);
-    if (nameIndex === 0) writeString(out, name);
+    if (nameIndex === 0) writeName(out, name);
     writeString(out, value);
     if (index) {
       table.add(name, value);
@@ -120,17 +150,73 @@ export class HpackEncoder {
       }
     }
   }
+
+  /** A literal without indexing (static name index or literal name): the last such field's bytes when it repeats. */
+  private volatileField(out: WriteBuffer, known: KnownName, name: string, value: string): void {
+    const slot = known.slot;
+    const cached = this.lastField[slot] as Uint8Array;
+    if (this.lastValue[slot] === value) {
+      copyInto(out, cached, this.lastLength[slot] as number);
+      return;
+    }
+    const start = out.pos;
+    writeInt(out, known.index, 4, 0);
+    if (known.index === 0) writeName(out, name);
+    writeString(out, value);
+    const n = out.pos - start;
+    if (n > CACHED_FIELD_MAX) {
+      this.lastValue[slot] = undefined;
+      return;
+    }
+    const buf = out.buf;
+    for (let i = 0; i < n; i++) cached[i] = buf[start + i] as number;
+    this.lastLength[slot] = n;
+    this.lastValue[slot] = value;
+  }
 }
 
+/** Appends src[0, n): short runs by a loop, as a native copy's call costs more than a few bytes. */
+function copyInto(out: WriteBuffer, src: Uint8Array, n: number): void {
+  out.ensure(n);
+  const buf = out.buf;
+  let pos = out.pos;
+  if (n > 64) {
+    buf.set(src.subarray(0, n), pos);
+    out.pos = pos + n;
+    return;
+  }
+  for (let i = 0; i < n; i++) buf[pos++] = src[i] as number;
+  out.pos = pos;
+}
+
+/** A name as a string literal, from the process-wide cache when it is there. */
+function writeName(out: WriteBuffer, name: string): void {
+  const lit = NAME_LITERALS.get(name);
+  if (lit !== undefined) {
+    copyInto(out, lit, lit.length);
+    return;
+  }
+  const start = out.pos;
+  writeString(out, name);
+  if (NAME_LITERALS.size < NAME_LITERALS_MAX) NAME_LITERALS.set(name, Uint8Array.prototype.slice.call(out.buf, start, out.pos));
+}
+
+/** The latin1 bytes of the string being written (grown on demand). */
+let scratch = Buffer.allocUnsafe(256);
+
+/** A string literal, Huffman-coded when that is shorter. */
 function writeString(out: WriteBuffer, s: string): void {
-  const h = huffmanLength(s);
-  if (h < s.length) {
+  const n = s.length;
+  if (n > scratch.length) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
+  const src = scratch;
+  latin1Write(src, s);
+  const h = huffmanLength(src, 0, n);
+  if (h < n) {
     writeInt(out, h, 7, 0x80);
     out.ensure(h);
-    out.pos = huffmanEncode(s, out.buf, out.pos);
-  } else {
-    writeInt(out, s.length, 7, 0);
-    out.ensure(s.length);
-    out.pos += out.buf.write(s, out.pos, 'latin1');
+    out.pos = huffmanEncode(src, 0, n, out.buf, out.pos);
+    return;
   }
+  writeInt(out, n, 7, 0);
+  copyInto(out, src, n);
 }

@@ -111,33 +111,45 @@ export function huffmanDecode(src: Buffer, start: number, end: number): string |
   return ACCEPT[state] === 1 ? out.toString('latin1', 0, n) : undefined;
 }
 
-/** Bytes the Huffman coding of latin1 string `s` takes. */
-export function huffmanLength(s: string): number {
+/** Bytes the Huffman coding of src[from, to) takes. */
+export function huffmanLength(src: Uint8Array, from: number, to: number): number {
   let bits = 0;
-  for (let i = 0; i < s.length; i++) bits += HUFFMAN_LENGTHS[s.charCodeAt(i) & 0xff] as number;
+  for (let i = from; i < to; i++) bits += HUFFMAN_LENGTHS[src[i] as number] as number;
   return (bits + 7) >> 3;
 }
 
-/** Writes the Huffman coding of latin1 string `s` at `pos`; returns the position after it. */
-export function huffmanEncode(s: string, out: Buffer, pos: number): number {
-  let acc = 0;
+/**
+ * Writes the Huffman coding of src[from, to) at out[pos]; returns the position after it. Works on bytes, not string
+ * characters: V8 re-checks a string's representation at every charCodeAt, which made coding twice as slow.
+ */
+export function huffmanEncode(src: Uint8Array, from: number, to: number, out: Uint8Array, pos: number): number {
+  let acc = 0; // fewer than 8 pending bits between symbols, so a code of up to 24 bits fits in 32
   let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const sym = s.charCodeAt(i) & 0xff;
-    const code = HUFFMAN_CODES[sym] as number;
+  for (let i = from; i < to; i++) {
+    const sym = src[i] as number;
+    let code = HUFFMAN_CODES[sym] as number;
     let len = HUFFMAN_LENGTHS[sym] as number;
-    while (len > 0) {
-      const take = len > 24 ? 24 : len;
-      len -= take;
-      acc = (acc << take) | ((code >>> len) & ((1 << take) - 1));
-      n += take;
+    if (len > 24) {
+      // Only a few control and high bytes have codes this long: their top bits go first.
+      const top = len - 24;
+      acc = (acc << top) | (code >>> 24);
+      n += top;
       while (n >= 8) {
         n -= 8;
         out[pos++] = (acc >>> n) & 0xff;
       }
       acc &= (1 << n) - 1;
+      code &= 0xffffff;
+      len = 24;
     }
+    acc = (acc << len) | code;
+    n += len;
+    while (n >= 8) {
+      n -= 8;
+      out[pos++] = (acc >>> n) & 0xff;
+    }
+    acc &= (1 << n) - 1;
   }
-  if (n > 0) out[pos++] = ((acc << (8 - n)) | ((1 << (8 - n)) - 1)) & 0xff;
+  if (n > 0) out[pos++] = ((acc << (8 - n)) | (0xff >> n)) & 0xff;
   return pos;
 }

@@ -101,6 +101,48 @@ test('HPACK: encoder and decoder stay in sync through eviction, size updates and
   }
 });
 
+test('HpackEncoder: a repeated volatile field reuses its bytes; any change of value, name or kind is re-encoded', () => {
+  const e = new HpackEncoder();
+  const d = new HpackDecoder(4096);
+  const block = (fields: Fields, neverIndex = ''): Buffer => {
+    const w = new WriteBuffer();
+    e.beginBlock(w);
+    for (const [n, v] of fields) e.encode(w, n, v, n === neverIndex);
+    const b = w.take() as Buffer;
+    const out: string[] = [];
+    assert.equal(d.decode(b, 0, b.length, out, 1 << 20, 100), HPACK_OK);
+    assert.deepEqual(pairs(out), fields);
+    return b;
+  };
+  const date = 'Wed, 25 Nov 2026 00:19:49 GMT';
+  // The same value in a different string (as decoded from a peer), for a static-indexed and a literal name.
+  const first = block([['date', date], ['x-envoy-upstream-service-time', '12']]);
+  const again = block([['date', `Wed, 25 Nov 2026 ${'00:19:49'} GMT`], ['x-envoy-upstream-service-time', '12']]);
+  assert.deepEqual(again, first);
+  // 33 is date's static name index: a literal without indexing (0000 prefix, index 15 + 18 in two bytes).
+  assert.equal(first[0], 0x0f);
+  assert.equal(first[1], 33 - 15);
+  const changed = block([['date', 'Wed, 25 Nov 2026 00:19:50 GMT'], ['x-envoy-upstream-service-time', '7']]);
+  assert.notDeepEqual(changed, first);
+  assert.deepEqual(block([['date', 'Wed, 25 Nov 2026 00:19:50 GMT'], ['x-envoy-upstream-service-time', '7']]), changed);
+  // Never-indexed is another representation (0001 prefix), and must not pollute the cache either way.
+  const never = block([['date', date]], 'date');
+  assert.equal((never[0] as number) & 0xf0, 0x10);
+  assert.equal((block([['date', date]])[0] as number) & 0xf0, 0x00);
+  // Volatile fields never enter the table; a field too long to cache still round-trips, twice.
+  const path = `/${'p'.repeat(200)}`;
+  block([[':path', path]]);
+  block([[':path', path]]);
+  assert.equal(e.table.length, 0);
+  // A unique-valued field is a literal with a literal name each time, its name bytes shared by encoders.
+  const other = new HpackEncoder();
+  const w = new WriteBuffer();
+  other.encode(w, 'x-request-id', 'b8e1a2c4-0000-4000-8000-000000000001');
+  const fromOther = w.take() as Buffer;
+  const mine = block([['x-request-id', 'b8e1a2c4-0000-4000-8000-000000000001']]);
+  assert.deepEqual(mine, fromOther);
+});
+
 test('HpackDecoder: errors — bad index, size update above the setting or after a field, truncation, EOS, bad padding', () => {
   const bad = ['be', '3fe21f', '823f01', '0f', '4085', '0081ff', '4081fe0161', '0082fffe0161'];
   for (const hex of bad) {
@@ -121,15 +163,26 @@ test('HpackDecoder: errors — bad index, size update above the setting or after
 
 test('Huffman: every octet round-trips; the RFC example string encodes to its vector', () => {
   const all = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');
+  const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
   const buf = Buffer.alloc(1024);
-  const end = huffmanEncode(all, buf, 0);
-  assert.equal(end, huffmanLength(all));
+  const end = huffmanEncode(bytes(all), 0, 256, buf, 0);
+  assert.equal(end, huffmanLength(bytes(all), 0, 256));
   assert.equal(huffmanDecode(buf, 0, end), all);
-  const n = huffmanEncode('www.example.com', buf, 0);
+  // Each octet alone and after every possible count of pending bits (codes up to 30 bits long).
+  for (let pad = 0; pad < 8; pad++) {
+    for (let c = 0; c < 256; c++) {
+      const s = 'a'.repeat(pad) + String.fromCharCode(c) + 'b';
+      const e = huffmanEncode(bytes(s), 0, s.length, buf, 0);
+      assert.equal(e, huffmanLength(bytes(s), 0, s.length));
+      assert.equal(huffmanDecode(buf, 0, e), s);
+    }
+  }
+  const www = bytes('xxwww.example.comyy');
+  const n = huffmanEncode(www, 2, www.length - 2, buf, 0);
   assert.equal(buf.subarray(0, n).toString('hex'), 'f1e3c2e5f23a6ba0ab90f4ff');
   // Longer than the decoder's first scratch buffer, and a short one decoded after it.
   const long = 'a0'.repeat(5000);
-  const big = Buffer.alloc(huffmanLength(long));
-  assert.equal(huffmanDecode(big, 0, huffmanEncode(long, big, 0)), long);
+  const big = Buffer.alloc(huffmanLength(bytes(long), 0, long.length));
+  assert.equal(huffmanDecode(big, 0, huffmanEncode(bytes(long), 0, long.length, big, 0)), long);
   assert.equal(huffmanDecode(buf, 0, n), 'www.example.com');
 });

@@ -1,6 +1,7 @@
 import * as F from './frames.js';
 import { DEFAULT_FLOOD_LIMITS, type Http2FloodLimits } from './options.js';
 import type { Http2CodecStats } from './stats.js';
+import { clearArray } from '../../server/clear-array.js';
 
 /** Which limit a connection broke (0: none). */
 export const FLOOD_NONE = 0;
@@ -56,7 +57,7 @@ export class ProtocolConstraints {
     this.queuedControl -= w[this.head + 1] as number;
     this.head += 2;
     if (this.head === w.length) {
-      w.length = 0;
+      clearArray(w);
       this.head = 0;
     }
   }

@@ -5,6 +5,7 @@ import { H2_PREFACE } from './select.js';
 import { FLOOD_NONE } from './protocol-constraints.js';
 import { Http2SessionCore, PREFACE_LEN } from './session-core.js';
 import { CLOSE_DONE, CLOSE_REMOTE_RESET } from './session-types.js';
+import { clearArray } from '../../server/clear-array.js';
 
 export * from './session-types.js';
 
@@ -174,7 +175,7 @@ export class Http2Session<U> extends Http2SessionCore<U> {
 
   private onHeaderBlock(flags: number, id: number, buf: Buffer, start: number, end: number): void {
     const fields = this.fields;
-    fields.length = 0;
+    clearArray(fields);
     const res = this.hpackIn.decode(buf, start, end, fields, this.settings.maxHeaderListSize, this.settings.maxHeaderFields);
     if (res === HPACK_COMPRESSION_ERROR) return this.connectionError(F.COMPRESSION_ERROR);
     const endStream = (flags & F.FLAG_END_STREAM) !== 0;

@@ -74,7 +74,7 @@ export class WriteBuffer {
     this.queued = 0;
     if (chunks.length === 1) {
       const only = chunks[0] as Buffer;
-      chunks.length = 0;
+      chunks.pop();
       return only;
     }
     this.chunks = [];
