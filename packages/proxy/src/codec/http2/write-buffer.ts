@@ -25,6 +25,7 @@ export class WriteBuffer {
     this.buf = next;
     this.start = 0;
     this.pos = pending;
+    this.lastCut = undefined;
   }
 
   u8(v: number): void {
@@ -86,21 +87,31 @@ export class WriteBuffer {
    * that completed at once), so the next flush writes from the same memory instead of walking through the slab.
    */
   reuse(chunk: Buffer): void {
-    if (this.pos !== this.start || chunk.buffer !== this.buf.buffer) return;
-    if (chunk.byteOffset + chunk.length !== this.buf.byteOffset + this.start) return;
-    this.start -= chunk.length;
+    // Identity and offsets remembered by cut(): a typed array's .buffer and .byteOffset are native getters.
+    if (chunk !== this.lastCut || this.pos !== this.start || this.start !== this.lastCutEnd) return;
+    this.start = this.lastCutStart;
     this.pos = this.start;
+    this.lastCut = undefined;
   }
+
+  /** The newest slab chunk cut, and where it lies in the current slab. */
+  private lastCut: Buffer | undefined = undefined;
+  private lastCutStart = 0;
+  private lastCutEnd = 0;
 
   private cut(): void {
     if (this.pos === this.start) return;
     const b = this.buf.subarray(this.start, this.pos);
+    this.lastCut = b;
+    this.lastCutStart = this.start;
+    this.lastCutEnd = this.pos;
     this.chunks.push(b);
     this.queued += b.length;
     this.start = this.pos;
     if (this.buf.length - this.pos < 1024) {
       this.buf = Buffer.allocUnsafe(SLAB);
       this.pos = this.start = 0;
+      this.lastCut = undefined;
     }
   }
 }
