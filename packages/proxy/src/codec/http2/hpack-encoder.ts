@@ -62,13 +62,15 @@ export class HpackEncoder {
    * reference or insertion, so the decoder's table state cannot depend on the order blocks go out.
    */
   stateless = false;
-  /** Per volatile slot: the value last written without indexing, and the field's bytes (valid while it matches). */
-  private readonly lastValue: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
-  private readonly lastField: Uint8Array[] = [];
-  private readonly lastLength: number[] = new Array<number>(SLOTS).fill(0);
+  /**
+   * Per volatile slot: the value last written without indexing, and the field's bytes at slot * CACHED_FIELD_MAX
+   * (valid while the value matches). Made on first use: most connections of a large fleet sit idle.
+   */
+  private lastValue: (string | undefined)[] | undefined = undefined;
+  private lastField: Uint8Array | undefined = undefined;
+  private lastLength: number[] | undefined = undefined;
 
   constructor() {
-    for (let i = 0; i < SLOTS; i++) this.lastField.push(new Uint8Array(CACHED_FIELD_MAX));
     this.table.onEvict = (seq, name, value) => {
       const d = this.dynamic.get(name);
       if (d === undefined) return;
@@ -154,9 +156,12 @@ export class HpackEncoder {
   /** A literal without indexing (static name index or literal name): the last such field's bytes when it repeats. */
   private volatileField(out: WriteBuffer, known: KnownName, name: string, value: string): void {
     const slot = known.slot;
-    const cached = this.lastField[slot] as Uint8Array;
-    if (this.lastValue[slot] === value) {
-      copyInto(out, cached, this.lastLength[slot] as number);
+    const values = (this.lastValue ??= new Array<string | undefined>(SLOTS).fill(undefined));
+    const lengths = (this.lastLength ??= new Array<number>(SLOTS).fill(0));
+    const bytes = (this.lastField ??= new Uint8Array(SLOTS * CACHED_FIELD_MAX));
+    const at = slot * CACHED_FIELD_MAX;
+    if (values[slot] === value) {
+      copyInto(out, bytes, at, lengths[slot] as number);
       return;
     }
     const start = out.pos;
@@ -165,27 +170,27 @@ export class HpackEncoder {
     writeString(out, value);
     const n = out.pos - start;
     if (n > CACHED_FIELD_MAX) {
-      this.lastValue[slot] = undefined;
+      values[slot] = undefined;
       return;
     }
     const buf = out.buf;
-    for (let i = 0; i < n; i++) cached[i] = buf[start + i] as number;
-    this.lastLength[slot] = n;
-    this.lastValue[slot] = value;
+    for (let i = 0; i < n; i++) bytes[at + i] = buf[start + i] as number;
+    lengths[slot] = n;
+    values[slot] = value;
   }
 }
 
-/** Appends src[0, n): short runs by a loop, as a native copy's call costs more than a few bytes. */
-function copyInto(out: WriteBuffer, src: Uint8Array, n: number): void {
+/** Appends src[from, from + n): short runs by a loop, as a native copy's call costs more than a few bytes. */
+function copyInto(out: WriteBuffer, src: Uint8Array, from: number, n: number): void {
   out.ensure(n);
   const buf = out.buf;
   let pos = out.pos;
   if (n > 64) {
-    buf.set(src.subarray(0, n), pos);
+    buf.set(src.subarray(from, from + n), pos);
     out.pos = pos + n;
     return;
   }
-  for (let i = 0; i < n; i++) buf[pos++] = src[i] as number;
+  for (let i = from, end = from + n; i < end; i++) buf[pos++] = src[i] as number;
   out.pos = pos;
 }
 
@@ -193,7 +198,7 @@ function copyInto(out: WriteBuffer, src: Uint8Array, n: number): void {
 function writeName(out: WriteBuffer, name: string): void {
   const lit = NAME_LITERALS.get(name);
   if (lit !== undefined) {
-    copyInto(out, lit, lit.length);
+    copyInto(out, lit, 0, lit.length);
     return;
   }
   const start = out.pos;
@@ -218,5 +223,5 @@ function writeString(out: WriteBuffer, s: string): void {
     return;
   }
   writeInt(out, n, 7, 0);
-  copyInto(out, src, n);
+  copyInto(out, src, 0, n);
 }
