@@ -129,7 +129,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     if (this.upgradeType !== '' && !this.acceptUpgrade()) return;
     const routeMax = this.route?.action.kind === 'route' ? this.route.action.maxStreamDurationMs : undefined;
     const maxDuration = routeMax ?? cfg.maxStreamDurationMs;
-    if (maxDuration > 0) cfg.ctx.deadlines.list(maxDuration).schedule((this.durationTimer = new StreamDurationTimer(this)));
+    if (maxDuration > 0) cfg.ctx.deadlines.list(maxDuration).schedule((this.durationTimer = new StreamDurationTimer(this)).deadline);
     for (const f of cfg.filters) {
       const inst = f.create();
       if (inst.decoder) {

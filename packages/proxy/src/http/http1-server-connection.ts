@@ -5,7 +5,7 @@ import { Http1Parser } from '../codec/http1/parser.js';
 import type { Http1ParseError } from '../codec/http1/errors.js';
 import type { Http1ParserHandler, RequestHead } from '../codec/http1/types.js';
 import { reasonPhrase, encodeChunkHeader, encodeLastChunk, encodeTrustedResponseHead, removeHopByHop } from '../codec/http1/encoder.js';
-import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
+import { Deadline, type DeadlineList, type DeadlineOwner } from '../server/deadline-queue.js';
 import type { HcmConfig } from './hcm-config.js';
 import { pauseReads, readDirect, resumeReads } from '../network/direct-read.js';
 import { writeBytes, writeLatin1 } from '../network/fast-write.js';
@@ -37,11 +37,8 @@ function isH2cUpgrade(headers: HeaderMap): boolean {
 const DRAIN_IDLE_GRACE_MS = 250;
 const DRAIN_IDLE_RECHECK_MS = 25;
 
-export class Http1ServerConnection implements Http1ParserHandler, ResponseEncoder, Drainable, DeadlineNode, Deferred {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class Http1ServerConnection implements Http1ParserHandler, ResponseEncoder, Drainable, DeadlineOwner, Deferred {
+  readonly deadline = new Deadline(this);
 
   private readonly parser: Http1Parser;
   private stream: ActiveStream | undefined;
@@ -117,7 +114,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     // Plain TCP: fresh reads skip the Readable ('data' stays for bytes listener filters put back). With AUTO, only
     // once the first bytes ruled out HTTP/2: an HTTP/2 session installs its own direct reads when it takes over.
     if (http2 === undefined) readDirect(socket, this.onData);
-    this.idleList?.schedule(this);
+    this.idleList?.schedule(this.deadline);
     if (cfg.maxConnectionDurationMs > 0) {
       this.durationTimer = setTimeout(() => {
         stats.cxMaxDurationReached.inc();
@@ -155,7 +152,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     socket.off('end', this.onEnd);
     socket.off('close', this.onClose);
     socket.off('drain', this.onDrain);
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     if (this.durationTimer) clearTimeout(this.durationTimer);
     this.durationTimer = undefined;
     this.closed = true;
@@ -177,13 +174,13 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       this.cfg.stats.cxRxBytes.add(chunk.length);
       const tunnel = this.tunnel;
       if (tunnel !== undefined) {
-        this.streamIdleList?.schedule(this);
+        this.streamIdleList?.schedule(this.deadline);
         tunnel.decodeData(chunk, false);
         return;
       }
       // After an upgraded stream ended, the connection only waits to close: late tunnel bytes are dropped.
       if (this.parser.upgraded) return;
-      if (this.stream) this.streamIdleList?.schedule(this);
+      if (this.stream) this.streamIdleList?.schedule(this.deadline);
       // Envoy's request_headers_timeout starts at the first byte of a request's headers.
       else if (this.headersTimer === undefined && this.cfg.requestHeadersTimeoutMs > 0 && !this.closing) this.armHeadersTimer();
       this.parser.execute(chunk);
@@ -225,9 +222,9 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       clearTimeout(this.headersTimer);
       this.headersTimer = undefined;
     }
-    this.idleList?.cancel(this);
+    this.idleList?.cancel(this.deadline);
     this.streamIdleList = this.defaultStreamIdleList;
-    this.streamIdleList?.schedule(this);
+    this.streamIdleList?.schedule(this.deadline);
     const cfg = this.cfg;
     if (cfg.requestTimeoutMs > 0) this.armRequestTimer();
     this.requests++;
@@ -337,9 +334,9 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
   private applyRouteIdleTimeout(stream: ActiveStream): void {
     const action = stream.route?.action;
     if (this.stream !== stream || action?.kind !== 'route' || action.idleTimeoutMs === undefined) return;
-    this.streamIdleList?.cancel(this);
+    this.streamIdleList?.cancel(this.deadline);
     this.streamIdleList = action.idleTimeoutMs > 0 ? this.cfg.ctx.deadlines.list(action.idleTimeoutMs) : undefined;
-    this.streamIdleList?.schedule(this);
+    this.streamIdleList?.schedule(this.deadline);
   }
 
   onBody(chunk: Buffer): void {
@@ -490,7 +487,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
       this.write(LAST_CHUNK);
     }
     if (endStream) this.onResponseDone();
-    else if (this.stream) this.streamIdleList?.schedule(this);
+    else if (this.stream) this.streamIdleList?.schedule(this.deadline);
     return ok;
   }
 
@@ -602,7 +599,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
    */
   private linger(): void {
     this.lingering = true;
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     if (this.headersTimer) {
       clearTimeout(this.headersTimer);
       this.headersTimer = undefined;
@@ -676,7 +673,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     this.stream = undefined;
     this.idleSinceMs = monotonicNow();
     this.tunnel = undefined;
-    this.streamIdleList?.cancel(this);
+    this.streamIdleList?.cancel(this.deadline);
     if (this.requestTimer) {
       clearTimeout(this.requestTimer);
       this.requestTimer = undefined;
@@ -695,7 +692,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
 
   /** The response and its request are both done: wait for (or start) the next request. */
   private readyForNext(): void {
-    this.idleList?.schedule(this);
+    this.idleList?.schedule(this.deadline);
     if (this.cfg.requestHeadersTimeoutMs > 0 && !this.parser.idle) this.armHeadersTimer();
     if (this.conn.socket.isPaused() && !this.readDisabled) resumeReads(this.conn.socket);
     // Next pipelined request, if any, starts now (synchronously, possibly re-entering onRequestHead).
@@ -722,7 +719,7 @@ export class Http1ServerConnection implements Http1ParserHandler, ResponseEncode
     if (this.conn.tls !== undefined) stats.cxSslActive.dec();
     stats.cxDestroy.inc();
     stats.cxLength.record(monotonicNow() - this.conn.info.startMonotonicMs);
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     if (this.headersTimer) clearTimeout(this.headersTimer);
     if (this.requestTimer) clearTimeout(this.requestTimer);
     if (this.durationTimer) clearTimeout(this.durationTimer);

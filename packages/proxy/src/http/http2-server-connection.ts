@@ -9,7 +9,7 @@ import { http2CodecStats, type Http2CodecStats } from '../codec/http2/stats.js';
 import { HeaderMap } from '../interfaces/header-map.js';
 import type { DownstreamConnection, Drainable } from '../interfaces/network-filter.js';
 import { ResponseFlag } from '../interfaces/response-flags.js';
-import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
+import { Deadline, type DeadlineList, type DeadlineOwner } from '../server/deadline-queue.js';
 import { enterIoScope, exitIoScope, monotonicNow } from '../server/io-scope.js';
 import { ActiveStream } from './active-stream.js';
 import type { HcmConfig } from './hcm-config.js';
@@ -27,11 +27,8 @@ const DRAIN_PING = Buffer.from('weftdrn\0', 'latin1');
  * ActiveStream with an Http2ServerStream as its ResponseEncoder. Owns the connection's idle/duration timers,
  * max_requests_per_connection and drain (two-step GOAWAY) behaviour.
  */
-export class Http2ServerConnection implements Drainable, DeadlineNode, Http2ServerStreamOwner, Http2SessionHandler<Http2ServerStream> {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class Http2ServerConnection implements Drainable, DeadlineOwner, Http2ServerStreamOwner, Http2SessionHandler<Http2ServerStream> {
+  readonly deadline = new Deadline(this);
   readonly session: Http2Session<Http2ServerStream>;
   private readonly codecStats: Http2CodecStats;
   private requests = 0;
@@ -97,7 +94,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
       stats.cxSslActive.inc();
     }
     conn.setDrainable(this);
-    this.idleList?.schedule(this);
+    this.idleList?.schedule(this.deadline);
     if (cfg.maxConnectionDurationMs > 0) {
       this.durationTimer = setTimeout(() => {
         stats.cxMaxDurationReached.inc();
@@ -120,12 +117,12 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     const s = h2.user;
     if (s !== undefined) {
       // Trailers (the session has checked they end the stream): no pseudo-headers, valid fields (RFC 9113 §8.1).
-      if (!validTrailerFields(fields)) return this.malformed(h2);
+      if (!validTrailerFields(fields, this.session.fieldsChecked)) return this.malformed(h2);
       this.codecStats.trailers.inc();
       s.stream.decodeTrailers(decodeRawHeaders(fields, this.session.neverIndexed));
       return;
     }
-    const length = validRequestFields(fields) ? contentLengthOf(fields) : -2;
+    const length = validRequestFields(fields, this.session.fieldsChecked) ? contentLengthOf(fields) : -2;
     // Malformed (RFC 9113 §8.1.1, §8.3): a content-length the body must match is also what keeps an HTTP/1 upstream
     // from reading the rest of a lying body as another request.
     if (length === -2 || (endStream && length > 0)) return this.malformed(h2);
@@ -147,7 +144,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
   private newStream(h2: H2Stream<Http2ServerStream>, fields: string[], endStream: boolean): void {
     const { cfg, conn } = this;
     this.requests++;
-    this.idleList?.cancel(this);
+    this.idleList?.cancel(this.deadline);
     const enc = new Http2ServerStream(h2, this);
     h2.user = enc;
     const headers = new HeaderMap();
@@ -160,7 +157,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
       this.startDrain();
     }
     enc.idleList = this.streamIdleList;
-    enc.idleList?.schedule(enc);
+    enc.idleList?.schedule(enc.deadline);
     if (cfg.requestTimeoutMs > 0 && !endStream) {
       enc.requestTimer = setTimeout(requestTimeout, cfg.requestTimeoutMs, this, enc);
       enc.requestTimer.unref();
@@ -189,7 +186,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
   onData(h2: H2Stream<Http2ServerStream>, data: Buffer, endStream: boolean): void {
     const enc = h2.user;
     if (enc === undefined) return;
-    if (enc.idleList) enc.idleList.schedule(enc);
+    if (enc.idleList) enc.idleList.schedule(enc.deadline);
     if (data.length > 0) enc.stream.decodeData(data, endStream);
     else enc.stream.endRequest();
   }
@@ -205,7 +202,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
       return;
     }
     this.codecStats.streamsActive.dec();
-    enc.deadlineList?.cancel(enc);
+    enc.deadline.cancel();
     if (enc.requestTimer) clearTimeout(enc.requestTimer);
     const stream = enc.stream;
     // CLOSE_DONE happens inside the call that ends the response: the ActiveStream completes right after.
@@ -239,7 +236,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
       this.session.destroy();
       return;
     }
-    if (!this.draining) this.idleList?.schedule(this);
+    if (!this.draining) this.idleList?.schedule(this.deadline);
   }
 
   onGoaway(): void {
@@ -280,7 +277,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     if (!this.localClose) stats.cxDestroyRemote.inc();
     stats.cxLength.record(monotonicNow() - this.conn.info.startMonotonicMs);
     this.flushBytes();
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     if (this.durationTimer) clearTimeout(this.durationTimer);
     if (this.drainTimer) clearTimeout(this.drainTimer);
     if (!this.conn.socket.destroyed) this.conn.socket.destroy();
@@ -292,9 +289,9 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
   private applyRouteIdleTimeout(enc: Http2ServerStream): void {
     const action = enc.stream.route?.action;
     if (enc.stream.destroyed || action?.kind !== 'route' || action.idleTimeoutMs === undefined) return;
-    enc.idleList?.cancel(enc);
+    enc.idleList?.cancel(enc.deadline);
     enc.idleList = action.idleTimeoutMs > 0 ? this.cfg.ctx.deadlines.list(action.idleTimeoutMs) : undefined;
-    enc.idleList?.schedule(enc);
+    enc.idleList?.schedule(enc.deadline);
   }
 
   onStreamTimeout(enc: Http2ServerStream): void {
@@ -351,7 +348,7 @@ export class Http2ServerConnection implements Drainable, DeadlineNode, Http2Serv
     this.localClose = true;
     this.cfg.stats.cxDrainClose.inc();
     this.codecStats.goawaySent.inc();
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     this.session.goaway(MAX_STREAM_ID, NO_ERROR);
     this.session.ping(DRAIN_PING);
     this.drainTimer = setTimeout(finishDrain, this.cfg.drainTimeoutMs, this);

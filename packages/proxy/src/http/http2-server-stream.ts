@@ -3,7 +3,7 @@ import { NO_ERROR } from '../codec/http2/frames.js';
 import type { H2Stream } from '../codec/http2/h2-stream.js';
 import type { Http2Session } from '../codec/http2/session.js';
 import type { HeaderMap } from '../interfaces/header-map.js';
-import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
+import { Deadline, type DeadlineList, type DeadlineOwner } from '../server/deadline-queue.js';
 import type { ActiveStream } from './active-stream.js';
 import type { ResponseEncoder } from './response-encoder.js';
 
@@ -21,11 +21,8 @@ export interface Http2ServerStreamOwner {
  * The response side of one downstream HTTP/2 stream on Weft's own codec (a ResponseEncoder over an H2Stream), and
  * the stream's idle-timeout node.
  */
-export class Http2ServerStream implements ResponseEncoder, DeadlineNode {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class Http2ServerStream implements ResponseEncoder, DeadlineOwner {
+  readonly deadline = new Deadline(this);
   stream!: ActiveStream;
   /** The stream's idle timeout list (the HCM's or the route's `idle_timeout`). */
   idleList: DeadlineList | undefined;
@@ -73,7 +70,7 @@ export class Http2ServerStream implements ResponseEncoder, DeadlineNode {
   encodeData(data: Buffer, endStream: boolean): boolean {
     const h2 = this.h2;
     if (this.responseEnded || h2.closed) return true;
-    if (this.idleList) this.idleList.schedule(this);
+    if (this.idleList) this.idleList.schedule(this.deadline);
     if (endStream) this.responseEnded = true;
     const ok = this.owner.session.sendData(h2, data, endStream);
     if (endStream) this.endResponse();

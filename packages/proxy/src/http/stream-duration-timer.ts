@@ -1,4 +1,4 @@
-import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
+import { Deadline, type DeadlineOwner } from '../server/deadline-queue.js';
 
 /** What the timer ends. */
 export interface DurationLimited {
@@ -9,11 +9,8 @@ export interface DurationLimited {
  * `max_stream_duration` of one stream (HCM common option, or the route's override): a deadline node of its own so
  * the stream's other timers (idle, per codec) stay independent.
  */
-export class StreamDurationTimer implements DeadlineNode {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class StreamDurationTimer implements DeadlineOwner {
+  readonly deadline = new Deadline(this);
 
   constructor(private readonly stream: DurationLimited) {}
 
@@ -22,6 +19,6 @@ export class StreamDurationTimer implements DeadlineNode {
   }
 
   cancel(): void {
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
   }
 }

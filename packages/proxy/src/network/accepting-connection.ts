@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
+import { Deadline, type DeadlineList, type DeadlineOwner } from '../server/deadline-queue.js';
 import type { CompiledListenerFilter, ListenerFilterCallbacks, ListenerFilterWait, MutableConnectionMeta } from './listener-filter-registry.js';
 
 export interface AcceptOwner {
@@ -10,11 +10,8 @@ export interface AcceptOwner {
 }
 
 /** A connection running its listener filters, one after the other, under the listener filter timeout. */
-export class AcceptingConnection implements ListenerFilterCallbacks, DeadlineNode {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class AcceptingConnection implements ListenerFilterCallbacks, DeadlineOwner {
+  readonly deadline = new Deadline(this);
   private index = 0;
   private wait: ListenerFilterWait | undefined;
   private finished = false;
@@ -30,7 +27,7 @@ export class AcceptingConnection implements ListenerFilterCallbacks, DeadlineNod
   ) {}
 
   start(): void {
-    this.timeout?.schedule(this);
+    this.timeout?.schedule(this.deadline);
     this.runNext();
   }
 
@@ -69,7 +66,7 @@ export class AcceptingConnection implements ListenerFilterCallbacks, DeadlineNod
     if (this.finished) return;
     this.wait?.abort();
     this.finished = true;
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     this.socket.destroy();
   }
 
@@ -89,7 +86,7 @@ export class AcceptingConnection implements ListenerFilterCallbacks, DeadlineNod
 
   private finish(ok: boolean, peerClosed: boolean): void {
     this.finished = true;
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     this.owner.onListenerFiltersDone(this, ok, peerClosed);
   }
 }

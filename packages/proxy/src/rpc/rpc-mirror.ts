@@ -1,5 +1,5 @@
 import type { RpcFrame } from '../interfaces/rpc-codec.js';
-import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
+import { Deadline, type DeadlineOwner } from '../server/deadline-queue.js';
 import { randomUint32 } from '../upstream/load-balancers/base.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { RpcDownstream } from './rpc-request.js';
@@ -7,11 +7,8 @@ import type { RpcRoute } from './rpc-route.js';
 import { muxPoolFor, type MuxRequest, type RpcMuxConnection } from './upstream-mux.js';
 
 /** A mirrored copy of a request: sent to the mirror cluster, its response and failures ignored. */
-class ShadowRequest implements MuxRequest, DeadlineNode {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+class ShadowRequest implements MuxRequest, DeadlineOwner {
+  readonly deadline = new Deadline(this);
   muxConn: RpcMuxConnection | undefined = undefined;
   upstreamId = 0;
   readonly setHeaders = undefined;
@@ -42,7 +39,7 @@ class ShadowRequest implements MuxRequest, DeadlineNode {
   }
 
   private done(): void {
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
   }
 }
 
@@ -56,7 +53,7 @@ export function startMirrors(ds: RpcDownstream, route: RpcRoute, frame: RpcFrame
     const host = cluster.chooseHost(undefined);
     if (host === undefined) continue;
     const shadow = new ShadowRequest(frame, cluster);
-    if (timeoutMs > 0 && !frame.oneway) cfg.ctx.deadlines.schedule(shadow, timeoutMs);
+    if (timeoutMs > 0 && !frame.oneway) cfg.ctx.deadlines.schedule(shadow.deadline, timeoutMs);
     cluster.stats.upstream_rq_total.inc();
     const pool = muxPoolFor(cluster, cluster.pool(host, 'rpc'), ds.codecDef, cfg.mux, cfg.onUpstreamHeartbeat);
     pool.send(shadow);

@@ -4,7 +4,7 @@ import type { LocalRateLimit__Output } from '@weft/api/envoy/weft/extensions/fil
 import type { Duration__Output } from '@weft/api/envoy/google/protobuf/Duration.js';
 import { compileFraction, type Fraction } from '../server/fraction.js';
 import { TokenBucket } from '../server/token-bucket.js';
-import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
+import { Deadline, type DeadlineOwner } from '../server/deadline-queue.js';
 import { durationMs } from '../server/duration.js';
 import { monotonicNow } from '../server/io-scope.js';
 
@@ -75,11 +75,8 @@ export function compilePerTryTimeout(d: Duration__Output | null, path: string): 
 }
 
 /** A call's per-try timeout node (the call's own node carries the fault delay and the route timeout). */
-export class PerTryTimer implements DeadlineNode {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class PerTryTimer implements DeadlineOwner {
+  readonly deadline = new Deadline(this);
   constructor(private readonly owner: { onPerTryTimeout(): void }) {}
   onDeadline(): void {
     this.owner.onPerTryTimeout();

@@ -3,7 +3,7 @@ import { RpcProtocolError } from '../interfaces/rpc-codec.js';
 import { ResponseFlag } from '../interfaces/response-flags.js';
 import { StreamInfo } from '../interfaces/stream-info.js';
 import type { AccessLogContext } from '../observability/access-log/access-log-factory.js';
-import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
+import { Deadline, type DeadlineOwner } from '../server/deadline-queue.js';
 import { monotonicNow, wallClockNow } from '../server/io-scope.js';
 import type { Cluster } from '../upstream/cluster.js';
 import { OutlierResult, type Host } from '../upstream/host.js';
@@ -37,11 +37,8 @@ export interface RpcDownstream {
  * One downstream request from decode to its single response (upstream's or a local reply): route, cluster and
  * host choice, circuit breakers, the timeout (deadline queue), retries, stats and access log.
  */
-export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogContext {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class RpcActiveRequest implements MuxRequest, DeadlineOwner, AccessLogContext {
+  readonly deadline = new Deadline(this);
 
   muxConn: RpcMuxConnection | undefined = undefined;
   upstreamId = 0;
@@ -139,7 +136,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
         stats.faultDelaysInjected.inc();
         info.setResponseFlag(ResponseFlag.DelayInjected);
         this.delaying = true;
-        ds.config.ctx.deadlines.schedule(this, delay);
+        ds.config.ctx.deadlines.schedule(this.deadline, delay);
         return;
       }
       if (this.faultAbort()) return;
@@ -182,7 +179,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
       return;
     }
     if (route.mirrors.length !== 0) startMirrors(ds, route, frame, this.timeoutMs);
-    if (this.timeoutMs > 0 && !frame.oneway) ds.config.ctx.deadlines.schedule(this, this.timeoutMs);
+    if (this.timeoutMs > 0 && !frame.oneway) ds.config.ctx.deadlines.schedule(this.deadline, this.timeoutMs);
     this.attempt();
   }
 
@@ -208,7 +205,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     host.activeRequests++;
     this.attemptActive = true;
     const perTry = (this.route as RpcRoute).perTryTimeoutMs;
-    if (perTry > 0 && !this.frame.oneway) ds.config.ctx.deadlines.schedule((this.tryTimer ??= new PerTryTimer(this)), perTry);
+    if (perTry > 0 && !this.frame.oneway) ds.config.ctx.deadlines.schedule((this.tryTimer ??= new PerTryTimer(this)).deadline, perTry);
     const cfg = ds.config;
     const pool = muxPoolFor(cluster, cluster.pool(host, 'rpc'), ds.codecDef, cfg.mux, cfg.onUpstreamHeartbeat);
     this.pool = pool;
@@ -311,7 +308,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
     this.endAttempt(false);
     // Without a per-try timeout, with retry_on timeout the route timeout applies to each attempt.
     if ((perTry || (this.route as RpcRoute).perTryTimeoutMs === 0) && this.mayRetry(RetryOn.TIMEOUT)) {
-      if (!perTry) this.ds.config.ctx.deadlines.schedule(this, this.timeoutMs);
+      if (!perTry) this.ds.config.ctx.deadlines.schedule(this.deadline, this.timeoutMs);
       this.retry();
       return;
     }
@@ -369,7 +366,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
   private endAttempt(success: boolean): void {
     if (!this.attemptActive) return;
     this.attemptActive = false;
-    this.tryTimer?.deadlineList?.cancel(this.tryTimer);
+    this.tryTimer?.deadline.cancel();
     const cluster = this.cluster as Cluster;
     const host = this.host as Host;
     cluster.resources.DEFAULT.requests.dec();
@@ -396,7 +393,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineNode, AccessLogCont
   private complete(): void {
     if (this.done) return;
     this.done = true;
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     const info = this.info;
     info.durationMs = monotonicNow() - info.startMonotonicMs;
     const stats = this.ds.config.stats;

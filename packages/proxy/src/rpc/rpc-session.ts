@@ -2,7 +2,7 @@ import type { DetachedSocket, DownstreamConnection, Drainable } from '../interfa
 import type { RpcCodec, RpcConnectionCodec, RpcFrame } from '../interfaces/rpc-codec.js';
 import { RpcProtocolError } from '../interfaces/rpc-codec.js';
 import type { StreamInfo } from '../interfaces/stream-info.js';
-import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
+import { Deadline, type DeadlineList, type DeadlineOwner } from '../server/deadline-queue.js';
 import { deferToScopeEnd, enterIoScope, exitIoScope, type Deferred } from '../server/io-scope.js';
 import { WriteBatch } from '../network/write-batch.js';
 import type { RpcProxyConfig } from './rpc-config.js';
@@ -19,11 +19,8 @@ import { clearArray } from '../server/clear-array.js';
  * can let go of its socket for a hot upgrade (`detachForUpgrade`); a busy one stops reading, finishes its calls and
  * then lets go (`detachWhenIdle`).
  */
-export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Deferred {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class RpcSession implements RpcDownstream, Drainable, DeadlineOwner, Deferred {
+  readonly deadline = new Deadline(this);
 
   codecDef!: RpcCodec;
   codec!: RpcConnectionCodec;
@@ -77,7 +74,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
     s.on('close', this.onCloseCb);
     s.on('error', ignoreError); // 'close' follows
     s.on('drain', this.onDrainCb);
-    this.idleList?.schedule(this);
+    this.idleList?.schedule(this.deadline);
     // Accepted during a drain (the listener still accepts): served, and closed once its calls are answered. Closing
     // it now would fail the call its client connected for.
     if (conn.draining) this.draining = true;
@@ -92,7 +89,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
     if (this.closed) return;
     enterIoScope();
     try {
-      this.idleList?.schedule(this);
+      this.idleList?.schedule(this.deadline);
       this.conn.info.bytesReceived += chunk.length;
       if (this.codec === undefined) {
         const data = this.head === undefined ? chunk : Buffer.concat([this.head, chunk]);
@@ -211,7 +208,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
   /** Idle timeout: only when no request is in flight. */
   onDeadline(): void {
     if (this.active > 0) {
-      this.idleList?.schedule(this);
+      this.idleList?.schedule(this.deadline);
       return;
     }
     this.config.stats.cxIdleTimeout.inc();
@@ -277,7 +274,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
       return undefined;
     }
     this.detachDone = done;
-    this.deadlineList?.cancel(this); // no idle timeout while detaching
+    this.deadline.cancel(); // no idle timeout while detaching
     deferToScopeEnd(this); // maybe idle already (those bytes held only heartbeats or a partial frame)
     return 'pending';
   }
@@ -288,7 +285,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
     this.detachDone = undefined;
     done(undefined);
     if (this.closed) return;
-    this.idleList?.schedule(this);
+    this.idleList?.schedule(this.deadline);
     this.resumeReading();
     if (this.drainAfterDetach) this.startDrain();
   }
@@ -343,7 +340,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
     this.head = undefined;
     const parts = kept !== undefined && kept.length > 0 ? [kept, ...buffered] : buffered;
     this.closed = true;
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     this.config.stats.cxActive.dec();
     return { socket: s, unread: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) };
   }
@@ -372,7 +369,7 @@ export class RpcSession implements RpcDownstream, Drainable, DeadlineNode, Defer
     const done = this.detachDone;
     this.detachDone = undefined;
     done?.(undefined);
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     this.config.stats.cxActive.dec();
     let r = this.first;
     while (r !== null) {

@@ -1,6 +1,6 @@
 import type { RpcCodec, RpcConnectionCodec, RpcFrame } from '../interfaces/rpc-codec.js';
 import { RpcProtocolError } from '../interfaces/rpc-codec.js';
-import { deadlines, type DeadlineList, type DeadlineNode } from '../server/deadline-queue.js';
+import { Deadline, deadlines, type DeadlineList, type DeadlineOwner } from '../server/deadline-queue.js';
 import { enterIoScope, exitIoScope } from '../server/io-scope.js';
 import { WriteBatch } from '../network/write-batch.js';
 import type { ConnectionPool, ConnectionReader, PooledConnection, PoolError, PoolReadyHandler } from '../upstream/connection-pool.js';
@@ -43,11 +43,8 @@ const MAX_ID = 0x7fffffff;
  * connection, rewrites it into the frame, and maps responses back by id (in any order). A reset fails every
  * request still waiting for its response. Idle connections send the protocol's heartbeat.
  */
-export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class RpcMuxConnection implements ConnectionReader, DeadlineOwner {
+  readonly deadline = new Deadline(this);
 
   readonly inflight = new InflightTable<MuxRequest>();
   private readonly heartbeats = new Set<number>();
@@ -78,7 +75,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     s.on('error', () => undefined); // 'close' follows and does the bookkeeping
     s.on('drain', () => this.onDrain());
     this.heartbeatList = heartbeatMs > 0 && codec.encodeHeartbeat(0) !== undefined ? deadlines.list(heartbeatMs) : undefined;
-    this.heartbeatList?.schedule(this);
+    this.heartbeatList?.schedule(this.deadline);
   }
 
   get load(): number {
@@ -104,7 +101,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
       ok = this.out.write(bytes, bytes === f.bytes ? f.backing : undefined);
     }
     if (!f.oneway) this.inflight.add(req);
-    this.heartbeatList?.schedule(this);
+    this.heartbeatList?.schedule(this.deadline);
     req.onUpstreamSent(this);
     return ok;
   }
@@ -119,7 +116,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
   onConnectionData(chunk: Buffer): void {
     enterIoScope();
     try {
-      this.heartbeatList?.schedule(this);
+      this.heartbeatList?.schedule(this.deadline);
       const frames = this.frames;
       try {
         this.codec.decode(chunk, frames);
@@ -166,7 +163,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     if (this.heartbeats.size !== 0) {
       // Calls in flight are left to their own timeouts; an idle connection is simply replaced.
       if (this.inflight.size !== 0) {
-        this.heartbeatList?.schedule(this);
+        this.heartbeatList?.schedule(this.deadline);
         return;
       }
       this.pool.onHeartbeatTimeout();
@@ -179,7 +176,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
     this.heartbeats.add(id);
     this.pool.onHeartbeat();
     this.pooled.socket.write(hb);
-    this.heartbeatList?.schedule(this);
+    this.heartbeatList?.schedule(this.deadline);
   }
 
   private allocateId(): number {
@@ -219,7 +216,7 @@ export class RpcMuxConnection implements ConnectionReader, DeadlineNode {
   }
 
   private failInflight(): void {
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     this.onDrain();
     if (this.inflight.size === 0) return;
     const reqs = this.inflight.drain();

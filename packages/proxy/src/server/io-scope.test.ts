@@ -1,18 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferToScopeEnd, enterIoScope, exitIoScope, monotonicNow } from './io-scope.js';
-import { DeadlineList, type DeadlineNode } from './deadline-queue.js';
+import { Deadline, DeadlineList, type DeadlineOwner } from './deadline-queue.js';
 
 function spin(ms: number): void {
   const end = performance.now() + ms;
   while (performance.now() < end);
 }
 
-class Node implements DeadlineNode {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+class Node implements DeadlineOwner {
+  readonly deadline = new Deadline(this);
   fired = 0;
   firedAt = 0;
   onDeadline(): void {
@@ -54,7 +51,7 @@ describe('io scope', () => {
     const list = new DeadlineList(40);
     const n = new Node();
     const scheduledAt = performance.now();
-    list.schedule(n);
+    list.schedule(n.deadline);
     while (n.fired === 0) await new Promise((r) => setTimeout(r, 5));
     assert.ok(n.firedAt - scheduledAt >= 39, `fired after ${n.firedAt - scheduledAt} ms`);
     list.close();
@@ -64,11 +61,11 @@ describe('io scope', () => {
     const list = new DeadlineList(40);
     const a = new Node();
     const b = new Node();
-    list.schedule(a);
-    list.cancel(a); // the list is empty; its timer stays armed for a's deadline
+    list.schedule(a.deadline);
+    list.cancel(a.deadline); // the list is empty; its timer stays armed for a's deadline
     await new Promise((r) => setTimeout(r, 15));
     const scheduledAt = performance.now();
-    list.schedule(b);
+    list.schedule(b.deadline);
     while (b.fired === 0) await new Promise((r) => setTimeout(r, 5));
     assert.ok(b.firedAt - scheduledAt >= 39, `fired after ${b.firedAt - scheduledAt} ms`);
     assert.equal(a.fired, 0);

@@ -5,7 +5,7 @@ import { formatAddress } from '../network/address.js';
 import { readDirect, sharedReadBuffer } from '../network/direct-read.js';
 import { handleOf } from '../network/stream-binding.js';
 import { socketByteCounts } from '../network/fast-write.js';
-import { deadlines as processDeadlines, type DeadlineList, type DeadlineNode, type DeadlineQueues } from '../server/deadline-queue.js';
+import { Deadline, deadlines as processDeadlines, type DeadlineList, type DeadlineOwner, type DeadlineQueues } from '../server/deadline-queue.js';
 import type { ClusterStats } from './cluster-stats.js';
 import type { ClusterResources } from './circuit-breakers.js';
 import { OutlierResult, type Host } from './host.js';
@@ -118,17 +118,14 @@ function halfOpenConnect(host: Host): Socket {
   return netConnect({ host: host.address, port: host.port, allowHalfOpen: true });
 }
 
-class Conn implements PooledConnection, DeadlineNode {
+class Conn implements PooledConnection, DeadlineOwner {
   state = CONNECTING;
   requests = 0;
   socket!: Socket;
   reader: ConnectionReader | undefined = undefined;
   readonly createdAt: number;
   connectTimer: NodeJS.Timeout | undefined;
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+  readonly deadline = new Deadline(this);
   rxFlushed = 0;
   txFlushed = 0;
   /** The peer's FIN was read ('end'): the connection cannot carry another request. */
@@ -535,7 +532,7 @@ export class ConnectionPool {
     // See EOF or stray bytes while idle. A user-read socket is never left paused here (its stream resumes it on
     // release), and resume() is not free: it walks the Readable's state through generic lookups.
     if (!this.userReads) c.socket.resume();
-    this.idleList?.schedule(c);
+    this.idleList?.schedule(c.deadline);
   }
 
   private scheduleServe(): void {
@@ -593,7 +590,7 @@ export class ConnectionPool {
     } else if (prev === BUSY) {
       this.busy--;
     }
-    c.deadlineList?.cancel(c);
+    c.deadline.cancel();
     this.flushBytes(c);
     const s = this.opts.stats;
     s.upstream_cx_active.dec();

@@ -5,7 +5,7 @@ import { CLOSE_CONNECTION, Http2Session, type Http2SessionHandler } from '../cod
 import type { Http2CodecStats } from '../codec/http2/stats.js';
 import { StreamTable } from '../codec/http2/stream-table.js';
 import { formatAddress } from '../network/address.js';
-import type { DeadlineList, DeadlineNode } from '../server/deadline-queue.js';
+import { Deadline, type DeadlineOwner } from '../server/deadline-queue.js';
 import type { Host } from './host.js';
 import { connectFailureReason } from './pool-error.js';
 import { Http2UpstreamStream, type Http2StreamHost } from './http2-upstream-stream.js';
@@ -35,11 +35,8 @@ export interface Http2ConnectionOwner {
 }
 
 /** One upstream HTTP/2 connection (Weft's own codec, client role) over our socket, and the streams it carries. */
-export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2SessionHandler<Http2UpstreamStream> {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class Http2Connection implements Http2StreamHost, DeadlineOwner, Http2SessionHandler<Http2UpstreamStream> {
+  readonly deadline = new Deadline(this);
   state = CONNECTING;
   readonly session: Http2Session<Http2UpstreamStream>;
   readonly socket: Socket;
@@ -107,7 +104,7 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
     const s = new Http2UpstreamStream(this, callbacks, this.opened * 2 + 1);
     this.streams.set(s.tableKey, s);
     this.opened++;
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     return s;
   }
 
@@ -253,7 +250,7 @@ export class Http2Connection implements Http2StreamHost, DeadlineNode, Http2Sess
     if (!this.closingLocally) this.activeAtClose = Math.max(this.activeAtClose, this.streams.size + this.lost);
     this.state = CLOSED;
     clearTimeout(this.connectTimer);
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     this.owner.onClosed(this, this.closingLocally);
     if (!this.socket.destroyed) this.socket.destroy();
   }

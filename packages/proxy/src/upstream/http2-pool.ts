@@ -133,7 +133,7 @@ export class Http2Pool implements HttpStreamPool, Http2ConnectionOwner {
   onConnected(c: Http2Connection): void {
     this.opts.stats.upstream_cx_connect_ms.record(this.now() - c.createdAt);
     this.serve();
-    if (c.streams.size === 0) this.idleList?.schedule(c);
+    if (c.streams.size === 0) this.idleList?.schedule(c.deadline);
     // Waiters beyond what the peer allows on this session need another one.
     while (this.connectingCapacity() < this.waiters.length) this.createConnection();
   }
@@ -162,7 +162,7 @@ export class Http2Pool implements HttpStreamPool, Http2ConnectionOwner {
       return;
     }
     if (this.waiters.length > 0) this.scheduleServe();
-    else if (c.streams.size === 0) this.idleList?.schedule(c);
+    else if (c.streams.size === 0) this.idleList?.schedule(c.deadline);
   }
 
   onIdleTimeout(c: Http2Connection): void {
@@ -281,7 +281,7 @@ export class Http2Pool implements HttpStreamPool, Http2ConnectionOwner {
 
   private finish(c: Http2Connection, local: boolean): void {
     if (!this.conns.delete(c)) return;
-    c.deadlineList?.cancel(c);
+    c.deadline.cancel();
     const s = this.opts.stats;
     s.upstream_cx_active.dec();
     this.host.stats.cx_active--;

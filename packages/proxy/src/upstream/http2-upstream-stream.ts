@@ -115,13 +115,13 @@ export class Http2UpstreamStream implements UpstreamStream {
     if (this.done) return;
     if (this.responseStarted) {
       // Trailers end the stream and carry no pseudo-headers (RFC 9113 §8.1).
-      if (!endStream || !validTrailerFields(fields)) return this.malformed();
+      if (!endStream || !validTrailerFields(fields, this.conn.session.fieldsChecked)) return this.malformed();
       this.responseEnded = true;
       this.callbacks.onUpstreamTrailers(decodeRawHeaders(fields, this.conn.session.neverIndexed));
       this.finish();
       return;
     }
-    if (!validResponseFields(fields)) return this.malformed();
+    if (!validResponseFields(fields, this.conn.session.fieldsChecked)) return this.malformed();
     const status = Number(fields[1]);
     if (status < 200) {
       // Interim 1xx: absorbed; one that ends the stream is malformed (§8.1).

@@ -39,3 +39,16 @@ test('field names: lower-case tokens only, however often valid names were seen b
   assert.equal(sendableHeaderMap(map('with space', 'v')), false);
   assert.equal(sendableHeaderMap(map('', 'v')), false);
 });
+
+test('fields the decoder checked: only the message structure is left, pseudo-headers and connection fields still refused', () => {
+  assert.equal(validResponseFields([':status', '200', 'x-v', 'v'], true), true);
+  assert.equal(validResponseFields([':status', '200', ':status', '204'], true), false);
+  assert.equal(validResponseFields([':status', '200', ':path', '/'], true), false);
+  assert.equal(validResponseFields([':status', '200', 'connection', 'close'], true), false);
+  assert.equal(validResponseFields([':status', '2x0'], true), false);
+  assert.equal(validRequestFields([...REQUEST, 'x-v', 'v'], true), true);
+  assert.equal(validRequestFields([...REQUEST, ':path', '/again'], true), false);
+  assert.equal(validRequestFields([...REQUEST, ':unknown', 'v'], true), false);
+  assert.equal(validRequestFields([...REQUEST, 'te', 'gzip'], true), false);
+  assert.equal(validRequestFields([...REQUEST, 'x-v', 'v', ':method', 'GET'], true), false);
+});

@@ -1,6 +1,7 @@
 import type { HeaderMap } from '../../interfaces/header-map.js';
 import type { HpackEncoder } from './hpack-encoder.js';
 import type { WriteBuffer } from './write-buffer.js';
+import { NAME_CHAR } from './field-bytes.js';
 
 /** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2). */
 function connectionSpecific(name: string, value: string): boolean {
@@ -19,9 +20,6 @@ function connectionSpecific(name: string, value: string): boolean {
   }
 }
 
-/** tchar (RFC 9110 §5.6.2) without upper-case letters: what an HTTP/2 field name may hold (§8.2.1). */
-const NAME_CHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") NAME_CHAR[c.charCodeAt(0)] = 1;
 
 /** Names already found valid: names repeat across messages, so each is scanned once. Bounded (names come from traffic). */
 const VALID_NAMES = new Set<string>();
@@ -63,9 +61,10 @@ function validValue(v: string): boolean {
 /**
  * Whether a request header list is well-formed (RFC 9113 §8.3.1): lower-case valid names, pseudo-headers first,
  * known and not repeated, :method present, :scheme and non-empty :path unless CONNECT (extended CONNECT needs them),
- * no connection-specific fields. A malformed request is a stream error (PROTOCOL_ERROR).
+ * no connection-specific fields. A malformed request is a stream error (PROTOCOL_ERROR). `checked`: the HPACK
+ * decoder has already found every name and value valid (HpackDecoder.checked), so only the structure is left.
  */
-export function validRequestFields(fields: readonly string[]): boolean {
+export function validRequestFields(fields: readonly string[], checked = false): boolean {
   let seen = 0;
   let regular = false;
   let method = '';
@@ -73,7 +72,7 @@ export function validRequestFields(fields: readonly string[]): boolean {
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i] as string;
     const value = fields[i + 1] as string;
-    if (!validValue(value)) return false;
+    if (!checked && !validValue(value)) return false;
     if (name.charCodeAt(0) === 58) {
       if (regular) return false;
       let bit: number;
@@ -92,7 +91,7 @@ export function validRequestFields(fields: readonly string[]): boolean {
       continue;
     }
     regular = true;
-    if (!validName(name) || connectionSpecific(name, value)) return false;
+    if ((!checked && !validName(name)) || connectionSpecific(name, value)) return false;
   }
   if ((seen & 1) === 0) return false;
   if (method === 'CONNECT' && (seen & 16) === 0) return (seen & 6) === 0 && (seen & 8) !== 0;
@@ -135,14 +134,14 @@ export function encodeHeaderMap(enc: HpackEncoder, w: WriteBuffer, headers: Head
  * pseudo-header, three digits and not 101 (HTTP/2 has no protocol switch, §8.6); lower-case valid names and valid
  * values; no connection-specific fields. A malformed response is a stream error (PROTOCOL_ERROR).
  */
-export function validResponseFields(fields: readonly string[]): boolean {
+export function validResponseFields(fields: readonly string[], checked = false): boolean {
   if (fields[0] !== ':status' || !validStatus(fields[1] ?? '')) return false;
-  return validRegularFields(fields, 2);
+  return validRegularFields(fields, 2, checked);
 }
 
 /** Whether a trailer section is well-formed: no pseudo-headers (§8.1), valid names and values, no connection fields. */
-export function validTrailerFields(fields: readonly string[]): boolean {
-  return validRegularFields(fields, 0);
+export function validTrailerFields(fields: readonly string[], checked = false): boolean {
+  return validRegularFields(fields, 0, checked);
 }
 
 /** Three digits, the first 1-9, and not 101. */
@@ -154,11 +153,14 @@ function validStatus(v: string): boolean {
   return a >= 49 && a <= 57 && b >= 48 && b <= 57 && c >= 48 && c <= 57;
 }
 
-function validRegularFields(fields: readonly string[], from: number): boolean {
+function validRegularFields(fields: readonly string[], from: number, checked: boolean): boolean {
   for (let i = from; i + 1 < fields.length; i += 2) {
     const name = fields[i] as string;
     const value = fields[i + 1] as string;
-    if (!validName(name) || !validValue(value) || connectionSpecific(name, value)) return false;
+    if (checked) {
+      // The decoder lets pseudo-header names through for the message checks: none may appear here.
+      if (name.charCodeAt(0) === 58 || connectionSpecific(name, value)) return false;
+    } else if (!validName(name) || !validValue(value) || connectionSpecific(name, value)) return false;
   }
   return true;
 }

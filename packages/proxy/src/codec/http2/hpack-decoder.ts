@@ -1,8 +1,9 @@
 import { DynamicTable, ENTRY_OVERHEAD } from './hpack-dynamic-table.js';
-import { huffmanDecode } from './hpack-huffman.js';
+import { huffmanDecodeBytes, huffmanDecoded } from './hpack-huffman.js';
 import { readInt, type Cursor } from './hpack-integer.js';
 import { STATIC_COUNT, STATIC_TABLE } from './hpack-static-table.js';
 import { clearArray } from '../../server/clear-array.js';
+import { validNameBytes, validValueBytes } from './field-bytes.js';
 
 export const HPACK_OK = 0;
 /** The block cannot be decoded: the connection's HPACK state is lost (COMPRESSION_ERROR, RFC 9113 §4.3). */
@@ -19,6 +20,16 @@ export class HpackDecoder {
   readonly table: DynamicTable;
   /** Names of the last block's never-indexed fields. */
   readonly neverIndexed: string[] = [];
+  /**
+   * After decode(): every field of the block is known to have a valid name (a lower-case token, or a pseudo-header
+   * name left to the caller) and value (RFC 9113 §8.2.1), so the caller need not scan them again. Literals are
+   * checked as their octets are decoded; table entries were checked when they came in as literals.
+   */
+  checked = false;
+  /** A literal that failed the check entered the dynamic table: blocks referring to it could carry it unchecked. */
+  private tainted = false;
+  /** The literal being decoded failed the check. */
+  private literalBad = false;
   private readonly c: Cursor = { pos: 0 };
 
   /** `maxTableSize`: our SETTINGS_HEADER_TABLE_SIZE, the ceiling for the peer's size updates. */
@@ -45,6 +56,7 @@ export class HpackDecoder {
     let fields = 0;
     let tooLarge = false;
     let headerSeen = false;
+    let bad = false;
     while (c.pos < end) {
       const b = src[c.pos] as number;
       let name: string | undefined;
@@ -76,12 +88,17 @@ export class HpackDecoder {
         const prefix = incremental ? 6 : 4;
         const idx = readInt(src, end, c, prefix);
         if (idx < 0) return HPACK_COMPRESSION_ERROR;
-        if (idx === 0) name = this.readString(src, end);
+        this.literalBad = false;
+        if (idx === 0) name = this.readString(src, end, true);
         else if (idx <= STATIC_COUNT) name = (STATIC_TABLE[idx - 1] as readonly [string, string])[0];
         else if (idx - STATIC_COUNT - 1 < table.length) name = table.name(idx - STATIC_COUNT - 1);
         if (name === undefined) return HPACK_COMPRESSION_ERROR;
-        value = this.readString(src, end);
+        value = this.readString(src, end, false);
         if (value === undefined) return HPACK_COMPRESSION_ERROR;
+        if (this.literalBad) {
+          bad = true;
+          if (incremental) this.tainted = true;
+        }
         if (incremental) table.add(name, value);
         else if ((b & 0xf0) === 0x10) this.neverIndexed.push(name);
       }
@@ -90,17 +107,29 @@ export class HpackDecoder {
       if (listSize > maxListSize || ++fields > maxFields) tooLarge = true;
       if (!tooLarge) out.push(name, value);
     }
+    this.checked = !bad && !this.tainted;
     return tooLarge ? HPACK_TOO_LARGE : HPACK_OK;
   }
 
-  private readString(src: Buffer, end: number): string | undefined {
+  /** A string literal; checked as a field name or value on the way (literalBad). */
+  private readString(src: Buffer, end: number, isName: boolean): string | undefined {
     const c = this.c;
     if (c.pos >= end) return undefined;
     const huffman = ((src[c.pos] as number) & 0x80) !== 0;
     const len = readInt(src, end, c, 7);
     if (len < 0 || c.pos + len > end) return undefined;
-    const from = c.pos;
-    c.pos += len;
-    return huffman ? huffmanDecode(src, from, from + len) : src.toString('latin1', from, from + len);
+    let bytes = src;
+    let from = c.pos;
+    let to = from + len;
+    c.pos = to;
+    if (huffman) {
+      const n = huffmanDecodeBytes(src, from, to);
+      if (n < 0) return undefined;
+      bytes = huffmanDecoded();
+      from = 0;
+      to = n;
+    }
+    if (!(isName ? validNameBytes(bytes, from, to) : validValueBytes(bytes, from, to))) this.literalBad = true;
+    return bytes.toString('latin1', from, to);
   }
 }

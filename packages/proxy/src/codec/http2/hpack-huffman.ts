@@ -84,11 +84,14 @@ function build(): void {
 }
 build();
 
-/** Huffman-decodes `src[start, end)` as latin1; undefined on an invalid code, EOS or bad padding (COMPRESSION_ERROR). */
 /** Decoded octets before they become one string (the shortest code is 5 bits: at most 8/5 octets per input octet). */
 let scratch = Buffer.allocUnsafeSlow(1024);
 
-export function huffmanDecode(src: Buffer, start: number, end: number): string | undefined {
+/**
+ * Huffman-decodes `src[start, end)` into a shared scratch buffer (see huffmanDecoded); returns the octet count, or -1
+ * on an invalid code, EOS or bad padding (COMPRESSION_ERROR). The octets stay valid until the next call.
+ */
+export function huffmanDecodeBytes(src: Buffer, start: number, end: number): number {
   const max = ((end - start) * 8) / 5 + 1;
   if (max > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(max, scratch.length * 2));
   const out = scratch;
@@ -97,18 +100,22 @@ export function huffmanDecode(src: Buffer, start: number, end: number): string |
   for (let i = start; i < end; i++) {
     const byte = src[i] as number;
     let k = state * 16 + (byte >> 4);
-    if (FAIL[k] === 1) return undefined;
+    if (FAIL[k] === 1) return -1;
     let e = EMIT[k] as number;
     if (e !== 0) out[n++] = e - 1;
     state = NEXT[k] as number;
     k = state * 16 + (byte & 15);
-    if (FAIL[k] === 1) return undefined;
+    if (FAIL[k] === 1) return -1;
     e = EMIT[k] as number;
     if (e !== 0) out[n++] = e - 1;
     state = NEXT[k] as number;
   }
-  // One string per field instead of one per decoded character.
-  return ACCEPT[state] === 1 ? out.toString('latin1', 0, n) : undefined;
+  return ACCEPT[state] === 1 ? n : -1;
+}
+
+/** The buffer huffmanDecodeBytes decoded into. */
+export function huffmanDecoded(): Buffer {
+  return scratch;
 }
 
 /** Bytes the Huffman coding of src[from, to) takes. */

@@ -2,10 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HPACK_COMPRESSION_ERROR, HPACK_OK, HPACK_TOO_LARGE, HpackDecoder } from './hpack-decoder.js';
 import { HpackEncoder } from './hpack-encoder.js';
-import { huffmanDecode, huffmanEncode, huffmanLength } from './hpack-huffman.js';
+import { huffmanDecodeBytes, huffmanDecoded, huffmanEncode, huffmanLength } from './hpack-huffman.js';
 import { WriteBuffer } from './write-buffer.js';
 
 type Fields = Array<[string, string]>;
+
+function huffmanDecode(src: Buffer, start: number, end: number): string | undefined {
+  const n = huffmanDecodeBytes(src, start, end);
+  return n < 0 ? undefined : huffmanDecoded().toString('latin1', 0, n);
+}
 const REQ1: Fields = [[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'www.example.com']];
 const REQ2: Fields = [...REQ1, ['cache-control', 'no-cache']];
 const REQ3: Fields = [[':method', 'GET'], [':scheme', 'https'], [':path', '/index.html'], [':authority', 'www.example.com'], ['custom-key', 'custom-value']];
@@ -141,6 +146,36 @@ test('HpackEncoder: a repeated volatile field reuses its bytes; any change of va
   const fromOther = w.take() as Buffer;
   const mine = block([['x-request-id', 'b8e1a2c4-0000-4000-8000-000000000001']]);
   assert.deepEqual(mine, fromOther);
+});
+
+test('HpackDecoder.checked: literals are checked as decoded; an unchecked literal in the table taints the connection', () => {
+  const e = new HpackEncoder();
+  const d = new HpackDecoder(4096);
+  const decode = (fields: Fields): boolean => {
+    const w = new WriteBuffer();
+    e.beginBlock(w);
+    for (const [n, v] of fields) e.encode(w, n, v);
+    const b = w.take() as Buffer;
+    const out: string[] = [];
+    assert.equal(d.decode(b, 0, b.length, out, 1 << 20, 100), HPACK_OK);
+    assert.deepEqual(pairs(out), fields);
+    return d.checked;
+  };
+  assert.equal(decode([[':method', 'GET'], [':path', '/a b'], ['x-ok', 'v'], ['date', 'Wed, 25 Nov 2026 00:19:49 GMT']]), true);
+  // Each bad literal, Huffman-coded or raw (binary values are not shorter in Huffman), makes the block unchecked.
+  for (const [n, v] of [['x-v', 'a\rb'], ['x-v', 'a\nb'], ['x-v', '\u0000'], ['x-v', ' lead'], ['x-v', 'trail\t'], ['X-Upper', 'v'], ['bad name', 'v'], ['x-\u00e9', 'v']] as const) {
+    const fresh = new HpackDecoder(4096);
+    const w = new WriteBuffer();
+    new HpackEncoder().encode(w, n, v, true); // never indexed: nothing enters the table
+    const b = w.take() as Buffer;
+    assert.equal(fresh.decode(b, 0, b.length, [], 1 << 20, 100), HPACK_OK);
+    assert.equal(fresh.checked, false, JSON.stringify([n, v]));
+  }
+  // Indexed references to checked entries stay checked.
+  assert.equal(decode([['x-ok', 'v'], ['x-ok', 'v']]), true);
+  // A bad field indexed into the table: later blocks, good or not, are left to the caller's own checks.
+  assert.equal(decode([['x-bad', 'a\rb']]), false);
+  assert.equal(decode([['x-ok', 'v']]), false);
 });
 
 test('HpackDecoder: errors — bad index, size update above the setting or after a field, truncation, EOS, bad padding', () => {

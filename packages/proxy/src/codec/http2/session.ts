@@ -19,6 +19,11 @@ export class Http2Session<U> extends Http2SessionCore<U> {
     return this.hpackIn.neverIndexed;
   }
 
+  /** Whether the HPACK decoder already checked every name and value of the block being delivered (onHeaders). */
+  get fieldsChecked(): boolean {
+    return this.hpackIn.checked;
+  }
+
   protected read(chunk: Buffer): void {
     let buf = chunk;
     if (this.rest !== undefined) {

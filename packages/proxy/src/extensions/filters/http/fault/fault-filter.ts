@@ -4,7 +4,7 @@ import { ResponseFlag } from '../../../../interfaces/response-flags.js';
 import type { Runtime } from '../../../../interfaces/runtime.js';
 import type { Counter, Gauge, Scope } from '../../../../interfaces/stats.js';
 import { mostSpecificPerRouteConfig } from '../../../../router/per-filter-config.js';
-import type { DeadlineList, DeadlineNode, DeadlineQueues } from '../../../../server/deadline-queue.js';
+import { Deadline, type DeadlineOwner, type DeadlineQueues } from '../../../../server/deadline-queue.js';
 import { FaultSettings } from './fault-settings.js';
 import type { Fraction } from '../../../../server/fraction.js';
 
@@ -46,11 +46,8 @@ function random32(): number {
  * envoy.filters.http.fault: injects a delay (deadline-queue timer, cancelled when the stream ends) and/or an abort
  * (local reply with response flag FI; gRPC requests get a gRPC status). Delays are followed by the abort check.
  */
-export class FaultFilter implements StreamDecoderFilter, DeadlineNode {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class FaultFilter implements StreamDecoderFilter, DeadlineOwner {
+  readonly deadline = new Deadline(this);
 
   private cb!: StreamFilterCallbacks;
   private settings: FaultSettings;
@@ -82,7 +79,7 @@ export class FaultFilter implements StreamDecoderFilter, DeadlineNode {
     const delay = this.delayDuration(headers);
     if (delay !== undefined && this.tryIncActiveFaults()) {
       this.delaying = true;
-      this.config.deadlines.schedule(this, delay);
+      this.config.deadlines.schedule(this.deadline, delay);
       this.countDownstream('delays_injected');
       this.config.stats.delaysInjected.inc();
       cb.info.setResponseFlag(ResponseFlag.DelayInjected);
@@ -112,7 +109,7 @@ export class FaultFilter implements StreamDecoderFilter, DeadlineNode {
   }
 
   onDestroy(): void {
-    if (this.deadlineList !== null) this.deadlineList.cancel(this);
+    this.deadline.cancel();
     this.delaying = false;
     if (this.faultActive) {
       this.faultActive = false;

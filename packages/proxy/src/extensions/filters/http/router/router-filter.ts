@@ -2,7 +2,7 @@ import type { HeaderMap } from '../../../../interfaces/header-map.js';
 import { FilterStatus, type HttpRequest, type StreamDecoderFilter, type StreamFilterCallbacks } from '../../../../interfaces/http-filter.js';
 import { ResponseFlag } from '../../../../interfaces/response-flags.js';
 import type { HttpStreamPool, UpstreamResetReason } from '../../../../interfaces/upstream-stream.js';
-import type { DeadlineList, DeadlineNode } from '../../../../server/deadline-queue.js';
+import { Deadline, type DeadlineOwner } from '../../../../server/deadline-queue.js';
 import { monotonicNow } from '../../../../server/io-scope.js';
 import type { ClusterResources } from '../../../../upstream/circuit-breakers.js';
 import type { Cluster } from '../../../../upstream/cluster.js';
@@ -36,11 +36,8 @@ import { isIdempotentMethod } from './resend.js';
  * runs the request as one or more attempts (retries, per-try and global timeouts, circuit breakers), streaming the
  * response back with flow control both ways. Upstreams are reached through protocol-agnostic stream pools.
  */
-export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptOwner {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class RouterFilter implements StreamDecoderFilter, DeadlineOwner, AttemptOwner {
+  readonly deadline = new Deadline(this);
 
   private cb!: StreamFilterCallbacks;
   private req!: HttpRequest;
@@ -279,13 +276,13 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
     a.requestSent = true;
     const info = this.cb.info;
     info.lastUpstreamTxByteMs = monotonicNow() - info.startMonotonicMs;
-    if (this.perTryTimeoutMs > 0 && a.deadlineList === null) this.config.ctx.deadlines.list(this.perTryTimeoutMs).schedule(a);
+    if (this.perTryTimeoutMs > 0 && !a.deadline.armed) this.config.ctx.deadlines.list(this.perTryTimeoutMs).schedule(a.deadline);
   }
 
   private onRequestEnd(): void {
     if (this.body.ended) return;
     this.body.ended = true;
-    if (this.timeoutMs > 0 && this.deadlineList === null) this.config.ctx.deadlines.list(this.timeoutMs).schedule(this);
+    if (this.timeoutMs > 0 && !this.deadline.armed) this.config.ctx.deadlines.list(this.timeoutMs).schedule(this.deadline);
   }
 
   onAttemptWritable(a: UpstreamRequest): void {
@@ -517,7 +514,7 @@ export class RouterFilter implements StreamDecoderFilter, DeadlineNode, AttemptO
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     if (this.backoffTimer !== undefined) {
       clearTimeout(this.backoffTimer);
       this.backoffTimer = undefined;

@@ -7,7 +7,7 @@ import type {
   UpstreamStreamCallbacks,
   UpstreamStreamReadyHandler,
 } from '../../../../interfaces/upstream-stream.js';
-import type { DeadlineList, DeadlineNode, DeadlineQueues } from '../../../../server/deadline-queue.js';
+import { Deadline, type DeadlineOwner, type DeadlineQueues } from '../../../../server/deadline-queue.js';
 import { monotonicNow } from '../../../../server/io-scope.js';
 import type { Cluster } from '../../../../upstream/cluster.js';
 import type { Host } from '../../../../upstream/host.js';
@@ -22,11 +22,8 @@ const EMPTY = Buffer.alloc(0);
  * away; it never slows or fails the primary request: body it cannot send yet is held up to a limit, past which the
  * shadow is abandoned. Bounded by the route timeout like the primary.
  */
-export class ShadowRequest implements UpstreamStreamCallbacks, UpstreamStreamReadyHandler, DeadlineNode {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class ShadowRequest implements UpstreamStreamCallbacks, UpstreamStreamReadyHandler, DeadlineOwner {
+  readonly deadline = new Deadline(this);
 
   private stream: UpstreamStream | undefined;
   private pending: PendingStream | null = null;
@@ -52,7 +49,7 @@ export class ShadowRequest implements UpstreamStreamCallbacks, UpstreamStreamRea
     host.stats.rq_total++;
     host.stats.rq_active++;
     host.activeRequests++;
-    if (timeoutMs > 0) deadlines.list(timeoutMs).schedule(this);
+    if (timeoutMs > 0) deadlines.list(timeoutMs).schedule(this.deadline);
     this.pending = cluster.httpStreamPool(host).newStream(this, this);
   }
 
@@ -147,7 +144,7 @@ export class ShadowRequest implements UpstreamStreamCallbacks, UpstreamStreamRea
   private end(abandon: boolean): void {
     if (this.done) return;
     this.done = true;
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     this.held = undefined;
     const stats = this.cluster.stats;
     stats.upstream_rq_active.dec();

@@ -7,7 +7,7 @@ import type {
   UpstreamStreamCallbacks,
   UpstreamStreamReadyHandler,
 } from '../../../../interfaces/upstream-stream.js';
-import type { DeadlineList, DeadlineNode } from '../../../../server/deadline-queue.js';
+import { Deadline, type DeadlineOwner } from '../../../../server/deadline-queue.js';
 import { monotonicNow } from '../../../../server/io-scope.js';
 import type { ClusterResources } from '../../../../upstream/circuit-breakers.js';
 import type { Cluster } from '../../../../upstream/cluster.js';
@@ -28,11 +28,8 @@ export interface AttemptOwner {
  * One try of a request against one host (Envoy's UpstreamRequest): owns the upstream stream, the per-try timeout,
  * and the per-attempt stats and circuit-breaker slot.
  */
-export class UpstreamRequest implements UpstreamStreamCallbacks, UpstreamStreamReadyHandler, DeadlineNode {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class UpstreamRequest implements UpstreamStreamCallbacks, UpstreamStreamReadyHandler, DeadlineOwner {
+  readonly deadline = new Deadline(this);
 
   stream: UpstreamStream | undefined;
   /** Request body chunks (index into the router's list) already written on this attempt. */
@@ -106,7 +103,7 @@ export class UpstreamRequest implements UpstreamStreamCallbacks, UpstreamStreamR
   finish(abandon: boolean): void {
     if (this.finished) return;
     this.finished = true;
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     const stats = this.cluster.stats;
     const host = this.host;
     stats.upstream_rq_active.dec();

@@ -3,7 +3,7 @@ import { ResponseFlag } from '../../../../interfaces/response-flags.js';
 import type { Counter } from '../../../../interfaces/stats.js';
 import type { AccessLogger } from '../../../../observability/access-log/access-log-factory.js';
 import type { FactoryContext } from '../../../../server/factory-context.js';
-import type { DeadlineList, DeadlineNode } from '../../../../server/deadline-queue.js';
+import { Deadline, type DeadlineList, type DeadlineOwner } from '../../../../server/deadline-queue.js';
 import type { Cluster } from '../../../../upstream/cluster.js';
 import type { ConnectionPool, PooledConnection, PoolError } from '../../../../upstream/connection-pool.js';
 import { formatAddress } from '../../../../network/address.js';
@@ -34,11 +34,8 @@ export interface TcpProxyConfig {
  * One proxied TCP connection: picks a cluster and host, connects, then relays bytes both ways with backpressure
  * and half-close, like Envoy's tcp_proxy. Byte counts and flags end up in the connection's StreamInfo.
  */
-export class TcpProxySession implements Drainable, DeadlineNode {
-  deadlinePrev: DeadlineNode | null = null;
-  deadlineNext: DeadlineNode | null = null;
-  deadlineAt = 0;
-  deadlineList: DeadlineList | null = null;
+export class TcpProxySession implements Drainable, DeadlineOwner {
+  readonly deadline = new Deadline(this);
 
   private upstream: PooledConnection | undefined;
   private pool: ConnectionPool | undefined;
@@ -69,7 +66,7 @@ export class TcpProxySession implements Drainable, DeadlineNode {
     socket.on('close', () => this.onDownstreamClose());
     if (config.idleTimeoutMs > 0) {
       this.idleList = config.ctx.deadlines.list(config.idleTimeoutMs);
-      this.idleList.schedule(this);
+      this.idleList.schedule(this.deadline);
     }
     if (config.maxDurationMs > 0) {
       this.durationTimer = setTimeout(() => {
@@ -243,7 +240,7 @@ export class TcpProxySession implements Drainable, DeadlineNode {
   }
 
   private touch(): void {
-    if (this.idleList) this.idleList.schedule(this);
+    if (this.idleList) this.idleList.schedule(this.deadline);
   }
 
   /** Ends the session abruptly (timeouts, connect failure, drain deadline). */
@@ -258,7 +255,7 @@ export class TcpProxySession implements Drainable, DeadlineNode {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
-    this.deadlineList?.cancel(this);
+    this.deadline.cancel();
     if (this.durationTimer) clearTimeout(this.durationTimer);
     const info = this.conn.info;
     info.durationMs = performance.now() - info.startMonotonicMs;
