@@ -32,7 +32,7 @@ const CACHED_FIELD_MAX = 64;
  * String literals of names that have no static index, Huffman-coded once per process: they do not depend on any
  * table. Bounded, as names come from traffic; past the bound a name is encoded each time.
  */
-const NAME_LITERALS = new Map<string, Uint8Array>();
+const NAME_LITERALS = new Map<string, Buffer>();
 const NAME_LITERALS_MAX = 256;
 
 /** One name's newest entries in the dynamic table, as sequence numbers: per value, and for the name alone (-1: none). */
@@ -67,7 +67,7 @@ export class HpackEncoder {
    * (valid while the value matches). Made on first use: most connections of a large fleet sit idle.
    */
   private lastValue: (string | undefined)[] | undefined = undefined;
-  private lastField: Uint8Array | undefined = undefined;
+  private lastField: Buffer | undefined = undefined;
   private lastLength: number[] | undefined = undefined;
 
   constructor() {
@@ -158,7 +158,7 @@ export class HpackEncoder {
     const slot = known.slot;
     const values = (this.lastValue ??= new Array<string | undefined>(SLOTS).fill(undefined));
     const lengths = (this.lastLength ??= new Array<number>(SLOTS).fill(0));
-    const bytes = (this.lastField ??= new Uint8Array(SLOTS * CACHED_FIELD_MAX));
+    const bytes = (this.lastField ??= Buffer.alloc(SLOTS * CACHED_FIELD_MAX));
     const at = slot * CACHED_FIELD_MAX;
     if (values[slot] === value) {
       copyInto(out, bytes, at, lengths[slot] as number);
@@ -180,8 +180,11 @@ export class HpackEncoder {
   }
 }
 
-/** Appends src[from, from + n): short runs by a loop, as a native copy's call costs more than a few bytes. */
-function copyInto(out: WriteBuffer, src: Uint8Array, from: number, n: number): void {
+/**
+ * Appends src[from, from + n): short runs by a loop, as a native copy's call costs more than a few bytes. Sources are
+ * all Buffers, so the loop's loads stay monomorphic.
+ */
+function copyInto(out: WriteBuffer, src: Buffer, from: number, n: number): void {
   out.ensure(n);
   const buf = out.buf;
   let pos = out.pos;
@@ -203,7 +206,7 @@ function writeName(out: WriteBuffer, name: string): void {
   }
   const start = out.pos;
   writeString(out, name);
-  if (NAME_LITERALS.size < NAME_LITERALS_MAX) NAME_LITERALS.set(name, Uint8Array.prototype.slice.call(out.buf, start, out.pos));
+  if (NAME_LITERALS.size < NAME_LITERALS_MAX) NAME_LITERALS.set(name, Buffer.from(out.buf.subarray(start, out.pos)));
 }
 
 /** The latin1 bytes of the string being written (grown on demand). */
