@@ -24,12 +24,14 @@ function connectionSpecific(name: string, value: string): boolean {
 /** Names already found valid: names repeat across messages, so each is scanned once. Bounded (names come from traffic). */
 const VALID_NAMES = new Set<string>();
 const VALID_NAMES_MAX = 1024;
+/** Longer names are scanned each time: the cache must not pin large strings a peer chose. */
+const CACHED_NAME_MAX = 64;
 
 function validName(name: string): boolean {
   if (VALID_NAMES.has(name)) return true;
   if (name.length === 0) return false;
   for (let i = 0; i < name.length; i++) if (NAME_CHAR[name.charCodeAt(i)] !== 1) return false;
-  if (VALID_NAMES.size < VALID_NAMES_MAX) VALID_NAMES.add(name);
+  if (VALID_NAMES.size < VALID_NAMES_MAX && name.length <= CACHED_NAME_MAX) VALID_NAMES.add(name);
   return true;
 }
 

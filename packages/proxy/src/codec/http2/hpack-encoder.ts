@@ -30,10 +30,11 @@ const CACHED_FIELD_MAX = 64;
 
 /**
  * String literals of names that have no static index, Huffman-coded once per process: they do not depend on any
- * table. Bounded, as names come from traffic; past the bound a name is encoded each time.
+ * table. Bounded in count and length, as names come from traffic; other names are encoded each time.
  */
 const NAME_LITERALS = new Map<string, Buffer>();
 const NAME_LITERALS_MAX = 256;
+const NAME_LITERAL_MAX_LENGTH = 64;
 
 /** One name's newest entries in the dynamic table, as sequence numbers: per value, and for the name alone (-1: none). */
 class DynamicName {
@@ -206,7 +207,7 @@ function writeName(out: WriteBuffer, name: string): void {
   }
   const start = out.pos;
   writeString(out, name);
-  if (NAME_LITERALS.size < NAME_LITERALS_MAX) NAME_LITERALS.set(name, Buffer.from(out.buf.subarray(start, out.pos)));
+  if (NAME_LITERALS.size < NAME_LITERALS_MAX && name.length <= NAME_LITERAL_MAX_LENGTH) NAME_LITERALS.set(name, Buffer.from(out.buf.subarray(start, out.pos)));
 }
 
 /** The latin1 bytes of the string being written (grown on demand). */
