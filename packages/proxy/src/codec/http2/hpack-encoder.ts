@@ -7,7 +7,10 @@ import type { WriteBuffer } from './write-buffer.js';
 
 /** Values that differ on nearly every message: indexing them would only churn the table. */
 const NOT_INDEXED = new Set([':path', 'content-length', 'date', 'etag', 'last-modified', 'age', 'x-request-id', 'if-modified-since', 'if-none-match', 'location', 'set-cookie', 'grpc-timeout', 'x-envoy-expected-rq-timeout-ms', 'x-envoy-upstream-service-time']);
-/** Of the volatile names, those whose values do repeat (a content-length, a date within its second, a gRPC path). */
+/**
+ * Volatile names whose values never repeat, so not worth caching (other volatile values do: a content-length, a date
+ * within its second, a gRPC path).
+ */
 const UNIQUE_VALUES = new Set(['x-request-id']);
 /** What is known of a header name before any connection: its static-table index and full entries, whether to index it. */
 interface KnownName {
@@ -165,6 +168,8 @@ export class HpackEncoder {
       copyInto(out, bytes, at, lengths[slot] as number);
       return;
     }
+    // Room for the whole field first: a slab that grew midway would move the bytes away from `start`.
+    out.ensure(FIELD_OVERHEAD + name.length + value.length);
     const start = out.pos;
     writeInt(out, known.index, 4, 0);
     if (known.index === 0) writeName(out, name);
@@ -205,10 +210,16 @@ function writeName(out: WriteBuffer, name: string): void {
     copyInto(out, lit, 0, lit.length);
     return;
   }
+  out.ensure(STRING_OVERHEAD + name.length);
   const start = out.pos;
   writeString(out, name);
   if (NAME_LITERALS.size < NAME_LITERALS_MAX && name.length <= NAME_LITERAL_MAX_LENGTH) NAME_LITERALS.set(name, Buffer.from(out.buf.subarray(start, out.pos)));
 }
+
+/** Most bytes a string literal takes beyond its length (the length prefix; Huffman is used only when shorter). */
+const STRING_OVERHEAD = 6;
+/** Most bytes a literal field takes beyond its name and value: the index prefix and two string prefixes. */
+const FIELD_OVERHEAD = 3 * STRING_OVERHEAD;
 
 /** The latin1 bytes of the string being written (grown on demand). */
 let scratch = Buffer.allocUnsafe(256);

@@ -148,6 +148,30 @@ test('HpackEncoder: a repeated volatile field reuses its bytes; any change of va
   assert.deepEqual(mine, fromOther);
 });
 
+test('HpackEncoder: cached field and name bytes stay right when the write buffer moves in the middle of a field', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['date', 'Wed, 25 Nov 2026 00:19:49 GMT', false], // a volatile field's bytes, cached per encoder
+    ['x-moved-mid-field', 'v', true], // a literal name's bytes, cached per process
+  ];
+  for (const [name, value, never] of cases) {
+    const e = new HpackEncoder();
+    const d = new HpackDecoder(4096);
+    const w = new WriteBuffer();
+    for (let round = 0; round < 3; round++) {
+      // A slab whose write start is past 0, with 10 bytes of room: the field does not fit and the slab moves.
+      w.bytes(Buffer.alloc(100));
+      w.take();
+      const filler = w.buf.length - w.pos - 10;
+      w.bytes(Buffer.alloc(filler));
+      e.encode(w, name, value, never);
+      const b = w.take() as Buffer;
+      const out: string[] = [];
+      assert.equal(d.decode(b, filler, b.length, out, 1 << 20, 100), HPACK_OK, `round ${round}`);
+      assert.deepEqual(out, [name, value], `round ${round}`);
+    }
+  }
+});
+
 test('HpackDecoder.checked: literals are checked as decoded; an unchecked literal in the table taints the connection', () => {
   const e = new HpackEncoder();
   const d = new HpackDecoder(4096);

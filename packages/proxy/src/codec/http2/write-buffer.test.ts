@@ -37,23 +37,3 @@ test('WriteBuffer.reuse: ignored unless the chunk is the newest take() and nothi
   assert.equal((w.take() as Buffer).toString(), 'next');
   assert.equal(ref.toString(), 'referenced');
 });
-
-test('WriteBuffer.reuse: ignored for a chunk of an earlier slab, after the slab was grown or replaced', () => {
-  const w = new WriteBuffer();
-  w.bytes(Buffer.from('small'));
-  const small = w.take() as Buffer;
-  w.ensure(200 * 1024); // a larger slab
-  w.reuse(small);
-  w.bytes(Buffer.from('after'));
-  assert.equal(small.toString(), 'small');
-  assert.equal((w.take() as Buffer).toString(), 'after');
-  // Fill the slab to its end: the next cut starts a fresh slab, and the last chunk lies in the old one.
-  const big = Buffer.alloc(w.buf.length - w.pos - 10, 0x61);
-  w.bytes(big);
-  const full = w.take() as Buffer;
-  w.reuse(full);
-  w.bytes(Buffer.from('fresh'));
-  assert.equal(full.length, big.length);
-  assert.equal(full[0], 0x61);
-  assert.equal((w.take() as Buffer).toString(), 'fresh');
-});

@@ -25,7 +25,6 @@ export class WriteBuffer {
     this.buf = next;
     this.start = 0;
     this.pos = pending;
-    this.lastCut = undefined;
   }
 
   u8(v: number): void {
@@ -87,7 +86,8 @@ export class WriteBuffer {
    * that completed at once), so the next flush writes from the same memory instead of walking through the slab.
    */
   reuse(chunk: Buffer): void {
-    // Identity and offsets remembered by cut(): a typed array's .buffer and .byteOffset are native getters.
+    // Identity and offsets remembered by cut() (a typed array's .buffer and .byteOffset are native getters). In a new
+    // slab `start` is 0 while the last cut ended past 0, so a chunk of an older slab never matches.
     if (chunk !== this.lastCut || this.pos !== this.start || this.start !== this.lastCutEnd) return;
     this.start = this.lastCutStart;
     this.pos = this.start;
@@ -111,7 +111,6 @@ export class WriteBuffer {
     if (this.buf.length - this.pos < 1024) {
       this.buf = Buffer.allocUnsafe(SLAB);
       this.pos = this.start = 0;
-      this.lastCut = undefined;
     }
   }
 }
