@@ -12,7 +12,7 @@ import { expectHelloWorld } from './lib/http-check.js';
 import { startHaproxy } from './lib/haproxy.js';
 import { startNginx } from './lib/nginx.js';
 import { allowedCpus, ensureCommands, pinTree, processTree } from './lib/procs.js';
-import { computeRatios, fmtMs, formatRatios, formatResults, TARGETS } from './lib/report.js';
+import { computeRatios, fmtMs, formatRatios, formatResults, medianRound, TARGETS } from './lib/report.js';
 import { computeGrpcRatios, computeH2Ratios, formatGrpcRatios, formatGrpcResults, formatH2Ratios, formatH2Results, GRPC_TARGETS, H2_TARGETS } from './lib/report-h2-grpc.js';
 import { memoryReport, RssSampler, settledTreeMemory } from './lib/rss.js';
 import { runH2Suite } from './lib/suite-h2.js';
@@ -131,19 +131,44 @@ async function runHttp1Suite(opts, cpus, host, tools) {
   console.log(`wrk -t1 -c${opts.connections} -d${opts.durationSec}s --latency (after a discarded ${opts.warmupSec}s warm-up), one mode after the other`);
   console.log(`pinning: proxy under test (Weft --concurrency 1 / HAProxy nbthread 1) on core ${proxyCpu}; nginx upstream (1 worker) and wrk on core ${loadCpu}.`);
   console.log(`         direct: nginx moved to core ${proxyCpu} (the proxy's core) so it does not share core ${loadCpu} with wrk.`);
+  if (opts.rounds > 1) console.log(`rounds: ${opts.rounds}, the modes interleaved; the table shows the round with the median Weft/HAProxy req/s ratio.`);
   printHostAndTools(host, tools);
 
   log(`starting nginx upstream on core ${loadCpu}`);
   const upstream = await startNginx({ cpu: loadCpu });
+  const rounds = [];
+  for (let round = 1; round <= opts.rounds; round++) {
+    const results = await runHttp1Round(upstream, opts, cpus, opts.rounds > 1 ? `round ${round}: ` : '');
+    if (!results) return null;
+    rounds.push(results);
+  }
+  await upstream.proc.stop();
+
+  const { index, values } = medianRound(rounds);
+  const results = rounds[index];
+  const ratios = computeRatios(results);
+  console.log(formatResults(results));
+  console.log('');
+  console.log(formatRatios(ratios, results));
+  if (rounds.length > 1) {
+    const list = values.map((v, i) => `${v === null ? 'n/a' : v.toFixed(2)}${i === index ? ' (shown)' : ''}`).join(', ');
+    console.log(`Weft / HAProxy req/s by round: ${list}`);
+  }
+  return { modes: results, ratios, rounds: rounds.length > 1 ? rounds.map((r) => ({ modes: r, ratios: computeRatios(r) })) : undefined };
+}
+
+/** One pass over the HTTP/1.1 modes against a running nginx; null if stopped. */
+async function runHttp1Round(upstream, opts, cpus, label) {
+  const [proxyCpu] = cpus;
   const results = {};
   for (const mode of opts.modes) {
     if (isStopping()) return null;
-    log(`${mode}: running (${opts.warmupSec}s warm-up + ${opts.durationSec}s)`);
+    log(`${label}${mode}: running (${opts.warmupSec}s warm-up + ${opts.durationSec}s)`);
     if (mode === 'direct') {
       try {
         results.direct = await runDirect(upstream, opts, cpus);
       } catch (err) {
-        results.direct = { status: 'failed', cpu: `nginx ${proxyCpu}, wrk ${loadCpu}`, reason: err.message };
+        results.direct = { status: 'failed', cpu: `nginx ${proxyCpu}, wrk ${cpus[1]}`, reason: err.message };
       }
     } else if (mode === 'weft') {
       results.weft = await runProxied('weft', () => startWeft({ cpu: proxyCpu, upstreamPort: upstream.port, repoRoot: REPO_ROOT, bin: opts.weftBin }), opts, cpus);
@@ -151,17 +176,10 @@ async function runHttp1Suite(opts, cpus, host, tools) {
       results.haproxy = await runProxied('haproxy', () => startHaproxy({ cpu: proxyCpu, upstreamPort: upstream.port, connections: opts.connections }), opts, cpus);
     }
     const r = results[mode];
-    log(r.status === 'ok' ? `${mode}: ${Math.round(r.wrk.rps)} req/s, p50 ${fmtMs(r.wrk.p50Ms)}, p99 ${fmtMs(r.wrk.p99Ms)}${r.flags.length ? ` [${r.flags.join('; ')}]` : ''}` : `${mode}: ${r.reason}`);
+    log(r.status === 'ok' ? `${label}${mode}: ${Math.round(r.wrk.rps)} req/s, p50 ${fmtMs(r.wrk.p50Ms)}, p99 ${fmtMs(r.wrk.p99Ms)}${r.flags.length ? ` [${r.flags.join('; ')}]` : ''}` : `${label}${mode}: ${r.reason}`);
     await sleep(500);
   }
-  if (isStopping()) return null;
-  await upstream.proc.stop();
-
-  const ratios = computeRatios(results);
-  console.log(formatResults(results));
-  console.log('');
-  console.log(formatRatios(ratios, results));
-  return { modes: results, ratios };
+  return isStopping() ? null : results;
 }
 
 function printHostAndTools(host, tools) {
@@ -256,7 +274,7 @@ async function main() {
   if (uses('http1')) {
     const http1 = await runHttp1Suite(opts, cpus, host, tools);
     if (!http1) return;
-    Object.assign(out, { targets: TARGETS, modes: http1.modes, ratios: http1.ratios });
+    Object.assign(out, { targets: TARGETS, modes: http1.modes, ratios: http1.ratios, rounds: http1.rounds });
     if (uses('h2') || uses('grpc') || uses('rpc')) console.log('');
     for (const [m, r] of Object.entries(http1.modes)) if (r.status !== 'ok' || r.flags.length > 0) bad.push(`${m} (${r.status === 'ok' ? r.flags.join('; ') : 'failed'})`);
   } else {

@@ -15,6 +15,8 @@ const USAGE = `usage: node bench/run.js [--suite=http1|h2|grpc|rpc|all] [--durat
   --duration     measured seconds per mode (default 10, or env BENCH_DURATION)
   --warmup       discarded warm-up seconds per mode before the measurement (default 2)
   --connections  http1: wrk connections (default 50); wrk always runs one thread
+  --rounds       http1: run the modes this many times, interleaved, and report the round with the median
+                 Weft/HAProxy req/s ratio (default 1); one round's ratio moves with the machine's noise
   --h2-clients   h2: h2load clients, one connection each (default 10)
   --h2-streams   h2: h2load max concurrent streams per client (default 10)
   --grpc-rate    grpc: unary calls per second, open loop (default 1000)
@@ -75,6 +77,7 @@ export function parseOptions(repoRoot) {
         duration: { type: 'string' },
         warmup: { type: 'string' },
         connections: { type: 'string' },
+        rounds: { type: 'string' },
         suite: { type: 'string' },
         'h2-clients': { type: 'string' },
         'h2-streams': { type: 'string' },
@@ -111,6 +114,7 @@ export function parseOptions(repoRoot) {
     durationSec: parseSeconds(values.duration ?? process.env.BENCH_DURATION ?? '10', '--duration'),
     warmupSec: parseSeconds(values.warmup ?? '2', '--warmup'),
     connections,
+    rounds: positiveInt(values.rounds ?? 1, '--rounds'),
     h2Clients: positiveInt(values['h2-clients'] ?? 10, '--h2-clients'),
     h2Streams: positiveInt(values['h2-streams'] ?? 10, '--h2-streams'),
     grpcRate: positiveInt(values['grpc-rate'] ?? 1000, '--grpc-rate'),

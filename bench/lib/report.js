@@ -71,6 +71,19 @@ export function computeRatios(modes) {
   };
 }
 
+/**
+ * The round to report when the HTTP/1.1 modes ran several times, interleaved: the one with the median Weft/HAProxy
+ * req/s ratio (the lower middle one for an even count). A round is a whole same-run comparison, so its p99 and RSS
+ * readings come with it. Rounds without a ratio (a mode failed) are passed over unless no round has one.
+ * Returns { index, values }: values are the rounds' ratios in round order (null where missing).
+ */
+export function medianRound(rounds) {
+  const values = rounds.map((r) => computeRatios(r).weftOverHaproxyRps);
+  const ranked = values.map((v, i) => [v, i]).filter(([v]) => v !== null).sort((a, b) => a[0] - b[0]);
+  if (ranked.length === 0) return { index: 0, values };
+  return { index: ranked[(ranked.length - 1) >> 1][1], values };
+}
+
 export function formatRatios(ratios, modes) {
   const verdict = (ok) => (ok === null ? 'n/a' : ok ? 'MET' : 'MISSED');
   const missing = modes.weft?.status !== 'ok' ? ' (Weft did not run)' : modes.haproxy?.status !== 'ok' ? ' (HAProxy did not run)' : '';
