@@ -42,6 +42,8 @@ spec:
 interface LoadCounts {
   ok: number;
   failed: number;
+  /** GETs reset on a reused keep-alive connection and sent again once (the HTTP/1.1 idle-close race). */
+  retriedReused: number;
   conns: number;
   serverSidecarOnly: number;
   direct: number;
@@ -178,6 +180,8 @@ describe('interception through weft agent: client ns -> server ns, agents toggle
     console.log(`agent interception toggles (client,server per toggle; off/on x3): total ms ${ms('totalMs')}; waits ms ${ms('waitMs')}; rules ms ${ms('rulesMs')}; load ${counts.ok} ok, ${counts.failed} failed over ${counts.conns} connections (${counts.serverSidecarOnly} via the server sidecar, ${counts.direct} direct)`);
     assert.deepEqual(counts.errors, []);
     assert.equal(counts.failed, 0);
+    // The idle-close race is rare; many resets would mean connections are being cut, not raced.
+    assert.ok(counts.retriedReused <= 5, JSON.stringify(counts));
     assert.ok(counts.ok > 50, `only ${counts.ok} requests`);
     // Both paths were used: through the sidecars while on, straight to the app while off.
     assert.ok(counts.serverSidecarOnly > 0 && counts.direct > 0, JSON.stringify(counts));

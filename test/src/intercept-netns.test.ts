@@ -14,6 +14,8 @@ if (skip !== undefined) console.error(`\n*** SKIPPING the interception tests: ${
 interface LoadCounts {
   ok: number;
   failed: number;
+  /** GETs reset on a reused keep-alive connection and sent again once (the HTTP/1.1 idle-close race). */
+  retriedReused: number;
   bothSidecars: number;
   clientSidecarOnly: number;
   serverSidecarOnly: number;
@@ -136,6 +138,8 @@ describe('transparent interception in network namespaces (client ns -> server ns
     t.diagnostic(`load: ${JSON.stringify(counts)}; toggle totals (ms): ${ms('totalMs').join(',')}; waits: ${ms('waitMs').join(',')}`);
     assert.deepEqual(counts.errors, []);
     assert.equal(counts.failed, 0);
+    // The idle-close race is rare; many resets would mean connections are being cut, not raced.
+    assert.ok(counts.retriedReused <= 5, JSON.stringify(counts));
     assert.ok(counts.ok > 50, `only ${counts.ok} requests`);
     // Both paths were really used: through both sidecars while on, straight to the app while off.
     assert.ok(counts.bothSidecars > 0, JSON.stringify(counts));
