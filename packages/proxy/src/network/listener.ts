@@ -3,7 +3,7 @@ import { ConfigError, joinPath } from '@weft/api/lite';
 import type { Listener__Output } from '@weft/api/envoy/envoy/config/listener/v3/Listener.js';
 import type { NetworkFilterHandler } from '../interfaces/network-filter.js';
 import type { Counter, Gauge, Histogram } from '../interfaces/stats.js';
-import { DeadlineTimer, type DeadlineList } from '../server/deadline-queue.js';
+import { deadlineTimer, type Deadline, type DeadlineList } from '../server/deadline-queue.js';
 import { durationMs } from '../server/duration.js';
 import { rawHandleOf, takeInheritedListener, type RawListenHandle } from '../server/hot-upgrade/inherited-listeners.js';
 import type { FactoryContext } from '../server/factory-context.js';
@@ -426,9 +426,9 @@ export class ActiveListener implements AcceptOwner {
       if (peeked && !socket.destroyed) socket.resume();
       return;
     }
-    let timer: DeadlineTimer | undefined;
+    let timer: Deadline | undefined;
     if (chain.handshakeTimeoutMs > 0) {
-      timer = new DeadlineTimer(() => {
+      timer = deadlineTimer(() => {
         stats.transportSocketConnectTimeout.inc();
         conn.socket.destroy();
         socket.destroy();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DeadlineQueues, DeadlineTimer } from './deadline-queue.js';
+import { DeadlineQueues, deadlineTimer } from './deadline-queue.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -9,8 +9,8 @@ describe('deadline queues (one timer per duration)', () => {
     const q = new DeadlineQueues();
     const fired: string[] = [];
     const start = performance.now();
-    const a = new DeadlineTimer(() => fired.push(`a@${Math.round(performance.now() - start)}`));
-    const b = new DeadlineTimer(() => fired.push('b'));
+    const a = deadlineTimer(() => fired.push(`a@${Math.round(performance.now() - start)}`));
+    const b = deadlineTimer(() => fired.push('b'));
     q.schedule(a, 40);
     await sleep(10);
     q.schedule(b, 40);
@@ -26,8 +26,8 @@ describe('deadline queues (one timer per duration)', () => {
     const q = new DeadlineQueues();
     let cancelled = 0;
     let refreshed = 0;
-    const c = new DeadlineTimer(() => cancelled++);
-    const r = new DeadlineTimer(() => refreshed++);
+    const c = deadlineTimer(() => cancelled++);
+    const r = deadlineTimer(() => refreshed++);
     // Generous margins: a loaded CI machine may oversleep a few tens of ms.
     q.schedule(c, 250);
     q.schedule(r, 250);
@@ -46,8 +46,8 @@ describe('deadline queues (one timer per duration)', () => {
   test('different durations are independent lists', async () => {
     const q = new DeadlineQueues();
     const order: number[] = [];
-    q.schedule(new DeadlineTimer(() => order.push(60)), 60);
-    q.schedule(new DeadlineTimer(() => order.push(20)), 20);
+    q.schedule(deadlineTimer(() => order.push(60)), 60);
+    q.schedule(deadlineTimer(() => order.push(20)), 20);
     await sleep(300);
     assert.deepEqual(order, [20, 60]);
     q.close();

@@ -164,9 +164,7 @@ export class DeadlineQueues {
 /** A process-wide instance for data-path timeouts. */
 export const deadlines = new DeadlineQueues();
 
-/** A standalone deadline for code that wants a callback-style timer from the queues. */
-export class DeadlineTimer extends Deadline {
-  constructor(callback: () => void) {
-    super({ onDeadline: callback });
-  }
+/** A standalone deadline for code that wants a callback-style timer from the queues (still one node class). */
+export function deadlineTimer(callback: () => void): Deadline {
+  return new Deadline({ onDeadline: callback });
 }
