@@ -17,7 +17,7 @@ import { appendVia, mutateRequestHeaders } from './request-headers.js';
 import type { ResponseEncoder } from './response-encoder.js';
 import { recordHttpIstioMetrics } from './istio-recorder.js';
 import { monotonicNow } from '../server/io-scope.js';
-import { StreamDurationTimer } from './stream-duration-timer.js';
+import { deadlineTimer, type Deadline } from '../server/deadline-queue.js';
 import { upgradeAllowed } from './upgrade-config.js';
 
 /** Where the stream is in its life. */
@@ -66,7 +66,8 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
   private bufferedTrailers: HeaderMap | undefined;
   private isHeadRequest = false;
   private grpc = false;
-  private durationTimer: StreamDurationTimer | undefined;
+  /** max_stream_duration: a deadline of its own, so the stream's other timers (idle, per codec) stay independent. */
+  private durationTimer: Deadline | undefined;
 
   /** content-type application/grpc* (decided once when the request headers are processed). */
   get grpcRequest(): boolean {
@@ -129,7 +130,7 @@ export class ActiveStream implements StreamFilterCallbacks, HttpRequest {
     if (this.upgradeType !== '' && !this.acceptUpgrade()) return;
     const routeMax = this.route?.action.kind === 'route' ? this.route.action.maxStreamDurationMs : undefined;
     const maxDuration = routeMax ?? cfg.maxStreamDurationMs;
-    if (maxDuration > 0) cfg.ctx.deadlines.list(maxDuration).schedule((this.durationTimer = new StreamDurationTimer(this)).deadline);
+    if (maxDuration > 0) cfg.ctx.deadlines.list(maxDuration).schedule((this.durationTimer = deadlineTimer(() => this.onMaxStreamDuration())));
     for (const f of cfg.filters) {
       const inst = f.create();
       if (inst.decoder) {

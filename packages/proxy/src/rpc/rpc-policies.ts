@@ -4,7 +4,6 @@ import type { LocalRateLimit__Output } from '@weft/api/envoy/weft/extensions/fil
 import type { Duration__Output } from '@weft/api/envoy/google/protobuf/Duration.js';
 import { compileFraction, type Fraction } from '../server/fraction.js';
 import { TokenBucket } from '../server/token-bucket.js';
-import { Deadline, type DeadlineOwner } from '../server/deadline-queue.js';
 import { durationMs } from '../server/duration.js';
 import { monotonicNow } from '../server/io-scope.js';
 
@@ -72,13 +71,4 @@ export function compileRpcRateLimit(l: LocalRateLimit__Output, path: string): To
 
 export function compilePerTryTimeout(d: Duration__Output | null, path: string): number {
   return d ? positiveDuration(d, path) : 0;
-}
-
-/** A call's per-try timeout node (the call's own node carries the fault delay and the route timeout). */
-export class PerTryTimer implements DeadlineOwner {
-  readonly deadline = new Deadline(this);
-  constructor(private readonly owner: { onPerTryTimeout(): void }) {}
-  onDeadline(): void {
-    this.owner.onPerTryTimeout();
-  }
 }

@@ -3,7 +3,7 @@ import { RpcProtocolError } from '../interfaces/rpc-codec.js';
 import { ResponseFlag } from '../interfaces/response-flags.js';
 import { StreamInfo } from '../interfaces/stream-info.js';
 import type { AccessLogContext } from '../observability/access-log/access-log-factory.js';
-import { Deadline, type DeadlineOwner } from '../server/deadline-queue.js';
+import { Deadline, deadlineTimer, type DeadlineOwner } from '../server/deadline-queue.js';
 import { monotonicNow, wallClockNow } from '../server/io-scope.js';
 import type { Cluster } from '../upstream/cluster.js';
 import { OutlierResult, type Host } from '../upstream/host.js';
@@ -16,7 +16,6 @@ import { muxPoolFor, type MuxFailure, type MuxRequest, type RpcMuxConnection, ty
 import { recordIstio } from './rpc-istio.js';
 import { startMirrors } from './rpc-mirror.js';
 import { LOCAL_CODES, RESPONSE_CODES } from './rpc-codes.js';
-import { PerTryTimer } from './rpc-policies.js';
 
 /** What a request needs from its downstream connection. */
 export interface RpcDownstream {
@@ -60,7 +59,8 @@ export class RpcActiveRequest implements MuxRequest, DeadlineOwner, AccessLogCon
   private done = false;
   /** Waiting out an injected fault delay (the deadline node is in the delay's list). */
   private delaying = false;
-  private tryTimer: PerTryTimer | undefined;
+  /** The per-try timeout: a deadline of its own (this request's node carries the fault delay and the route timeout). */
+  private tryTimer: Deadline | undefined;
   /** Linked list of a connection's active requests. */
   prev: RpcActiveRequest | null = null;
   next: RpcActiveRequest | null = null;
@@ -205,7 +205,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineOwner, AccessLogCon
     host.activeRequests++;
     this.attemptActive = true;
     const perTry = (this.route as RpcRoute).perTryTimeoutMs;
-    if (perTry > 0 && !this.frame.oneway) ds.config.ctx.deadlines.schedule((this.tryTimer ??= new PerTryTimer(this)).deadline, perTry);
+    if (perTry > 0 && !this.frame.oneway) ds.config.ctx.deadlines.schedule((this.tryTimer ??= deadlineTimer(() => this.onPerTryTimeout())), perTry);
     const cfg = ds.config;
     const pool = muxPoolFor(cluster, cluster.pool(host, 'rpc'), ds.codecDef, cfg.mux, cfg.onUpstreamHeartbeat);
     this.pool = pool;
@@ -366,7 +366,7 @@ export class RpcActiveRequest implements MuxRequest, DeadlineOwner, AccessLogCon
   private endAttempt(success: boolean): void {
     if (!this.attemptActive) return;
     this.attemptActive = false;
-    this.tryTimer?.deadline.cancel();
+    this.tryTimer?.cancel();
     const cluster = this.cluster as Cluster;
     const host = this.host as Host;
     cluster.resources.DEFAULT.requests.dec();

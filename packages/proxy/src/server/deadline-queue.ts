@@ -3,9 +3,10 @@ import { enterIoScope, exitIoScope, monotonicNow } from './io-scope.js';
 /**
  * Timeouts without a `setTimeout` per request. Most timeouts of one kind share a duration (route timeout, idle
  * timeout), so entries of the same duration expire in insertion order: a FIFO intrusive list per duration gives O(1)
- * schedule and cancel, and one Node timer per duration fires the head. Nodes are the owning objects themselves
- * (streams, connections), so scheduling allocates nothing.
+ * schedule and cancel, and one Node timer per duration fires the head. Each owner (stream, connection, filter)
+ * holds its Deadline node from birth, so scheduling allocates nothing.
  */
+
 /** What a deadline ends: the stream, connection or filter that owns it. */
 export interface DeadlineOwner {
   onDeadline(): void;

@@ -20,7 +20,6 @@ function connectionSpecific(name: string, value: string): boolean {
   }
 }
 
-
 /** Names already found valid: names repeat across messages, so each is scanned once. Bounded (names come from traffic). */
 const VALID_NAMES = new Set<string>();
 const VALID_NAMES_MAX = 1024;

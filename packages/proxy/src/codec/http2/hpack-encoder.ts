@@ -31,6 +31,11 @@ const SLOTS = slots;
 /** A cached field is copied from a fixed buffer per slot; longer fields are encoded each time. */
 const CACHED_FIELD_MAX = 64;
 
+/** Most bytes a string literal takes beyond its length (the length prefix; Huffman is used only when shorter). */
+const STRING_OVERHEAD = 6;
+/** Most bytes a literal field takes beyond its name and value: the index prefix and two string prefixes. */
+const FIELD_OVERHEAD = 3 * STRING_OVERHEAD;
+
 /**
  * String literals of names that have no static index, Huffman-coded once per process: they do not depend on any
  * table. Bounded in count and length, as names come from traffic; other names are encoded each time.
@@ -215,11 +220,6 @@ function writeName(out: WriteBuffer, name: string): void {
   writeString(out, name);
   if (NAME_LITERALS.size < NAME_LITERALS_MAX && name.length <= NAME_LITERAL_MAX_LENGTH) NAME_LITERALS.set(name, Buffer.from(out.buf.subarray(start, out.pos)));
 }
-
-/** Most bytes a string literal takes beyond its length (the length prefix; Huffman is used only when shorter). */
-const STRING_OVERHEAD = 6;
-/** Most bytes a literal field takes beyond its name and value: the index prefix and two string prefixes. */
-const FIELD_OVERHEAD = 3 * STRING_OVERHEAD;
 
 /** The latin1 bytes of the string being written (grown on demand). */
 let scratch = Buffer.allocUnsafe(256);
