@@ -13,7 +13,7 @@ import { startHaproxy } from './lib/haproxy.js';
 import { startNginx } from './lib/nginx.js';
 import { allowedCpus, ensureCommands, pinTree, processTree } from './lib/procs.js';
 import { computeRatios, fmtMs, formatRatios, formatResults, medianRound, TARGETS } from './lib/report.js';
-import { computeGrpcRatios, computeH2Ratios, formatGrpcRatios, formatGrpcResults, formatH2Ratios, formatH2Results, GRPC_TARGETS, H2_TARGETS } from './lib/report-h2-grpc.js';
+import { computeGrpcRatios, computeH2Ratios, formatGrpcRatios, formatGrpcResults, formatGrpcRounds, formatH2Ratios, formatH2Results, GRPC_TARGETS, H2_TARGETS } from './lib/report-h2-grpc.js';
 import { memoryReport, RssSampler, settledTreeMemory } from './lib/rss.js';
 import { runH2Suite } from './lib/suite-h2.js';
 import { computeRpcRatios, formatRpcRatios, formatRpcResults, RPC_TARGETS } from './lib/report-rpc.js';
@@ -195,13 +195,14 @@ function printHostAndTools(host, tools) {
 async function runOptionalSuite(name, heading, run, format) {
   console.log(`${heading.join('\n')}\n`);
   try {
-    const { modes } = await run();
+    const { modes, rounds } = await run();
     if (isStopping()) return null;
     const ratios = format.ratios(modes);
     console.log(format.results(modes));
     console.log('');
     console.log(format.formatRatios(ratios, modes));
-    return { modes, ratios, targets: format.targets };
+    if (rounds) console.log(format.rounds(rounds, rounds.indexOf(modes)));
+    return { modes, ratios, targets: format.targets, rounds: rounds?.map((r) => ({ modes: r, ratios: format.ratios(r) })) };
   } catch (err) {
     if (isStopping()) return null;
     console.log(`${name} suite FAILED: ${err.message}`);
@@ -293,12 +294,13 @@ async function main() {
     out.grpc = await runOptionalSuite('grpc', [
       `gRPC unary — open loop at ${opts.grpcRate} calls/s for ${opts.durationSec}s (after a discarded ${opts.warmupSec}s warm-up), 16-byte echo, ${opts.grpcUpstream === 'nghttpd' ? 'nghttpd upstream (fixed gRPC-framed reply, C)' : '@grpc/grpc-js server'}, ${opts.grpcLoad === 'h2load' ? 'h2load --rps client (C; 10 threads, 10 connections)' : '@grpc/grpc-js client (bench/grpc-load.js, one channel)'}`,
       `pinning: proxy (Weft --concurrency 1 / HAProxy nbthread 1, h2c both sides) on core ${proxyCpu}; echo server and load generator on core ${loadCpu}.`,
+      ...(opts.rounds > 1 ? [`rounds: ${opts.rounds}, the modes interleaved; the table shows the round with the median p99 Weft adds.`] : []),
     ], async () => {
       // Loaded on demand: it needs @grpc/grpc-js from the workspace, which the other suites do not.
       const { runGrpcSuite } = await import('./lib/suite-grpc.js');
       return runGrpcSuite({ opts, cpus, repoRoot: REPO_ROOT, log });
     },
-    { ratios: computeGrpcRatios, results: formatGrpcResults, formatRatios: formatGrpcRatios, targets: GRPC_TARGETS });
+    { ratios: computeGrpcRatios, results: formatGrpcResults, formatRatios: formatGrpcRatios, rounds: formatGrpcRounds, targets: GRPC_TARGETS });
     if (!out.grpc) return;
   }
   if (uses('rpc') && !isStopping()) {

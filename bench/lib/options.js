@@ -15,8 +15,9 @@ const USAGE = `usage: node bench/run.js [--suite=http1|h2|grpc|rpc|all] [--durat
   --duration     measured seconds per mode (default 10, or env BENCH_DURATION)
   --warmup       discarded warm-up seconds per mode before the measurement (default 2)
   --connections  http1: wrk connections (default 50); wrk always runs one thread
-  --rounds       http1: run the modes this many times, interleaved, and report the round with the median
-                 Weft/HAProxy req/s ratio (default 1); one round's ratio moves with the machine's noise
+  --rounds       http1 and grpc: run the modes this many times, interleaved, and report the round with the
+                 median Weft/HAProxy req/s ratio (http1) or the median p99 Weft adds (grpc) (default 1); one
+                 round's figures move with the machine's noise
   --h2-clients   h2: h2load clients, one connection each (default 10)
   --h2-streams   h2: h2load max concurrent streams per client (default 10)
   --grpc-rate    grpc: unary calls per second, open loop (default 1000)

@@ -1,5 +1,5 @@
 // Tables, ratios and targets of the HTTP/2 and gRPC suites.
-import { fmtMiB, fmtMs, fmtRps, table } from './report.js';
+import { fmtMiB, fmtMs, fmtRps, medianIndex, table } from './report.js';
 
 export const H2_TARGETS = { rpsRatioMin: 0.6 };
 export const GRPC_TARGETS = { addedP99MaxMs: 0.3 };
@@ -95,6 +95,24 @@ export function computeGrpcRatios(modes) {
     haproxyAddedP99Ms: added(ok(modes.haproxy)),
     meets: { addedP99: weftAddedP99Ms === null ? null : weftAddedP99Ms <= GRPC_TARGETS.addedP99MaxMs },
   };
+}
+
+/**
+ * The gRPC round to report when the modes ran several times, interleaved: the one with the median p99 Weft adds
+ * (the higher middle one for an even count). Returns { index, values } like report.js's medianRound.
+ */
+export function medianGrpcRound(rounds) {
+  const values = rounds.map((r) => computeGrpcRatios(r).weftAddedP99Ms);
+  return { index: medianIndex(values.map((v) => (v === null ? null : -v))), values };
+}
+
+/** One line per proxy: the p99 it added in each round, the reported round marked. */
+export function formatGrpcRounds(rounds, index) {
+  const line = (label, key) => `${label} by round: ${rounds.map((r, i) => {
+    const x = computeGrpcRatios(r)[key];
+    return `${x === null ? 'n/a' : `${x.toFixed(3)} ms`}${i === index ? ' (shown)' : ''}`;
+  }).join(', ')}`;
+  return `${line('Weft p99 - direct p99', 'weftAddedP99Ms')}\n${line('HAProxy p99 - direct p99', 'haproxyAddedP99Ms')}`;
 }
 
 export function formatGrpcRatios(ratios, modes) {

@@ -1,7 +1,7 @@
 // Run with: node --test bench/lib/report-h2-grpc.test.js (also part of scripts/run-tests.js via test/src/bench-lib.test.ts)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeGrpcRatios, computeH2Ratios, formatGrpcRatios, formatH2Ratios, formatH2Results } from './report-h2-grpc.js';
+import { computeGrpcRatios, computeH2Ratios, formatGrpcRatios, formatGrpcRounds, formatH2Ratios, formatH2Results, medianGrpcRound } from './report-h2-grpc.js';
 import { grpcFlags } from './suite-grpc.js';
 
 const h2Mode = (rps, p99Ms) => ({ status: 'ok', cpu: 'x', flags: [], h2load: { rps, p50Ms: p99Ms / 2, p99Ms, errors: 0 } });
@@ -51,4 +51,18 @@ test('gRPC flags: errors, unanswered calls and a load that fell behind its rate'
   assert.deepEqual(grpcFlags({ ...clean, errors: 3, unfinished: 2, achievedRps: 900 }, null), ['ERRORS', '2 calls unanswered', 'offered only 900/s']);
   assert.deepEqual(grpcFlags({ ...clean, ok: 0, errors: 10000 }, { running: false, describeExit: () => 'exited with code 1' }),
     ['ERRORS', 'no successful calls', 'proxy exited with code 1 during load']);
+});
+
+test('gRPC rounds: the round with the median p99 Weft adds, the higher middle one for an even count', () => {
+  const round = (weft, haproxy = 0.6) => ({ direct: grpcMode(0.2), weft: weft === null ? { status: 'failed', reason: 'x' } : grpcMode(0.2 + weft), haproxy: grpcMode(0.2 + haproxy) });
+  const three = [round(0.8), round(0.5), round(1.1)];
+  const picked = medianGrpcRound(three);
+  assert.equal(picked.index, 0);
+  assert.deepEqual(picked.values.map((x) => Number(x.toFixed(3))), [0.8, 0.5, 1.1]);
+  assert.equal(medianGrpcRound([round(0.4), round(0.9), round(0.6), round(0.7)]).index, 3);
+  // A round where Weft failed is passed over.
+  assert.equal(medianGrpcRound([round(null), round(0.3), round(0.9)]).index, 2);
+  const text = formatGrpcRounds(three, 0);
+  assert.match(text, /^Weft p99 - direct p99 by round: 0\.800 ms \(shown\), 0\.500 ms, 1\.100 ms$/m);
+  assert.match(text, /^HAProxy p99 - direct p99 by round: 0\.600 ms \(shown\), 0\.600 ms, 0\.600 ms$/m);
 });

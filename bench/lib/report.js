@@ -72,6 +72,15 @@ export function computeRatios(modes) {
 }
 
 /**
+ * The index of the median of `values` (the lower middle one for an even count), null entries passed over; 0 when
+ * none is a number. Callers pass values ordered so that the lower middle is the less flattering one for Weft.
+ */
+export function medianIndex(values) {
+  const ranked = values.map((v, i) => [v, i]).filter(([v]) => v !== null).sort((a, b) => a[0] - b[0]);
+  return ranked.length === 0 ? 0 : ranked[(ranked.length - 1) >> 1][1];
+}
+
+/**
  * The round to report when the HTTP/1.1 modes ran several times, interleaved: the one with the median Weft/HAProxy
  * req/s ratio (the lower middle one for an even count). A round is a whole same-run comparison, so its p99 and RSS
  * readings come with it. Rounds without a ratio (a mode failed) are passed over unless no round has one.
@@ -79,9 +88,7 @@ export function computeRatios(modes) {
  */
 export function medianRound(rounds) {
   const values = rounds.map((r) => computeRatios(r).weftOverHaproxyRps);
-  const ranked = values.map((v, i) => [v, i]).filter(([v]) => v !== null).sort((a, b) => a[0] - b[0]);
-  if (ranked.length === 0) return { index: 0, values };
-  return { index: ranked[(ranked.length - 1) >> 1][1], values };
+  return { index: medianIndex(values), values };
 }
 
 export function formatRatios(ratios, modes) {

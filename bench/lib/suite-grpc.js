@@ -10,6 +10,7 @@ import { startHaproxy } from './haproxy.js';
 import { waitForH2_200 } from './h2-check.js';
 import { startNghttpdUpstream } from './nghttpd.js';
 import { fmtMs } from './report.js';
+import { medianGrpcRound } from './report-h2-grpc.js';
 import { allowedCpus, startProcess } from './procs.js';
 import { memoryReport, RssSampler, settledTreeMemory } from './rss.js';
 import { startWeft } from './weft.js';
@@ -116,42 +117,56 @@ async function runProxied(name, start, opts, cpus) {
 }
 
 /**
- * Runs the selected gRPC modes one after the other against one echo server on the load core. `opts`: durationSec,
- * warmupSec, grpcRate, modes (subset of GRPC_MODES), weftBin. Resolves { modes: { [mode]: result } }.
+ * Runs the selected gRPC modes one after the other against one echo server on the load core, opts.rounds times
+ * (interleaved). `opts`: durationSec, warmupSec, grpcRate, modes (subset of GRPC_MODES), weftBin, rounds. Resolves
+ * { modes: { [mode]: result }, rounds?: [{ [mode]: result }] }: with several rounds, `modes` is the round with the
+ * median p99 Weft adds (medianGrpcRound) and `rounds` has them all.
  */
 export async function runGrpcSuite({ opts, cpus, repoRoot, log }) {
-  const [proxyCpu, loadCpu] = cpus;
+  const loadCpu = cpus[1];
   const nghttpd = opts.grpcUpstream === 'nghttpd';
   log(`grpc: starting the ${nghttpd ? 'nghttpd upstream' : 'echo server'} on core ${loadCpu}`);
   const server = nghttpd ? await startNghttpdUpstream(loadCpu) : await startEchoServerProcess(loadCpu);
   const check = nghttpd ? (port, proc) => waitForH2_200(port, ECHO_PATH, 10_000, proc) : (port, proc) => waitForEcho(port, 10_000, proc);
-  const results = {};
+  const rounds = [];
   try {
-    for (const mode of opts.modes) {
-      if (isStopping()) break;
-      log(`grpc ${mode}: running (${opts.warmupSec}s warm-up + ${opts.durationSec}s at ${opts.grpcRate} calls/s)`);
-      if (mode === 'direct') {
-        try {
-          const { load } = await measure(server.port, opts, loadCpu, null);
-          results.direct = { status: 'ok', cpu: `server+load ${loadCpu}`, load, flags: grpcFlags(load, null) };
-        } catch (err) {
-          results.direct = { status: 'failed', cpu: `server+load ${loadCpu}`, reason: err.message };
-        }
-      } else if (mode === 'weft') {
-        const start = () => startWeft({ cpu: proxyCpu, upstreamPort: server.port, repoRoot, bin: opts.weftBin, h2: true, check });
-        results.weft = await runProxied('weft', start, opts, cpus);
-      } else {
-        const start = () => startHaproxy({ cpu: proxyCpu, upstreamPort: server.port, connections: 10, h2: true, check });
-        results.haproxy = await runProxied('haproxy', start, opts, cpus);
-      }
-      const r = results[mode];
-      log(r.status === 'ok'
-        ? `grpc ${mode}: p50 ${fmtMs(r.load.latency.p50Ms)}, p99 ${fmtMs(r.load.latency.p99Ms)}, errors ${r.load.errors}${r.flags.length ? ` [${r.flags.join('; ')}]` : ''}`
-        : `grpc ${mode}: ${r.reason}`);
-      await sleep(500);
+    for (let round = 1; round <= opts.rounds && !isStopping(); round++) {
+      const prefix = opts.rounds > 1 ? `grpc round ${round}:` : 'grpc';
+      rounds.push(await runGrpcRound({ opts, cpus, repoRoot, log: (m) => log(`${prefix} ${m}`), server, check }));
     }
   } finally {
     await server.proc.stop();
   }
-  return { modes: results };
+  if (rounds.length <= 1) return { modes: rounds[0] ?? {} };
+  return { modes: rounds[medianGrpcRound(rounds).index], rounds };
+}
+
+/** One pass over the selected modes against the running upstream `server`. */
+async function runGrpcRound({ opts, cpus, repoRoot, log, server, check }) {
+  const [proxyCpu, loadCpu] = cpus;
+  const results = {};
+  for (const mode of opts.modes) {
+    if (isStopping()) break;
+    log(`${mode}: running (${opts.warmupSec}s warm-up + ${opts.durationSec}s at ${opts.grpcRate} calls/s)`);
+    if (mode === 'direct') {
+      try {
+        const { load } = await measure(server.port, opts, loadCpu, null);
+        results.direct = { status: 'ok', cpu: `server+load ${loadCpu}`, load, flags: grpcFlags(load, null) };
+      } catch (err) {
+        results.direct = { status: 'failed', cpu: `server+load ${loadCpu}`, reason: err.message };
+      }
+    } else if (mode === 'weft') {
+      const start = () => startWeft({ cpu: proxyCpu, upstreamPort: server.port, repoRoot, bin: opts.weftBin, h2: true, check });
+      results.weft = await runProxied('weft', start, opts, cpus);
+    } else {
+      const start = () => startHaproxy({ cpu: proxyCpu, upstreamPort: server.port, connections: 10, h2: true, check });
+      results.haproxy = await runProxied('haproxy', start, opts, cpus);
+    }
+    const r = results[mode];
+    log(r.status === 'ok'
+      ? `${mode}: p50 ${fmtMs(r.load.latency.p50Ms)}, p99 ${fmtMs(r.load.latency.p99Ms)}, errors ${r.load.errors}${r.flags.length ? ` [${r.flags.join('; ')}]` : ''}`
+      : `${mode}: ${r.reason}`);
+    await sleep(500);
+  }
+  return results;
 }
