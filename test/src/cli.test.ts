@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,10 +73,20 @@ static_resources:
     return { file, port, adminPort };
   }
 
-  test('weft version prints the version', () => {
+  test('weft version prints the proxy package version', () => {
     const res = spawnSync(process.execPath, [weft, 'version'], { encoding: 'utf8' });
     assert.equal(res.status, 0);
-    assert.match(res.stdout, /^weft \d+\.\d+\.\d+/);
+    const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'packages', 'proxy', 'package.json'), 'utf8')) as { version: string };
+    assert.match(res.stdout, new RegExp(`^weft ${version.replace(/\./g, '\\.')} `));
+  });
+
+  test('the binary runs the bundle (scripts/bundle-cli.js), made after the last TypeScript build of what it bundles', () => {
+    assert.match(readFileSync(weft, 'utf8'), /from '\.\.\/dist\/bundle\/main\.js'/);
+    const bundled = statSync(path.join(repoRoot, 'packages', 'cli', 'dist', 'bundle', 'main.js')).mtimeMs;
+    for (const pkg of ['proxy', 'agent', 'control-plane', 'cli']) {
+      const built = statSync(path.join(repoRoot, 'packages', pkg, 'dist', '.tsbuildinfo')).mtimeMs;
+      assert.ok(built <= bundled, `packages/${pkg} was compiled after the CLI bundle was made: run npm run build`);
+    }
   });
 
   test('weft proxy --help lists the options', () => {

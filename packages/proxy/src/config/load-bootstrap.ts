@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@weft/api/lite';
+import { proxyPackageFile } from '../server/package-files.js';
 import type { Bootstrap__Output } from '@weft/api/envoy/envoy/config/bootstrap/v3/Bootstrap.js';
 
 type WorkerReply =
@@ -15,7 +15,7 @@ type WorkerReply =
  */
 export function loadBootstrapIsolated(file: string): Promise<Bootstrap__Output> {
   return new Promise((resolve, reject) => {
-    const worker = fork(fileURLToPath(new URL('./bootstrap-worker.js', import.meta.url)), [file], {
+    const worker = fork(proxyPackageFile('dist', 'config', 'bootstrap-worker.js'), [file], {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv: [],

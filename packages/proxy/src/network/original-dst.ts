@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type net from 'node:net';
+import { proxyPackageFile } from '../server/package-files.js';
 import { normalizeIp } from './address.js';
 import type { ListenerFilter, ListenerFilterCallbacks, ListenerFilterWait } from './listener-filter-registry.js';
 
@@ -13,8 +14,6 @@ interface NativeAddon {
   getOriginalDst(fd: number, family: number): OriginalDst | null;
 }
 
-/** Where `scripts/build-native.js` writes the addon, relative to this file (dist/network/ or src/network/). */
-const ADDON_PATH = '../../native/build/weft_native.node';
 
 let addon: NativeAddon | undefined;
 let loadError: string | undefined;
@@ -24,7 +23,8 @@ export function originalDstUnavailable(): string | undefined {
   if (addon !== undefined) return undefined;
   if (loadError !== undefined) return loadError;
   try {
-    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+    // Where `scripts/build-native.js` writes it.
+    addon = createRequire(import.meta.url)(proxyPackageFile('native', 'build', 'weft_native.node')) as NativeAddon;
     return undefined;
   } catch (err) {
     loadError = `the SO_ORIGINAL_DST addon could not be loaded (${(err as Error).message.split('\n')[0]}); run 'npm run build' on Linux with a C compiler`;
