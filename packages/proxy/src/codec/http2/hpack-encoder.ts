@@ -109,7 +109,8 @@ export class HpackEncoder {
   encode(out: WriteBuffer, name: string, value: string, neverIndex = false): void {
     const known = KNOWN_NAMES.get(name);
     if (known !== undefined) {
-      const staticFull = known.values?.get(value);
+      // A never-indexed field keeps that representation, even for a static entry (intermediaries: §6.2.3).
+      const staticFull = neverIndex ? undefined : known.values?.get(value);
       if (staticFull !== undefined) {
         writeInt(out, staticFull, 7, 0x80);
         return;

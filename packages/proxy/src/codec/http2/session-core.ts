@@ -250,13 +250,25 @@ export abstract class Http2SessionCore<U> implements Deferred {
     const trailers = s.pendingTrailers;
     if (trailers !== undefined && !s.localEnded) {
       s.pendingTrailers = undefined;
-      F.writeHeaderBlock(this.out, s.id, trailers, this.peerMaxFrame, true);
+      F.writeHeaderBlock(this.out, s.id, this.withTableSizeUpdate(trailers), this.peerMaxFrame, true);
       this.endLocal(s);
     }
     if (s.wantsWritable && !this.readPaused && !s.closed) {
       s.wantsWritable = false;
       this.handler.onStreamWritable(s);
     }
+  }
+
+  /**
+   * A block encoded without the table, sent now. If no block was encoded with the table since a size change, this
+   * is the first block after it on the wire and must begin with the update (RFC 7541 §4.2; nghttp2 insists).
+   */
+  private withTableSizeUpdate(block: Buffer): Buffer {
+    const enc = this.hpackOut;
+    enc.stateless = false;
+    enc.beginBlock(this.block);
+    const update = this.block.take();
+    return update === null ? block : Buffer.concat([update as Buffer, block]);
   }
 
   protected endLocal(s: H2Stream<U>): void {
