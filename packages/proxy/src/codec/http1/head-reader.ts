@@ -312,8 +312,12 @@ export abstract class HeadReader {
       if (r < 0) return FAILED;
       if (r === 1) return next;
     }
-    map.names.push(id >= 0 ? (KNOWN_HEADER_NAMES[id] as string) : this.fieldName(buf, p, nameEnd));
-    map.values.push(ve > vs ? this.text(buf, vs, ve) : '');
+    // Indexed stores, not push(): TurboFan left these two push() calls to the generic builtin (~1k instructions a
+    // request, callgrind); an append at .length is an inlined keyed store.
+    const names = map.names;
+    const values = map.values;
+    names[names.length] = id >= 0 ? (KNOWN_HEADER_NAMES[id] as string) : this.fieldName(buf, p, nameEnd);
+    values[values.length] = ve > vs ? this.text(buf, vs, ve) : '';
     return next;
   }
 
