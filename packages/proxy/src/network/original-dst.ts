@@ -14,7 +14,6 @@ interface NativeAddon {
   getOriginalDst(fd: number, family: number): OriginalDst | null;
 }
 
-
 let addon: NativeAddon | undefined;
 let loadError: string | undefined;
 
