@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { pauseReads, readDirect, resumeReads } from './direct-read.js';
 import { socketByteCounts, unsentBytes, writeBytes, writeLatin1 } from './fast-write.js';
+import { enterIoScope, exitIoScope } from '../server/io-scope.js';
 import { socketPair, type SocketPair } from './test-socket-pair.js';
 
 function bytesDispatched(socket: net.Socket): number {
@@ -111,6 +112,79 @@ describe('direct writes', () => {
     }
     assert.ok(client.destroyed);
     assert.match(String((await error).code), /EPIPE|ECONNRESET/);
+  });
+});
+
+/** Runs `fn` as a data-path callback does: inside an I/O scope. */
+function inScope(fn: () => void): void {
+  enterIoScope();
+  try {
+    fn();
+  } finally {
+    exitIoScope();
+  }
+}
+
+const afterPollPhase = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('latin1 writes held to the end of the poll phase', { timeout: 5000 }, () => {
+  it('go out after every callback of the phase, one write per socket, and are counted while held', async () => {
+    const a = await pair();
+    const b = await pair();
+    const gotA: Buffer[] = [];
+    const gotB: Buffer[] = [];
+    a.peer.on('data', (d: Buffer) => gotA.push(d));
+    b.peer.on('data', (d: Buffer) => gotB.push(d));
+    inScope(() => {
+      assert.equal(writeLatin1(a.client, 'one,'), true);
+      assert.equal(writeLatin1(b.client, 'x\u00ff'), true);
+    });
+    inScope(() => assert.equal(writeLatin1(a.client, 'two'), true));
+    assert.equal(a.client.bytesWritten, 0, 'nothing reached the kernel yet');
+    assert.equal(bytesDispatched(a.client), 7, 'held bytes count as written (stats, access logs)');
+    assert.equal(unsentBytes(a.client), 7);
+    await afterPollPhase();
+    assert.equal(a.client.bytesWritten, 7);
+    assert.equal(unsentBytes(a.client), 0);
+    assert.equal(await readAll(a.peer, 7, gotA), 'one,two');
+    assert.equal(await readAll(b.peer, 2, gotB), 'x\u00ff');
+  });
+
+  it('are sent before an ordinary write, writeBytes, cork or end overtakes them', async () => {
+    const { client, peer } = await pair();
+    const got: Buffer[] = [];
+    peer.on('data', (d: Buffer) => got.push(d));
+    const ended = once(peer, 'end');
+    inScope(() => writeLatin1(client, 'a,'));
+    client.write('b,');
+    inScope(() => writeLatin1(client, 'c,'));
+    writeBytes(client, Buffer.from('d,'));
+    inScope(() => writeLatin1(client, 'e,'));
+    client.cork();
+    client.write('f,');
+    client.uncork();
+    inScope(() => writeLatin1(client, 'g'));
+    client.end();
+    assert.equal(await readAll(peer, 13, got), 'a,b,c,d,e,f,g');
+    await ended;
+  });
+
+  it('are sent before destroy closes the socket', async () => {
+    const { client, peer } = await pair();
+    const got: Buffer[] = [];
+    peer.on('data', (d: Buffer) => got.push(d));
+    inScope(() => writeLatin1(client, 'last words'));
+    client.destroy();
+    assert.equal(await readAll(peer, 10, got), 'last words');
+  });
+
+  it('are not held outside a data-path callback, nor when large', async () => {
+    const { client, peer } = await pair();
+    peer.on('data', () => undefined);
+    writeLatin1(client, 'now');
+    assert.equal(client.bytesWritten, 3);
+    inScope(() => writeLatin1(client, 'z'.repeat(32 * 1024)));
+    assert.equal(client.bytesWritten, 3 + 32 * 1024);
   });
 });
 

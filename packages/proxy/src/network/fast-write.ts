@@ -1,5 +1,7 @@
-import type net from 'node:net';
+import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { clearArray } from '../server/clear-array.js';
+import { inIoScope } from '../server/io-scope.js';
 import { handleOf, kLastWriteWasAsync, streamBaseState, tcpHandleOf, WriteWrap, type StreamHandle, type WriteReq } from './stream-binding.js';
 
 /**
@@ -7,6 +9,12 @@ import { handleOf, kLastWriteWasAsync, streamBaseState, tcpHandleOf, WriteWrap, 
  * writeGeneric, a WriteWrap plus a nextTick per write) when the Writable holds nothing, so order is kept: libuv
  * queues a write behind any still pending. TLS and pipe sockets, corked, ending or connecting sockets take the
  * ordinary path.
+ *
+ * Latin1 writes made inside a data-path callback (an I/O scope) are held until the event loop has run every
+ * callback of its poll phase, then sent, one write per socket, from a setImmediate. Like Envoy's writes, which wait
+ * for the connection's write event later in the same loop iteration: a peer on another CPU is then woken once for a
+ * burst of requests instead of once per request, which costs a cross-CPU wake-up (an IPI) each time it is asleep.
+ * Under light load a poll phase holds one callback and nothing waits longer than that callback.
  */
 
 interface WritableStateView {
@@ -18,9 +26,16 @@ interface WritableStateView {
 interface FastSocket extends net.Socket {
   _writableState: WritableStateView;
   [FAST_NEED_DRAIN]?: boolean;
+  [HELD]?: string | undefined;
 }
 
 const FAST_NEED_DRAIN = Symbol('weft.fastNeedDrain');
+/** Latin1 text written but held until the end of the poll phase (undefined: nothing held). */
+const HELD = Symbol('weft.heldLatin1');
+/** Larger writes are not held: the socket's buffering then decides, and backpressure stays exact. */
+const HOLD_LIMIT = 16 * 1024;
+const heldSockets: FastSocket[] = [];
+let flushScheduled = false;
 
 /** The socket's TCP handle when a direct write keeps ordering and semantics, else undefined. */
 function directHandle(socket: FastSocket): StreamHandle | undefined {
@@ -94,10 +109,70 @@ let spareReq: WriteReq | undefined;
 /** socket.write(data, 'latin1'), direct when possible. Returns false under backpressure ('drain' follows). */
 export function writeLatin1(socket: net.Socket, data: string): boolean {
   const s = socket as FastSocket;
+  const held = s[HELD];
+  if (held !== undefined) {
+    if (held.length + data.length <= HOLD_LIMIT) {
+      s[HELD] = held + data;
+      return true;
+    }
+    s[HELD] = undefined;
+    data = held + data;
+  }
   const handle = directHandle(s);
   if (handle === undefined) return socket.write(data, 'latin1');
+  if (held === undefined && data.length <= HOLD_LIMIT && inIoScope()) {
+    hold(s, data);
+    return true;
+  }
   const req = takeReq(handle);
   return dispatched(s, handle, req, handle.writeLatin1String(req, data), null);
+}
+
+function hold(s: FastSocket, data: string): void {
+  s[HELD] = data;
+  heldSockets.push(s);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushAllHeld);
+  }
+}
+
+/** Sends what `s` holds, if anything; everything that could overtake held text calls this first. */
+function flushHeld(s: FastSocket): void {
+  const data = s[HELD];
+  if (data === undefined) return;
+  s[HELD] = undefined;
+  if (s.destroyed) return;
+  const handle = directHandle(s);
+  if (handle === undefined) {
+    originalWrite.call(s, data, 'latin1');
+    return;
+  }
+  const req = takeReq(handle);
+  dispatched(s, handle, req, handle.writeLatin1String(req, data), null);
+}
+
+function flushAllHeld(): void {
+  // Index loop: a flush that fails destroys its socket, whose handlers may hold writes for other sockets.
+  for (let i = 0; i < heldSockets.length; i++) flushHeld(heldSockets[i] as FastSocket);
+  clearArray(heldSockets);
+  flushScheduled = false;
+}
+
+type SocketMethod = (this: net.Socket, a?: unknown, b?: unknown, c?: unknown) => unknown;
+const socketProto = net.Socket.prototype as unknown as Record<'write' | 'end' | 'destroy' | 'cork', SocketMethod>;
+const originalWrite = socketProto.write;
+
+// Ordinary writes, end, destroy and cork must not overtake held text: they send it first. Patched on the prototype
+// so that Node's own calls (an end on the peer's FIN, a destroy on error) are covered too; for a socket holding
+// nothing it is one property read. Three parameters cover every signature (write/end take at most three) without
+// a rest array per call.
+for (const name of ['write', 'end', 'destroy', 'cork'] as const) {
+  const original = socketProto[name];
+  socketProto[name] = function (this: net.Socket, a?: unknown, b?: unknown, c?: unknown): unknown {
+    if ((this as FastSocket)[HELD] !== undefined) flushHeld(this as FastSocket);
+    return original.call(this, a, b, c);
+  };
 }
 
 /**
@@ -107,6 +182,7 @@ export function writeLatin1(socket: net.Socket, data: string): boolean {
  */
 export function writeBytes(socket: net.Socket, data: Uint8Array, done?: () => void): boolean {
   const s = socket as FastSocket;
+  if (s[HELD] !== undefined) flushHeld(s);
   const handle = directHandle(s);
   if (handle === undefined) return socket.write(data, done);
   const req = takeReq(handle);
@@ -117,8 +193,9 @@ export function writeBytes(socket: net.Socket, data: Uint8Array, done?: () => vo
 /** Bytes accepted for the socket but not yet in the kernel: the Writable's buffer plus libuv's queue of direct writes. */
 export function unsentBytes(socket: net.Socket): number {
   const handle = tcpHandleOf(socket);
+  const held = (socket as FastSocket)[HELD]?.length ?? 0;
   // A write still pending in libuv from the Writable is counted by both: over-counting only pauses a little earlier.
-  return handle === undefined ? socket.writableLength : socket.writableLength + handle.writeQueueSize;
+  return handle === undefined ? socket.writableLength + held : socket.writableLength + handle.writeQueueSize + held;
 }
 
 /**
@@ -129,7 +206,7 @@ export function socketByteCounts(socket: net.Socket, out: { read: number; writte
   const handle = handleOf<{ bytesRead: number; bytesWritten: number }>(socket);
   if (handle !== null) {
     out.read = handle.bytesRead;
-    out.written = handle.bytesWritten;
+    out.written = handle.bytesWritten + ((socket as FastSocket)[HELD]?.length ?? 0);
   } else {
     out.read = socket.bytesRead;
     out.written = (socket as unknown as { _bytesDispatched: number })._bytesDispatched;

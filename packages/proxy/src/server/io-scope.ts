@@ -42,6 +42,11 @@ export function exitIoScope(): void {
   }
 }
 
+/** Whether a data-path callback's scope is open. */
+export function inIoScope(): boolean {
+  return depth !== 0;
+}
+
 /** The monotonic time in ms: the scope's entry time inside a scope, a fresh read outside. */
 export function monotonicNow(): number {
   return depth === 0 ? performance.now() : cached;
