@@ -153,10 +153,21 @@ function flushHeld(s: FastSocket): void {
 }
 
 function flushAllHeld(): void {
-  // Index loop: a flush that fails destroys its socket, whose handlers may hold writes for other sockets.
-  for (let i = 0; i < heldSockets.length; i++) flushHeld(heldSockets[i] as FastSocket);
-  clearArray(heldSockets);
   flushScheduled = false;
+  // Index loop: a flush that fails destroys its socket, whose handlers may hold writes for other sockets.
+  let i = 0;
+  try {
+    for (; i < heldSockets.length; i++) flushHeld(heldSockets[i] as FastSocket);
+    clearArray(heldSockets);
+  } catch (err) {
+    // Whatever threw, the sockets after it still get their text, from the next immediate.
+    heldSockets.splice(0, i + 1);
+    if (heldSockets.length !== 0 && !flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushAllHeld);
+    }
+    throw err;
+  }
 }
 
 type SocketMethod = (this: net.Socket, a?: unknown, b?: unknown, c?: unknown) => unknown;
