@@ -117,13 +117,17 @@ export function writeLatin1(socket: net.Socket, data: string): boolean {
     }
     s[HELD] = undefined;
     data = held + data;
-  }
-  const handle = directHandle(s);
-  if (handle === undefined) return socket.write(data, 'latin1');
-  if (held === undefined && data.length <= HOLD_LIMIT && inIoScope()) {
+  } else if (data.length <= HOLD_LIMIT && inIoScope() && directHandle(s) !== undefined) {
     hold(s, data);
     return true;
   }
+  return sendLatin1(s, data);
+}
+
+/** Sends `data` now: straight to the handle when that keeps order, else through the socket's Writable. */
+function sendLatin1(s: FastSocket, data: string): boolean {
+  const handle = directHandle(s);
+  if (handle === undefined) return originalWrite.call(s, data, 'latin1') as boolean;
   const req = takeReq(handle);
   return dispatched(s, handle, req, handle.writeLatin1String(req, data), null);
 }
@@ -137,19 +141,17 @@ function hold(s: FastSocket, data: string): void {
   }
 }
 
+/** Latin1 text held for `socket` (one byte per char). */
+function heldBytes(socket: net.Socket): number {
+  return (socket as FastSocket)[HELD]?.length ?? 0;
+}
+
 /** Sends what `s` holds, if anything; everything that could overtake held text calls this first. */
 function flushHeld(s: FastSocket): void {
   const data = s[HELD];
   if (data === undefined) return;
   s[HELD] = undefined;
-  if (s.destroyed) return;
-  const handle = directHandle(s);
-  if (handle === undefined) {
-    originalWrite.call(s, data, 'latin1');
-    return;
-  }
-  const req = takeReq(handle);
-  dispatched(s, handle, req, handle.writeLatin1String(req, data), null);
+  if (!s.destroyed) sendLatin1(s, data);
 }
 
 function flushAllHeld(): void {
@@ -204,9 +206,8 @@ export function writeBytes(socket: net.Socket, data: Uint8Array, done?: () => vo
 /** Bytes accepted for the socket but not yet in the kernel: the Writable's buffer plus libuv's queue of direct writes. */
 export function unsentBytes(socket: net.Socket): number {
   const handle = tcpHandleOf(socket);
-  const held = (socket as FastSocket)[HELD]?.length ?? 0;
   // A write still pending in libuv from the Writable is counted by both: over-counting only pauses a little earlier.
-  return handle === undefined ? socket.writableLength + held : socket.writableLength + handle.writeQueueSize + held;
+  return socket.writableLength + heldBytes(socket) + (handle === undefined ? 0 : handle.writeQueueSize);
 }
 
 /**
@@ -217,7 +218,7 @@ export function socketByteCounts(socket: net.Socket, out: { read: number; writte
   const handle = handleOf<{ bytesRead: number; bytesWritten: number }>(socket);
   if (handle !== null) {
     out.read = handle.bytesRead;
-    out.written = handle.bytesWritten + ((socket as FastSocket)[HELD]?.length ?? 0);
+    out.written = handle.bytesWritten + heldBytes(socket);
   } else {
     out.read = socket.bytesRead;
     out.written = (socket as unknown as { _bytesDispatched: number })._bytesDispatched;
